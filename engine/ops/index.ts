@@ -1,0 +1,49 @@
+// the registry of primitives: every op that has its own CPU loop (and WGSL kernel). Everything else
+// (linear, logSoftmax, crossEntropy, accuracy, mean, sub, …) is composed in ../composite.ts.
+import type { Primitive } from '../primitive.ts';
+import { addOp } from './add.ts';
+import { argmaxOp } from './argmax.ts';
+import { eqOp } from './eq.ts';
+import { expOp } from './exp.ts';
+import { fillOp } from './fill.ts';
+import { logOp } from './log.ts';
+import { matmulOp } from './matmul.ts';
+import { maxOp } from './max.ts';
+import { mulOp } from './mul.ts';
+import { oneHotOp } from './onehot.ts';
+import { reciprocalOp } from './reciprocal.ts';
+import { reluOp } from './relu.ts';
+import { reshapeOp } from './reshape.ts';
+import { scaleOp } from './scale.ts';
+import { softmaxCrossEntropyOp } from './softmax-cross-entropy.ts';
+import { stepOp } from './step.ts';
+import { sumOp } from './sum.ts';
+
+export const primitives: readonly Primitive<any>[] = [
+  matmulOp,              // [m,k]·[k,n], either operand transposed
+  addOp, mulOp, eqOp,    // elementwise, numpy broadcasting
+  scaleOp, fillOp,       // constant times x; constant fill
+  reluOp, stepOp,        // max(x,0); x>0
+  expOp, logOp, reciprocalOp,
+  sumOp, maxOp, argmaxOp, // over one axis
+  reshapeOp, oneHotOp,
+  softmaxCrossEntropyOp, // fused per-sample loss
+];
+
+export { add } from './add.ts';
+export { argmax } from './argmax.ts';
+export { eq } from './eq.ts';
+export { exp } from './exp.ts';
+export { fill } from './fill.ts';
+export { log } from './log.ts';
+export { matmul } from './matmul.ts';
+export { max } from './max.ts';
+export { mul } from './mul.ts';
+export { oneHot } from './onehot.ts';
+export { reciprocal } from './reciprocal.ts';
+export { relu } from './relu.ts';
+export { reshape } from './reshape.ts';
+export { scale } from './scale.ts';
+export { softmaxCrossEntropy } from './softmax-cross-entropy.ts';
+export { step } from './step.ts';
+export { sum, sumTo } from './sum.ts';

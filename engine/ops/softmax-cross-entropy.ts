@@ -1,0 +1,43 @@
+import { apply, type Tensor } from '../tensor.ts';
+import type { Primitive } from '../primitive.ts';
+import { fmt } from '../shape.ts';
+import { softmax } from '../composite.ts';
+import { add } from './add.ts';
+import { mul } from './mul.ts';
+import { oneHot } from './onehot.ts';
+import { reshape } from './reshape.ts';
+import { scale } from './scale.ts';
+
+/**
+ * fused per-sample cross-entropy: logits [n, c], labels [n] (class indices as floats) → losses [n],
+ * loss_i = logsumexp(logits_i) − logits_i[label_i]. Labels get no gradient.
+ */
+export const softmaxCrossEntropyOp: Primitive = {
+  name: 'softmaxCrossEntropy',
+  arity: 2,
+  shape: ([x, y]) => {
+    if (x.length !== 2 || y.length !== 1 || y[0] !== x[0]) {
+      throw new Error(`softmaxCrossEntropy: expects logits [n, c] and labels [n], got ${fmt(x)} and ${fmt(y)}`);
+    }
+    return [x[0]];
+  },
+  cpu: ([x, y], [[n, c]], out) => {
+    for (let i = 0; i < n; i++) {
+      // subtract the row max so exp cannot overflow
+      let m = -Infinity;
+      for (let j = 0; j < c; j++) m = Math.max(m, x[i * c + j]);
+      let s = 0;
+      for (let j = 0; j < c; j++) s += Math.exp(x[i * c + j] - m);
+      out[i] = m + Math.log(s) - x[i * c + y[i]];
+    }
+  },
+  // d loss_i / d logits_i = softmax(logits_i) − onehot(label_i)
+  backward: ({ inputs: [x, y], dy }) => {
+    const [n, c] = x.shape;
+    const diff = add(softmax(x), scale(oneHot(y, c), -1));
+    return [mul(diff, reshape(dy, [n, 1])), null];
+  },
+};
+
+export const softmaxCrossEntropy = (logits: Tensor, labels: Tensor): Tensor =>
+  apply(softmaxCrossEntropyOp, [logits, labels], {});

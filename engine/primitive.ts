@@ -1,0 +1,29 @@
+// the record every primitive op is: shape rule, CPU oracle loop, backward rule in terms of other ops.
+// the WebGPU backend adds a kernel per primitive (shaders/<name>.ts) under the same name.
+import type { Shape } from './shape.ts';
+import type { Tensor } from './tensor.ts';
+
+export type CpuArray = Float32Array | Float64Array;
+
+export interface BackwardContext<A> {
+  inputs: readonly Tensor[];
+  out: Tensor;
+  /** gradient of the loss w.r.t. `out`, same shape as `out` */
+  dy: Tensor;
+  attrs: A;
+}
+
+export interface Primitive<A = Record<string, never>> {
+  readonly name: string;
+  /** number of tensor inputs */
+  readonly arity: number;
+  /** output shape, or a clear error naming the op when the inputs do not fit */
+  shape(inputs: readonly Shape[], attrs: A): number[];
+  /** the oracle: a plain loop over typed arrays, writing every element of `out` */
+  cpu(inputs: readonly CpuArray[], shapes: readonly Shape[], out: CpuArray, attrs: A): void;
+  /**
+   * gradients of the inputs, written with other ops so they run on any backend; null for an input
+   * that gets no gradient. Absent: the op is not differentiable (its output is a constant).
+   */
+  backward?(ctx: BackwardContext<A>): (Tensor | null)[];
+}
