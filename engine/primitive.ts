@@ -22,8 +22,9 @@ export interface Primitive<A = Record<string, never>> {
   /** the oracle: a plain loop over typed arrays, writing every element of `out` */
   cpu(inputs: readonly CpuArray[], shapes: readonly Shape[], out: CpuArray, attrs: A): void;
   /**
-   * gradients of the inputs, written with other ops so they run on any backend; null for an input
-   * that gets no gradient. Absent: the op is not differentiable (its output is a constant).
+   * one gradient rule per input, written with other ops so it runs on any backend. Rules are thunks:
+   * autograd calls only those whose input requires a gradient (no dX for the data). null: the input
+   * never gets a gradient. Absent: the op is not differentiable (its output is a constant).
    */
-  backward?(ctx: BackwardContext<A>): (Tensor | null)[];
+  backward?(ctx: BackwardContext<A>): ((() => Tensor) | null)[];
 }

@@ -36,25 +36,38 @@ export function createRng(kind: RngKind, seed: number): Rng {
 
 const TWO_POW_M24 = 2 ** -24;
 
+// scratch views for stepping between neighbouring float32 values
+const stepF = new Float32Array(1);
+const stepU = new Uint32Array(stepF.buffer);
+
+/** the float32 next to the finite float32 f, upwards or downwards */
+function stepF32(f: number, up: boolean): number {
+  if (f === 0) return up ? 2 ** -149 : -(2 ** -149);
+  stepF[0] = f;
+  // float32 is sign-magnitude: moving away from zero adds one to the bits
+  stepU[0] = (f > 0) === up ? stepU[0]! + 1 : stepU[0]! - 1;
+  return stepF[0]!;
+}
+
 /**
  * Rounds the exact real value `a + b` (a, b doubles) to float32 with one rounding, ties to even,
- * as a fused multiply-add into float32 would. Used with a = u·(to − from), which is exact in double.
+ * as a fused multiply-add into float32 does; `Math.fround(a + b)` rounds twice and can miss.
+ * Assumes the result is a finite float32.
  */
 export function roundSumToF32(a: number, b: number): number {
   const s = a + b;
   const f = Math.fround(s);
-  // rounding to double never crosses a float32 midpoint (midpoints are doubles), so the two roundings
-  // disagree only when s itself is a midpoint and the sum was not exact: then the error decides.
-  if (f === s || !Number.isFinite(s)) return f;
-  const other = 2 * s - f;
-  if (Math.abs(other - s) !== Math.abs(f - s)) return f;
-  // knuth's two-sum: e is the exact rounding error of a + b
+  if (f === s || !Number.isFinite(f)) return f;
+  // knuth's two-sum: e is the exact rounding error of a + b in double
   const bv = s - a;
   const e = (a - (s - bv)) + (b - bv);
   if (e === 0) return f;
-  const up = f > s ? f : other;
-  const down = f > s ? other : f;
-  return e > 0 ? up : down;
+  // rounding to double never crosses a float32 midpoint (midpoints are doubles), so the two roundings
+  // disagree only when s landed exactly on a midpoint: then the sign of e picks the side.
+  // s - f and g - f are exact (nearby values, sterbenz)
+  const g = stepF32(f, s > f);
+  if (2 * (s - f) !== g - f) return f;
+  return (e > 0) === (g > f) ? g : f;
 }
 
 /** the shared float32 construction: 24 random bits scaled to [0, 1), then one fused multiply-add */
@@ -211,11 +224,11 @@ class MlpLensRng implements Rng {
     const m = Math.imul(s1, 5);
     const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
     const t = s1 << 9;
-    s[2]! ^= s[0]!;
-    s[3]! ^= s1;
+    s[2] ^= s[0]!;
+    s[3] ^= s1;
     s[1] = s1 ^ s[2]!;
-    s[0]! ^= s[3]!;
-    s[2]! ^= t;
+    s[0] ^= s[3]!;
+    s[2] ^= t;
     const s3 = s[3]!;
     s[3] = (s3 << 11) | (s3 >>> 21);
     return result;

@@ -89,8 +89,8 @@ export class Tensor {
         if (!t.grad || !t.prim?.backward) continue;
         const grads = t.prim.backward({ inputs: t.parents, out: t, dy: t.grad, attrs: t.attrs });
         t.parents.forEach((p, k) => {
-          const g = grads[k];
-          if (g && p.requiresGrad) p.grad = accumulate(p.grad, g);
+          const rule = grads[k];
+          if (rule && p.requiresGrad) p.grad = accumulate(p.grad, rule());
         });
       }
     });

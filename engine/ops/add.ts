@@ -10,7 +10,7 @@ export const addOp: Primitive = {
   shape: binaryShape('add'),
   cpu: ([a, b], shapes, out) => zipCpu(a, b, shapes, out, (x, y) => x + y),
   // the gradient of a broadcast input is summed over the axes it was repeated along
-  backward: ({ inputs: [a, b], dy }) => [sumTo(dy, a.shape), sumTo(dy, b.shape)],
+  backward: ({ inputs: [a, b], dy }) => [() => sumTo(dy, a.shape), () => sumTo(dy, b.shape)],
 };
 
 export const add = (a: Tensor, b: Tensor): Tensor => apply(addOp, [a, b], {});

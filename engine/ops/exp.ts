@@ -9,7 +9,7 @@ export const expOp: Primitive = {
   arity: 1,
   shape: unaryShape,
   cpu: ([x], _, out) => mapCpu(x, out, Math.exp),
-  backward: ({ out, dy }) => [mul(dy, out)],
+  backward: ({ out, dy }) => [() => mul(dy, out)],
 };
 
 export const exp = (x: Tensor): Tensor => apply(expOp, [x], {});

@@ -10,7 +10,7 @@ export const logOp: Primitive = {
   arity: 1,
   shape: unaryShape,
   cpu: ([x], _, out) => mapCpu(x, out, Math.log),
-  backward: ({ inputs: [x], dy }) => [mul(dy, reciprocal(x))],
+  backward: ({ inputs: [x], dy }) => [() => mul(dy, reciprocal(x))],
 };
 
 export const log = (x: Tensor): Tensor => apply(logOp, [x], {});

@@ -27,12 +27,12 @@ export const maxOp: Primitive<AxisAttrs> = {
     }
   },
   // the gradient is shared evenly by the elements equal to the max (as torch.amax does)
-  backward: ({ inputs: [x], out, dy, attrs: { axis } }) => {
+  backward: ({ inputs: [x], out, dy, attrs: { axis } }) => [() => {
     const keep = reducedShape(x.shape, axis, true);
     const mask = eq(x, reshape(out, keep));
     const share = mul(reshape(dy, keep), reciprocal(sum(mask, axis, true)));
-    return [mul(mask, broadcastTo(share, x, axis))];
-  },
+    return mul(mask, broadcastTo(share, x, axis));
+  }],
 };
 
 export const max = (x: Tensor, axis: number, keepDims = false): Tensor =>

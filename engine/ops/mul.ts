@@ -9,7 +9,7 @@ export const mulOp: Primitive = {
   arity: 2,
   shape: binaryShape('mul'),
   cpu: ([a, b], shapes, out) => zipCpu(a, b, shapes, out, (x, y) => x * y),
-  backward: ({ inputs: [a, b], dy }) => [sumTo(mul(dy, b), a.shape), sumTo(mul(dy, a), b.shape)],
+  backward: ({ inputs: [a, b], dy }) => [() => sumTo(mul(dy, b), a.shape), () => sumTo(mul(dy, a), b.shape)],
 };
 
 export const mul = (a: Tensor, b: Tensor): Tensor => apply(mulOp, [a, b], {});

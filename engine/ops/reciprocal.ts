@@ -11,7 +11,7 @@ export const reciprocalOp: Primitive = {
   shape: unaryShape,
   cpu: ([x], _, out) => mapCpu(x, out, (v) => 1 / v),
   // d(1/x) = -1/x² = -out²
-  backward: ({ out, dy }) => [scale(mul(dy, mul(out, out)), -1)],
+  backward: ({ out, dy }) => [() => scale(mul(dy, mul(out, out)), -1)],
 };
 
 export const reciprocal = (x: Tensor): Tensor => apply(reciprocalOp, [x], {});

@@ -11,7 +11,7 @@ export const reluOp: Primitive = {
   shape: unaryShape,
   cpu: ([x], _, out) => mapCpu(x, out, (v) => (v > 0 ? v : 0)),
   // NOTE: relu'(0) = 0, as in PyTorch (step(0) = 0)
-  backward: ({ inputs: [x], dy }) => [mul(dy, step(x))],
+  backward: ({ inputs: [x], dy }) => [() => mul(dy, step(x))],
 };
 
 export const relu = (x: Tensor): Tensor => apply(reluOp, [x], {});

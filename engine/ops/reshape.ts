@@ -11,7 +11,7 @@ export const reshapeOp: Primitive<{ shape: number[] }> = {
     return [...shape];
   },
   cpu: ([x], _, out) => out.set(x),
-  backward: ({ inputs: [x], dy }) => [reshape(dy, x.shape)],
+  backward: ({ inputs: [x], dy }) => [() => reshape(dy, x.shape)],
 };
 
 export const reshape = (x: Tensor, shape: readonly number[]): Tensor => apply(reshapeOp, [x], { shape: [...shape] });

@@ -8,7 +8,7 @@ export const scaleOp: Primitive<{ s: number }> = {
   arity: 1,
   shape: unaryShape,
   cpu: ([x], _, out, { s }) => mapCpu(x, out, (v) => s * v),
-  backward: ({ dy, attrs: { s } }) => [scale(dy, s)],
+  backward: ({ dy, attrs: { s } }) => [() => scale(dy, s)],
 };
 
 export const scale = (x: Tensor, s: number): Tensor => apply(scaleOp, [x], { s });

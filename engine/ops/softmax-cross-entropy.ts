@@ -32,11 +32,10 @@ export const softmaxCrossEntropyOp: Primitive = {
     }
   },
   // d loss_i / d logits_i = softmax(logits_i) − onehot(label_i)
-  backward: ({ inputs: [x, y], dy }) => {
+  backward: ({ inputs: [x, y], dy }) => [() => {
     const [n, c] = x.shape;
-    const diff = add(softmax(x), scale(oneHot(y, c), -1));
-    return [mul(diff, reshape(dy, [n, 1])), null];
-  },
+    return mul(add(softmax(x), scale(oneHot(y, c), -1)), reshape(dy, [n, 1]));
+  }, null],
 };
 
 export const softmaxCrossEntropy = (logits: Tensor, labels: Tensor): Tensor =>

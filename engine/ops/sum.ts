@@ -22,7 +22,7 @@ export const sumOp: Primitive<AxisAttrs> = {
       }
     }
   },
-  backward: ({ inputs: [x], dy, attrs: { axis } }) => [broadcastTo(dy, x, axis)],
+  backward: ({ inputs: [x], dy, attrs: { axis } }) => [() => broadcastTo(dy, x, axis)],
 };
 
 export const sum = (x: Tensor, axis: number, keepDims = false): Tensor =>
