@@ -428,25 +428,8 @@ export async function readSafetensorsFile(path: string): Promise<DecodedSafetens
   return decodeSafetensors(bytes, path);
 }
 
-/**
- * Writes bytes atomically: to `path + '.tmp-<pid>'`, flushed to disk, then renamed over `path`, so a
- * reader never sees a half-written file. The temporary file is removed if anything fails.
- */
+/** writes the bytes atomically (see run-dir.ts writeAtomic): a reader never sees a half-written file */
 export async function writeSafetensorsFile(path: string, bytes: Uint8Array): Promise<void> {
-  const { open, rename, rm } = await import('node:fs/promises');
-  const { pid } = await import('node:process');
-  const tmp = `${path}.tmp-${pid}`;
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  const { writeAtomic } = await import('./run-dir.ts');
+  await writeAtomic(path, bytes);
 }

@@ -1,0 +1,80 @@
+// command-line options: declared once (name, type, default, help), parsed with node:util parseArgs,
+// validated with a clear message. Shared by every entry point in bench/.
+import { parseArgs } from 'node:util';
+
+export class UsageError extends Error {
+  constructor(message: string) { super(message); this.name = 'UsageError'; }
+}
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  help: string;
+  /** value shown in --help and used when the option is absent */
+  default?: string | boolean;
+  /** placeholder in --help, e.g. N, DIR */
+  arg?: string;
+}
+
+export type Specs = Record<string, OptionSpec>;
+
+/** parses argv against the specs; unknown options and stray arguments are usage errors */
+export function parse(specs: Specs, argv: string[]): Record<string, string | boolean | undefined> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv, strict: true, allowPositionals: true,
+      options: Object.fromEntries(Object.entries(specs).map(([k, s]) => [k, { type: s.type }])),
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const out: Record<string, string | boolean | undefined> = {};
+    for (const [k, s] of Object.entries(specs)) out[k] = (values as Record<string, string | boolean | undefined>)[k] ?? s.default;
+    return out;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    // parseArgs's own messages are clear; drop its error-code prefix
+    throw new UsageError(String((e as Error).message).replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+}
+
+export function usage(command: string, summary: string, specs: Specs): string {
+  const rows = Object.entries(specs).map(([k, s]) => {
+    const left = `  --${k}${s.type === 'string' ? ` ${s.arg ?? 'X'}` : ''}`;
+    const def = s.default !== undefined && s.type === 'string' ? ` (default ${s.default})` : '';
+    return `${left.padEnd(30)}${s.help}${def}`;
+  });
+  return `usage: ${command} [options]\n\n${summary}\n\noptions:\n${rows.join('\n')}\n`;
+}
+
+/** a whole number ≥ min */
+export function int(name: string, v: string | boolean | undefined, min = 1): number {
+  const n = Number(v);
+  if (typeof v !== 'string' || !/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${name} must be a whole number ≥ ${min}, got '${v}'`);
+  }
+  return n;
+}
+
+/** a finite number ≥ min (> min when strict) */
+export function num(name: string, v: string | boolean | undefined, min = 0, strict = false): number {
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < min || (strict && n === min)) {
+    throw new UsageError(`--${name} must be a number ${strict ? '>' : '≥'} ${min}, got '${v}'`);
+  }
+  return n;
+}
+
+export function oneOf<T extends string>(name: string, v: string | boolean | undefined, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !allowed.includes(v as T)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`);
+  }
+  return v as T;
+}
+
+/** a comma-separated list of whole numbers ≥ 1, e.g. 32,16 */
+export function intList(name: string, v: string | boolean | undefined): number[] {
+  if (typeof v !== 'string' || !/^\s*\d+(\s*,\s*\d+)*\s*$/.test(v)) {
+    throw new UsageError(`--${name} must be a comma-separated list of sizes like 32,16, got '${v}'`);
+  }
+  const sizes = v.split(',').map((s) => Number(s.trim()));
+  if (sizes.some((s) => s < 1)) throw new UsageError(`--${name}: every size must be ≥ 1, got '${v}'`);
+  return sizes;
+}

@@ -1,0 +1,23 @@
+// canonical names of every tensor the model exposes: activations (and, with the same keys, their
+// gradients) and parameters. One scheme, derived from the layer structure.
+
+/** a named activation: `input`, `layers.K.pre` / `layers.K.post` for hidden layer K, `logits`, `loss` */
+export type ActName = 'input' | `layers.${number}.pre` | `layers.${number}.post` | 'logits' | 'loss';
+/** a parameter: `layers.K.W` [d_in, d_out] and `layers.K.b` [d_out]; the output layer is the last K */
+export type ParamName = `layers.${number}.W` | `layers.${number}.b`;
+
+/** the reference model's names (784-32-16-10), in model order; pinned by a test */
+export const REFERENCE_ACT_NAMES = [
+  'input', 'layers.0.pre', 'layers.0.post', 'layers.1.pre', 'layers.1.post', 'logits', 'loss',
+] as const satisfies readonly ActName[];
+
+/** activation names of an MLP with `hidden` hidden layers, in model order */
+export function actNames(hidden: number): ActName[] {
+  const names: ActName[] = ['input'];
+  for (let k = 0; k < hidden; k++) names.push(`layers.${k}.pre`, `layers.${k}.post`);
+  names.push('logits', 'loss');
+  return names;
+}
+
+export const preName = (k: number): ActName => `layers.${k}.pre`;
+export const postName = (k: number): ActName => `layers.${k}.post`;

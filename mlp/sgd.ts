@@ -1,0 +1,41 @@
+// stochastic gradient descent as torch.optim.SGD does it (no dampening, no Nesterov).
+import { add, scale } from '../engine/ops/index.ts';
+import { noGrad, type Tensor } from '../engine/tensor.ts';
+
+export interface SgdOptions {
+  lr: number;
+  /** 0 = plain SGD (the reference run) */
+  momentum?: number;
+  /** L2 penalty added to the gradient: g + weightDecay·p */
+  weightDecay?: number;
+}
+
+export class Sgd {
+  private readonly velocity = new Map<Tensor, Tensor>();
+
+  constructor(readonly params: readonly Tensor[], readonly opts: SgdOptions) {
+    if (!(opts.lr > 0) || !Number.isFinite(opts.lr)) throw new Error(`sgd: lr must be a positive number, got ${opts.lr}`);
+  }
+
+  /** NOTE: grads accumulate across backward calls; clear them before each step's backward */
+  zeroGrad(): void {
+    for (const p of this.params) p.grad = null;
+  }
+
+  /** p ← p − lr·d, d = g + wd·p, with momentum d ← μ·v + d (v starts as the first d) */
+  step(): void {
+    const { lr, momentum = 0, weightDecay = 0 } = this.opts;
+    noGrad(() => {
+      for (const p of this.params) {
+        if (!p.grad) continue;
+        let d = weightDecay ? add(p.grad, scale(p, weightDecay)) : p.grad;
+        if (momentum) {
+          const v = this.velocity.get(p);
+          d = v ? add(scale(v, momentum), d) : d;
+          this.velocity.set(p, d);
+        }
+        p.assign(add(p, scale(d, -lr)));
+      }
+    });
+  }
+}
