@@ -37,7 +37,13 @@ export interface EpochMetrics {
   seconds: number;
 }
 
-export interface StepInfo { epoch: number; step: number; steps: number; samples: number; loss: number }
+export interface StepInfo {
+  epoch: number; step: number; steps: number;
+  /** samples seen so far this epoch */
+  samples: number;
+  /** running mean loss of the epoch so far, and this batch's mean loss */
+  loss: number; batchLoss: number;
+}
 
 export interface TrainHooks {
   onStep?(info: StepInfo): void;
@@ -86,7 +92,7 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
       lossSum += stats.lossSum;
       correct += stats.correct;
       samples += n;
-      hooks.onStep?.({ epoch, step, steps: stepsPerEpoch, samples, loss: lossSum / samples });
+      hooks.onStep?.({ epoch, step, steps: stepsPerEpoch, samples, loss: lossSum / samples, batchLoss: stats.lossSum / n });
     }
     const test = await evaluate(model, data.test);
     const m: EpochMetrics = {
