@@ -129,7 +129,7 @@ async function run(cfg: TrainConfig): Promise<void> {
       // redrawing every step costs more than the step: every 16th is plenty
       if (step % 16 === 15 || step === steps - 1) {
         const rate = Math.round(samples / ((performance.now() - epochStart) / 1000));
-        bar.update(step + 1, { epoch, rate, loss: loss.toFixed(4) });
+        bar.update(step + 1, { epoch, rate, loss: loss === undefined ? '-' : loss.toFixed(4) });
       }
       if (step === steps - 1) bar.stop();
     },

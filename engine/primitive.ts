@@ -1,5 +1,6 @@
 // the record every primitive op is: shape rule, CPU oracle loop, backward rule in terms of other ops.
 // the WebGPU backend adds a kernel per primitive (shaders/<name>.ts) under the same name.
+import type { GpuKernel } from '../shaders/kernel.ts';
 import type { Shape } from './shape.ts';
 import type { Tensor } from './tensor.ts';
 
@@ -27,4 +28,6 @@ export interface Primitive<A = Record<string, never>> {
    * never gets a gradient. Absent: the op is not differentiable (its output is a constant).
    */
   backward?(ctx: BackwardContext<A>): ((() => Tensor) | null)[];
+  /** the WebGPU kernel (shaders/<name>.ts): plans one call's dispatch (variant, uniforms, workgroups) */
+  readonly gpu?: GpuKernel<A>;
 }

@@ -82,6 +82,8 @@ export class Tensor {
   /** fills .grad of every tensor in the graph that requires one; `this` is the root (grad 1) */
   backward(seed?: Tensor): void {
     const order = topoOrder(this);
+    // only leaves accumulate across calls: an intermediate's grad belongs to one backward pass
+    for (const t of order) if (t.parents.length) t.grad = null;
     noGrad(() => {
       this.grad = accumulate(this.grad, seed ?? P.fill(this, 1));
       for (let i = order.length - 1; i >= 0; i--) {

@@ -1,11 +1,11 @@
 // the training loop: seeded epoch order, mini-batches (last partial batch kept, as DataLoader with
 // drop_last=False), forward with every named tensor, backward, SGD, recording, per-epoch metrics.
-import { argmax } from '../engine/ops/index.ts';
+import { add, argmax, eq, sum } from '../engine/ops/index.ts';
 import type { Rng } from '../engine/rng.ts';
 import { noGrad, Tensor } from '../engine/tensor.ts';
 import { gatherBatch } from './batch.ts';
 import type { Mnist, Split } from './mnist.ts';
-import { type Acts, Mlp } from './model.ts';
+import { Mlp } from './model.ts';
 import { actNames, type ActName } from './names.ts';
 import { type EpochRecord, Recorder } from './recorder.ts';
 import { Sgd } from './sgd.ts';
@@ -41,8 +41,8 @@ export interface StepInfo {
   epoch: number; step: number; steps: number;
   /** samples seen so far this epoch */
   samples: number;
-  /** running mean loss of the epoch so far, and this batch's mean loss */
-  loss: number; batchLoss: number;
+  /** running mean loss of the epoch so far, and this batch's mean loss (only where free to read: cpu) */
+  loss?: number; batchLoss?: number;
 }
 
 export interface TrainHooks {
@@ -77,7 +77,9 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
     // the generator is drawn every epoch even for --steps, so later epochs keep the reference order
     const order = opts.shuffle === false ? identity : rng.epochPermutation(split.count);
     recorder?.beginEpoch(epoch);
-    let lossSum = 0, correct = 0, samples = 0;
+    // loss and accuracy accumulate on the device: no read-back until the epoch ends
+    let lossSum = Tensor.zeros([], { backend }), correct = Tensor.zeros([], { backend }), samples = 0;
+    const hostVisible = backend.name === 'cpu';
     for (let step = 0; step < stepsPerEpoch; step++) {
       const start = step * batch, n = Math.min(batch, split.count - start);
       const { x, y } = gatherBatch(split, order, start, n);
@@ -87,16 +89,21 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
       const acts = model.forward(xs, ys);
       Mlp.meanLoss(acts).backward();
       recorder?.recordBatch(start, acts, y, order.subarray(start, start + n));
-      const stats = batchStats(acts, y);
+      const totals = noGrad(() => ({ loss: sum(acts.loss!, 0), correct: sum(eq(argmax(acts.logits!, 1), ys), 0) }));
       sgd.step();
-      lossSum += stats.lossSum;
-      correct += stats.correct;
+      noGrad(() => { lossSum = add(lossSum, totals.loss); correct = add(correct, totals.correct); });
       samples += n;
-      hooks.onStep?.({ epoch, step, steps: stepsPerEpoch, samples, loss: lossSum / samples, batchLoss: stats.lossSum / n });
+      hooks.onStep?.({
+        epoch, step, steps: stepsPerEpoch, samples,
+        // values only where reading them is free (cpu); a GPU read here would stall every step
+        loss: hostVisible ? lossSum.data()[0] / samples : undefined,
+        batchLoss: hostVisible ? totals.loss.data()[0] / n : undefined,
+      });
     }
+    const [lossTotal, correctTotal] = await Promise.all([lossSum.read(), correct.read()]);
     const test = await evaluate(model, data.test);
     const m: EpochMetrics = {
-      epoch, trainLoss: lossSum / samples, trainAccuracy: (100 * correct) / samples,
+      epoch, trainLoss: lossTotal[0] / samples, trainAccuracy: (100 * correctTotal[0]) / samples,
       testLoss: test.loss, testAccuracy: test.accuracy, samples, steps: stepsPerEpoch,
       seconds: (performance.now() - t0) / 1000,
     };
@@ -111,18 +118,6 @@ function makeRecorder(model: Mlp, count: number): Recorder {
   const widths: Partial<Record<ActName, number>> = { logits: model.sizes[model.sizes.length - 1], loss: 1 };
   for (let k = 0; k < model.hidden; k++) widths[`layers.${k}.pre`] = widths[`layers.${k}.post`] = model.sizes[k + 1];
   return new Recorder({ names, widths, count });
-}
-
-/** summed per-sample loss and the number of right predictions of one batch */
-function batchStats(acts: Acts, y: Float32Array): { lossSum: number; correct: number } {
-  const losses = acts.loss!.data();
-  const pred = noGrad(() => argmax(acts.logits!, 1)).data();
-  let lossSum = 0, correct = 0;
-  for (let i = 0; i < y.length; i++) {
-    lossSum += losses[i];
-    if (pred[i] === y[i]) correct++;
-  }
-  return { lossSum, correct };
 }
 
 /** loss, accuracy (%), predictions and per-class accuracy of `model` on a split, in batches */

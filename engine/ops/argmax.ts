@@ -1,11 +1,13 @@
 import { apply, type Tensor } from '../tensor.ts';
 import type { Primitive } from '../primitive.ts';
 import { normAxis, reducedShape, splitAxis } from '../shape.ts';
+import { argmaxKernel } from '../../shaders/argmax.ts';
 
 /** the index of the maximum along one axis (the first one on ties, as torch.argmax); a constant */
 export const argmaxOp: Primitive<{ axis: number }> = {
   name: 'argmax',
   arity: 1,
+  gpu: argmaxKernel,
   shape: ([s], { axis }) => reducedShape(s, normAxis('argmax', axis, s.length), false),
   cpu: ([x], [s], out, { axis }) => {
     const { outer, len, inner } = splitAxis(s, normAxis('argmax', axis, s.length));

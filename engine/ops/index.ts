@@ -19,7 +19,9 @@ import { softmaxCrossEntropyOp } from './softmax-cross-entropy.ts';
 import { stepOp } from './step.ts';
 import { sumOp } from './sum.ts';
 
-export const primitives: readonly Primitive<any>[] = [
+// a function, not a constant: op modules import tensor.ts, which imports this file, so the records
+// may not exist yet while this module is first evaluated
+export const primitives = (): readonly Primitive<any>[] => [
   matmulOp,              // [m,k]·[k,n], either operand transposed
   addOp, mulOp, eqOp,    // elementwise, numpy broadcasting
   scaleOp, fillOp,       // constant times x; constant fill

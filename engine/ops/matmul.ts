@@ -1,6 +1,7 @@
 import { apply, type Tensor } from '../tensor.ts';
 import type { Primitive } from '../primitive.ts';
 import { fmt } from '../shape.ts';
+import { matmulKernel } from '../../shaders/matmul.ts';
 
 export interface MatmulAttrs { transA: boolean; transB: boolean }
 
@@ -8,6 +9,7 @@ export interface MatmulAttrs { transA: boolean; transB: boolean }
 export const matmulOp: Primitive<MatmulAttrs> = {
   name: 'matmul',
   arity: 2,
+  gpu: matmulKernel,
   shape: ([a, b], { transA, transB }) => {
     if (a.length !== 2 || b.length !== 2) throw new Error(`matmul: operands must be 2-D, got ${fmt(a)} and ${fmt(b)}`);
     const [m, k] = transA ? [a[1], a[0]] : a;

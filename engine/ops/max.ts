@@ -6,11 +6,13 @@ import { mul } from './mul.ts';
 import { reciprocal } from './reciprocal.ts';
 import { reshape } from './reshape.ts';
 import { broadcastTo, sum, type AxisAttrs } from './sum.ts';
+import { maxKernel } from '../../shaders/max.ts';
 
 /** the maximum over one axis */
 export const maxOp: Primitive<AxisAttrs> = {
   name: 'max',
   arity: 1,
+  gpu: maxKernel,
   shape: ([s], { axis, keepDims }) => reducedShape(s, normAxis('max', axis, s.length), keepDims),
   cpu: ([x], [s], out, { axis }) => {
     const { outer, len, inner } = splitAxis(s, normAxis('max', axis, s.length));

@@ -7,6 +7,7 @@ import { mul } from './mul.ts';
 import { oneHot } from './onehot.ts';
 import { reshape } from './reshape.ts';
 import { scale } from './scale.ts';
+import { softmaxCrossEntropyKernel } from '../../shaders/softmax-cross-entropy.ts';
 
 /**
  * fused per-sample cross-entropy: logits [n, c], labels [n] (class indices as floats) → losses [n],
@@ -15,6 +16,7 @@ import { scale } from './scale.ts';
 export const softmaxCrossEntropyOp: Primitive = {
   name: 'softmaxCrossEntropy',
   arity: 2,
+  gpu: softmaxCrossEntropyKernel,
   shape: ([x, y]) => {
     if (x.length !== 2 || y.length !== 1 || y[0] !== x[0]) {
       throw new Error(`softmaxCrossEntropy: expects logits [n, c] and labels [n], got ${fmt(x)} and ${fmt(y)}`);
@@ -23,12 +25,16 @@ export const softmaxCrossEntropyOp: Primitive = {
   },
   cpu: ([x, y], [[n, c]], out) => {
     for (let i = 0; i < n; i++) {
+      const label = y[i];
+      if (!Number.isInteger(label) || label < 0 || label >= c) {
+        throw new Error(`softmaxCrossEntropy: label ${label} of row ${i} is not a class index in [0, ${c})`);
+      }
       // subtract the row max so exp cannot overflow
       let m = -Infinity;
       for (let j = 0; j < c; j++) m = Math.max(m, x[i * c + j]);
       let s = 0;
       for (let j = 0; j < c; j++) s += Math.exp(x[i * c + j] - m);
-      out[i] = m + Math.log(s) - x[i * c + y[i]];
+      out[i] = m + Math.log(s) - x[i * c + label];
     }
   },
   // d loss_i / d logits_i = softmax(logits_i) − onehot(label_i)

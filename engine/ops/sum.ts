@@ -4,6 +4,7 @@ import { normAxis, reducedShape, sameShape, splitAxis, type Shape } from '../sha
 import { add } from './add.ts';
 import { fill } from './fill.ts';
 import { reshape } from './reshape.ts';
+import { sumKernel } from '../../shaders/sum.ts';
 
 export interface AxisAttrs { axis: number; keepDims: boolean }
 
@@ -11,6 +12,7 @@ export interface AxisAttrs { axis: number; keepDims: boolean }
 export const sumOp: Primitive<AxisAttrs> = {
   name: 'sum',
   arity: 1,
+  gpu: sumKernel,
   shape: ([s], { axis, keepDims }) => reducedShape(s, normAxis('sum', axis, s.length), keepDims),
   cpu: ([x], [s], out, { axis }) => {
     const { outer, len, inner } = splitAxis(s, normAxis('sum', axis, s.length));

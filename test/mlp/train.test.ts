@@ -27,7 +27,7 @@ reference('the first ten steps reproduce PyTorch 1.13 (same weights, same sample
   const model = Mlp.init([784, 32, 16, 10], rng);
   const losses: number[] = [];
   await train(model, { ...mnist, test: head(mnist.test, 10) }, rng, { epochs: 1, batch: 64, lr: 0.01, steps: 10 }, {
-    onStep: (s) => losses.push(s.batchLoss),
+    onStep: (s) => losses.push(s.batchLoss!),
   });
   // f32 sums in another order than MKL's: agreement to ~1e-6 after ten updates
   assertClose(losses, torchLosses, { atol: 2e-6, rtol: 0 }, 'batch losses');

@@ -1,0 +1,171 @@
+// device acquisition, one function for every runtime: navigator.gpu in browsers and Deno, Dawn (the
+// `webgpu` npm package, imported dynamically so browsers and Deno never load it) in Node.
+
+export type DeviceMode = 'auto' | 'webgpu';
+export type Runtime = 'node' | 'deno' | 'browser';
+
+export interface DeviceInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** 'vulkan' | 'opengl' | 'opengles' | 'metal' | 'd3d12' | 'unknown' (inferred where the API does not say) */
+  backend: string;
+  /** a CPU rasteriser (llvmpipe, lavapipe, SwiftShader): correct, slow */
+  software: boolean;
+  featureLevel: 'core' | 'compatibility';
+  runtime: Runtime;
+}
+
+export interface AcquiredDevice { device: GPUDevice; info: DeviceInfo }
+
+// what each device acquired here runs on, so a backend can tune its defaults without being told
+const infos = new WeakMap<GPUDevice, DeviceInfo>();
+
+/** the info acquireDevice() returned for `device`, if it made it */
+export const deviceInfo = (device: GPUDevice): DeviceInfo | undefined => infos.get(device);
+
+/** what the engine's kernels need beyond the defaults (compatibility mode allows 128 invocations) */
+const NEEDS = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 64, maxComputeWorkgroupSizeY: 16 };
+
+export function runtime(): Runtime {
+  const g = globalThis as any;
+  if (g.Deno?.version) return 'deno';
+  if (g.process?.versions?.node) return 'node';
+  return 'browser';
+}
+
+const SOFTWARE = /llvmpipe|lavapipe|swiftshader|softpipe|software|basic render/i;
+
+// one Dawn GPU object per option set, kept for the life of the process: creating several is slow and leaks
+const dawnInstances = new Map<string, GPU>();
+let dawnModule: Promise<{ create(o: string[]): GPU; globals: object }> | undefined;
+
+async function dawn(options: string[]): Promise<GPU> {
+  dawnModule ??= import('webgpu').then((m) => {
+    Object.assign(globalThis, m.globals);
+    return m as { create(o: string[]): GPU; globals: object };
+  });
+  const { create } = await dawnModule;
+  const key = options.join(' ');
+  let gpu = dawnInstances.get(key);
+  if (!gpu) { gpu = create(options); dawnInstances.set(key, gpu); }
+  return gpu;
+}
+
+interface Candidate { adapter: GPUAdapter; backend: string; compat: boolean }
+
+function inferBackend(rt: Runtime, info: GPUAdapterInfo): string {
+  const d = info.description ?? '';
+  if (/opengl es/i.test(d)) return 'opengles';
+  if (/opengl/i.test(d)) return 'opengl';
+  if (rt === 'browser') return 'unknown';
+  // Dawn's and wgpu's default backend per platform
+  const p = (globalThis as any).Deno?.build?.os ?? (globalThis as any).process?.platform;
+  return p === 'darwin' ? 'metal' : p === 'windows' || p === 'win32' ? 'd3d12' : p === 'linux' ? 'vulkan' : 'unknown';
+}
+
+const isSoftware = (a: GPUAdapter): boolean => {
+  const i = a.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  return !!(i.isFallbackAdapter || (a as any).isFallbackAdapter) ||
+    SOFTWARE.test(`${i.vendor} ${i.device} ${i.description}`);
+};
+
+/**
+ * a GPUDevice and what it runs on, or null when `mode` is 'auto' and there is no hardware adapter (the
+ * caller then uses the CPU backend). 'auto' accepts only a hardware GPU; 'webgpu' also accepts a software
+ * one (Mesa llvmpipe through Dawn's OpenGL backend in Node, lavapipe in Deno) and throws, naming
+ * everything it tried, when there is none. Node: call releaseDevice() when done (see there).
+ */
+export async function acquireDevice(opts: { mode: DeviceMode }): Promise<AcquiredDevice | null> {
+  const rt = runtime(), allowSoftware = opts.mode === 'webgpu';
+  const tried: string[] = [];
+  const candidates: Candidate[] = [];
+  const note = (what: string, a: GPUAdapter | null) =>
+    tried.push(`${what}: ${a ? `${a.info.device || a.info.description}${isSoftware(a) ? ' (software)' : ''}` : 'no adapter'}`);
+
+  if (rt === 'node') {
+    let hw: GPU | undefined;
+    try { hw = await dawn([]); } catch (e) {
+      tried.push(`import('webgpu') (Dawn): ${(e as Error).message}`);
+    }
+    if (hw) {
+      const a = await hw.requestAdapter({ powerPreference: 'high-performance' });
+      note('Dawn, default backends, core', a);
+      if (a) candidates.push({ adapter: a, backend: 'unknown', compat: false });
+      if (allowSoftware && !(a && !isSoftware(a))) {
+        // Mesa llvmpipe through EGL without a display; only compatibility mode fits GL
+        const env = (globalThis as any).process.env;
+        env.EGL_PLATFORM ??= 'surfaceless';
+        const gl = await dawn(['backend=opengl']);
+        const s = await gl.requestAdapter({ featureLevel: 'compatibility' });
+        note(`Dawn, backend=opengl, EGL_PLATFORM=${env.EGL_PLATFORM}, compatibility`, s);
+        if (s) candidates.push({ adapter: s, backend: 'opengl', compat: true });
+      }
+    }
+  } else {
+    const gpu = (globalThis as any).navigator?.gpu as GPU | undefined;
+    if (!gpu) {
+      tried.push(`navigator.gpu (${rt}): absent${rt === 'browser' ? ' (needs a secure page; Chromium: --enable-unsafe-webgpu)' : ''}`);
+    } else {
+      const a = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+      note(`navigator.gpu (${rt}), core`, a);
+      if (a) candidates.push({ adapter: a, backend: 'unknown', compat: false });
+      if (!a && allowSoftware) {
+        const c = await gpu.requestAdapter({ featureLevel: 'compatibility' });
+        note(`navigator.gpu (${rt}), compatibility`, c);
+        if (c) candidates.push({ adapter: c, backend: 'unknown', compat: true });
+      }
+    }
+  }
+
+  const pick = candidates.find((c) => !isSoftware(c.adapter)) ?? (allowSoftware ? candidates[0] : undefined);
+  if (!pick) {
+    if (opts.mode === 'auto') return null;
+    throw new Error(`acquireDevice: no WebGPU adapter. Tried:\n  ${tried.join('\n  ')}\n` +
+      'Without a GPU, install Mesa (apt-get install mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0 ' +
+      'libgles2 libgl1-mesa-dri) or use the CPU backend.');
+  }
+  return open(pick, rt);
+}
+
+async function open({ adapter, backend, compat }: Candidate, rt: Runtime): Promise<AcquiredDevice> {
+  const have = adapter.limits;
+  const short = Object.entries(NEEDS).filter(([k, v]) => (have as any)[k] < v);
+  if (short.length) {
+    throw new Error(`acquireDevice: adapter ${adapter.info.device || adapter.info.description} lacks limits ` +
+      short.map(([k, v]) => `${k} ≥ ${v} (has ${(have as any)[k]})`).join(', '));
+  }
+  const requiredLimits: Record<string, number> = {
+    ...NEEDS,
+    // as large as allowed: compatibility mode caps bindings at 128 MiB
+    maxStorageBufferBindingSize: have.maxStorageBufferBindingSize,
+    maxBufferSize: have.maxBufferSize,
+    maxStorageBuffersPerShaderStage: Math.min(8, have.maxStorageBuffersPerShaderStage),
+  };
+  // a compatibility adapter that can do core: ask for core (fewer restrictions)
+  const core = 'core-features-and-limits' as GPUFeatureName;
+  const requiredFeatures: GPUFeatureName[] = compat && adapter.features.has(core) ? [core] : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'mlp-lens' });
+  const i = adapter.info;
+  const info: DeviceInfo = {
+    vendor: i.vendor ?? '',
+    architecture: i.architecture ?? '',
+    device: i.device ?? '',
+    description: i.description ?? '',
+    backend: backend === 'unknown' ? inferBackend(rt, i) : backend,
+    software: isSoftware(adapter),
+    featureLevel: compat && !device.features.has(core) ? 'compatibility' : 'core',
+    runtime: rt,
+  };
+  infos.set(device, info);
+  return { device, info };
+}
+
+/**
+ * destroys the device (its buffers go with it). Node: Dawn keeps the process alive while a device
+ * has work in flight; after the last read a script exits by itself, but calling this makes it certain.
+ */
+export function releaseDevice(device: GPUDevice): void {
+  device.destroy();
+}

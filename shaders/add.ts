@@ -1,0 +1,3 @@
+import { binary } from './elementwise.ts';
+
+export const addKernel = binary('add', 'x + y');

@@ -1,0 +1,138 @@
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import { ceilDiv, header, main1d, WG, type GpuKernel } from './kernel.ts';
+
+// op(A) [rows, inner] · op(B) [inner, cols] → out [rows, cols]; a transposed operand is stored [inner, rows] / [cols, inner]
+const layout = { rows: 'u32', cols: 'u32', inner: 'u32' } as const;
+const TILE = 16;
+
+/** WGSL reading element (i, p) of op(A) and (p, j) of op(B) from their stored layouts */
+const loads = (transA: boolean, transB: boolean) => wgsl`
+fn loadA(i: u32, p: u32) -> f32 {
+#if ${transA}
+  return a[p * params.rows + i];
+#else
+  return a[i * params.inner + p];
+#endif
+}
+fn loadB(p: u32, j: u32) -> f32 {
+#if ${transB}
+  return b[j * params.inner + p];
+#else
+  return b[p * params.cols + j];
+#endif
+}`;
+
+/** one invocation per output, the k loop straight from global memory: the baseline the tiled kernel is measured against */
+const naive = (transA: boolean, transB: boolean) => wgsl`
+${header(2, layout)}
+${loads(transA, transB)}
+
+${main1d}
+  if (i >= params.rows * params.cols) { return; }
+  let row = i / params.cols;
+  let col = i % params.cols;
+  var acc = 0.0;
+  for (var p = 0u; p < params.inner; p++) { acc += loadA(row, p) * loadB(p, col); }
+  out[i] = acc;
+}`;
+
+/**
+ * 16×16 outputs per workgroup (256 invocations): each step stages a 16×16 tile of op(A) and of op(B) in
+ * workgroup memory (one element per invocation), then every invocation reads 16 of each from there.
+ * Edges: loads outside the matrices read 0 and stores outside are skipped; no invocation returns early,
+ * so every one reaches each barrier (uniform control flow). Sums run over p in order, as in 'naive'.
+ */
+const tiled = (transA: boolean, transB: boolean) => wgsl`
+${header(2, layout)}
+${loads(transA, transB)}
+
+var<workgroup> tileA: array<array<f32, ${TILE}>, ${TILE}>;
+var<workgroup> tileB: array<array<f32, ${TILE}>, ${TILE}>;
+
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row = wid.y * ${TILE}u + lid.y;
+  let col = wid.x * ${TILE}u + lid.x;
+  var acc = 0.0;
+  let steps = (params.inner + ${TILE - 1}u) / ${TILE}u;
+  for (var t = 0u; t < steps; t++) {
+    let pa = t * ${TILE}u + lid.x;
+    var va = 0.0;
+    if (row < params.rows && pa < params.inner) { va = loadA(row, pa); }
+    tileA[lid.y][lid.x] = va;
+    let pb = t * ${TILE}u + lid.y;
+    var vb = 0.0;
+    if (pb < params.inner && col < params.cols) { vb = loadB(pb, col); }
+    tileB[lid.y][lid.x] = vb;
+    workgroupBarrier();
+    for (var p = 0u; p < ${TILE}u; p++) { acc += tileA[lid.y][p] * tileB[p][lid.x]; }
+    workgroupBarrier();
+  }
+  if (row < params.rows && col < params.cols) { out[row * params.cols + col] = acc; }
+}`;
+
+/**
+ * 4×4 outputs per invocation in four vec4 accumulators, read straight from global memory: each step
+ * loads 4 of op(A) and 4 of op(B) for 16 multiply-adds (naive: 2 loads per multiply-add). No workgroup
+ * memory, no barriers: loads clamp their indices into the matrices (edge invocations compute values
+ * nobody stores) and stores are guarded. Written without private arrays, which some translators spill.
+ */
+const blocked = (transA: boolean, transB: boolean) => wgsl`
+${header(2, layout)}
+${loads(transA, transB)}
+
+fn store(i: u32, j: u32, v: vec4<f32>) {
+  if (i >= params.rows) { return; }
+  let at = i * params.cols + j;
+  if (j < params.cols) { out[at] = v.x; }
+  if (j + 1u < params.cols) { out[at + 1u] = v.y; }
+  if (j + 2u < params.cols) { out[at + 2u] = v.z; }
+  if (j + 3u < params.cols) { out[at + 3u] = v.w; }
+}
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let r = gid.y * 4u;
+  let c = gid.x * 4u;
+  let rl = params.rows - 1u;
+  let cl = params.cols - 1u;
+  let i0 = min(r, rl); let i1 = min(r + 1u, rl); let i2 = min(r + 2u, rl); let i3 = min(r + 3u, rl);
+  let j0 = min(c, cl); let j1 = min(c + 1u, cl); let j2 = min(c + 2u, cl); let j3 = min(c + 3u, cl);
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var p = 0u; p < params.inner; p++) {
+    let bv = vec4<f32>(loadB(p, j0), loadB(p, j1), loadB(p, j2), loadB(p, j3));
+    acc0 += loadA(i0, p) * bv;
+    acc1 += loadA(i1, p) * bv;
+    acc2 += loadA(i2, p) * bv;
+    acc3 += loadA(i3, p) * bv;
+  }
+  store(r, c, acc0);
+  store(r + 1u, c, acc1);
+  store(r + 2u, c, acc2);
+  store(r + 3u, c, acc3);
+}`;
+
+const VARIANTS = { naive, tiled, blocked };
+export type MatmulVariant = keyof typeof VARIANTS;
+
+/**
+ * variants, side by side for bench/: 'naive' → 'tiled' (the default) → 'blocked'; each with the
+ * transA/transB flags in the key
+ */
+export const matmulKernel: GpuKernel<{ transA: boolean; transB: boolean }> = ([sa], [m, n], { transA, transB }, ctx) => {
+  const kind: MatmulVariant = ctx.variant && ctx.variant in VARIANTS ? ctx.variant as MatmulVariant : 'tiled';
+  const params = { rows: m, cols: n, inner: transA ? sa[0] : sa[1] };
+  const workgroups = kind === 'naive' ? ceilDiv(m * n, WG)
+    : kind === 'tiled' ? [ceilDiv(n, TILE), ceilDiv(m, TILE), 1] as const
+    : [ceilDiv(n, 32), ceilDiv(m, 32), 1] as const;
+  return {
+    variant: `${kind}${transA ? ':tA' : ''}${transB ? ':tB' : ''}`,
+    source: () => VARIANTS[kind](transA, transB),
+    layout,
+    params,
+    workgroups,
+  };
+};

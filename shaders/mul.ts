@@ -1,0 +1,3 @@
+import { binary } from './elementwise.ts';
+
+export const mulKernel = binary('mul', 'x * y');

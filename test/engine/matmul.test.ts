@@ -1,0 +1,104 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Tensor } from '../../engine/tensor.ts';
+import { matmul } from '../../engine/ops/index.ts';
+import { MNIST, backendSuites, finiteDifferenceCheck, parityCheck, prng, tensorOn, values } from '../helpers/check-op.ts';
+
+// the four stored layouts of op(A) [m, k] · op(B) [k, n]
+const LAYOUTS = [
+  { transA: false, transB: false }, { transA: true, transB: false },
+  { transA: false, transB: true }, { transA: true, transB: true },
+];
+const tag = (o: { transA: boolean; transB: boolean }): string => `A${o.transA ? 'ᵀ' : ''}·B${o.transB ? 'ᵀ' : ''}`;
+const stored = (o: { transA: boolean; transB: boolean }, m: number, k: number, n: number): [number[], number[]] =>
+  [o.transA ? [k, m] : [m, k], o.transB ? [n, k] : [k, n]];
+
+const t = suite('matmul');
+
+t('output shape is [m, n] for every layout', () => {
+  for (const o of LAYOUTS) {
+    const [sa, sb] = stored(o, 2, 3, 4);
+    const y = matmul(Tensor.zeros(sa), Tensor.zeros(sb), o);
+    assert.equal([...y.shape], [2, 4], tag(o));
+  }
+});
+
+t('mismatched shapes throw an error naming matmul', () => {
+  assert.throws(() => matmul(Tensor.zeros([2, 3]), Tensor.zeros([4, 2])), /^matmul: inner sizes differ: \[2, 3\] · \[4, 2\]/);
+  assert.throws(() => matmul(Tensor.zeros([3, 2]), Tensor.zeros([2, 2]), { transA: true }), /^matmul: inner sizes differ: \[3, 2\]ᵀ · \[2, 2\]/);
+  assert.throws(() => matmul(Tensor.zeros([2, 3]), Tensor.zeros([3, 2]), { transB: true }), /^matmul: inner sizes differ: \[2, 3\] · \[3, 2\]ᵀ/);
+  assert.throws(() => matmul(Tensor.zeros([3]), Tensor.zeros([3, 2])), /^matmul: operands must be 2-D, got \[3\] and \[3, 2\]/);
+  assert.throws(() => matmul(Tensor.zeros([1, 2, 3]), Tensor.zeros([3, 2])), /^matmul: operands must be 2-D/);
+});
+
+for (const o of LAYOUTS) {
+  t(`gradients match finite differences, ${tag(o)}`, () => {
+    const [sa, sb] = stored(o, 3, 4, 5);
+    const r = prng(3);
+    finiteDifferenceCheck((a, b) => matmul(a, b, o), [
+      { data: r.uniform(12), shape: sa, grad: true },
+      { data: r.uniform(20), shape: sb, grad: true },
+    ], { label: `matmul ${tag(o)}` });
+  });
+}
+
+t('a constant operand gets no gradient', () => {
+  const a = Tensor.from([1, 2, 3, 4], [2, 2], { dtype: 'f64' });
+  const b = Tensor.from([1, 0, 0, 1], [2, 2], { dtype: 'f64', requiresGrad: true });
+  matmul(a, b).backward();
+  assert.is(a.grad, null);
+  // dB = Aᵀ·ones
+  assert.equal(Array.from(b.grad!.data()), [4, 4, 6, 6]);
+});
+
+t.run();
+
+// [[1, 2], [3, 4]] · [[5, 6], [7, 8]] = [[1·5 + 2·7, 1·6 + 2·8], [3·5 + 4·7, 3·6 + 4·8]]
+const A = [1, 2, 3, 4], At = [1, 3, 2, 4], B = [5, 6, 7, 8], Bt = [5, 7, 6, 8];
+const AB = [19, 22, 43, 50];
+
+// m, k, n: tiny, around 64, and the MNIST layers with full, partial (60000 mod 64) and odd batches
+const PARITY_SHAPES: [number, number, number][] = [
+  [1, 1, 1], [1, 784, 10], [63, 65, 64], [65, 64, 63],
+  [MNIST.batch, MNIST.dIn, MNIST.hidden[0]], [MNIST.lastBatch, MNIST.dIn, MNIST.hidden[0]],
+  [MNIST.batch, MNIST.hidden[0], MNIST.hidden[1]], [MNIST.batch, MNIST.hidden[1], MNIST.classes],
+  [MNIST.oddBatch, MNIST.hidden[0], MNIST.hidden[1]], [MNIST.oddBatch, MNIST.hidden[1], MNIST.classes],
+];
+
+backendSuites('matmul', (test, backend) => {
+  test('forward: a 2×2 hand case in all four layouts', async () => {
+    const data = [[A, B], [At, B], [A, Bt], [At, Bt]];
+    for (const [i, o] of LAYOUTS.entries()) {
+      const y = matmul(tensorOn(backend, data[i][0], [2, 2]), tensorOn(backend, data[i][1], [2, 2]), o);
+      assert.equal(await values(y), AB, tag(o));
+    }
+  });
+
+  test('forward: a row times a column, and a column times a row', async () => {
+    const row = tensorOn(backend, [1, 2, 3], [1, 3]), col = tensorOn(backend, [1, 0, -1], [3, 1]);
+    assert.equal(await values(matmul(row, col)), [-2]);
+    // [1, 2, 3]ᵀ · [1, 2]: the outer product
+    assert.equal(await values(matmul(tensorOn(backend, [1, 2, 3], [3, 1]), tensorOn(backend, [1, 2], [1, 2]))), [1, 2, 2, 4, 3, 6]);
+  });
+
+  test('backward: dA = dC·Bᵀ and dB = Aᵀ·dC on the hand case', async () => {
+    const a = tensorOn(backend, A, [2, 2], { requiresGrad: true }), b = tensorOn(backend, B, [2, 2], { requiresGrad: true });
+    matmul(a, b).backward(tensorOn(backend, [1, 0, 0, 2], [2, 2]));
+    // dC·Bᵀ = [[1,0],[0,2]]·[[5,7],[6,8]]; Aᵀ·dC = [[1,3],[2,4]]·[[1,0],[0,2]]
+    assert.equal(await values(a.grad!), [5, 7, 12, 16]);
+    assert.equal(await values(b.grad!), [1, 6, 2, 8]);
+  });
+
+  for (const [m, k, n] of PARITY_SHAPES) {
+    for (const o of LAYOUTS) {
+      test(`parity ${tag(o)} with m, k, n = ${m}, ${k}, ${n}`, async () => {
+        const [sa, sb] = stored(o, m, k, n);
+        const r = prng(m * 1000 + k * 10 + n);
+        await parityCheck((a, b) => matmul(a, b, o), [
+          { data: r.uniform(m * k), shape: sa, grad: true },
+          { data: r.uniform(k * n), shape: sb, grad: true },
+        ], backend, undefined, `matmul ${tag(o)}`);
+      });
+    }
+  }
+});
