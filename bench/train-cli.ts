@@ -4,6 +4,8 @@ import process from 'node:process';
 import cliProgress from 'cli-progress';
 import type { Backend } from '../engine/backend.ts';
 import { cpu } from '../engine/cpu.ts';
+import { acquireDevice, type AcquiredDevice } from '../engine/device.ts';
+import { createWebGpuBackend } from '../engine/webgpu.ts';
 import { createRng, type RngKind } from '../engine/rng.ts';
 import { InputError } from '../mlp/errors.ts';
 import { loadMnist } from '../mlp/mnist.ts';
@@ -62,6 +64,8 @@ export function readConfig(argv: string[]): TrainConfig | 'help' {
 
 export async function main(argv: string[]): Promise<number> {
   const command = 'node bench/train.js';
+  // output piped into `head` and closed early: stop quietly
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
   let cfg: TrainConfig | 'help';
   try {
     cfg = readConfig(argv);
@@ -86,9 +90,28 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * auto: a hardware GPU when there is one, else the CPU backend (a WebGPU failure to start falls back
+ * too, saying so); webgpu: any adapter, software ones included, or one clear error.
+ */
 async function pickBackend(device: TrainConfig['device']): Promise<{ backend: Backend; info: Record<string, unknown> }> {
-  if (device === 'webgpu') throw new UsageError('--device webgpu: the WebGPU backend is not built yet');
-  return { backend: cpu, info: { backend: 'cpu' } };
+  if (device === 'cpu') return { backend: cpu, info: { backend: 'cpu' } };
+  let acquired: AcquiredDevice | null = null;
+  try {
+    acquired = await acquireDevice({ mode: device });
+  } catch (e) {
+    if (device === 'webgpu') throw new UsageError(`--device webgpu: ${(e as Error).message}`);
+    log(`webgpu did not start (${(e as Error).message}); using the cpu backend`);
+  }
+  if (!acquired) return { backend: cpu, info: { backend: 'cpu', note: 'no hardware GPU adapter (use --device webgpu for a software one)' } };
+  const { info } = acquired;
+  return { backend: createWebGpuBackend(acquired.device), info: { ...info, backend: 'webgpu', api: info.backend } };
+}
+
+function describe(info: Record<string, unknown>): string {
+  if (info.backend === 'cpu') return 'cpu';
+  const name = info.description || info.device || info.vendor;
+  return `webgpu (${name}, ${info.api}, ${info.featureLevel}${info.software ? ', software' : ''}, ${info.runtime})`;
 }
 
 async function run(cfg: TrainConfig): Promise<void> {
@@ -111,7 +134,7 @@ async function run(cfg: TrainConfig): Promise<void> {
   const config = { ...cfg, started, rngAlgorithm: rng.algorithm, device: info, data: data.dir,
     runtime: runtimeInfo(), trainCount: data.train.count, testCount: data.test.count };
   await writeJson(dir, 'config.json', config);
-  log(`mlp-lens: ${cfg.sizes.join('-')} on ${info.backend}, ${cfg.epochs} epochs, batch ${cfg.batch}, lr ${cfg.lr}, ` +
+  log(`mlp-lens: ${cfg.sizes.join('-')} on ${describe(info)}, ${cfg.epochs} epochs, batch ${cfg.batch}, lr ${cfg.lr}, ` +
     `seed ${cfg.seed} (${rng.algorithm}), recording ${cfg.record ? 'on' : 'off'} → ${dir}`);
 
   const bar = cfg.quiet || !process.stderr.isTTY ? null : new cliProgress.SingleBar({

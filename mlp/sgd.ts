@@ -17,6 +17,11 @@ export class Sgd {
     if (!(opts.lr > 0) || !Number.isFinite(opts.lr)) throw new Error(`sgd: lr must be a positive number, got ${opts.lr}`);
   }
 
+  /** every tensor the optimiser carries to the next step (parameters, momentum buffers): a step's tidy() keeps them */
+  state(): Tensor[] {
+    return [...this.params, ...this.velocity.values()];
+  }
+
   /** NOTE: grads accumulate across backward calls; clear them before each step's backward */
   zeroGrad(): void {
     for (const p of this.params) p.grad = null;
@@ -33,6 +38,7 @@ export class Sgd {
           const v = this.velocity.get(p);
           d = v ? add(scale(v, momentum), d) : d;
           this.velocity.set(p, d);
+          if (v) v.backend.release(v.storage);
         }
         p.assign(add(p, scale(d, -lr)));
       }

@@ -1,9 +1,11 @@
 // the training loop: seeded epoch order, mini-batches (last partial batch kept, as DataLoader with
 // drop_last=False), forward with every named tensor, backward, SGD, recording, per-epoch metrics.
-import { add, argmax, eq, sum } from '../engine/ops/index.ts';
+import type { Backend } from '../engine/backend.ts';
+import { add, argmax, eq, gatherBytes, gatherRows, packBytes, reshape, sum } from '../engine/ops/index.ts';
+import { dispose, keep, tidy } from '../engine/webgpu.ts';
 import type { Rng } from '../engine/rng.ts';
 import { noGrad, Tensor } from '../engine/tensor.ts';
-import { gatherBatch } from './batch.ts';
+import { pixel } from './batch.ts';
 import type { Mnist, Split } from './mnist.ts';
 import { Mlp } from './model.ts';
 import { actNames, type ActName } from './names.ts';
@@ -68,7 +70,7 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
   const sgd = new Sgd(params, { lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay });
   const stepsPerEpoch = Math.min(Math.ceil(split.count / batch), opts.steps ?? Infinity);
   const recorder = opts.record ? makeRecorder(model, Math.min(split.count, stepsPerEpoch * batch)) : null;
-  const d = split.rows * split.cols;
+  const onDevice = deviceSplit(split, backend);
   const identity = Uint32Array.from({ length: split.count }, (_, i) => i);
   const history: EpochMetrics[] = [];
 
@@ -76,31 +78,47 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
     const t0 = performance.now();
     // the generator is drawn every epoch even for --steps, so later epochs keep the reference order
     const order = opts.shuffle === false ? identity : rng.epochPermutation(split.count);
+    // the epoch's order goes to the device once; each step gathers its batch there
+    const orderT = Tensor.from(Float32Array.from(order), [split.count], { backend });
     recorder?.beginEpoch(epoch);
     // loss and accuracy accumulate on the device: no read-back until the epoch ends
     let lossSum = Tensor.zeros([], { backend }), correct = Tensor.zeros([], { backend }), samples = 0;
     const hostVisible = backend.name === 'cpu';
     for (let step = 0; step < stepsPerEpoch; step++) {
       const start = step * batch, n = Math.min(batch, split.count - start);
-      const { x, y } = gatherBatch(split, order, start, n);
-      const xs = Tensor.from(x, [n, d], { backend });
-      const ys = Tensor.from(y, [n], { backend });
-      sgd.zeroGrad();
-      const acts = model.forward(xs, ys);
-      Mlp.meanLoss(acts).backward();
-      recorder?.recordBatch(start, acts, y, order.subarray(start, start + n));
-      const totals = noGrad(() => ({ loss: sum(acts.loss!, 0), correct: sum(eq(argmax(acts.logits!, 1), ys), 0) }));
-      sgd.step();
-      noGrad(() => { lossSum = add(lossSum, totals.loss); correct = add(correct, totals.correct); });
+      const prev = [lossSum, correct];
+      // every buffer made in the step goes back to the pool except what the next step needs
+      const kept = tidy(() => {
+        const { x, y } = onDevice.batch(orderT, start, n);
+        sgd.zeroGrad();
+        const acts = model.forward(x, y);
+        Mlp.meanLoss(acts).backward();
+        if (recorder) {
+          const idx = order.subarray(start, start + n);
+          recorder.recordBatch(start, acts, Array.from(idx, (i) => split.labels[i]), idx);
+        }
+        const totals = noGrad(() => ({ loss: sum(acts.loss!, 0), correct: sum(eq(argmax(acts.logits!, 1), y), 0) }));
+        sgd.step();
+        sgd.zeroGrad();
+        return {
+          lossSum: noGrad(() => add(lossSum, totals.loss)), correct: noGrad(() => add(correct, totals.correct)),
+          batchLoss: totals.loss, state: sgd.state(),
+        };
+      });
+      lossSum = kept.lossSum;
+      correct = kept.correct;
+      dispose(...prev);
       samples += n;
       hooks.onStep?.({
         epoch, step, steps: stepsPerEpoch, samples,
         // values only where reading them is free (cpu); a GPU read here would stall every step
         loss: hostVisible ? lossSum.data()[0] / samples : undefined,
-        batchLoss: hostVisible ? totals.loss.data()[0] / n : undefined,
+        batchLoss: hostVisible ? kept.batchLoss.data()[0] / n : undefined,
       });
+      dispose(kept.batchLoss);
     }
     const [lossTotal, correctTotal] = await Promise.all([lossSum.read(), correct.read()]);
+    dispose(lossSum, correct, orderT);
     const test = await evaluate(model, data.test);
     const m: EpochMetrics = {
       epoch, trainLoss: lossTotal[0] / samples, trainAccuracy: (100 * correctTotal[0]) / samples,
@@ -123,20 +141,22 @@ function makeRecorder(model: Mlp, count: number): Recorder {
 /** loss, accuracy (%), predictions and per-class accuracy of `model` on a split, in batches */
 export async function evaluate(model: Mlp, split: Split, batch = 1000, classes = model.sizes[model.sizes.length - 1]): Promise<Evaluation> {
   const backend = model.layers[0].W.backend;
-  const d = split.rows * split.cols;
-  const identity = Uint32Array.from({ length: split.count }, (_, i) => i);
+  const onDevice = deviceSplit(split, backend);
+  const order = Tensor.from(Float32Array.from({ length: split.count }, (_, i) => i), [split.count], { backend });
   const predictions = new Uint8Array(split.count);
   let lossSum = 0;
   for (let start = 0; start < split.count; start += batch) {
     const n = Math.min(batch, split.count - start);
-    const { x, y } = gatherBatch(split, identity, start, n);
-    const { losses, pred } = noGrad(() => {
-      const acts = model.forward(Tensor.from(x, [n, d], { backend }), Tensor.from(y, [n], { backend }));
+    const { losses, pred } = tidy(() => noGrad(() => {
+      const { x, y } = onDevice.batch(order, start, n);
+      const acts = model.forward(x, y);
       return { losses: acts.loss!, pred: argmax(acts.logits!, 1) };
-    });
+    }));
     const [l, p] = await Promise.all([losses.read(), pred.read()]);
+    dispose(losses, pred);
     for (let i = 0; i < n; i++) { lossSum += l[i]; predictions[start + i] = p[i]; }
   }
+  dispose(order);
   const right = new Array<number>(classes).fill(0), total = new Array<number>(classes).fill(0);
   let correct = 0;
   for (let i = 0; i < split.count; i++) {
@@ -148,4 +168,33 @@ export async function evaluate(model: Mlp, split: Split, batch = 1000, classes =
     loss: lossSum / split.count, accuracy: (100 * correct) / split.count, predictions,
     perClass: right.map((r, c) => (100 * r) / total[c]),
   };
+}
+
+/** a split uploaded once to the model's device: images as packed bytes, labels as [N, 1] floats */
+export interface DeviceSplit {
+  /** rows order[start .. start+n) as x [n, d] (pixels/255) and labels y [n] */
+  batch(order: Tensor, start: number, n: number): { x: Tensor; y: Tensor };
+}
+
+// a split keeps its device copy while the split lives (evaluation runs every epoch)
+const deviceSplits = new WeakMap<Split, Map<Backend, DeviceSplit>>();
+
+export function deviceSplit(split: Split, backend: Backend): DeviceSplit {
+  let perBackend = deviceSplits.get(split);
+  const cached = perBackend?.get(backend);
+  if (cached) return cached;
+  const d = split.rows * split.cols;
+  const images = Tensor.from(packBytes(split.images), [Math.ceil((split.count * d) / 4)], { backend });
+  const labels = Tensor.from(Float32Array.from(split.labels), [split.count, 1], { backend });
+  const lut = Tensor.from(Float32Array.from({ length: 256 }, (_, b) => pixel(b)), [256], { backend });
+  keep(images, labels, lut);
+  const ds: DeviceSplit = {
+    batch: (order, start, n) => ({
+      x: gatherBytes(images, order, lut, d, start, n),                  // [n, d]
+      y: reshape(gatherRows(labels, order, start, n), [n]),             // [n]
+    }),
+  };
+  if (!perBackend) deviceSplits.set(split, (perBackend = new Map()));
+  perBackend.set(backend, ds);
+  return ds;
 }

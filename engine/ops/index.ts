@@ -6,6 +6,7 @@ import { argmaxOp } from './argmax.ts';
 import { eqOp } from './eq.ts';
 import { expOp } from './exp.ts';
 import { fillOp } from './fill.ts';
+import { gatherOp } from './gather.ts';
 import { logOp } from './log.ts';
 import { matmulOp } from './matmul.ts';
 import { maxOp } from './max.ts';
@@ -29,6 +30,7 @@ export const primitives = (): readonly Primitive<any>[] => [
   expOp, logOp, reciprocalOp,
   sumOp, maxOp, argmaxOp, // over one axis
   reshapeOp, oneHotOp,
+  gatherOp,              // rows by index (mini-batches assembled on the device)
   softmaxCrossEntropyOp, // fused per-sample loss
 ];
 
@@ -37,6 +39,7 @@ export { argmax } from './argmax.ts';
 export { eq } from './eq.ts';
 export { exp } from './exp.ts';
 export { fill } from './fill.ts';
+export { gatherBytes, gatherRows, packBytes } from './gather.ts';
 export { log } from './log.ts';
 export { matmul } from './matmul.ts';
 export { max } from './max.ts';
