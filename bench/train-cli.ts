@@ -7,7 +7,10 @@ import { cpu } from '../engine/cpu.ts';
 import { acquireDevice, type AcquiredDevice } from '../engine/device.ts';
 import { createWebGpuBackend } from '../engine/webgpu.ts';
 import { createRng, type RngKind } from '../engine/rng.ts';
+import { computeEpochStats } from '../analysis/epoch-stats.ts';
+import { computeInputStats } from '../analysis/input-stats.ts';
 import { InputError } from '../mlp/errors.ts';
+import { saveEpochStats, saveInputStats } from '../mlp/stats-store.ts';
 import { loadMnist } from '../mlp/mnist.ts';
 import { Mlp } from '../mlp/model.ts';
 import { createRunDir, defaultRunDir, writeJson } from '../mlp/run-dir.ts';
@@ -36,7 +39,7 @@ const SPECS: Specs = {
 };
 
 const SUMMARY = 'Trains an MLP on MNIST with every activation and gradient recorded, and writes a run directory\n' +
-  '(config.json, metrics.json, model.safetensors, predictions.json). Defaults are the reference run.';
+  '(config.json, metrics.json, model.safetensors, predictions.json, stats/). Defaults are the reference run.';
 
 export interface TrainConfig {
   sizes: number[];
@@ -134,6 +137,7 @@ async function run(cfg: TrainConfig): Promise<void> {
   const config = { ...cfg, started, rngAlgorithm: rng.algorithm, device: info, data: data.dir,
     runtime: runtimeInfo(), trainCount: data.train.count, testCount: data.test.count };
   await writeJson(dir, 'config.json', config);
+  if (cfg.record) await saveInputStats(dir, computeInputStats(data.train, { firstN: 1000, bins: 30 }));
   log(`mlp-lens: ${cfg.sizes.join('-')} on ${describe(info)}, ${cfg.epochs} epochs, batch ${cfg.batch}, lr ${cfg.lr}, ` +
     `seed ${cfg.seed} (${rng.algorithm}), recording ${cfg.record ? 'on' : 'off'} → ${dir}`);
 
@@ -156,8 +160,9 @@ async function run(cfg: TrainConfig): Promise<void> {
       }
       if (step === steps - 1) bar.stop();
     },
-    onEpoch: async (m) => {
+    onEpoch: async (m, record) => {
       log(formatEpoch(m));
+      if (record) await saveEpochStats(dir, computeEpochStats(record, { classes: cfg.sizes[cfg.sizes.length - 1], firstBatch: cfg.batch }));
       await writeJson(dir, 'metrics.json', { epochs: historySoFar(m) });
     },
   });

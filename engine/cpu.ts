@@ -17,6 +17,9 @@ export const cpu: Backend = {
   },
   read: async (storage) => storage as CpuArray,
   readSync: (storage) => storage as CpuArray,
+  copyInto(src, dst, dstOffset, n) {
+    (dst as CpuArray).set((src as CpuArray).subarray(0, n), dstOffset);
+  },
   release() { /* garbage collected */ },
 };
 

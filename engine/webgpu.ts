@@ -398,6 +398,20 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
       throw new Error('webgpu: tensor values live on the GPU; use `await tensor.read()`');
     },
 
+    // a buffer copy in the same command stream (the recorder fills its epoch slots this way)
+    copyInto(src, dst, dstOffset, n) {
+      const s = storageOf(src, 'copyInto source'), d = storageOf(dst, 'copyInto target');
+      if (n === 0) return;
+      if ((dstOffset + n) * 4 > d.buffer.size || n * 4 > s.buffer.size) {
+        throw new Error(`webgpu: copyInto: ${n} values at ${dstOffset} do not fit (${s.buffer.size} → ${d.buffer.size} bytes)`);
+      }
+      pass?.end();
+      pass = null;
+      ensureEncoder().copyBufferToBuffer(s.buffer, 0, d.buffer, dstOffset * 4, n * 4);
+      touched.add(s.buffer);
+      touched.add(d.buffer);
+    },
+
     release(storage) {
       if (storage instanceof GpuStorage) release(storage);
     },

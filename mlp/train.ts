@@ -66,10 +66,11 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
   const { train: split } = data;
   const { epochs, batch } = opts;
   const backend = model.layers[0].W.backend;
-  const params = model.params().map((p) => p.tensor);
+  const named = model.params();
+  const params = named.map((p) => p.tensor);
   const sgd = new Sgd(params, { lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay });
   const stepsPerEpoch = Math.min(Math.ceil(split.count / batch), opts.steps ?? Infinity);
-  const recorder = opts.record ? makeRecorder(model, Math.min(split.count, stepsPerEpoch * batch)) : null;
+  const recorder = opts.record ? makeRecorder(model, Math.min(split.count, stepsPerEpoch * batch), stepsPerEpoch) : null;
   const onDevice = deviceSplit(split, backend);
   const identity = Uint32Array.from({ length: split.count }, (_, i) => i);
   const history: EpochMetrics[] = [];
@@ -96,6 +97,7 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
         if (recorder) {
           const idx = order.subarray(start, start + n);
           recorder.recordBatch(start, acts, Array.from(idx, (i) => split.labels[i]), idx);
+          recorder.recordParamGrads(step, named);
         }
         const totals = noGrad(() => ({ loss: sum(acts.loss!, 0), correct: sum(eq(argmax(acts.logits!, 1), y), 0) }));
         sgd.step();
@@ -126,16 +128,16 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
       seconds: (performance.now() - t0) / 1000,
     };
     history.push(m);
-    await hooks.onEpoch?.(m, recorder ? recorder.endEpoch() : null);
+    await hooks.onEpoch?.(m, recorder ? await recorder.endEpoch() : null);
   }
   return history;
 }
 
-function makeRecorder(model: Mlp, count: number): Recorder {
+function makeRecorder(model: Mlp, count: number, steps: number): Recorder {
   const names = actNames(model.hidden).filter((n) => n !== 'input');
   const widths: Partial<Record<ActName, number>> = { logits: model.sizes[model.sizes.length - 1], loss: 1 };
   for (let k = 0; k < model.hidden; k++) widths[`layers.${k}.pre`] = widths[`layers.${k}.post`] = model.sizes[k + 1];
-  return new Recorder({ names, widths, count });
+  return new Recorder({ names, widths, count, steps });
 }
 
 /** loss, accuracy (%), predictions and per-class accuracy of `model` on a split, in batches */

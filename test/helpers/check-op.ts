@@ -194,7 +194,7 @@ const backends = await testBackends();
 /** a backend that is not there: any use inside a (skipped) test definition fails loudly */
 function unavailable(name: string, reason: string): Backend {
   const fail = (): never => { throw new Error(`backend ${name} is unavailable: ${reason}`); };
-  return { name: name as Backend['name'], upload: fail, run: fail, read: fail, readSync: fail, release: fail };
+  return { name: name as Backend['name'], upload: fail, run: fail, read: fail, readSync: fail, copyInto: fail, release: fail };
 }
 
 /** a uvu Test whose tests are all counted as skipped; its hooks never run (they may need the backend) */

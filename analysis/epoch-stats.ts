@@ -1,0 +1,350 @@
+// per-epoch statistics of every recorded tensor and its gradient, from the recorder's epoch slots:
+// moments (overall, per class, per neuron, per class × neuron), matplotlib histograms, ReLU health and
+// gradient norms. CPU loops: two passes over each slot. Pure: typed arrays in, JSON-ready data out.
+//
+// definitions (a WGSL version must compute the same; integer outputs match exactly, sums to rounding):
+// - a slot is [count, width]; row r is the r-th sample visited, labels[r] its class. "values" of a group
+//   are all slot entries of its rows (and, per neuron, its column).
+// - mean = Σx / n. std is the sample std, ddof 1: sqrt(Σ(x − mean)² / (n − 1)), torch's default
+//   `.std()` that the notebooks call (items 1, 9, 12, 21); NaN for n < 2. population std (numpy's
+//   default) is std · sqrt((n − 1) / n) with the stored counts. CPU sums are float64; Σ(x − mean)² is
+//   taken per class × neuron about its own mean (second pass) and merged exactly (Chan et al.):
+//   M2 = Σ_g [M2_g + n_g (mean_g − mean)²].
+// - min/max ignore NaN; a group with no values (a class absent from the epoch) has count 0 and
+//   mean, std, min, max NaN (JSON null).
+// - histograms: numpy.histogram / plt.hist semantics of analysis/histogram.ts (equal bins over
+//   [min, max], half-open bins, last closed, all-equal values → [v − 0.5, v + 0.5]). `histogram` is over
+//   the whole epoch's [min, max]; `perClassHistogram` counts each class over those same edges (they sum
+//   to `histogram`); for activations, `perClassOwnHistogram` bins each class over its own [min, max], as
+//   one plt.hist call per class draws it (item 11).
+// - active: a ReLU unit is active on a sample when its post-activation is > 0 (⇔ pre > 0, relu'(0) = 0).
+//   dead = active on no sample of the epoch; rare = active on some but fewer than `rareBelow` (1 %) of
+//   the samples; always = active on every sample.
+// - gradient slots hold d(mean batch loss)/d(tensor) (retain_grad()'s value); a tensor's step norm is
+//   sqrt(Σ g²) over the rows of one step; its epoch norm is sqrt(Σ g²) over the whole slot.
+import type { EpochRecord, Slot } from '../mlp/recorder.ts';
+import { Binner, binOf, type Histogram, histogram } from './histogram.ts';
+
+export type { Histogram } from './histogram.ts';
+
+/** moments of one group of values */
+export interface Moments { count: number; mean: number; std: number; min: number; max: number }
+
+/** moments of n groups, one entry per group, each [n] */
+export interface MomentRows { count: number[]; mean: number[]; std: number[]; min: number[]; max: number[] }
+
+export interface TensorStats {
+  /** neurons (columns) of the slot */
+  width: number;
+  /** all count·width values */
+  all: Moments;
+  /** bins over [all.min, all.max] */
+  histogram: Histogram;
+  /** per class: the class's rows × width values [classes] */
+  perClass: MomentRows;
+  /** per class, counts over `histogram.edges` [classes][bins]; the classes sum to `histogram.counts` */
+  perClassHistogram: number[][];
+  /** activations only: per class, over the class's own [min, max] [classes] */
+  perClassOwnHistogram?: Histogram[];
+  /** per neuron: its column over all rows [width] */
+  perNeuron: MomentRows;
+  /** per class × neuron, each [classes][width] (counts are perClass.count / width) */
+  perClassNeuron: { mean: number[][]; std: number[][] };
+  /** activations only: fraction of samples where the value is > 0, per neuron [width] */
+  positiveFraction?: number[];
+  /** opts.firstBatch: rows [0, rows) only (the notebooks' first mini-batch of each epoch, items 6, 8, 9) */
+  firstBatch?: { rows: number; all: Moments; histogram: Histogram };
+  /** gradients only: sqrt(Σ g²) over the slot */
+  norm?: number;
+  /** gradients only, when the record has batch offsets: sqrt(Σ g²) over each step's rows [steps] */
+  stepNorm?: number[];
+}
+
+/** ReLU health of one hidden layer */
+export interface LayerHealth {
+  layer: number;
+  /** the tensor it was read from (`layers.K.post`, or `layers.K.pre`) */
+  tensor: string;
+  /** fraction of samples where each unit is active [width] */
+  activeFraction: number[];
+  /** neuron indices: never active, active on < rareBelow of samples (but some), active on all */
+  dead: number[];
+  rare: number[];
+  always: number[];
+}
+
+/** ||∂loss/∂p|| of each parameter at each step (recorded by Recorder.recordParamGrads) */
+export interface ParamGradStats {
+  names: string[];
+  /** [params][steps] */
+  stepNorm: number[][];
+  /** mean and max over the steps [params] */
+  mean: number[];
+  max: number[];
+}
+
+export interface EpochStats {
+  format: 'mlp-lens/epoch-stats';
+  version: 1;
+  epoch: number;
+  /** samples visited */
+  count: number;
+  classes: number;
+  bins: number;
+  /** samples per class [classes] */
+  classCounts: number[];
+  /** the threshold used for LayerHealth.rare */
+  rareBelow: number;
+  /** per named activation ('layers.0.pre', …, 'logits', 'loss') */
+  acts: Record<string, TensorStats>;
+  /** same keys: statistics of the gradients */
+  grads: Record<string, TensorStats>;
+  /** one entry per hidden layer, in layer order */
+  health: LayerHealth[];
+  params?: ParamGradStats;
+}
+
+export interface EpochStatsOptions {
+  classes: number;
+  /** histogram bins (30, the notebooks' choice) */
+  bins?: number;
+  /** also keep statistics of the first `firstBatch` rows (the notebooks' first mini-batch: 64) */
+  firstBatch?: number;
+  /** LayerHealth.rare threshold as a fraction of samples (0.01) */
+  rareBelow?: number;
+}
+
+/**
+ * every statistic of one epoch record (see the definitions at the top of this file). The record's
+ * slots are [count, width]; labels [count] must be < classes. Two passes over each slot.
+ */
+export function computeEpochStats(record: EpochRecord, opts: EpochStatsOptions): EpochStats {
+  const { classes, bins = 30, firstBatch, rareBelow = 0.01 } = opts;
+  const { count, labels } = record;
+  if (!Number.isInteger(classes) || classes < 1) throw new Error(`epoch stats: classes must be a positive integer, got ${classes}`);
+  const classCounts = new Array<number>(classes).fill(0); // [classes]
+  for (let r = 0; r < count; r++) {
+    const c = labels[r];
+    if (!(c < classes)) throw new Error(`epoch stats: label ${c} of row ${r} is out of range for ${classes} classes`);
+    classCounts[c]++;
+  }
+  // batch offsets must tile [0, count) to give step norms; a record without them gets none
+  const o = record.batchOffsets;
+  const tiles = !!o && o.length > 1 && o[0] === 0 && o[o.length - 1] === count && o.every((v, i) => i === 0 || v >= o[i - 1]);
+  const ctx: Ctx = { count, labels, classes, classCounts, bins, firstBatch, offsets: tiles ? Uint32Array.from(o!) : undefined };
+  const acts: Record<string, TensorStats> = {}, grads: Record<string, TensorStats> = {};
+  for (const [name, slot] of Object.entries(record.acts)) if (slot) acts[name] = tensorStats(slot, ctx, 'act');
+  for (const [name, slot] of Object.entries(record.grads)) if (slot) grads[name] = tensorStats(slot, ctx, 'grad');
+
+  const health: LayerHealth[] = [];
+  for (let k = 0; ; k++) {
+    const tensor = acts[`layers.${k}.post`] ? `layers.${k}.post` : acts[`layers.${k}.pre`] ? `layers.${k}.pre` : null;
+    if (!tensor) break;
+    health.push(layerHealth(k, tensor, acts[tensor].positiveFraction!, count, rareBelow));
+  }
+  const stats: EpochStats = {
+    format: 'mlp-lens/epoch-stats', version: 1, epoch: record.epoch, count, classes, bins, classCounts, rareBelow,
+    acts, grads, health,
+  };
+  if (record.paramGrads) stats.params = paramGradStats(record.paramGrads.names, record.paramGrads.norms, record.paramGrads.steps);
+  return stats;
+}
+
+interface Ctx {
+  count: number; labels: ArrayLike<number>; classes: number; classCounts: number[]; bins: number;
+  firstBatch?: number;
+  /** first row of each step, then count [steps + 1] */
+  offsets?: Uint32Array;
+}
+
+function tensorStats(slot: Slot, ctx: Ctx, kind: 'act' | 'grad'): TensorStats {
+  const { count, labels, classes, classCounts, bins } = ctx;
+  const w = slot.width, d = slot.data, cw = classes * w;
+  if (d.length < count * w) throw new Error(`epoch stats: slot of width ${w} holds ${d.length} values, fewer than ${count} rows`);
+
+  // pass 1: per class × neuron sum, min, max; positives per neuron; Σ g² per step
+  const sum = new Float64Array(cw), mn = new Float64Array(cw).fill(Infinity), mx = new Float64Array(cw).fill(-Infinity); // [classes, width]
+  const pos = new Int32Array(w); // [width]
+  const offsets = kind === 'grad' && ctx.offsets ? ctx.offsets : Uint32Array.of(0, count); // [steps + 1]
+  const stepSq = new Float64Array(offsets.length - 1); // [steps]
+  accumulate(d, w, labels, offsets, kind === 'act', kind === 'grad', sum, mn, mx, pos, stepSq);
+
+  // class × neuron means, then the extremes of every grouping
+  const mean = new Float64Array(cw); // [classes, width]
+  for (let c = 0; c < classes; c++) for (let j = 0; j < w; j++) mean[c * w + j] = classCounts[c] > 0 ? sum[c * w + j] / classCounts[c] : NaN;
+  const classMin = new Array<number>(classes).fill(Infinity), classMax = new Array<number>(classes).fill(-Infinity); // [classes]
+  const neuronMin = new Array<number>(w).fill(Infinity), neuronMax = new Array<number>(w).fill(-Infinity); // [width]
+  for (let c = 0; c < classes; c++) {
+    for (let j = 0; j < w; j++) {
+      const k = c * w + j;
+      if (mn[k] < classMin[c]) classMin[c] = mn[k];
+      if (mx[k] > classMax[c]) classMax[c] = mx[k];
+      if (mn[k] < neuronMin[j]) neuronMin[j] = mn[k];
+      if (mx[k] > neuronMax[j]) neuronMax[j] = mx[k];
+    }
+  }
+  const allMin = Math.min(...classMin), allMax = Math.max(...classMax);
+  const shared = new Binner(allMin, allMax, bins);
+  const own = classMin.map((lo, c) => new Binner(lo, classMax[c], bins));
+
+  // pass 2: Σ(x − mean)² per class × neuron about its own mean; histograms on shared and own edges
+  const m2 = new Float64Array(cw); // [classes, width]
+  const hShared = new Int32Array(classes * bins), hOwn = new Int32Array(classes * bins); // [classes, bins]
+  const ownEdges = new Float64Array(classes * (bins + 1)); // [classes, bins + 1]
+  own.forEach((b, c) => ownEdges.set(b.edges, c * (bins + 1)));
+  spread(d, w, count, labels, bins, kind === 'act', mean, m2, hShared, hOwn,
+    shared.lo, shared.hi, shared.scale, Float64Array.from(shared.edges),
+    Float64Array.from(own, (b) => b.lo), Float64Array.from(own, (b) => b.hi), Float64Array.from(own, (b) => b.scale), ownEdges);
+
+  // merge the class × neuron groups: per class (over neurons), per neuron (over classes), overall
+  const cnMean: number[][] = [], cnStd: number[][] = [];
+  const perClass = emptyRows(), perNeuron = emptyRows();
+  for (let c = 0; c < classes; c++) {
+    const nc = classCounts[c];
+    cnMean.push(Array.from(mean.subarray(c * w, c * w + w)));
+    cnStd.push(Array.from(m2.subarray(c * w, c * w + w), (v) => sampleStd(v, nc)));
+    let s = 0;
+    for (let j = 0; j < w; j++) s += sum[c * w + j];
+    const mu = s / (nc * w);
+    let M2 = 0;
+    for (let j = 0; j < w; j++) { const k = c * w + j, dm = mean[k] - mu; M2 += m2[k] + nc * dm * dm; }
+    pushMoments(perClass, nc * w, mu, M2, classMin[c], classMax[c]);
+  }
+  for (let j = 0; j < w; j++) {
+    let s = 0;
+    for (let c = 0; c < classes; c++) s += sum[c * w + j];
+    const mu = s / count;
+    let M2 = 0;
+    for (let c = 0; c < classes; c++) {
+      if (classCounts[c] === 0) continue;
+      const k = c * w + j, dm = mean[k] - mu;
+      M2 += m2[k] + classCounts[c] * dm * dm;
+    }
+    pushMoments(perNeuron, count, mu, M2, neuronMin[j], neuronMax[j]);
+  }
+  let total = 0;
+  for (let k = 0; k < cw; k++) total += sum[k];
+  const n = count * w, mu = total / n;
+  let M2 = 0;
+  for (let c = 0; c < classes; c++) {
+    if (classCounts[c] === 0) continue;
+    for (let j = 0; j < w; j++) { const k = c * w + j, dm = mean[k] - mu; M2 += m2[k] + classCounts[c] * dm * dm; }
+  }
+  const all = moments(n, mu, M2, allMin, allMax);
+
+  const hist = shared.empty();
+  const perClassHistogram: number[][] = []; // [classes][bins]
+  for (let c = 0; c < classes; c++) {
+    const counts = Array.from(hShared.subarray(c * bins, c * bins + bins));
+    for (let b = 0; b < bins; b++) hist.counts[b] += counts[b];
+    perClassHistogram.push(counts);
+  }
+
+  const out: TensorStats = {
+    width: w, all, histogram: hist, perClass, perClassHistogram, perNeuron, perClassNeuron: { mean: cnMean, std: cnStd },
+  };
+  if (kind === 'act') {
+    out.perClassOwnHistogram = own.map((b, c) => ({ edges: Array.from(b.edges), counts: Array.from(hOwn.subarray(c * bins, c * bins + bins)) }));
+    out.positiveFraction = Array.from(pos, (p) => p / count);
+  }
+  if (ctx.firstBatch !== undefined) out.firstBatch = firstRows(d, w, Math.min(ctx.firstBatch, count), bins);
+  if (kind === 'grad') {
+    let sq = 0;
+    for (const v of stepSq) sq += v;
+    out.norm = Math.sqrt(sq);
+    if (ctx.offsets) out.stepNorm = Array.from(stepSq, Math.sqrt);
+  }
+  return out;
+}
+
+/** pass 1 over rows offsets[0] .. offsets[last]: sums, extremes, positive counts, Σ x² per step */
+function accumulate(
+  d: Float32Array, w: number, labels: ArrayLike<number>, offsets: Uint32Array, positives: boolean, squares: boolean,
+  sum: Float64Array, mn: Float64Array, mx: Float64Array, pos: Int32Array, stepSq: Float64Array,
+): void {
+  for (let s = 0; s + 1 < offsets.length; s++) {
+    let sq = 0;
+    for (let r = offsets[s]; r < offsets[s + 1]; r++) {
+      const o = labels[r] * w, row = r * w;
+      for (let j = 0; j < w; j++) {
+        const x = d[row + j], k = o + j;
+        sum[k] += x;
+        if (x < mn[k]) mn[k] = x;
+        if (x > mx[k]) mx[k] = x;
+        if (positives) pos[j] += x > 0 ? 1 : 0;
+        if (squares) sq += x * x;
+      }
+    }
+    stepSq[s] = sq;
+  }
+}
+
+/** pass 2: Σ(x − mean)² per class × neuron, counts on the shared edges and on each class's own edges */
+function spread(
+  d: Float32Array, w: number, count: number, labels: ArrayLike<number>, bins: number, withOwn: boolean,
+  mean: Float64Array, m2: Float64Array, hShared: Int32Array, hOwn: Int32Array,
+  lo: number, hi: number, scale: number, edges: Float64Array,
+  ownLo: Float64Array, ownHi: Float64Array, ownScale: Float64Array, ownEdges: Float64Array,
+): void {
+  const last = bins - 1;
+  for (let r = 0; r < count; r++) {
+    const c = labels[r], o = c * w, row = r * w, hb = c * bins, eb = c * (bins + 1);
+    const cLo = ownLo[c], cHi = ownHi[c], cScale = ownScale[c];
+    for (let j = 0; j < w; j++) {
+      const x = d[row + j], dx = x - mean[o + j];
+      m2[o + j] += dx * dx;
+      const a = binOf(x, lo, hi, scale, edges, 0, last);
+      if (a >= 0) hShared[hb + a]++;
+      if (withOwn) {
+        const b = binOf(x, cLo, cHi, cScale, ownEdges, eb, last);
+        if (b >= 0) hOwn[hb + b]++;
+      }
+    }
+  }
+}
+
+/** moments and histogram of rows [0, rows) of a slot, straight from the values (two passes) */
+function firstRows(d: Float32Array, w: number, rows: number, bins: number): NonNullable<TensorStats['firstBatch']> {
+  const v = d.subarray(0, rows * w); // [rows, width]
+  let s = 0, lo = Infinity, hi = -Infinity;
+  for (const x of v) { s += x; if (x < lo) lo = x; if (x > hi) hi = x; }
+  const mu = s / v.length;
+  let M2 = 0;
+  for (const x of v) M2 += (x - mu) * (x - mu);
+  return { rows, all: moments(v.length, mu, M2, lo, hi), histogram: histogram(v, bins) };
+}
+
+function layerHealth(layer: number, tensor: string, activeFraction: number[], count: number, rareBelow: number): LayerHealth {
+  const dead: number[] = [], rare: number[] = [], always: number[] = [];
+  activeFraction.forEach((f, j) => {
+    // fractions are active/count; compare counts so 1 % of 60 000 is exactly 600
+    const active = Math.round(f * count);
+    if (active === 0) dead.push(j);
+    else if (active < rareBelow * count) rare.push(j);
+    if (count > 0 && active === count) always.push(j);
+  });
+  return { layer, tensor, activeFraction, dead, rare, always };
+}
+
+function paramGradStats(names: readonly string[], norms: Float32Array, steps: number): ParamGradStats {
+  const p = names.length;
+  const stepNorm = names.map((_, i) => Array.from({ length: steps }, (_, s) => norms[s * p + i])); // [params][steps]
+  return {
+    names: [...names], stepNorm,
+    mean: stepNorm.map((s) => (s.length ? s.reduce((a, b) => a + b, 0) / s.length : NaN)),
+    max: stepNorm.map((s) => (s.length ? Math.max(...s) : NaN)),
+  };
+}
+
+const sampleStd = (M2: number, n: number): number => (n > 1 ? Math.sqrt(M2 / (n - 1)) : NaN);
+
+function moments(n: number, mean: number, M2: number, min: number, max: number): Moments {
+  return n > 0 ? { count: n, mean, std: sampleStd(M2, n), min, max } : { count: 0, mean: NaN, std: NaN, min: NaN, max: NaN };
+}
+
+const emptyRows = (): MomentRows => ({ count: [], mean: [], std: [], min: [], max: [] });
+
+function pushMoments(r: MomentRows, n: number, mean: number, M2: number, min: number, max: number): void {
+  const m = moments(n, mean, M2, min, max);
+  r.count.push(m.count); r.mean.push(m.mean); r.std.push(m.std); r.min.push(m.min); r.max.push(m.max);
+}
