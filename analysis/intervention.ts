@@ -1,0 +1,183 @@
+// interventions: scale (or ablate: scale 0) some columns of one named tensor during the forward pass,
+// through the model's replacement mechanism. Batched: the layers before the named tensor run once per
+// chunk of samples; the replacement stacks every variant ([variants·n, width]) so only the layers
+// after it run once per variant.
+import { mul, reshape } from '../engine/ops/index.ts';
+import { noGrad, Tensor } from '../engine/tensor.ts';
+import type { Mlp } from '../mlp/model.ts';
+import type { ActName } from '../mlp/names.ts';
+import { accuracyPerClass, type ClassAccuracy } from './accuracy.ts';
+import { confusionMatrix, matrixDiff } from './confusion.ts';
+import { layerName, sliceImages, widthOf, type LabelledImages } from './forward-cache.ts';
+
+/** multiply columns `neurons` of the named tensor by `scale` (0: ablation; [] leaves the model as is) */
+export interface ScaleVariant { neurons: readonly number[]; scale: number }
+
+export interface VariantResult extends ClassAccuracy {
+  variant: ScaleVariant;
+  /** [classes, classes], rows = true class */
+  confusion: number[][];
+  /** mean logits over all samples [classes] */
+  meanLogits: number[];
+  /** mean logits over the samples of each true class [classes (true), classes] */
+  meanLogitsByClass: number[][];
+}
+
+/** rows per forward pass (variants × samples) */
+const MAX_ROWS = 1 << 17;
+
+/**
+ * the model on `data` once per variant, with `target`'s columns scaled as the variant says: per-class
+ * accuracy, confusion matrix and mean logits of each variant. `target` is any named tensor but `loss`
+ * (`layers.K.post` for a neuron's output, `layers.K.pre` before its ReLU).
+ */
+export async function evaluateUnderScaling(
+  model: Mlp, data: LabelledImages, target: ActName, variants: readonly ScaleVariant[],
+): Promise<VariantResult[]> {
+  if (target === 'loss') throw new RangeError('cannot scale the loss: pick an activation');
+  const backend = model.layers[0].W.backend;
+  const w = widthOf(model, target), classes = model.sizes[model.sizes.length - 1], V = variants.length;
+  const mask = new Float32Array(V * w).fill(1); // [variants, 1, width]
+  variants.forEach((v, r) => v.neurons.forEach((j) => {
+    if (!(Number.isInteger(j) && j >= 0 && j < w)) throw new RangeError(`${target} has neurons 0..${w - 1}, got ${j}`);
+    mask[r * w + j] = v.scale;
+  }));
+  const maskT = Tensor.from(mask, [V, 1, w], { backend });
+  const pred = new Uint8Array(V * data.count); // [variants, n]
+  const sums = new Float64Array(V * classes * classes); // [variants, classes (true), classes]
+  const chunk = Math.max(1, Math.floor(MAX_ROWS / V));
+  for (let start = 0; start < data.count; start += chunk) {
+    const part = sliceImages(data, start, Math.min(chunk, data.count - start)), n = part.count;
+    const xt = Tensor.from(part.x, [n, data.dim], { backend }); // [n, d_in]
+    const stack = (t: Tensor) => reshape(mul(reshape(t, [1, n, w]), maskT), [V * n, w]); // [variants·n, width]
+    const logits = await noGrad(() => model.forward(xt, null, { [target]: stack }).logits!).read(); // [variants·n, classes]
+    for (let v = 0; v < V; v++) {
+      for (let i = 0; i < n; i++) {
+        const o = (v * n + i) * classes, y = part.labels[i], s = (v * classes + y) * classes;
+        let best = 0;
+        for (let c = 0; c < classes; c++) {
+          sums[s + c] += logits[o + c];
+          if (logits[o + c] > logits[o + best]) best = c;
+        }
+        pred[v * data.count + start + i] = best;
+      }
+    }
+  }
+  return variants.map((variant, v) => {
+    const p = pred.subarray(v * data.count, (v + 1) * data.count);
+    const acc = accuracyPerClass(p, data.labels, classes);
+    const byClass = Array.from({ length: classes }, (_, t) =>
+      Array.from({ length: classes }, (_, c) => sums[(v * classes + t) * classes + c] / acc.counts[t]));
+    const meanLogits = Array.from({ length: classes }, (_, c) =>
+      byClass.reduce((s, row, t) => s + row[c] * acc.counts[t], 0) / data.count);
+    return { variant, ...acc, confusion: confusionMatrix(p, data.labels, classes), meanLogits, meanLogitsByClass: byClass };
+  });
+}
+
+/** torch.linspace(a, b, steps) in double, with 1.0 inserted (sorted) when absent (NB02 `analyze_neuron`) */
+export function scalesWithOne(a: number, b: number, steps: number): number[] {
+  if (!(Number.isInteger(steps) && steps >= 1)) throw new RangeError(`steps must be a positive integer, got ${steps}`);
+  const s = steps === 1 ? [a] : Array.from({ length: steps }, (_, i) => (i === steps - 1 ? b : a + ((b - a) * i) / (steps - 1)));
+  if (!s.includes(1)) s.push(1);
+  return s.sort((x, y) => x - y);
+}
+
+export interface NeuronAnalysis {
+  target: ActName;
+  neurons: number[];
+  interval: [number, number];
+  /** linspace(a, b, steps) ∪ {1}, sorted */
+  scales: number[];
+  /** overall accuracy % at each scale [scales] */
+  accuracy: number[];
+  /** accuracy % of each true class at each scale [scales, classes] */
+  perClassAccuracy: number[][];
+  /** mean logits at each scale [scales, classes] */
+  meanLogits: number[][];
+  /** mean logits per true class at each scale [scales, classes (true), classes] */
+  meanLogitsByClass: number[][][];
+  /** samples per class [classes] */
+  counts: number[];
+  /** confusion matrices [classes, classes] (rows = true) at scale 0, 1 and b, and the differences */
+  confusion: {
+    ablation: number[][]; baseline: number[][]; max: number[][];
+    ablationMinusBaseline: number[][]; maxMinusBaseline: number[][];
+  };
+}
+
+/**
+ * NB02's `analyze_neuron` (cells 60–72), batched: scales `neuron` (one index or several, scaled
+ * together) of hidden layer `layer` (post-ReLU by default) by every scale of
+ * linspace(a, b, steps) ∪ {1}; per-class accuracy and mean logits at each scale; confusion matrices at
+ * scale 0, 1 and b (computed even when 0 is not in the sweep).
+ */
+export async function analyzeNeuron(
+  model: Mlp, layer: number, neuron: number | readonly number[], data: LabelledImages,
+  interval: readonly [number, number] = [0, 3], steps = 30, opts: { site?: 'pre' | 'post' } = {},
+): Promise<NeuronAnalysis> {
+  const target = layerName(model, layer, opts.site);
+  const neurons = typeof neuron === 'number' ? [neuron] : [...neuron];
+  const [a, b] = interval;
+  const scales = scalesWithOne(a, b, steps);
+  const all = [...new Set([...scales, 0, 1, b])];
+  const res = await evaluateUnderScaling(model, data, target, all.map((scale) => ({ neurons, scale })));
+  const at = (s: number) => res[all.indexOf(s)];
+  const sweep = scales.map(at);
+  return {
+    target, neurons, interval: [a, b], scales,
+    accuracy: sweep.map((r) => r.accuracy), perClassAccuracy: sweep.map((r) => r.perClass),
+    meanLogits: sweep.map((r) => r.meanLogits), meanLogitsByClass: sweep.map((r) => r.meanLogitsByClass),
+    counts: at(1).counts,
+    confusion: {
+      ablation: at(0).confusion, baseline: at(1).confusion, max: at(b).confusion,
+      ablationMinusBaseline: matrixDiff(at(0).confusion, at(1).confusion),
+      maxMinusBaseline: matrixDiff(at(b).confusion, at(1).confusion),
+    },
+  };
+}
+
+export interface LayerSweep {
+  target: ActName;
+  scales: number[];
+  baseline: { accuracy: number; perClass: number[]; confusion: number[][] };
+  /** one entry per neuron of the layer */
+  neurons: {
+    neuron: number;
+    /** [scales] */
+    accuracy: number[];
+    /** [scales, classes] */
+    perClassAccuracy: number[][];
+    /** per-class accuracy change from the baseline, percentage points [scales, classes] */
+    perClassDelta: number[][];
+    /** [scales, classes, classes] */
+    confusion: number[][][];
+  }[];
+}
+
+/**
+ * every neuron of hidden layer `layer` scaled alone by each of `scales` (default: ablation 0 and 3×):
+ * per-class accuracy, its change from the unmodified model, and the confusion matrix, in one batched
+ * pass per chunk of samples.
+ */
+export async function sweepLayer(
+  model: Mlp, layer: number, data: LabelledImages,
+  opts: { scales?: readonly number[]; site?: 'pre' | 'post' } = {},
+): Promise<LayerSweep> {
+  const target = layerName(model, layer, opts.site), w = widthOf(model, target);
+  const scales = [...(opts.scales ?? [0, 3])];
+  const variants: ScaleVariant[] = [{ neurons: [], scale: 1 }];
+  for (let j = 0; j < w; j++) for (const scale of scales) variants.push({ neurons: [j], scale });
+  const [base, ...rest] = await evaluateUnderScaling(model, data, target, variants);
+  return {
+    target, scales,
+    baseline: { accuracy: base.accuracy, perClass: base.perClass, confusion: base.confusion },
+    neurons: Array.from({ length: w }, (_, j) => {
+      const rs = rest.slice(j * scales.length, (j + 1) * scales.length);
+      return {
+        neuron: j, accuracy: rs.map((r) => r.accuracy), perClassAccuracy: rs.map((r) => r.perClass),
+        perClassDelta: rs.map((r) => r.perClass.map((a, c) => a - base.perClass[c])),
+        confusion: rs.map((r) => r.confusion),
+      };
+    }),
+  };
+}

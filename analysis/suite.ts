@@ -1,0 +1,494 @@
+// the post-training suite: every analysis of REFERENCE.md items 13–19 and 23–37 over a trained model and a
+// labelled split, as plain data, saved as analysis/*.json in a run directory.
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createRng, type Rng } from '../engine/rng.ts';
+import { InputError } from '../mlp/errors.ts';
+import type { Split } from '../mlp/mnist.ts';
+import { Mlp } from '../mlp/model.ts';
+import type { ActName } from '../mlp/names.ts';
+import { writeAtomic, writeJson } from '../mlp/run-dir.ts';
+import { loadModelFile } from '../mlp/weights.ts';
+import { accuracyPerClass, classesByAccuracy, misclassified, predictionsOf, type Misclassified } from './accuracy.ts';
+import { meanPerClassOfAll } from './class-means.ts';
+import { confusionMatrix, rowNormalize } from './confusion.ts';
+import { matrixCsv, toCsv, type Row } from './csv.ts';
+import { cacheImages, imagesFromSplit, layerName, widthOf, type HostTensor } from './forward-cache.ts';
+import { analyzeNeuron, scalesWithOne, sweepLayer, type LayerSweep, type NeuronAnalysis } from './intervention.ts';
+import { oneHotMaps } from './onehot-maps.ts';
+import { pca } from './pca.ts';
+import { projectActivations, sampleRows, type Projection } from './projection.ts';
+import { saliencyMaps, type Saliency } from './saliency.ts';
+import { overlapOrder, selectivityPerClass } from './selectivity.ts';
+import { prefixSilhouetteScores, silhouetteScore, takeColumns, takeRows } from './silhouette.ts';
+import { topKPerRow } from './topk.ts';
+
+/**
+ * the notebooks' hand-made neuron lists for layer 2 of their trained model (NB02 cells 89–110): only
+ * meaningful for a model trained like the reference run, where neuron indices line up; the CLI passes
+ * them for the reference layer, the library never assumes them
+ */
+export const NOTEBOOK_SUBSETS: Record<string, number[]> = {
+  'hand-picked': [6, 7, 8, 10, 13],
+  poor: [2, 0, 3, 11, 15],
+};
+export const NOTEBOOK_ORDERINGS: Record<string, number[]> = {
+  hand_selected_set: [6, 7, 8, 10, 13, 0, 14, 12, 11, 5, 9, 1, 4, 2, 3, 15],
+};
+
+export interface SuiteOptions {
+  /** hidden layer analysed in detail (default the last: the notebooks' layer 2) */
+  layer?: number;
+  /** top-k size (default 3) */
+  k?: number;
+  /** selectivity ε (default 0.001) */
+  eps?: number;
+  /** samples per forward pass (default 2500) */
+  batch?: number;
+  /** seed of the suite's generator (random subsets, samples, UMAP); default 314 (NB02's random_state) */
+  seed?: number;
+  /** the class whose most selective neuron gets the full scale sweep (default 7, or the last class) */
+  focusClass?: number;
+  /** scale interval of the sweeps (default [0, 3]) and steps of the focus neuron's sweep (default 30) */
+  interval?: [number, number];
+  steps?: number;
+  /** steps of the every-neuron sweep (default 3: scales 0, 1.5, 3, plus the unmodified baseline) */
+  sweepSteps?: number;
+  /** also run the focus neuron at scales 0, 1, b on raw 0–255 pixels, NB02 cells 53–57's mistake (default true) */
+  rawPixels?: boolean;
+  /** the saliency image: a test index, or the nth image of a class (default the 494th of class 9, NB02 cell 130) */
+  saliency?: { index: number } | { cls: number; nth: number };
+  /** t-SNE (items 17): rows sampled, perplexity, iterations; false to skip (default 1000 rows, 20, 300) */
+  tsne?: { sample?: number; perplexity?: number; iterations?: number } | false;
+  /**
+   * UMAP (items 18, 32): rows sampled, epochs (0: umap-js's default), and whether item 32's neuron
+   * subspaces get a UMAP as well as a PCA; false to skip (default 1000 rows, 200 epochs, no subspaces)
+   */
+  umap?: { sample?: number; nEpochs?: number; subspaces?: boolean } | false;
+  /** neuron subset size of items 32–33 (default 5) */
+  subsetSize?: number;
+  /** random subsets of item 33 (default 30) and random orderings per size of item 34 (default 10) */
+  randomTrials?: number;
+  sizeTrials?: number;
+  /** subset sizes of item 34 (default 2, 4, …, width) */
+  sizes?: number[];
+  /** extra named subsets (item 33) and orderings (item 34), e.g. NOTEBOOK_SUBSETS */
+  subsets?: Record<string, number[]>;
+  orderings?: Record<string, number[]>;
+  /** the class whose top selective neurons make item 32's subspace (default 3, or the last class) */
+  subspaceClass?: number;
+  /** rows the silhouettes are computed on (default 1500, the same rows for every subset; Infinity: all, exact) */
+  silhouetteSample?: number;
+  /** the 2-D projection the "projected" silhouettes use (default pca; umap follows the umap options) */
+  silhouetteProjection?: 'pca' | 'umap';
+  /** progress lines (section names and seconds) */
+  log?: (line: string) => void;
+}
+
+export interface SubsetSilhouette { name: string; neurons: number[]; full: number; projected: number }
+
+export interface PostTrainingResults {
+  meta: {
+    layer: number; target: ActName; width: number; count: number; classes: number; sizes: number[];
+    /** the options given (log dropped) */
+    options: SuiteOptions; rng: string;
+  };
+  /** item 13, 30, 10 */
+  accuracy: {
+    accuracy: number; perClass: number[]; counts: number[];
+    sorted: { cls: number; accuracy: number }[];
+    /** [classes, classes], rows = true */
+    confusion: number[][]; confusionRates: number[][];
+    misclassified: Misclassified[];
+  };
+  /** item 35: name → class × neuron mean [classes, width], every hidden layer (pre, post) and the logits */
+  classMeans: Record<string, number[][]>;
+  /** items 23, 25: per gradient target, name → class × neuron mean gradient [classes, width] */
+  gradMeans: { loss: Record<string, number[][]>; trueLogit: Record<string, number[][]> };
+  /** items 23, 25, 26: top-k neurons of the layer per class [classes, k] */
+  topk: { k: number; activation: number[][]; gradLoss: number[][]; gradTrueLogit: number[][]; selectivity: number[][] };
+  /** item 26 */
+  selectivity: { eps: number; scores: number[][]; topSubset: number[][]; overlapOrder: number[] };
+  /** items 27–31 */
+  interventions: {
+    focus: { cls: number; neuron: number; analysis: NeuronAnalysis };
+    raw: NeuronAnalysis | null;
+    sweep: LayerSweep;
+  };
+  /** item 36 */
+  saliency: Saliency & { index: number; label: number };
+  /** item 37 */
+  oneHotMaps: { target: string; value: number; maps: HostTensor };
+  /** items 14–18, 32 */
+  projections: {
+    pca: Projection & { components: number[][] };
+    /** item 15: the classes with the best accuracy, best first */
+    mostAccurateClasses: number[];
+    tsne: Projection | null;
+    umap: Projection | null;
+    subspaces: (Projection & { name: string })[];
+  };
+  /** items 33–34 */
+  silhouette: {
+    rows: number; projection: 'pca' | 'umap';
+    subsets: SubsetSilhouette[];
+    random: { size: number; trials: SubsetSilhouette[]; meanFull: number; meanProjected: number; stdFull: number; stdProjected: number };
+    /** silhouette of the all-neuron UMAP embedding of `projections.umap` (its own rows), when run */
+    umapAll: number | null;
+    vsSize: {
+      sizes: number[]; all: number;
+      orderings: { name: string; order: number[]; scores: number[] }[];
+      random: { mean: number[]; std: number[]; trials: number[][] };
+    };
+  };
+  /** the analysed layer's activations [count, width] and labels [count], test order (item 16's export; CSV only) */
+  activations: { acts: HostTensor; labels: Uint8Array };
+  /** seconds per section */
+  timings: Record<string, number>;
+}
+
+const meanStd = (v: readonly number[]): { mean: number; std: number } => {
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  return { mean, std: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length) };
+};
+
+/** a uniformly random k-subset of [0, n) in draw order, from the generator */
+export function randomSubset(n: number, k: number, rng: Rng): number[] {
+  return Array.from(rng.epochPermutation(n).subarray(0, k));
+}
+
+/**
+ * runs every post-training analysis of `model` on the labelled split `test` (items 13–19, 23–37) for
+ * hidden layer `opts.layer` (activation tables of every layer). Results are plain data (see
+ * PostTrainingResults); nothing is written.
+ */
+export async function runPostTrainingSuite(model: Mlp, test: Split, opts: SuiteOptions = {}): Promise<PostTrainingResults> {
+  const timings: Record<string, number> = {};
+  const log = opts.log ?? (() => {});
+  let t0 = performance.now();
+  const lap = (name: string) => {
+    const t = performance.now();
+    timings[name] = (t - t0) / 1000;
+    log(`${name}: ${timings[name].toFixed(2)} s`);
+    t0 = t;
+  };
+  const layer = opts.layer ?? model.hidden - 1, target = layerName(model, layer, 'post'), width = widthOf(model, target);
+  const classes = model.sizes[model.sizes.length - 1], k = opts.k ?? 3, eps = opts.eps ?? 1e-3;
+  const rng = createRng('mlp-lens', opts.seed ?? 314);
+  const [a, b] = opts.interval ?? [0, 3];
+  const shown: SuiteOptions = { ...opts, log: undefined };
+
+  // one cache: activations and per-sample gradients for both targets (items 23, 25, 35, and the rest)
+  const data = imagesFromSplit(test);
+  const cache = await cacheImages(model, data, { grads: ['loss', 'trueLogit'], batch: opts.batch });
+  const labels = cache.labels, acts = cache.acts[target]!;
+  lap('forward-cache');
+
+  const logits = cache.acts.logits!.data;
+  const pred = predictionsOf(logits, classes);
+  const acc = accuracyPerClass(pred, labels, classes);
+  const confusion = confusionMatrix(pred, labels, classes);
+  const accuracy = {
+    ...acc, sorted: classesByAccuracy(acc.perClass), confusion, confusionRates: rowNormalize(confusion),
+    misclassified: misclassified(logits, labels, classes, data.indices),
+  };
+  const classMeans = meanPerClassOfAll(cache.acts, labels, classes);
+  const gradMeans = {
+    loss: meanPerClassOfAll(cache.grads.loss!, labels, classes),
+    trueLogit: meanPerClassOfAll(cache.grads.trueLogit!, labels, classes),
+  };
+  const means = classMeans[target];
+  const scores = selectivityPerClass(means, eps);
+  const subsetSize = Math.min(opts.subsetSize ?? 5, width);
+  const topSelective = topKPerRow(scores, k);
+  const selectivity = { eps, scores, topSubset: topKPerRow(scores, subsetSize), overlapOrder: overlapOrder(topSelective, width) };
+  const topk = {
+    k, activation: topKPerRow(means, k), gradLoss: topKPerRow(gradMeans.loss[target], k),
+    gradTrueLogit: topKPerRow(gradMeans.trueLogit[target], k), selectivity: topSelective,
+  };
+  lap('tables');
+
+  // interventions: the focus neuron's sweep, every neuron's sweep, the raw-pixel variant
+  const focusClass = opts.focusClass ?? Math.min(7, classes - 1);
+  const focusNeuron = topSelective[focusClass][0];
+  const focus = { cls: focusClass, neuron: focusNeuron, analysis: await analyzeNeuron(model, layer, focusNeuron, data, [a, b], opts.steps ?? 30) };
+  const sweep = await sweepLayer(model, layer, data, { scales: scalesWithOne(a, b, opts.sweepSteps ?? 3).filter((s) => s !== 1) });
+  const raw = opts.rawPixels === false ? null
+    : await analyzeNeuron(model, layer, focusNeuron, imagesFromSplit(test, { pixels: 'raw' }), [a, b], 2);
+  lap('interventions');
+
+  const pick = opts.saliency ?? { cls: 9, nth: 494 };
+  let index = 'index' in pick ? pick.index : -1;
+  if (!('index' in pick)) {
+    const ofClass = data.indices.filter((_, i) => labels[i] === pick.cls);
+    index = ofClass.length ? ofClass[Math.min(pick.nth, ofClass.length - 1)] : 0;
+  }
+  const row = data.indices.indexOf(index);
+  const saliency = { index, label: labels[row], ...(await saliencyMaps(model, layer, data.x.subarray(row * data.dim, (row + 1) * data.dim))) };
+  const maps = await oneHotMaps(model, layer);
+  lap('saliency+onehot');
+
+  // projections
+  const fullPca = pca(acts, 2);
+  const pcaProj = { method: 'pca' as const, neurons: Array.from({ length: width }, (_, j) => j), rows: data.indices.map((_, i) => i), labels,
+    embedding: fullPca.projected, explainedVarianceRatio: fullPca.explainedVarianceRatio, components: fullPca.components, seconds: 0 };
+  const mostAccurateClasses = accuracy.sorted.slice(0, 5).map((r) => r.cls);
+  lap('pca');
+  const tsneOpt = opts.tsne === false ? null : { sample: 1000, perplexity: 20, iterations: 300, ...opts.tsne };
+  const tsne = tsneOpt ? projectActivations(acts, labels, 'tsne', {
+    sample: tsneOpt.sample, rng, tsne: { perplexity: tsneOpt.perplexity, iterations: tsneOpt.iterations },
+  }) : null;
+  lap('tsne');
+  const umapOpt = opts.umap === false ? null : { sample: 1000, nEpochs: 200, subspaces: false, ...opts.umap };
+  const umap = umapOpt ? projectActivations(acts, labels, 'umap', { sample: umapOpt.sample, rng, umap: { nEpochs: umapOpt.nEpochs } }) : null;
+  const subspaceClass = opts.subspaceClass ?? Math.min(3, classes - 1);
+  const subspaceSets = [
+    { name: `top-${subsetSize} selective of class ${subspaceClass}`, neurons: selectivity.topSubset[subspaceClass] },
+    { name: `random ${subsetSize}`, neurons: randomSubset(width, subsetSize, rng) },
+  ];
+  const subspaces = subspaceSets.flatMap(({ name, neurons }) => [
+    { name, ...projectActivations(acts, labels, 'pca', { neurons }) },
+    ...(umapOpt?.subspaces ? [{ name, ...projectActivations(acts, labels, 'umap', { neurons, sample: umapOpt.sample, rng, umap: { nEpochs: umapOpt.nEpochs } }) }] : []),
+  ]);
+  lap('umap+subspaces');
+
+  // silhouettes, all on the same rows
+  const silRows = sampleRows(data.count, opts.silhouetteSample ?? 1500, rng);
+  const sil = takeRows(acts, labels, silRows);
+  const silProjection = opts.silhouetteProjection ?? 'pca';
+  const project2d = (x: HostTensor): HostTensor => (silProjection === 'pca' ? pca(x, 2).projected
+    : projectActivations(x, sil.labels, 'umap', { rng, umap: { nEpochs: umapOpt?.nEpochs } }).embedding);
+  const scoreSubset = (name: string, neurons: number[]): SubsetSilhouette => {
+    const x = takeColumns(sil.x, neurons);
+    return { name, neurons, full: silhouetteScore(x, sil.labels), projected: silhouetteScore(project2d(x), sil.labels) };
+  };
+  const all = Array.from({ length: width }, (_, j) => j);
+  const subsets = [
+    scoreSubset('all', all),
+    ...selectivity.topSubset.map((s, c) => scoreSubset(`top-${subsetSize} selective of class ${c}`, s)),
+    ...Object.entries(opts.subsets ?? {}).map(([name, s]) => scoreSubset(name, s)),
+    scoreSubset(`most frequent top-${k} selective, first ${subsetSize}`, selectivity.overlapOrder.slice(0, subsetSize)),
+  ];
+  const trials = Array.from({ length: opts.randomTrials ?? 30 }, (_, t) => scoreSubset(`random ${t}`, randomSubset(width, subsetSize, rng)));
+  const tf = meanStd(trials.map((t) => t.full)), tp = meanStd(trials.map((t) => t.projected));
+  const sizes = opts.sizes ?? Array.from({ length: Math.floor(width / 2) }, (_, i) => 2 * (i + 1));
+  const orderings = [
+    { name: `selectivity overlap (top-${k})`, order: selectivity.overlapOrder },
+    ...Object.entries(opts.orderings ?? {}).map(([name, order]) => ({ name, order })),
+  ].map((o) => ({ ...o, scores: prefixSilhouetteScores(sil.x, sil.labels, o.order, sizes) }));
+  // random orderings: the prefixes of a random permutation are uniformly random subsets of each size
+  const randomTrials = Array.from({ length: opts.sizeTrials ?? 10 }, () =>
+    prefixSilhouetteScores(sil.x, sil.labels, randomSubset(width, width, rng), sizes));
+  const bySize = sizes.map((_, s) => meanStd(randomTrials.map((t) => t[s])));
+  const silhouette = {
+    rows: silRows.length, projection: silProjection, subsets,
+    random: { size: subsetSize, trials, meanFull: tf.mean, stdFull: tf.std, meanProjected: tp.mean, stdProjected: tp.std },
+    umapAll: umap ? silhouetteScore(umap.embedding, umap.labels) : null,
+    vsSize: {
+      sizes, all: subsets[0].full, orderings,
+      random: { mean: bySize.map((r) => r.mean), std: bySize.map((r) => r.std), trials: randomTrials },
+    },
+  };
+  lap('silhouette');
+
+  return {
+    meta: { layer, target, width, count: data.count, classes, sizes: [...model.sizes], options: shown, rng: rng.algorithm },
+    accuracy, classMeans, gradMeans, topk, selectivity,
+    interventions: { focus, raw, sweep }, saliency, oneHotMaps: maps,
+    projections: { pca: pcaProj, mostAccurateClasses, tsne, umap, subspaces },
+    silhouette, activations: { acts, labels }, timings,
+  };
+}
+
+/** JSON value of results: typed arrays become arrays, floats keep float32 precision (7 significant digits) */
+export function toJsonValue(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (_, v) => {
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>, round);
+    if (typeof v === 'number') return round(v);
+    return v;
+  }));
+}
+
+function round(v: number): number | null {
+  if (!Number.isFinite(v)) return null;
+  return Number.isInteger(v) ? v : Number(v.toPrecision(7));
+}
+
+/** the files savePostTrainingResults writes, under <dir>/analysis/ */
+export const RESULT_FILES = [
+  'meta', 'accuracy', 'classMeans', 'gradMeans', 'topk', 'selectivity', 'interventions', 'saliency',
+  'oneHotMaps', 'projections', 'silhouette', 'timings',
+] as const satisfies readonly (keyof PostTrainingResults)[];
+
+/**
+ * the tables as CSV text, file name → content: per-class accuracy, confusion matrices, misclassified
+ * samples, class × neuron means of every layer (activations and both gradients), top-k and selectivity,
+ * the focus neuron's sweep, the every-neuron sweep, the layer's activations with labels (item 16), the
+ * projections, and the silhouettes
+ */
+export function postTrainingCsv(r: PostTrainingResults): Record<string, string> {
+  const C = r.meta.classes, out: Record<string, string> = {};
+  out['accuracy.csv'] = toCsv(r.accuracy.perClass.map((accuracy, cls) => ({ cls, accuracy, count: r.accuracy.counts[cls] })));
+  out['confusion.csv'] = matrixCsv(r.accuracy.confusion, 'true', 'pred');
+  out['misclassified.csv'] = toCsv(r.accuracy.misclassified as unknown as Row[]);
+  for (const [kind, tables] of [['act', r.classMeans], ['grad-loss', r.gradMeans.loss], ['grad-true-logit', r.gradMeans.trueLogit]] as const) {
+    for (const [name, m] of Object.entries(tables)) out[`class-means-${kind}-${name}.csv`] = matrixCsv(m, 'cls', 'n');
+  }
+  const tk = r.topk;
+  out['topk.csv'] = toCsv(Array.from({ length: C }, (_, c) => ({
+    cls: c, activation: tk.activation[c].join(' '), gradLoss: tk.gradLoss[c].join(' '),
+    gradTrueLogit: tk.gradTrueLogit[c].join(' '), selectivity: tk.selectivity[c].join(' '),
+  })));
+  out['selectivity.csv'] = matrixCsv(r.selectivity.scores, 'cls', 'n');
+  const an = r.interventions.focus.analysis;
+  out['focus-sweep.csv'] = toCsv(an.scales.flatMap((scale, i) => an.perClassAccuracy[i].map((accuracy, cls) => ({
+    neuron: r.interventions.focus.neuron, scale, cls, accuracy, ...Object.fromEntries(an.meanLogitsByClass[i][cls].map((v, k) => [`logit${k}`, v])),
+  }))));
+  for (const [name, m] of Object.entries(an.confusion)) out[`focus-confusion-${name}.csv`] = matrixCsv(m, 'true', 'pred');
+  if (r.interventions.raw) {
+    const raw = r.interventions.raw;
+    out['focus-sweep-raw-pixels.csv'] = toCsv(raw.scales.flatMap((scale, i) => raw.perClassAccuracy[i].map((accuracy, cls) => ({ scale, cls, accuracy }))));
+  }
+  const sw = r.interventions.sweep;
+  out['layer-sweep.csv'] = toCsv(sw.neurons.flatMap((nr) => sw.scales.flatMap((scale, i) => nr.perClassAccuracy[i].map((accuracy, cls) => ({
+    neuron: nr.neuron, scale, cls, accuracy, delta: nr.perClassDelta[i][cls],
+  })))));
+  {
+    const { acts, labels } = r.activations, n = acts.shape[0], w = acts.shape[1];
+    out[`activations-${r.meta.target}.csv`] = toCsv(Array.from({ length: n }, (_, i) => {
+      const row: Row = { row: i, label: labels[i] };
+      for (let j = 0; j < w; j++) row[`n${j}`] = acts.data[i * w + j];
+      return row;
+    }));
+  }
+  const projs: [string, Projection | null][] = [
+    ['pca', r.projections.pca], ['tsne', r.projections.tsne], ['umap', r.projections.umap],
+    ...r.projections.subspaces.map((p, i) => [`subspace-${i}-${p.method}`, p] as [string, Projection]),
+  ];
+  for (const [name, p] of projs) {
+    if (!p) continue;
+    out[`projection-${name}.csv`] = toCsv(Array.from(p.rows, (row, i) => ({
+      row, label: p.labels[i], x: p.embedding.data[2 * i], y: p.embedding.data[2 * i + 1],
+    })));
+  }
+  const sil = r.silhouette;
+  out['silhouette-subsets.csv'] = toCsv([...sil.subsets, ...sil.random.trials].map((x) => ({
+    name: x.name, neurons: x.neurons.join(' '), full: x.full, projected: x.projected,
+  })));
+  out['silhouette-vs-size.csv'] = toCsv(sil.vsSize.sizes.flatMap((size, i) => [
+    ...sil.vsSize.orderings.map((o) => ({ size, ordering: o.name, score: o.scores[i], std: null as number | null })),
+    { size, ordering: 'random (mean)', score: sil.vsSize.random.mean[i], std: sil.vsSize.random.std[i] },
+    { size, ordering: 'all neurons', score: sil.vsSize.all, std: null },
+  ]));
+  return out;
+}
+
+/**
+ * writes each section of the results as <dir>/analysis/<section>.json and the tables of
+ * postTrainingCsv as <dir>/analysis/*.csv, each file atomically; returns the folder
+ */
+export async function savePostTrainingResults(dir: string, results: PostTrainingResults): Promise<string> {
+  const out = join(dir, 'analysis');
+  await mkdir(out, { recursive: true });
+  for (const name of RESULT_FILES) await writeJson(out, `${name}.json`, toJsonValue(results[name]));
+  for (const [name, text] of Object.entries(postTrainingCsv(results))) await writeAtomic(join(out, name), text);
+  return out;
+}
+
+/** suite options for the notebooks' scale (minutes): exact silhouettes on every image, UMAP of all of them with umap-js's epochs, t-SNE on 2500 */
+export const FULL_SCALE: SuiteOptions = {
+  silhouetteSample: Infinity, umap: { sample: Infinity, nEpochs: 0, subspaces: true }, tsne: { sample: 2500 },
+};
+
+/**
+ * the suite as the command line runs it: the notebooks' neuron lists added for a 16-neuron layer (their
+ * layer 2), every result saved under <dir>/analysis/, the printed tables returned as lines
+ */
+export async function analyzeModel(
+  model: Mlp, test: Split, dir: string, opts: SuiteOptions & { full?: boolean } = {},
+): Promise<{ results: PostTrainingResults; out: string; lines: string[] }> {
+  const { full, ...rest } = opts;
+  const layer = rest.layer ?? model.hidden - 1;
+  const notebookLayer = model.sizes[layer + 1] === 16;
+  const results = await runPostTrainingSuite(model, test, {
+    subsets: notebookLayer ? NOTEBOOK_SUBSETS : undefined, orderings: notebookLayer ? NOTEBOOK_ORDERINGS : undefined,
+    ...(full ? FULL_SCALE : {}), ...rest, layer,
+  });
+  const out = await savePostTrainingResults(dir, results);
+  return { results, out, lines: formatSuiteTables(results) };
+}
+
+/**
+ * a saved model: a run directory (its model.safetensors) or a .safetensors file → the model and the
+ * directory results go to (the run directory, or the file's folder)
+ */
+export async function loadSavedModel(path: string): Promise<{ model: Mlp; dir: string; file: string }> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(path)).isDirectory();
+  } catch (e) {
+    throw new InputError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (expected a run directory or a .safetensors file)' : String(e));
+  }
+  const file = isDir ? join(path, 'model.safetensors') : path;
+  const { layers } = await loadModelFile(file);
+  return { model: Mlp.fromParams(layers), dir: isDir ? path : dirname(path), file };
+}
+
+const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'nan');
+const list = (v: readonly number[]) => `[${v.join(',')}]`;
+
+/** the tables the notebooks print, as text lines */
+export function formatSuiteTables(r: PostTrainingResults): string[] {
+  const L: string[] = [];
+  const C = r.meta.classes;
+  L.push(`layer ${r.meta.layer} (${r.meta.target}, ${r.meta.width} neurons), ${r.meta.count} test images`);
+  L.push(`test accuracy ${f2(r.accuracy.accuracy)} %`);
+  L.push('per-class accuracy (sorted): ' + r.accuracy.sorted.map((s) => `${s.cls} ${f2(s.accuracy)} %`).join(', '));
+  L.push(`misclassified: ${r.accuracy.misclassified.length}`);
+  L.push('');
+  L.push(`top-${r.topk.k} neurons per class: activation | grad of loss | grad of true logit | selectivity`);
+  for (let c = 0; c < C; c++) {
+    L.push(`  ${c}: ${list(r.topk.activation[c]).padEnd(10)} | ${list(r.topk.gradLoss[c]).padEnd(10)} | ` +
+      `${list(r.topk.gradTrueLogit[c]).padEnd(10)} | ${list(r.topk.selectivity[c])}`);
+  }
+  L.push(`selectivity overlap order: ${list(r.selectivity.overlapOrder)}`);
+  L.push('');
+  const { focus, raw, sweep } = r.interventions, an = focus.analysis;
+  const [, b] = an.interval;
+  const at = (x: NeuronAnalysis, s: number) => x.scales.indexOf(s);
+  L.push(`most class-${focus.cls}-selective neuron: ${focus.neuron}; per-class accuracy % at scales 0 | 1 | ${b}`);
+  for (let c = 0; c < C; c++) {
+    const row = [0, 1, b].map((s) => f2(an.perClassAccuracy[at(an, s)][c]));
+    const rawRow = raw ? '   raw pixels: ' + [0, 1, b].map((s) => f2(raw.perClassAccuracy[at(raw, s)][c])).join(' | ') : '';
+    L.push(`  ${c}: ${row.join(' | ')}${rawRow}`);
+  }
+  L.push(`  overall: ${[0, 1, b].map((s) => f2(an.accuracy[at(an, s)])).join(' | ')}`);
+  const rates = rowNormalize(an.confusion.ablation);
+  const moves = rates.flatMap((row, t) => row.map((v, p) => ({ t, p, v }))).filter((e) => e.t !== e.p)
+    .sort((x, y) => y.v - x.v).slice(0, 3);
+  L.push(`  ablation's largest confusions (row-normalised): ${moves.map((e) => `${e.t}→${e.p} ${f2(100 * e.v)} %`).join(', ')}`);
+  L.push('');
+  L.push(`every neuron scaled alone (scales ${sweep.scales.join(', ')}): largest per-class change, points`);
+  for (const nr of sweep.neurons) {
+    const parts = sweep.scales.map((s, i) => {
+      const d = nr.perClassDelta[i];
+      let worst = 0, best = 0;
+      d.forEach((v, c) => { if (v < d[worst]) worst = c; if (v > d[best]) best = c; });
+      return `×${s}: ${worst} ${f2(d[worst])}, ${best} +${f2(d[best])}`;
+    });
+    L.push(`  ${String(nr.neuron).padStart(2)}: ${parts.join(' | ')}`);
+  }
+  L.push('');
+  const s = r.silhouette;
+  L.push(`silhouette (${s.rows} rows; full subspace / ${s.projection} 2-D)`);
+  for (const x of s.subsets) L.push(`  ${x.name.padEnd(44)} ${list(x.neurons).padEnd(20)} ${f2(x.full)} / ${f2(x.projected)}`);
+  L.push(`  random ${s.random.size} (${s.random.trials.length} trials)`.padEnd(67) + ` ${f2(s.random.meanFull)} / ${f2(s.random.meanProjected)}`);
+  if (s.umapAll !== null) L.push(`  all neurons, UMAP embedding of the projection section: ${f2(s.umapAll)}`);
+  L.push(`  vs size ${list(s.vsSize.sizes)} (all neurons ${f2(s.vsSize.all)}):`);
+  for (const o of s.vsSize.orderings) L.push(`    ${o.name.padEnd(30)} ${o.scores.map(f2).join(' ')}`);
+  L.push(`    ${'random (mean)'.padEnd(30)} ${s.vsSize.random.mean.map(f2).join(' ')}`);
+  L.push('');
+  L.push(`PCA explained variance ratio: ${r.projections.pca.explainedVarianceRatio!.slice(0, 4).map((v) => v.toFixed(3)).join(', ')}, …`);
+  L.push('timings: ' + Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', '));
+  return L;
+}

@@ -1,0 +1,80 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  prefixSilhouetteScores, silhouetteSamples, silhouetteScore, takeColumns, takeRows,
+} from '../../analysis/silhouette.ts';
+import { createRng } from '../../engine/rng.ts';
+import { assertClose } from '../helpers/close.ts';
+
+const tensor = (rows: number[][]) => ({ shape: [rows.length, rows[0].length], data: Float32Array.from(rows.flat()) });
+
+/** the textbook definition, written as plainly as possible (the oracle) */
+function naive(rows: number[][], labels: number[]): number[] {
+  const dist = (a: number[], b: number[]) => Math.sqrt(a.reduce((s, v, k) => s + (v - b[k]) ** 2, 0));
+  const classes = [...new Set(labels)];
+  return rows.map((p, i) => {
+    const mean = (c: number) => {
+      const others = rows.filter((_, j) => labels[j] === c && j !== i);
+      return others.reduce((s, q) => s + dist(p, q), 0) / others.length;
+    };
+    if (labels.filter((l) => l === labels[i]).length < 2) return 0;
+    const a = mean(labels[i]);
+    const b = Math.min(...classes.filter((c) => c !== labels[i]).map(mean));
+    return (b - a) / Math.max(a, b);
+  });
+}
+
+test('1-D hand case: clusters {0, 1} and {10, 11}', () => {
+  const s = silhouetteSamples(tensor([[0], [1], [10], [11]]), [0, 0, 1, 1]);
+  // point 0: a = 1, b = (10 + 11)/2; point 1: a = 1, b = (9 + 10)/2
+  assertClose(Array.from(s), [9.5 / 10.5, 8.5 / 9.5, 8.5 / 9.5, 9.5 / 10.5]);
+});
+
+test('well-separated clusters score near 1; a cluster of one scores 0; one cluster is NaN', () => {
+  const rng = createRng('mlp-lens', 1);
+  const rows: number[][] = [], labels: number[] = [];
+  for (let c = 0; c < 4; c++) {
+    for (let i = 0; i < 30; i++) {
+      rows.push([100 * c + rng.random(1)[0], -50 * c + rng.random(1)[0], rng.random(1)[0]]);
+      labels.push(c);
+    }
+  }
+  assert.ok(silhouetteScore(tensor(rows), labels) > 0.98);
+  const lone = silhouetteSamples(tensor([[0], [1], [5]]), [0, 0, 1]);
+  assert.is(lone[2], 0);
+  assert.ok(Number.isNaN(silhouetteScore(tensor([[0], [1]]), [3, 3])));
+});
+
+test('matches the textbook definition on random data with unsorted labels (2-D and 5-D paths)', () => {
+  const rng = createRng('mlp-lens', 2);
+  for (const d of [2, 5]) {
+    const rows = Array.from({ length: 40 }, () => Array.from(rng.random(d)));
+    const labels = Array.from({ length: 40 }, () => rng.nextU32() % 4);
+    assertClose(Array.from(silhouetteSamples(tensor(rows), labels)), naive(rows, labels), { atol: 1e-9 }, `d = ${d}`);
+  }
+});
+
+test('prefix subspaces in one pass equal separate scores of each subset', () => {
+  const rng = createRng('mlp-lens', 3);
+  const x = tensor(Array.from({ length: 50 }, () => Array.from(rng.random(6))));
+  const labels = Array.from({ length: 50 }, (_, i) => i % 3);
+  const order = [4, 0, 5, 2, 1, 3];
+  const sizes = [1, 2, 4, 6];
+  const separate = sizes.map((k) => silhouetteScore(takeColumns(x, order.slice(0, k)), labels));
+  assertClose(prefixSilhouetteScores(x, labels, order, sizes), separate, { atol: 1e-12 });
+  assert.throws(() => prefixSilhouetteScores(x, labels, order, [2, 2]), /increase/);
+});
+
+test('a sample is a seeded subset of rows', () => {
+  const rng = createRng('mlp-lens', 4);
+  const x = tensor(Array.from({ length: 30 }, (_, i) => [i % 3 + rng.random(1)[0]]));
+  const labels = Array.from({ length: 30 }, (_, i) => i % 3);
+  const a = silhouetteScore(x, labels, { sample: 12, rng: createRng('mlp-lens', 7) });
+  const b = silhouetteScore(x, labels, { sample: 12, rng: createRng('mlp-lens', 7) });
+  assert.is(a, b);
+  const sub = takeRows(x, labels, [0, 5]);
+  assert.equal(Array.from(sub.labels), [0, 2]);
+  assert.throws(() => silhouetteScore(x, labels, { sample: 5 }), /rng/);
+});
+
+test.run();
