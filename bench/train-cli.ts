@@ -8,10 +8,11 @@ import { acquireDevice, type AcquiredDevice } from '../engine/device.ts';
 import { createWebGpuBackend } from '../engine/webgpu.ts';
 import { createRng, type RngKind } from '../engine/rng.ts';
 import { computeEpochStats } from '../analysis/epoch-stats.ts';
+import { analyzeModel, loadSavedModel } from '../analysis/suite.ts';
 import { computeInputStats } from '../analysis/input-stats.ts';
 import { InputError } from '../mlp/errors.ts';
 import { saveEpochStats, saveInputStats } from '../mlp/stats-store.ts';
-import { loadMnist } from '../mlp/mnist.ts';
+import { loadMnist, type Split } from '../mlp/mnist.ts';
 import { Mlp } from '../mlp/model.ts';
 import { createRunDir, defaultRunDir, writeJson } from '../mlp/run-dir.ts';
 import { evaluate, train, type EpochMetrics } from '../mlp/train.ts';
@@ -34,6 +35,9 @@ const SPECS: Specs = {
   'no-shuffle': { type: 'boolean', help: 'visit training samples in file order' },
   steps: { type: 'string', arg: 'N', help: 'stop each epoch after N steps (quick runs)' },
   'no-record': { type: 'boolean', help: 'do not keep activations and gradients (timing comparisons)' },
+  analyze: { type: 'string', arg: 'PATH', help: 'no training: run the post-training analyses on a saved model (run directory or .safetensors); results in PATH/analysis (or --out DIR/analysis)' },
+  'no-analysis': { type: 'boolean', help: 'skip the post-training analyses after training' },
+  'analysis-layer': { type: 'string', arg: 'K', help: 'hidden layer analysed in detail (default: the last)' },
   quiet: { type: 'boolean', help: 'no progress bar' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -46,6 +50,7 @@ export interface TrainConfig {
   epochs: number; batch: number; lr: number; momentum: number; weightDecay: number;
   seed: number; rng: RngKind; device: 'auto' | 'cpu' | 'webgpu';
   data?: string; out: string; init?: string; shuffle: boolean; steps?: number; record: boolean; quiet: boolean;
+  analyze?: string; analysis: boolean; analysisLayer?: number; outGiven: boolean;
 }
 
 /** options → a validated config (throws UsageError) */
@@ -62,6 +67,8 @@ export function readConfig(argv: string[]): TrainConfig | 'help' {
     init: o.init as string | undefined, shuffle: !o['no-shuffle'],
     steps: o.steps === undefined ? undefined : int('steps', o.steps),
     record: !o['no-record'], quiet: !!o.quiet,
+    analyze: o.analyze as string | undefined, analysis: !o['no-analysis'], outGiven: o.out !== undefined,
+    analysisLayer: o['analysis-layer'] === undefined ? undefined : int('analysis-layer', o['analysis-layer'], 0),
   };
 }
 
@@ -82,7 +89,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await run(cfg);
+    if (cfg.analyze) await analyzeOnly(cfg);
+    else await run(cfg);
     return 0;
   } catch (e) {
     if (e instanceof InputError || e instanceof UsageError) {
@@ -177,7 +185,22 @@ async function run(cfg: TrainConfig): Promise<void> {
   log(`test accuracy ${final.accuracy.toFixed(2)} %`);
   log('per-class test accuracy (sorted): ' + final.perClass.map((a, c) => [c, a] as const)
     .sort((x, y) => y[1] - x[1]).map(([c, a]) => `${c} ${a.toFixed(2)} %`).join(', '));
+  if (cfg.analysis) await analyzeAndLog(model, data.test, dir, cfg.analysisLayer);
   log(`run directory: ${dir}`);
+}
+
+/** --analyze PATH: the post-training analyses of a saved model, no training */
+async function analyzeOnly(cfg: TrainConfig): Promise<void> {
+  const { model, dir, file } = await loadSavedModel(cfg.analyze!);
+  const data = await loadMnist(cfg.data);
+  log(`mlp-lens: post-training analyses of ${file} (${model.sizes.join('-')}), ${data.test.count} test images`);
+  await analyzeAndLog(model, data.test, cfg.outGiven ? cfg.out : dir, cfg.analysisLayer);
+}
+
+async function analyzeAndLog(model: Mlp, test: Split, dir: string, layer?: number): Promise<void> {
+  const { out, lines } = await analyzeModel(model, test, dir, { layer });
+  for (const line of lines) log(line);
+  log(`analysis: ${out}`);
 }
 
 const seen: EpochMetrics[] = [];

@@ -10,7 +10,7 @@ import { saveModelFile } from '../../mlp/weights.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-cli-'));
 const cli = (...args: string[]) => {
-  const r = spawnSync(process.execPath, ['bench/train.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['bench/train.js', ...args, ...(args.includes('--help') || args.some((a) => a.startsWith('--analy')) ? [] : ['--no-analysis'])], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
@@ -33,6 +33,20 @@ test('a short run writes config, metrics, weights and predictions', () => {
   assert.is(preds.length, 10000);
   assert.ok(existsSync(join(out, 'model.safetensors')));
   assert.not.ok(existsSync(join(out, `model.safetensors.tmp-${process.pid}`)));
+});
+
+test('--analyze runs the post-training analyses on a saved run without training', () => {
+  const out = join(tmp, 'run');
+  const r = cli('--analyze', out);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /post-training analyses of .*model\.safetensors \(784-32-16-10\)/);
+  assert.not.match(r.out, /epoch +0 /, 'no training');
+  for (const f of ['accuracy.json', 'classMeans.json', 'interventions.json']) {
+    assert.ok(existsSync(join(out, 'analysis', f)), `analysis/${f}`);
+  }
+  const bad = cli('--analyze', join(tmp, 'no-such-run'));
+  assert.is(bad.code, 2);
+  assert.is(bad.err.trim().split('\n').length, 1, 'one line');
 });
 
 test('--init continues from saved weights; the printed first loss is the same for the same weights', () => {
