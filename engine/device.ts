@@ -84,14 +84,32 @@ export async function acquireDevice(opts: { mode: DeviceMode }): Promise<Acquire
   const note = (what: string, a: GPUAdapter | null) =>
     tried.push(`${what}: ${a ? `${a.info.device || a.info.description}${isSoftware(a) ? ' (software)' : ''}` : 'no adapter'}`);
 
+  const gpuNode = rt !== 'node' || (await mayHaveGpu());
+  if (!allowSoftware && !gpuNode) {
+    // 'auto' on a machine with no GPU device node: skip loading Dawn, which would only find (and
+    // loudly reject) the software rasterisers
+    return null;
+  }
   if (rt === 'node') {
+    // Mesa complains on stderr when this is unset; a private temp folder is all it needs
+    const env = (globalThis as any).process.env;
+    if (!env.XDG_RUNTIME_DIR) {
+      const { mkdtempSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const { join } = await import('node:path');
+      env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'mlp-lens-xdg-'));
+    }
+    // Mesa's EGL without a display (llvmpipe); read when Dawn's GL backend starts
+    if (allowSoftware) env.EGL_PLATFORM ??= 'surfaceless';
     let hw: GPU | undefined;
-    try { hw = await dawn([]); } catch (e) {
+    try { hw = await dawn(gpuNode ? [] : ['backend=opengl']); } catch (e) {
       tried.push(`import('webgpu') (Dawn): ${(e as Error).message}`);
     }
     if (hw) {
-      const a = await hw.requestAdapter({ powerPreference: 'high-performance' });
-      note('Dawn, default backends, core', a);
+      // no GPU device node: the default backends would only reject lavapipe, loudly
+      const a = gpuNode ? await hw.requestAdapter({ powerPreference: 'high-performance' }) : null;
+      if (gpuNode) note('Dawn, default backends, core', a);
+      else tried.push('Dawn, default backends: skipped (no /dev/nvidia* or /dev/dri/renderD* device)');
       if (a) candidates.push({ adapter: a, backend: 'unknown', compat: false });
       if (allowSoftware && !(a && !isSoftware(a))) {
         // Mesa llvmpipe through EGL without a display; only compatibility mode fits GL
@@ -104,6 +122,9 @@ export async function acquireDevice(opts: { mode: DeviceMode }): Promise<Acquire
       }
     }
   } else {
+    // Mesa (lavapipe) complains on stderr when this is unset
+    const deno = (globalThis as any).Deno;
+    if (deno && !deno.env.get('XDG_RUNTIME_DIR')) deno.env.set('XDG_RUNTIME_DIR', deno.makeTempDirSync({ prefix: 'mlp-lens-xdg-' }));
     const gpu = (globalThis as any).navigator?.gpu as GPU | undefined;
     if (!gpu) {
       tried.push(`navigator.gpu (${rt}): absent${rt === 'browser' ? ' (needs a secure page; Chromium: --enable-unsafe-webgpu)' : ''}`);
@@ -127,6 +148,18 @@ export async function acquireDevice(opts: { mode: DeviceMode }): Promise<Acquire
       'libgles2 libgl1-mesa-dri) or use the CPU backend.');
   }
   return open(pick, rt);
+}
+
+/**
+ * whether this machine may have a hardware GPU: on Linux, a GPU driver exposes /dev/nvidia* or a DRM
+ * render node (/dev/dri/renderD*); elsewhere we cannot tell cheaply, so yes
+ */
+async function mayHaveGpu(): Promise<boolean> {
+  const proc = (globalThis as any).process;
+  if (proc?.platform !== 'linux') return true;
+  const { readdirSync } = await import('node:fs');
+  const list = (dir: string) => { try { return readdirSync(dir); } catch { return []; } };
+  return list('/dev').some((f) => f.startsWith('nvidia')) || list('/dev/dri').some((f) => f.startsWith('renderD'));
 }
 
 async function open({ adapter, backend, compat }: Candidate, rt: Runtime): Promise<AcquiredDevice> {
