@@ -35,6 +35,19 @@ export function runtime(): Runtime {
   return 'browser';
 }
 
+/**
+ * the fault-injection hooks of the tests: MLP_LENS_TEST_HOOK is a comma-separated list (e.g.
+ * `webgpu-fail`, `pause@1:5`); here only `webgpu-fail` (acquireDevice throws, as a broken driver would)
+ */
+export function testHooks(): string[] {
+  let v: string | undefined;
+  try {
+    const g = globalThis as any;
+    v = g.Deno ? g.Deno.env.get('MLP_LENS_TEST_HOOK') : g.process?.env?.MLP_LENS_TEST_HOOK;
+  } catch { /* deno without --allow-env */ }
+  return (v ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+}
+
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader|softpipe|software|basic render/i;
 
 // one Dawn GPU object per option set, kept for the life of the process: creating several is slow and leaks
@@ -78,6 +91,9 @@ const isSoftware = (a: GPUAdapter): boolean => {
  * everything it tried, when there is none. Node: call releaseDevice() when done (see there).
  */
 export async function acquireDevice(opts: { mode: DeviceMode }): Promise<AcquiredDevice | null> {
+  if (testHooks().includes('webgpu-fail')) {
+    throw new Error('acquireDevice: WebGPU failed to start (simulated by MLP_LENS_TEST_HOOK=webgpu-fail)');
+  }
   const rt = runtime(), allowSoftware = opts.mode === 'webgpu';
   const tried: string[] = [];
   const candidates: Candidate[] = [];

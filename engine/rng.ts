@@ -16,6 +16,16 @@ export interface Rng {
   epochPermutation(n: number): Uint32Array;
   /** n float32 in [0, 1) (for dropout later) */
   random(n: number): Float32Array;
+  /**
+   * the generator's whole state as 32-bit words (a copy; checkpoints save it). torch: the 624 MT19937
+   * words then the index (625 words); mlp-lens: the 4 xoshiro128** words.
+   */
+  state(): Uint32Array;
+  /**
+   * puts back a state from state() of a generator of the same kind: the stream continues exactly where
+   * that one was. Throws RangeError for a state of the wrong length or an impossible one.
+   */
+  restore(state: ArrayLike<number>): void;
 }
 
 /**
@@ -110,6 +120,30 @@ class Mt19937 {
     }
   }
 
+  /** the 624 state words then the index (0..624) */
+  state(): Uint32Array {
+    const out = new Uint32Array(MT_N + 1);
+    out.set(this.mt);
+    out[MT_N] = this.mti;
+    return out;
+  }
+
+  restore(state: ArrayLike<number>): void {
+    if (state.length !== MT_N + 1) throw new RangeError(`MT19937 state must be ${MT_N + 1} words (624 + the index), got ${state.length}`);
+    for (let i = 0; i <= MT_N; i++) {
+      const w = state[i]!;
+      if (!Number.isInteger(w) || w < 0 || w > 0xffffffff) throw new RangeError(`MT19937 state word ${i} is not a 32-bit unsigned integer: ${w}`);
+    }
+    const mti = state[MT_N]!;
+    if (mti > MT_N) throw new RangeError(`MT19937 state index must be 0..${MT_N}, got ${mti}`);
+    // an all-zero state would output zeros forever: no seeding produces it
+    let any = 0;
+    for (let i = 0; i < MT_N; i++) any |= state[i]!;
+    if (any === 0) throw new RangeError('MT19937 state must not be all zero');
+    for (let i = 0; i < MT_N; i++) this.mt[i] = state[i]!;
+    this.mti = mti;
+  }
+
   next(): number {
     if (this.mti >= MT_N) this.twist();
     let y = this.mt[this.mti++]!;
@@ -182,6 +216,14 @@ class TorchRng implements Rng {
 
   random(n: number): Float32Array {
     return uniformFrom(this, 0, 1, n);
+  }
+
+  state(): Uint32Array {
+    return this.engine.state();
+  }
+
+  restore(state: ArrayLike<number>): void {
+    this.engine.restore(state);
   }
 }
 
@@ -264,6 +306,20 @@ class MlpLensRng implements Rng {
 
   random(n: number): Float32Array {
     return uniformFrom(this, 0, 1, n);
+  }
+
+  state(): Uint32Array {
+    return Uint32Array.from(this.s);
+  }
+
+  restore(state: ArrayLike<number>): void {
+    if (state.length !== 4) throw new RangeError(`xoshiro128** state must be 4 words, got ${state.length}`);
+    for (let i = 0; i < 4; i++) {
+      const w = state[i]!;
+      if (!Number.isInteger(w) || w < 0 || w > 0xffffffff) throw new RangeError(`xoshiro128** state word ${i} is not a 32-bit unsigned integer: ${w}`);
+    }
+    if ((state[0]! | state[1]! | state[2]! | state[3]!) === 0) throw new RangeError('xoshiro128** state must not be all zero');
+    for (let i = 0; i < 4; i++) this.s[i] = state[i]!;
   }
 }
 

@@ -50,6 +50,27 @@ export interface WebGpuBackend extends Backend {
   trim(): void;
 }
 
+/**
+ * the device failed under the run: `lost` (driver reset, GPU removed, destroy()), `out-of-memory` (an
+ * allocation the device could not make, or a tensor over its binding limit), `internal` (the driver gave
+ * up). Surfaces at the next op, read or sync, never as a hang; the CLI reports it in one line.
+ */
+export class GpuDeviceError extends Error {
+  constructor(readonly kind: 'lost' | 'out-of-memory' | 'internal', message: string) {
+    super(message);
+    this.name = 'GpuDeviceError';
+  }
+}
+
+/** an uncaptured GPUError as an Error: out-of-memory and internal errors are device faults, the rest (validation) bugs */
+function uncapturedError(error: GPUError): Error {
+  const kind = error?.constructor?.name ?? '';
+  const message = error?.message ?? String(error);
+  if (/OutOfMemory/i.test(kind)) return new GpuDeviceError('out-of-memory', `webgpu: out of GPU memory: ${message}`);
+  if (/Internal/i.test(kind)) return new GpuDeviceError('internal', `webgpu: internal device error: ${message}`);
+  return new Error(`webgpu: uncaptured error: ${message}`);
+}
+
 // --- release scopes
 
 const scopes: Set<GpuStorage>[] = [];
@@ -119,7 +140,7 @@ function onDeviceError(device: GPUDevice, sink: (e: Error) => void): void {
     const all = sinks = new Set();
     errorSinks.set(device, sinks);
     device.addEventListener?.('uncapturederror', (e) => {
-      const err = new Error(`webgpu: uncaptured error: ${(e as GPUUncapturedErrorEvent).error.message}`);
+      const err = uncapturedError((e as GPUUncapturedErrorEvent).error);
       for (const s of all) s(err);
     });
   }
@@ -204,14 +225,34 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
   let pendingChecks: Promise<void>[] = [];
   let deviceError: Error | null = null;
   onDeviceError(device, (e) => { deviceError ??= e; });
-  device.lost.then((l) => {
-    if (l.reason !== 'destroyed') deviceError ??= new Error(`webgpu: device lost: ${l.message}`);
+  // a lost device (destroy() included: nothing here destroys a device that is still in use) fails every
+  // later op, upload and read with the same error, and wins any wait on the GPU, so nothing hangs on it
+  let lost: GpuDeviceError | null = null;
+  const whenLost: Promise<never> = device.lost.then((l) => {
+    lost ??= new GpuDeviceError('lost', `webgpu: the device was lost (${l.reason}${l.message ? `: ${l.message}` : ''})`);
+    throw lost;
   });
+  whenLost.catch(() => {});
+  const throwIfLost = () => { if (lost) throw lost; };
+  /** waits for `p`, or fails as soon as the device is lost */
+  async function unlessLost<T>(p: Promise<T>, what: string): Promise<T> {
+    try {
+      return await Promise.race([p, whenLost]);
+    } catch (e) {
+      if (lost) throw lost;
+      // a read that fails (AbortError) may come just before the loss is announced: give it a moment
+      const timer = new Promise<'timeout'>((r) => setTimeout(r, 200, 'timeout'));
+      try { await Promise.race([whenLost, timer]); } catch { throw lost!; }
+      throw new GpuDeviceError('lost', `webgpu: ${what} failed (${(e as Error).name}: ${(e as Error).message}); the device stopped answering`);
+    }
+  }
   async function check(): Promise<void> {
+    throwIfLost();
     const checks = pendingChecks;
     pendingChecks = [];
     // in order: a kernel that failed to build is the cause of the submit that failed after it
     for (const c of checks) await c;
+    throwIfLost();
     if (deviceError) { const e = deviceError; deviceError = null; throw e; }
   }
 
@@ -244,7 +285,7 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
   function acquire(bytes: number, what: string): GpuStorage {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     if (size > limits.maxStorageBufferBindingSize) {
-      throw new Error(`webgpu: ${what} needs ${size} bytes, over maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}`);
+      throw new GpuDeviceError('out-of-memory', `webgpu: ${what} needs ${size} bytes, over maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}`);
     }
     let buffer = pool.get(size)?.pop();
     if (buffer) { stats.buffersReused++; stats.buffersPooled--; } else {
@@ -325,6 +366,7 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
 
     upload(data, dtype) {
       checkDtype(dtype, 'upload');
+      throwIfLost();
       const host = data instanceof Float32Array ? data : Float32Array.from(data);
       const s = acquire(host.byteLength, `upload of ${host.length} values`);
       // writeBuffer runs before any unsubmitted command: submit those first if they use this buffer
@@ -336,6 +378,7 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
 
     run(prim: Primitive<any>, inputs, outShape: Shape, dtype, attrs) {
       checkDtype(dtype, prim.name);
+      throwIfLost();
       if (!prim.gpu) throw new Error(`webgpu: op '${prim.name}' has no kernel`);
       const ins = inputs.map((t, k) => storageOf(t.storage, `${prim.name} input ${k}`));
       const plan = prim.gpu(inputs.map((t) => t.shape), outShape, attrs, {
@@ -373,6 +416,7 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
 
     async read(storage, size, dtype) {
       checkDtype(dtype, 'read');
+      throwIfLost();
       const s = storageOf(storage, 'read');
       const bytes = size * 4;
       if (bytes === 0) { await check(); return new Float32Array(0); }
@@ -384,13 +428,16 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
       flush();
       stats.readBacks++;
       try {
-        await buf.mapAsync(GPUMapMode.READ, 0, bytes);
+        await unlessLost(buf.mapAsync(GPUMapMode.READ, 0, bytes), 'a read-back');
         await check();
         return new Float32Array(buf.getMappedRange(0, bytes).slice(0)) as CpuArray;
       } finally {
         if (buf.mapState === 'mapped') buf.unmap();
-        const list = staging.get(bytes);
-        if (list) list.push(buf); else staging.set(bytes, [buf]);
+        // a buffer whose mapping never settled (lost device) is not reused
+        if (buf.mapState === 'unmapped' && !lost) {
+          const list = staging.get(bytes);
+          if (list) list.push(buf); else staging.set(bytes, [buf]);
+        }
       }
     },
 
@@ -400,6 +447,7 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
 
     // a buffer copy in the same command stream (the recorder fills its epoch slots this way)
     copyInto(src, dst, dstOffset, n) {
+      throwIfLost();
       const s = storageOf(src, 'copyInto source'), d = storageOf(dst, 'copyInto target');
       if (n === 0) return;
       if ((dstOffset + n) * 4 > d.buffer.size || n * 4 > s.buffer.size) {
@@ -420,8 +468,9 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
     flush,
 
     async sync() {
+      throwIfLost();
       flush();
-      await device.queue.onSubmittedWorkDone();
+      await unlessLost(device.queue.onSubmittedWorkDone(), 'waiting for the GPU');
       await check();
     },
 

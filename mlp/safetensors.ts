@@ -9,7 +9,7 @@
  * `encodeSafetensors` / `decodeSafetensors` are pure (Uint8Array in/out) and run in browsers;
  * `readSafetensorsFile` / `writeSafetensorsFile` do the file IO through `node:fs` (Node and Deno).
  */
-import { InputError } from './errors.ts';
+import { InputError, quote } from './errors.ts';
 
 /** Element types we read and write (the safetensors names; F8 variants are recognised but rejected). */
 export type Dtype =
@@ -291,10 +291,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function describe(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
+const describe = (v: unknown): string => quote(v);
 
 interface HeaderEntry { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }
 

@@ -1,6 +1,6 @@
 // stochastic gradient descent as torch.optim.SGD does it (no dampening, no Nesterov).
 import { add, scale } from '../engine/ops/index.ts';
-import { noGrad, type Tensor } from '../engine/tensor.ts';
+import { noGrad, Tensor } from '../engine/tensor.ts';
 
 export interface SgdOptions {
   lr: number;
@@ -15,6 +15,25 @@ export class Sgd {
 
   constructor(readonly params: readonly Tensor[], readonly opts: SgdOptions) {
     if (!(opts.lr > 0) || !Number.isFinite(opts.lr)) throw new Error(`sgd: lr must be a positive number, got ${opts.lr}`);
+  }
+
+  /** the momentum buffer of each parameter, in parameter order (null before its first step), as host copies: for checkpoints */
+  async momentum(): Promise<(Float32Array | null)[]> {
+    return Promise.all(this.params.map(async (p) => {
+      const v = this.velocity.get(p);
+      return v ? Float32Array.from(await v.read()) : null;
+    }));
+  }
+
+  /** puts momentum buffers back (a resumed run), one per parameter in order, null for none yet */
+  restoreMomentum(buffers: readonly (Float32Array | null)[]): void {
+    if (buffers.length !== this.params.length) throw new RangeError(`sgd: ${buffers.length} momentum buffers for ${this.params.length} parameters`);
+    this.params.forEach((p, k) => {
+      const v = buffers[k];
+      if (!v) return;
+      if (v.length !== p.size) throw new RangeError(`sgd: momentum buffer ${k} has ${v.length} values, its parameter ${p.size}`);
+      this.velocity.set(p, Tensor.from(v, p.shape, { backend: p.backend }));
+    });
   }
 
   /** every tensor the optimiser carries to the next step (parameters, momentum buffers): a step's tidy() keeps them */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { EpochStats, MomentRows, TensorStats } from '../analysis/epoch-stats.ts';
 import type { Histogram } from '../analysis/histogram.ts';
 import type { InputStats } from '../analysis/input-stats.ts';
-import { InputError } from './errors.ts';
+import { InputError, quote } from './errors.ts';
 import { writeAtomic } from './run-dir.ts';
 
 export const STATS_DIR = 'stats';
@@ -93,7 +93,7 @@ class Check {
     return v as Record<string, unknown>;
   }
   num(v: unknown, path: string): number {
-    if (typeof v !== 'number') this.fail(path, `expected a number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number') this.fail(path, `expected a number, got ${quote(v)}`);
     return v;
   }
   int(v: unknown, path: string, min = 0): number {
@@ -137,8 +137,8 @@ class Check {
 export function validateEpochStats(v: unknown, file: string): EpochStats {
   const c = new Check(file);
   const s = c.obj(v, '$');
-  if (s.format !== 'mlp-lens/epoch-stats') c.fail('$.format', `expected "mlp-lens/epoch-stats", got ${JSON.stringify(s.format)}`);
-  if (s.version !== 1) c.fail('$.version', `unsupported version ${JSON.stringify(s.version)} (this build reads 1)`);
+  if (s.format !== 'mlp-lens/epoch-stats') c.fail('$.format', `expected "mlp-lens/epoch-stats", got ${quote(s.format)}`);
+  if (s.version !== 1) c.fail('$.version', `unsupported version ${quote(s.version)} (this build reads 1)`);
   c.int(s.epoch, '$.epoch');
   const count = c.int(s.count, '$.count');
   const classes = c.int(s.classes, '$.classes', 1);
@@ -203,8 +203,8 @@ function checkTensor(c: Check, v: unknown, p: string, classes: number, bins: num
 export function validateInputStats(v: unknown, file: string): InputStats {
   const c = new Check(file);
   const s = c.obj(v, '$');
-  if (s.format !== 'mlp-lens/input-stats') c.fail('$.format', `expected "mlp-lens/input-stats", got ${JSON.stringify(s.format)}`);
-  if (s.version !== 1) c.fail('$.version', `unsupported version ${JSON.stringify(s.version)} (this build reads 1)`);
+  if (s.format !== 'mlp-lens/input-stats') c.fail('$.format', `expected "mlp-lens/input-stats", got ${quote(s.format)}`);
+  if (s.version !== 1) c.fail('$.version', `unsupported version ${quote(s.version)} (this build reads 1)`);
   c.int(s.count, '$.count');
   c.int(s.pixels, '$.pixels', 1);
   const classes = c.int(s.classes, '$.classes', 1);
