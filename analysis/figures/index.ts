@@ -1,0 +1,253 @@
+// the catalogue: every figure of the notebooks (REFERENCE items 2–6, 8–15, 17–18, 21–22, 24–25, 28–37), in
+// the notebooks' order, built from a run's saved results only. buildFigures is pure: results in, specs
+// out; which parts of a run exist decides which figures there are (a --no-record run has no stats/,
+// a --no-analysis run no analysis/), and each absent part is named in `missing`.
+import { drift } from '../drift.ts';
+import type { EpochStats } from '../epoch-stats.ts';
+import type { InputStats } from '../input-stats.ts';
+import type { PostTrainingResults } from '../suite.ts';
+import type { EpochMetrics } from '../../mlp/train.ts';
+import { figureConfusion, figureMisclassified, figurePerClassAccuracy, type ImageSource } from './accuracy.ts';
+import {
+  figureActivationDrift, figureActivationHistograms, figureHiddenDrift, figureLayer1Histograms, figureNeuronHeatmap,
+  figurePerClassDrift, figurePerClassHistograms, figureTrainingCurves,
+} from './dynamics.ts';
+import { figureInputHistogram, figureInputHistogramPerDigit, figureInputMeanPerDigit, figureInputMeanStdPerDigit } from './input.ts';
+import { figureAccuracyVsScale, figureLayerSweep, figureLogitsVsScale } from './interventions.ts';
+import { figureOneHotMaps, figureSaliency } from './maps.ts';
+import { figureClassNeuronHeatmap, figureGradientBars, figureSelectivity, figureTopkTable } from './neurons.ts';
+import { figureProjection, figureSilhouetteSubsets, figureSilhouetteVsSize } from './projections.ts';
+import { layerShort, pickEpochs, tensorLabel, type Figure, type VegaLiteSpec } from './spec.ts';
+
+export * from './spec.ts';
+export type { ImageSource } from './accuracy.ts';
+
+/** the post-training results as saved in analysis/*.json (the raw activations are CSV only) */
+export type SavedAnalysis = Omit<PostTrainingResults, 'activations'>;
+
+/** what a saved run holds, each part optional */
+export interface RunResults {
+  /** the run's name (its folder) */
+  name: string;
+  /** config.json */
+  config?: Record<string, unknown>;
+  /** metrics.json */
+  metrics?: { epochs: EpochMetrics[]; test?: { loss: number; accuracy: number; perClass: number[] } };
+  /** stats/input.json */
+  input?: InputStats;
+  /** stats/epoch-NNN.json, in epoch order */
+  stats?: EpochStats[];
+  /** analysis/*.json */
+  analysis?: SavedAnalysis;
+  /** the MNIST test split: the gallery's digits and the saliency image */
+  test?: ImageSource;
+}
+
+/** report sections in the notebooks' order */
+export const SECTIONS: { id: string; title: string; notebook: 1 | 2 }[] = [
+  { id: 'input', title: 'Input statistics', notebook: 1 },
+  { id: 'training', title: 'Training and layer-1 activations', notebook: 1 },
+  { id: 'layers', title: 'Activations of every layer across epochs', notebook: 1 },
+  { id: 'errors', title: 'Misclassified examples', notebook: 1 },
+  { id: 'per-class', title: 'Per-class activation dynamics', notebook: 1 },
+  { id: 'accuracy', title: 'Per-class accuracy', notebook: 1 },
+  { id: 'projections', title: 'Projections of the layer’s activations', notebook: 1 },
+  { id: 'hidden', title: 'Hidden layers across epochs', notebook: 2 },
+  { id: 'gradients', title: 'Class means, gradients, top-k and selectivity', notebook: 2 },
+  { id: 'interventions', title: 'Scaling and ablating one neuron', notebook: 2 },
+  { id: 'subspaces', title: 'Neuron subspaces and silhouette scores', notebook: 2 },
+  { id: 'class-neuron', title: 'Class × neuron mean activations', notebook: 2 },
+  { id: 'maps', title: 'Saliency and one-hot pixel maps', notebook: 2 },
+];
+
+export interface FigureSet {
+  figures: Figure[];
+  /** per section, what could not be drawn and why */
+  missing: { section: string; note: string }[];
+}
+
+/** index of the largest (sign 1) or smallest (sign −1) finite value */
+const argBest = (v: readonly number[], sign: 1 | -1) => v.reduce((b, x, i) => (Number.isFinite(x) && (b < 0 || sign * x > sign * v[b]) ? i : b), -1);
+const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'n/a');
+
+/** every figure the run's saved results allow, in report order */
+export function buildFigures(r: RunResults): FigureSet {
+  const figures: Figure[] = [];
+  const missing: FigureSet['missing'] = [];
+  const add = (id: string, section: string, items: number[], spec: VegaLiteSpec, caption: string, sources: string[]) => {
+    figures.push({ id, section, items, title: (spec as { title?: string }).title ?? id, caption, spec, sources });
+  };
+  const stats = r.stats?.length ? r.stats : undefined;
+  const d = stats ? drift(stats) : undefined;
+  const a = r.analysis;
+  const epochFiles = ['stats/'];
+  const noStats = 'no stats/ folder: the run was trained with --no-record, or before statistics were saved';
+  const noAnalysis = 'no analysis/ folder: run `node bench/train.js --analyze RUN_DIR` to add the post-training analyses';
+
+  // --- notebook 1
+  if (r.input) {
+    const s = r.input;
+    add('input-histogram', 'input', [1, 2], figureInputHistogram(s),
+      `All pixels of the first ${s.firstN} training images pooled, 30 bins (log count axis: most pixels are 0); over all ${s.count} images the mean of per-image means is ${f4(s.imageMean)} and of per-image stds ${f4(s.imageStd)}.`,
+      ['stats/input.json']);
+    add('input-histogram-per-digit', 'input', [3], figureInputHistogramPerDigit(s),
+      `The same pixels split by digit, each digit binned over its own range (30 bins), drawn as outlines on a log axis (NB01 cell 15 overlays filled bars).`, ['stats/input.json']);
+    add('input-mean-per-digit', 'input', [4], figureInputMeanPerDigit(s),
+      `Mean pixel intensity of each digit's images among the first ${s.firstN}; darkest digit ${argBest(s.perDigit.mean, -1)} (${f4(Math.min(...s.perDigit.mean))}), brightest ${argBest(s.perDigit.mean, 1)} (${f4(Math.max(...s.perDigit.mean))}).`, ['stats/input.json']);
+    add('input-mean-std-per-digit', 'input', [5], figureInputMeanStdPerDigit(s),
+      `Mean ± std (ddof 1) of the pixels of each digit's images among the first ${s.firstN}, all pixels pooled.`, ['stats/input.json']);
+  } else missing.push({ section: 'input', note: 'no stats/input.json (recording was off)' });
+
+  if (r.metrics?.epochs.length) {
+    const last = r.metrics.epochs[r.metrics.epochs.length - 1];
+    add('training-curves', 'training', [], figureTrainingCurves(r.metrics.epochs),
+      `Mean training loss and accuracy of each epoch and the test set after it; last epoch: train ${f4(last.trainLoss)} / ${f2(last.trainAccuracy)} %, test ${f2(last.testAccuracy)} %.`,
+      ['metrics.json']);
+  }
+  if (stats && d) {
+    const ep = stats.map((s) => s.epoch);
+    add('layer1-histograms', 'training', [6], figureLayer1Histograms(stats),
+      `Layer-1 pre-activations (64 × 32 values) of the first mini-batch of epochs ${pickEpochs(ep, [19, 15, 10, 5, 0]).sort((x, y) => x - y).join(', ')}, 30 bins each.`,
+      epochFiles);
+    add('activation-histograms', 'layers', [8], figureActivationHistograms(stats),
+      `First mini-batch of epochs ${pickEpochs(ep, [19, 10, 5, 0]).sort((x, y) => x - y).join(', ')} for every layer, pre- and post-ReLU; each panel has its own axes.`,
+      epochFiles);
+    add('activation-drift', 'layers', [9], figureActivationDrift(d),
+      `Mean and std (ddof 1, torch's .std()) of each layer's first mini-batch per epoch.`, epochFiles);
+    add('per-class-histograms', 'per-class', [11], figurePerClassHistograms(stats),
+      `Layer-1 pre-activations of every training sample of digits 0, 1 and 3, per epoch, each digit binned over its own range (30 bins).`,
+      epochFiles);
+    const pre = d.acts['layers.0.pre'];
+    const peak = pre ? pre.perClassMean.map((row) => row.reduce((m, v) => Math.max(m, v), -Infinity)) : [];
+    add('per-class-drift', 'per-class', [12], figurePerClassDrift(d),
+      `Mean and std of layer-1 pre-activations per digit over every training sample of each epoch (the notebook plots digits 0, 3, 9; all ten here)${peak.length ? `; largest per-digit mean ${f4(Math.max(...peak))}` : ''}.`,
+      epochFiles);
+  } else missing.push({ section: 'training', note: noStats });
+
+  if (a && r.test) {
+    add('misclassified', 'errors', [10], figureMisclassified(a.accuracy.misclassified, r.test),
+      `${a.accuracy.misclassified.length} of ${a.meta.count} test images are misclassified; ${Math.min(30, a.accuracy.misclassified.length)} of them, evenly spread over the test order (the notebook shows 5 at random), drawn gray_r.`,
+      ['analysis/accuracy.json', 'analysis/misclassified.csv']);
+  } else if (a) missing.push({ section: 'errors', note: 'the MNIST test images could not be read (pass --data DIR)' });
+
+  if (a) {
+    const acc = a.accuracy;
+    add('per-class-accuracy', 'accuracy', [13], figurePerClassAccuracy(acc),
+      `Test accuracy per digit, best first: ${acc.sorted.map((s) => `${s.cls} ${f2(s.accuracy)}`).join(', ')} (%); dashed: overall ${f2(acc.accuracy)} %.`,
+      ['analysis/accuracy.json', 'analysis/accuracy.csv']);
+    const p = a.projections, classes = a.meta.classes, layer = layerShort(a.meta.target);
+    const ev = p.pca.explainedVarianceRatio ?? [];
+    add('pca', 'projections', [14], figureProjection(p.pca, `PCA of ${layer} activations, all ${p.pca.labels.length} test images`, { classes }),
+      `First two principal components of the ${a.meta.width} ${layer} activations (${f2(100 * ((ev[0] ?? NaN) + (ev[1] ?? NaN)))} % of the variance), coloured by true class.`,
+      ['analysis/projections.json', 'analysis/projection-pca.csv']);
+    add('pca-top5', 'projections', [15], figureProjection(p.pca, `PCA of ${layer}, the ${p.mostAccurateClasses.length} most accurate classes`, { classes, only: p.mostAccurateClasses }),
+      `The same projection restricted to the classes with the best test accuracy: ${p.mostAccurateClasses.join(', ')} (the notebook's [0, 1, 6, 2, 4]).`,
+      ['analysis/projections.json', 'analysis/projection-pca.csv']);
+    if (p.tsne) {
+      const o = a.meta.options.tsne || {};
+      add('tsne', 'projections', [17], figureProjection(p.tsne, `t-SNE of ${layer} activations (${p.tsne.labels.length} test images)`, { classes }),
+        `t-SNE (ours, exact gradients) of ${p.tsne.labels.length} sampled test images, perplexity ${o.perplexity ?? 20}, ${o.iterations ?? 300} iterations${p.tsne.kl !== undefined ? `, final KL ${f2(p.tsne.kl)}` : ''}.`,
+        ['analysis/projections.json', 'analysis/projection-tsne.csv']);
+    } else missing.push({ section: 'projections', note: 't-SNE was skipped in this run’s analyses' });
+    if (p.umap) {
+      add('umap', 'projections', [18], figureProjection(p.umap, `UMAP of ${layer} activations (${p.umap.labels.length} test images)`, { classes }),
+        `UMAP (umap-js, seeded) of ${p.umap.labels.length} sampled test images; silhouette of this embedding ${a.silhouette.umapAll === null ? 'n/a' : f2(a.silhouette.umapAll)}.`,
+        ['analysis/projections.json', 'analysis/projection-umap.csv']);
+    } else missing.push({ section: 'projections', note: 'UMAP was skipped in this run’s analyses' });
+  } else missing.push({ section: 'accuracy', note: noAnalysis });
+
+  // --- notebook 2
+  if (stats && d) {
+    const posts = Object.keys(d.acts).filter((n) => /^layers\.\d+\.post$/.test(n));
+    add('hidden-drift', 'hidden', [21], figureHiddenDrift(d, posts),
+      `Mean and std over all ${stats[0].count} training samples × neurons of each epoch, for ${posts.map(layerShort).join(' and ')} (solid: mean, dashed: std).`,
+      epochFiles);
+    for (const name of posts) {
+      const k = Number(/^layers\.(\d+)/.exec(name)![1]) + 1;
+      const lastRow = d.acts[name].neuronMean[d.epochs.length - 1];
+      const top = lastRow.map((v, j) => [j, v]).sort((x, y) => y[1] - x[1]).slice(0, 3).map(([j]) => j);
+      add(`neuron-heatmap-layer${k}`, 'hidden', [22], figureNeuronHeatmap(d, name),
+        `Mean ${layerShort(name)} activation of each neuron over the epoch's training samples; most active at the last epoch: neurons ${top.join(', ')}.`,
+        epochFiles);
+    }
+  } else missing.push({ section: 'hidden', note: noStats });
+
+  if (a) {
+    const t = a.meta.target, layer = layerShort(t);
+    add('topk-table', 'gradients', [23, 25, 26], figureTopkTable(a.topk),
+      `Top-${a.topk.k} ${layer} neurons per class by mean activation, mean gradient of the loss, mean gradient of the true-class logit (signed, torch.topk) and selectivity.`,
+      ['analysis/topk.json', 'analysis/topk.csv']);
+    const bars = [1, 3].filter((c) => c < a.meta.classes);
+    add('grad-loss-bars', 'gradients', [24], figureGradientBars(a.gradMeans.loss[t], bars, `Mean gradient of the loss w.r.t. ${layer}, classes ${bars.join(' and ')}`, '∂loss/∂activation (mean)'),
+      `Mean over the test images of each class of ∂loss/∂${t} per neuron (one image at a time, as NB02 cell 35); negative: raising the neuron lowers the loss.`,
+      ['analysis/gradMeans.json', `analysis/class-means-grad-loss-${t}.csv`]);
+    add('grad-true-logit-bars', 'gradients', [25], figureGradientBars(a.gradMeans.trueLogit[t], bars, `Mean gradient of the true-class logit w.r.t. ${layer}, classes ${bars.join(' and ')}`, '∂logit_y/∂activation (mean)'),
+      `The same with the gradient of the true-class logit instead of the loss (NB02 cells 41–44).`,
+      ['analysis/gradMeans.json', `analysis/class-means-grad-true-logit-${t}.csv`]);
+    add('selectivity', 'gradients', [26], figureSelectivity(a.selectivity.scores, a.selectivity.eps),
+      `S = (μ_class − μ_rest) / (μ_class + μ_rest + ε) of each ${layer} neuron on the test set; μ_rest is the unweighted mean of the other classes' means.`,
+      ['analysis/selectivity.json', 'analysis/selectivity.csv']);
+
+    const { focus, sweep } = a.interventions, an = focus.analysis, [, b] = an.interval;
+    const at = (s: number) => an.scales.indexOf(s);
+    add('logits-vs-scale', 'interventions', [28], figureLogitsVsScale(an, focus.cls),
+      `Neuron ${focus.neuron} (most selective for class ${focus.cls}) scaled from ${an.interval[0]} to ${b}: the ten mean logits of class-${focus.cls} test images; dotted: scale 1.`,
+      ['analysis/interventions.json', 'analysis/focus-sweep.csv']);
+    add('accuracy-vs-scale', 'interventions', [29, 31], figureAccuracyVsScale(an),
+      `Per-class accuracy as neuron ${focus.neuron} is scaled (${an.scales.length} scales); class ${focus.cls}: ${f2(an.perClassAccuracy[at(0)]?.[focus.cls] ?? NaN)} % ablated, ${f2(an.perClassAccuracy[at(1)]?.[focus.cls] ?? NaN)} % baseline, ${f2(an.perClassAccuracy[at(b)]?.[focus.cls] ?? NaN)} % at ×${b}; dashed: overall.`,
+      ['analysis/interventions.json', 'analysis/focus-sweep.csv']);
+    add('confusion-baseline', 'interventions', [30], figureConfusion(an.confusion.baseline, 'Confusion matrix, unmodified model'),
+      `Test images by true (rows) and predicted (columns) class, unmodified model (scale 1).`,
+      ['analysis/interventions.json', 'analysis/focus-confusion-baseline.csv']);
+    add('confusion-ablation', 'interventions', [30], figureConfusion(an.confusion.ablation, `Confusion matrix, neuron ${focus.neuron} ablated`),
+      `The same with neuron ${focus.neuron} of ${layer} set to 0.`,
+      ['analysis/interventions.json', 'analysis/focus-confusion-ablation.csv']);
+    const rates = an.confusion.ablation.map((row) => { const n = row.reduce((x, y) => x + y, 0); return row.map((v) => (n ? (100 * v) / n : 0)); });
+    const moves = rates.flatMap((row, ti) => row.map((v, pi) => ({ ti, pi, v }))).filter((e) => e.ti !== e.pi).sort((x, y) => y.v - x.v).slice(0, 2);
+    add('confusion-ablation-diff', 'interventions', [30], figureConfusion(an.confusion.ablationMinusBaseline, `Ablation − baseline, neuron ${focus.neuron}`, { difference: true }),
+      `Change in each cell when neuron ${focus.neuron} is ablated (red: more images); largest confusions under ablation ${moves.map((e) => `${e.ti}→${e.pi} ${f2(e.v)} %`).join(', ')} of the row.`,
+      ['analysis/interventions.json', 'analysis/focus-confusion-ablationMinusBaseline.csv']);
+    add('confusion-max-diff', 'interventions', [31], figureConfusion(an.confusion.maxMinusBaseline, `×${b} − baseline, neuron ${focus.neuron}`, { difference: true }),
+      `Change in each cell when neuron ${focus.neuron} is scaled ×${b} (analyze_neuron's "max − baseline").`,
+      ['analysis/interventions.json', 'analysis/focus-confusion-maxMinusBaseline.csv']);
+    add('layer-sweep', 'interventions', [31], figureLayerSweep(sweep),
+      `Every ${layer} neuron scaled alone by ${sweep.scales.join(', ')}: change of each class's test accuracy in points (blue: worse); analyze_neuron for all ${sweep.neurons.length} neurons at once.`,
+      ['analysis/interventions.json', 'analysis/layer-sweep.csv']);
+
+    a.projections.subspaces.forEach((p, i) => {
+      add(`subspace-${i}-${p.method}`, 'subspaces', [32], figureProjection(p, `${p.method === 'pca' ? 'PCA' : 'UMAP'} of ${layer} neurons [${p.neurons.join(', ')}] (${p.name})`, { classes: a.meta.classes }),
+        `Test images projected from the subspace of ${p.name} neurons [${p.neurons.join(', ')}] of ${layer}, coloured by class.`,
+        ['analysis/projections.json', `analysis/projection-subspace-${i}-${p.method}.csv`]);
+    });
+    const all = a.silhouette.subsets[0];
+    add('silhouette-subsets', 'subspaces', [33], figureSilhouetteSubsets(a.silhouette),
+      `Silhouette score by true class of ${a.silhouette.rows} test images in each neuron subset and in its ${a.silhouette.projection.toUpperCase()} 2-D projection; all neurons ${f2(all?.full ?? NaN)} / ${f2(all?.projected ?? NaN)}, random ${a.silhouette.random.size} ${f2(a.silhouette.random.meanFull)} / ${f2(a.silhouette.random.meanProjected)}.`,
+      ['analysis/silhouette.json', 'analysis/silhouette-subsets.csv']);
+    add('silhouette-vs-size', 'subspaces', [34], figureSilhouetteVsSize(a.silhouette),
+      `Silhouette of the first n neurons of each ordering (raw subspace) against n; random subsets averaged over ${a.silhouette.vsSize.random.trials.length} orderings; dashed: all neurons.`,
+      ['analysis/silhouette.json', 'analysis/silhouette-vs-size.csv']);
+
+    const tables = Object.keys(a.classMeans).filter((n) => n === 'logits' || /^layers\.\d+\.post$/.test(n))
+      .sort((x, y) => (x === 'logits' ? -1 : y === 'logits' ? 1 : x.localeCompare(y)));
+    for (const name of tables) {
+      const id = name === 'logits' ? 'class-means-logits' : `class-means-layer${Number(/^layers\.(\d+)/.exec(name)![1]) + 1}`;
+      add(id, 'class-neuron', [35], figureClassNeuronHeatmap(a.classMeans[name], name),
+        `Mean ${tensorLabel(name)} of the test images of each true class (seaborn heatmap, viridis).`,
+        ['analysis/classMeans.json', `analysis/class-means-act-${name}.csv`]);
+    }
+
+    const sal = a.saliency;
+    add('saliency', 'maps', [36], figureSaliency(sal, r.test),
+      `|∂ ${sal.target} / ∂ pixel| for test image #${sal.index} (a ${sal.label}), one map per neuron, clipped to its 1st–99th percentile (captum Saliency, NB02 cell 131).`,
+      ['analysis/saliency.json']);
+    add('onehot-maps', 'maps', [37], figureOneHotMaps(a.oneHotMaps, r.test),
+      `${a.oneHotMaps.target} of each neuron for the ${a.oneHotMaps.maps.shape[1]} images with a single pixel = ${a.oneHotMaps.value}, each map scaled to its own maximum (cmap hot).`,
+      ['analysis/oneHotMaps.json']);
+  } else {
+    for (const section of ['gradients', 'interventions', 'subspaces', 'class-neuron', 'maps']) missing.push({ section, note: noAnalysis });
+  }
+  const order = new Map(SECTIONS.map((s, i) => [s.id, i]));
+  figures.sort((x, y) => order.get(x.section)! - order.get(y.section)!);
+  return { figures, missing };
+}

