@@ -119,6 +119,27 @@ export interface EpochStatsOptions {
  * slots are [count, width]; labels [count] must be < classes. Two passes over each slot.
  */
 export function computeEpochStats(record: EpochRecord, opts: EpochStatsOptions): EpochStats {
+  const ctx = epochContext(record, opts);
+  const acts: Record<string, TensorStats> = {}, grads: Record<string, TensorStats> = {};
+  for (const [name, slot] of Object.entries(record.acts)) if (slot) acts[name] = tensorStats(slot, ctx, 'act');
+  for (const [name, slot] of Object.entries(record.grads)) if (slot) grads[name] = tensorStats(slot, ctx, 'grad');
+  return assembleEpochStats(record.epoch, ctx, acts, grads, record.paramGrads);
+}
+
+// --- the parts shared with the WGSL path (epoch-stats-gpu.ts): the passes over a slot differ, the rest
+// (checks, class counts, merging the class × neuron groups, histograms, health) is this code
+
+/** an epoch's labels counted and checked, its options resolved */
+export interface EpochContext {
+  count: number; labels: ArrayLike<number>; classes: number; classCounts: number[]; bins: number;
+  rareBelow: number;
+  firstBatch?: number;
+  /** first row of each step, then count [steps + 1]; absent when the record's batch offsets do not tile its rows */
+  offsets?: Uint32Array;
+}
+
+/** checks classes and labels, counts each class [classes], and keeps the batch offsets when they tile [0, count) */
+export function epochContext(record: Pick<EpochRecord, 'count' | 'labels' | 'batchOffsets'>, opts: EpochStatsOptions): EpochContext {
   const { classes, bins = 30, firstBatch, rareBelow = 0.01 } = opts;
   const { count, labels } = record;
   if (!Number.isInteger(classes) || classes < 1) throw new Error(`epoch stats: classes must be a positive integer, got ${classes}`);
@@ -131,11 +152,15 @@ export function computeEpochStats(record: EpochRecord, opts: EpochStatsOptions):
   // batch offsets must tile [0, count) to give step norms; a record without them gets none
   const o = record.batchOffsets;
   const tiles = !!o && o.length > 1 && o[0] === 0 && o[o.length - 1] === count && o.every((v, i) => i === 0 || v >= o[i - 1]);
-  const ctx: Ctx = { count, labels, classes, classCounts, bins, firstBatch, offsets: tiles ? Uint32Array.from(o!) : undefined };
-  const acts: Record<string, TensorStats> = {}, grads: Record<string, TensorStats> = {};
-  for (const [name, slot] of Object.entries(record.acts)) if (slot) acts[name] = tensorStats(slot, ctx, 'act');
-  for (const [name, slot] of Object.entries(record.grads)) if (slot) grads[name] = tensorStats(slot, ctx, 'grad');
+  return { count, labels, classes, classCounts, bins, rareBelow, firstBatch, offsets: tiles ? Uint32Array.from(o!) : undefined };
+}
 
+/** the epoch's statistics object from each tensor's: adds ReLU health per hidden layer and the parameter gradient norms */
+export function assembleEpochStats(
+  epoch: number, ctx: EpochContext, acts: Record<string, TensorStats>, grads: Record<string, TensorStats>,
+  paramGrads?: EpochRecord['paramGrads'],
+): EpochStats {
+  const { count, classes, bins, classCounts, rareBelow } = ctx;
   const health: LayerHealth[] = [];
   for (let k = 0; ; k++) {
     const tensor = acts[`layers.${k}.post`] ? `layers.${k}.post` : acts[`layers.${k}.pre`] ? `layers.${k}.pre` : null;
@@ -143,21 +168,40 @@ export function computeEpochStats(record: EpochRecord, opts: EpochStatsOptions):
     health.push(layerHealth(k, tensor, acts[tensor].positiveFraction!, count, rareBelow));
   }
   const stats: EpochStats = {
-    format: 'mlp-lens/epoch-stats', version: 1, epoch: record.epoch, count, classes, bins, classCounts, rareBelow,
+    format: 'mlp-lens/epoch-stats', version: 1, epoch, count, classes, bins, classCounts, rareBelow,
     acts, grads, health,
   };
-  if (record.paramGrads) stats.params = paramGradStats(record.paramGrads.names, record.paramGrads.norms, record.paramGrads.steps);
+  if (paramGrads) stats.params = paramGradStats(paramGrads.names, paramGrads.norms, paramGrads.steps);
   return stats;
 }
 
-interface Ctx {
-  count: number; labels: ArrayLike<number>; classes: number; classCounts: number[]; bins: number;
-  firstBatch?: number;
-  /** first row of each step, then count [steps + 1] */
-  offsets?: Uint32Array;
+/**
+ * what the two passes over one slot [count, width] give: the CPU loops here, or the kernels of
+ * epoch-stats-gpu.ts. Group arrays are [classes, width], class c's row then neuron j.
+ */
+export interface SlotPasses {
+  /** Σx per class × neuron (0 for an absent class) */
+  sum: Float64Array;
+  /** min and max per class × neuron (+Infinity and −Infinity for an absent class) */
+  mn: Float64Array; mx: Float64Array;
+  /** Σ(x − mean)² per class × neuron, about its own mean */
+  m2: Float64Array;
+  /** samples with x > 0 per neuron [width] (activations) */
+  pos: ArrayLike<number>;
+  /** Σx² over each step's rows [steps] (gradients; one step of every row when the batch offsets do not tile) */
+  stepSq: ArrayLike<number>;
+  /** per class, counts over the edges of the epoch's [min, max] and over the class's own [classes, bins] */
+  hShared: Int32Array; hOwn: Int32Array;
+  /** rows [0, ctx.firstBatch) when asked for */
+  firstBatch?: TensorStats['firstBatch'];
 }
 
-function tensorStats(slot: Slot, ctx: Ctx, kind: 'act' | 'grad'): TensorStats {
+function tensorStats(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad'): TensorStats {
+  return finishTensorStats(slot.width, cpuPasses(slot, ctx, kind), ctx, kind);
+}
+
+/** the two CPU passes over one slot */
+function cpuPasses(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad'): SlotPasses {
   const { count, labels, classes, classCounts, bins } = ctx;
   const w = slot.width, d = slot.data, cw = classes * w;
   if (d.length < count * w) throw new Error(`epoch stats: slot of width ${w} holds ${d.length} values, fewer than ${count} rows`);
@@ -169,9 +213,32 @@ function tensorStats(slot: Slot, ctx: Ctx, kind: 'act' | 'grad'): TensorStats {
   const stepSq = new Float64Array(offsets.length - 1); // [steps]
   accumulate(d, w, labels, offsets, kind === 'act', kind === 'grad', sum, mn, mx, pos, stepSq);
 
-  // class × neuron means, then the extremes of every grouping
-  const mean = new Float64Array(cw); // [classes, width]
-  for (let c = 0; c < classes; c++) for (let j = 0; j < w; j++) mean[c * w + j] = classCounts[c] > 0 ? sum[c * w + j] / classCounts[c] : NaN;
+  // pass 2: Σ(x − mean)² per class × neuron about its own mean; histograms on shared and own edges
+  const mean = groupMeans(sum, classCounts, w);
+  const { shared, own } = binners(extremes(mn, mx, classes, w), bins);
+  const m2 = new Float64Array(cw); // [classes, width]
+  const hShared = new Int32Array(classes * bins), hOwn = new Int32Array(classes * bins); // [classes, bins]
+  const ownEdges = new Float64Array(classes * (bins + 1)); // [classes, bins + 1]
+  own.forEach((b, c) => ownEdges.set(b.edges, c * (bins + 1)));
+  spread(d, w, count, labels, bins, kind === 'act', mean, m2, hShared, hOwn,
+    shared.lo, shared.hi, shared.scale, Float64Array.from(shared.edges),
+    Float64Array.from(own, (b) => b.lo), Float64Array.from(own, (b) => b.hi), Float64Array.from(own, (b) => b.scale), ownEdges);
+  const passes: SlotPasses = { sum, mn, mx, m2, pos, stepSq, hShared, hOwn };
+  if (ctx.firstBatch !== undefined) passes.firstBatch = firstRows(d, w, Math.min(ctx.firstBatch, count), bins);
+  return passes;
+}
+
+/** class × neuron means [classes, width]: NaN for an absent class */
+function groupMeans(sum: Float64Array, classCounts: number[], w: number): Float64Array {
+  const mean = new Float64Array(sum.length); // [classes, width]
+  for (let c = 0; c < classCounts.length; c++) for (let j = 0; j < w; j++) mean[c * w + j] = classCounts[c] > 0 ? sum[c * w + j] / classCounts[c] : NaN;
+  return mean;
+}
+
+interface Extremes { classMin: number[]; classMax: number[]; neuronMin: number[]; neuronMax: number[]; allMin: number; allMax: number }
+
+/** the extremes of every grouping from the class × neuron ones */
+function extremes(mn: Float64Array, mx: Float64Array, classes: number, w: number): Extremes {
   const classMin = new Array<number>(classes).fill(Infinity), classMax = new Array<number>(classes).fill(-Infinity); // [classes]
   const neuronMin = new Array<number>(w).fill(Infinity), neuronMax = new Array<number>(w).fill(-Infinity); // [width]
   for (let c = 0; c < classes; c++) {
@@ -183,18 +250,26 @@ function tensorStats(slot: Slot, ctx: Ctx, kind: 'act' | 'grad'): TensorStats {
       if (mx[k] > neuronMax[j]) neuronMax[j] = mx[k];
     }
   }
-  const allMin = Math.min(...classMin), allMax = Math.max(...classMax);
-  const shared = new Binner(allMin, allMax, bins);
-  const own = classMin.map((lo, c) => new Binner(lo, classMax[c], bins));
+  return { classMin, classMax, neuronMin, neuronMax, allMin: Math.min(...classMin), allMax: Math.max(...classMax) };
+}
 
-  // pass 2: Σ(x − mean)² per class × neuron about its own mean; histograms on shared and own edges
-  const m2 = new Float64Array(cw); // [classes, width]
-  const hShared = new Int32Array(classes * bins), hOwn = new Int32Array(classes * bins); // [classes, bins]
-  const ownEdges = new Float64Array(classes * (bins + 1)); // [classes, bins + 1]
-  own.forEach((b, c) => ownEdges.set(b.edges, c * (bins + 1)));
-  spread(d, w, count, labels, bins, kind === 'act', mean, m2, hShared, hOwn,
-    shared.lo, shared.hi, shared.scale, Float64Array.from(shared.edges),
-    Float64Array.from(own, (b) => b.lo), Float64Array.from(own, (b) => b.hi), Float64Array.from(own, (b) => b.scale), ownEdges);
+/** the epoch's bins (over [allMin, allMax]) and each class's own */
+function binners(e: Extremes, bins: number): { shared: Binner; own: Binner[] } {
+  return { shared: new Binner(e.allMin, e.allMax, bins), own: e.classMin.map((lo, c) => new Binner(lo, e.classMax[c], bins)) };
+}
+
+/**
+ * one tensor's statistics from its passes: merges the class × neuron groups per class (over neurons), per
+ * neuron (over classes) and overall (Chan et al., float64), and builds the histograms on numpy's edges
+ */
+export function finishTensorStats(w: number, p: SlotPasses, ctx: EpochContext, kind: 'act' | 'grad'): TensorStats {
+  const { count, classes, classCounts, bins } = ctx;
+  const { sum, m2, hShared, hOwn, pos, stepSq } = p;
+  const cw = classes * w;
+  const mean = groupMeans(sum, classCounts, w);
+  const ext = extremes(p.mn, p.mx, classes, w);
+  const { classMin, classMax, neuronMin, neuronMax, allMin, allMax } = ext;
+  const { shared, own } = binners(ext, bins);
 
   // merge the class × neuron groups: per class (over neurons), per neuron (over classes), overall
   const cnMean: number[][] = [], cnStd: number[][] = [];
@@ -247,10 +322,10 @@ function tensorStats(slot: Slot, ctx: Ctx, kind: 'act' | 'grad'): TensorStats {
     out.perClassOwnHistogram = own.map((b, c) => ({ edges: Array.from(b.edges), counts: Array.from(hOwn.subarray(c * bins, c * bins + bins)) }));
     out.positiveFraction = Array.from(pos, (p) => p / count);
   }
-  if (ctx.firstBatch !== undefined) out.firstBatch = firstRows(d, w, Math.min(ctx.firstBatch, count), bins);
+  if (p.firstBatch) out.firstBatch = p.firstBatch;
   if (kind === 'grad') {
     let sq = 0;
-    for (const v of stepSq) sq += v;
+    for (let s = 0; s < stepSq.length; s++) sq += stepSq[s];
     out.norm = Math.sqrt(sq);
     if (ctx.offsets) out.stepNorm = Array.from(stepSq, Math.sqrt);
   }
@@ -338,7 +413,8 @@ function paramGradStats(names: readonly string[], norms: Float32Array, steps: nu
 
 const sampleStd = (M2: number, n: number): number => (n > 1 ? Math.sqrt(M2 / (n - 1)) : NaN);
 
-function moments(n: number, mean: number, M2: number, min: number, max: number): Moments {
+/** the moments of n values with mean, Σ(x − mean)² = M2, and extremes (all NaN for n = 0) */
+export function moments(n: number, mean: number, M2: number, min: number, max: number): Moments {
   return n > 0 ? { count: n, mean, std: sampleStd(M2, n), min, max } : { count: 0, mean: NaN, std: NaN, min: NaN, max: NaN };
 }
 

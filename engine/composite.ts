@@ -1,6 +1,8 @@
 // composite ops: built from primitives in TypeScript, so they need no kernel and get gradients for free.
 import type { Tensor } from './tensor.ts';
-import { add, argmax, eq, exp, log, matmul, max, mul, oneHot, scale, softmaxCrossEntropy, sum } from './ops/index.ts';
+import {
+  add, argmax, dropoutMask, type DropoutKey, eq, exp, fill, log, matmul, max, mul, oneHot, rsqrt, scale, softmaxCrossEntropy, sum,
+} from './ops/index.ts';
 
 export const sub = (a: Tensor, b: Tensor): Tensor => add(a, scale(b, -1));
 
@@ -33,3 +35,51 @@ export const crossEntropyComposed = (logits: Tensor, labels: Tensor): Tensor =>
 
 /** fraction of rows whose argmax equals the label → shape [] */
 export const accuracy = (logits: Tensor, labels: Tensor): Tensor => mean(eq(argmax(logits, 1), labels));
+
+// --- normalisation and dropout (composed: rsqrt and dropoutMask are the only primitives they add)
+
+/** x + c for a constant c */
+export const addScalar = (x: Tensor, c: number): Tensor => add(x, fill(x, c));
+
+/**
+ * layer normalisation over the last axis (nn.LayerNorm(d), elementwise affine): x [batch, d],
+ * weight, bias [d] → (x − mean) / √(var + eps) · weight + bias, var biased (÷ d) → [batch, d]
+ */
+export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
+  const axis = x.shape.length - 1, d = x.shape[axis];
+  const centred = sub(x, scale(sum(x, axis, true), 1 / d));                // [batch, d]
+  const variance = scale(sum(mul(centred, centred), axis, true), 1 / d);   // [batch, 1]
+  return add(mul(mul(centred, rsqrt(addScalar(variance, eps))), weight), bias); // [batch, d]
+}
+
+/**
+ * batch normalisation in training mode (nn.BatchNorm1d(d).train()): x [batch, d] is normalised with
+ * its own per-feature mean and biased variance → y [batch, d], and those statistics [d] for the
+ * caller's running averages (torch updates running_var with the unbiased variance: var · n/(n − 1))
+ */
+export function batchNormTrain(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): { y: Tensor; mean: Tensor; variance: Tensor } {
+  const n = x.shape[0];
+  const mu = scale(sum(x, 0), 1 / n);                                      // [d]
+  const centred = sub(x, mu);                                              // [batch, d]
+  const variance = scale(sum(mul(centred, centred), 0), 1 / n);            // [d]
+  const y = add(mul(mul(centred, rsqrt(addScalar(variance, eps))), weight), bias); // [batch, d]
+  return { y, mean: mu, variance };
+}
+
+/** batch normalisation in eval mode: the running statistics [d] instead of the batch's → [batch, d] */
+export function batchNormEval(
+  x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, eps = 1e-5,
+): Tensor {
+  const inv = rsqrt(addScalar(runningVar, eps));                           // [d]
+  return add(mul(mul(sub(x, runningMean), inv), weight), bias);            // [batch, d]
+}
+
+/**
+ * inverted dropout: in training, each element is zeroed with probability p and the rest scaled by
+ * 1/(1 − p), with the counter-based mask of ops/dropout-mask.ts (same bits on every backend);
+ * otherwise (evaluation) x itself. p = 0 is the identity too.
+ */
+export function dropout(x: Tensor, p: number, key: DropoutKey, training: boolean): Tensor {
+  if (!training || p === 0) return x;
+  return mul(x, dropoutMask(x, p, key));
+}

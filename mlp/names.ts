@@ -1,10 +1,19 @@
 // canonical names of every tensor the model exposes: activations (and, with the same keys, their
 // gradients) and parameters. One scheme, derived from the layer structure.
 
-/** a named activation: `input`, `layers.K.pre` / `layers.K.post` for hidden layer K, `logits`, `loss` */
-export type ActName = 'input' | `layers.${number}.pre` | `layers.${number}.post` | 'logits' | 'loss';
-/** a parameter: `layers.K.W` [d_in, d_out] and `layers.K.b` [d_out]; the output layer is the last K */
-export type ParamName = `layers.${number}.W` | `layers.${number}.b`;
+/**
+ * a named activation: `input`, `layers.K.pre` / `layers.K.post` for hidden layer K, `logits`, `loss`.
+ * Models with normalisation (mlp/norm.ts) add `layers.K.norm` (the LayerNorm/BatchNorm output, before or
+ * after the ReLU) and `layers.K.drop` (the dropout output, training mode only), in model order.
+ */
+export type ActName =
+  | 'input' | `layers.${number}.pre` | `layers.${number}.norm` | `layers.${number}.post` | `layers.${number}.drop`
+  | 'logits' | 'loss';
+/**
+ * a parameter: `layers.K.W` [d_in, d_out] and `layers.K.b` [d_out]; the output layer is the last K.
+ * A normalised hidden layer adds `layers.K.norm.w` and `layers.K.norm.b` [d_out] (the affine weight and bias).
+ */
+export type ParamName = `layers.${number}.W` | `layers.${number}.b` | `layers.${number}.norm.w` | `layers.${number}.norm.b`;
 
 /** the reference model's names (784-32-16-10), in model order; pinned by a test */
 export const REFERENCE_ACT_NAMES = [
@@ -21,3 +30,5 @@ export function actNames(hidden: number): ActName[] {
 
 export const preName = (k: number): ActName => `layers.${k}.pre`;
 export const postName = (k: number): ActName => `layers.${k}.post`;
+export const normName = (k: number): ActName => `layers.${k}.norm`;
+export const dropName = (k: number): ActName => `layers.${k}.drop`;

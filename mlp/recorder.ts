@@ -1,9 +1,13 @@
 // the recorder: one epoch-sized slot per named tensor (and one for its gradient), so each batch's
 // activations and gradients land in their slice of the epoch, in the order samples were visited.
 // On the CPU the slots are host arrays written in place; on a GPU they are device buffers filled by
-// buffer copies in the step's command stream, read back once when the epoch ends.
-import { mul, sum } from '../engine/ops/index.ts';
-import { noGrad, Tensor } from '../engine/tensor.ts';
+// buffer copies in the step's command stream. At the end of an epoch they are either read back
+// (endEpoch) or handed over where they are (endEpochOnDevice), for the statistics kernels of
+// analysis/epoch-stats-gpu.ts and an export only when asked for.
+import type { Backend } from '../engine/backend.ts';
+import { cpu } from '../engine/cpu.ts';
+import { rangeSquares } from '../engine/ops/index.ts';
+import { Tensor } from '../engine/tensor.ts';
 import { keep } from '../engine/webgpu.ts';
 import type { Acts } from './model.ts';
 import type { ActName, ParamName } from './names.ts';
@@ -26,6 +30,43 @@ export interface EpochRecord {
   batchOffsets?: Uint32Array;
   /** ||grad|| of each parameter after each step's backward (recordParamGrads); absent when never called */
   paramGrads?: ParamGrads;
+  /**
+   * GPU backends, from Recorder.endEpoch: the same epoch's slots, still on the device (statistics kernels
+   * can run on them without another upload) until `device.release()` or the recorder's next beginEpoch
+   */
+  device?: DeviceEpoch;
+}
+
+/** one slot still on the device: a flat [capacity · width] tensor whose rows [0, count) hold the epoch */
+export interface DeviceSlot { width: number; tensor: Tensor }
+
+/**
+ * an ended epoch whose slots stay where the recorder filled them (Recorder.endEpochOnDevice). On a GPU
+ * backend nothing was read back: the statistics kernels run on the slots (analysis/epoch-stats-gpu.ts)
+ * and read() exports the host record on request. On the cpu the slots are host memory already:
+ * `onDevice` is false, acts/grads are empty and read() returns the record.
+ */
+export interface DeviceEpoch {
+  readonly backend: Backend;
+  readonly onDevice: boolean;
+  readonly epoch: number;
+  /** samples visited; labels, indices [count] as in EpochRecord */
+  readonly count: number;
+  readonly labels: Uint8Array;
+  readonly indices: Uint32Array;
+  /** first row of each recorded batch, then count [steps + 1] (absent for a hand-made record without them) */
+  readonly batchOffsets?: Uint32Array;
+  /** every recorded name (the keys of the host record's acts/grads) */
+  readonly acts: Partial<Record<ActName, DeviceSlot>>;
+  readonly grads: Partial<Record<ActName, DeviceSlot>>;
+  /** Σ g² per step and parameter [capacity · params] on the device; ParamGrads.norms = sqrt of the first steps · params */
+  readonly paramSquares?: { names: ParamName[]; steps: number; squares: Tensor };
+  /** parameter gradient norms known on the host instead (an uploaded record: deviceEpochOf) */
+  readonly paramGrads?: ParamGrads;
+  /** the host EpochRecord, as endEpoch returns it (one read per slot on a GPU; without `device`) */
+  read(): Promise<EpochRecord>;
+  /** gives the device buffers back to the pool (idempotent); read() fails after it */
+  release(): void;
 }
 
 /** per-step gradient norms of the parameters */
@@ -59,11 +100,15 @@ export class Recorder {
   private norms = new Float32Array(0);
   private steps = 0;
   private dev: DeviceSlots | null = null;
+  /** the last epoch endEpoch returned with its device slots, released when the next one begins */
+  private kept: DeviceEpoch | null = null;
 
   constructor(readonly opts: RecorderOptions) {}
 
   beginEpoch(epoch: number): void {
     const { names, widths, count, grads = true } = this.opts;
+    this.kept?.release();
+    this.kept = null;
     const slots = (): Partial<Record<ActName, Slot>> =>
       Object.fromEntries(names.map((n) => [n, { width: widths[n]!, data: new Float32Array(count * widths[n]!) }]));
     this.rec = {
@@ -153,6 +198,18 @@ export class Recorder {
     if ((this.opts.grads ?? true) && t.grad) t.backend.copyInto(t.grad.storage, slot(dev.grads).storage, offset * width, t.grad.size);
   }
 
+  /** offsets [0, size] of a whole tensor as one row range, per size (kept for the recorder's life) */
+  private ranges = new Map<number, Tensor>();
+  private wholeRange(t: Tensor): Tensor {
+    let r = this.ranges.get(t.size);
+    if (!r || r.backend !== t.backend) {
+      r = Tensor.from([0, t.size], [2], { backend: t.backend });
+      keep(r);
+      this.ranges.set(t.size, r);
+    }
+    return r;
+  }
+
   /** Σ g² of each parameter's gradient, computed and stored on the device; sqrt on the host at the end */
   private squaredNormsOnDevice(step: number, params: readonly Tensor[]): void {
     const p = params.length, steps = this.opts.steps;
@@ -164,53 +221,131 @@ export class Recorder {
     }
     params.forEach((t, i) => {
       if (!t.grad) return;
-      const g = t.grad;
-      const sq = noGrad(() => {
-        let s = mul(g, g);
-        while (s.shape.length) s = sum(s, 0);
-        return s;
-      });
+      // one dispatch: Σ g² over the whole gradient as a single range of width 1
+      const sq = rangeSquares(t.grad, this.wholeRange(t.grad), 1); // [1]
       t.backend.copyInto(sq.storage, dev.sq!.storage, step * p + i, 1);
     });
   }
 
-  /** device slots → the host record (the epoch's one read-back), then the buffers go back to the pool */
-  private async readDevice(rec: EpochRecord): Promise<void> {
-    const dev = this.dev;
-    if (!dev) return;
-    this.dev = null;
-    const fill = async (m: Map<ActName, Tensor>, into: Partial<Record<ActName, Slot>>) => {
-      for (const [name, t] of m) {
-        into[name]!.data.set(await t.read());
-        t.backend.release(t.storage);
-      }
-    };
-    await fill(dev.acts, rec.acts);
-    await fill(dev.grads, rec.grads);
-    if (dev.sq) {
-      const sq = await dev.sq.read();
-      dev.sq.backend.release(dev.sq.storage);
-      if (this.norms.length < sq.length) this.norms = new Float32Array(sq.length);
-      for (let k = 0; k < sq.length; k++) this.norms[k] = Math.sqrt(sq[k]);
-    }
-  }
-
-  /** the finished epoch (slots trimmed to the samples visited); reads device slots back on GPU backends */
-  async endEpoch(): Promise<EpochRecord> {
+  /**
+   * the finished epoch with its slots where they are: on a GPU backend nothing is read back (the caller
+   * runs statistics kernels on them, exports with read() if asked, and must release() them); on the cpu
+   * the host record, wrapped. Names recorded on no step get zero slots, as the host record has.
+   */
+  endEpochOnDevice(): DeviceEpoch {
     const rec = this.rec;
-    if (!rec) throw new Error('recorder: endEpoch before beginEpoch');
-    await this.readDevice(rec);
+    if (!rec) throw new Error('recorder: endEpochOnDevice before beginEpoch');
     this.rec = null;
+    const dev = this.dev;
+    this.dev = null;
     // batches may be recorded in any order: sort their first rows
     const starts = [...new Set(this.offsets)].sort((a, b) => a - b);
     rec.batchOffsets = Uint32Array.from([...starts, rec.count]); // [steps + 1]
-    if (this.paramNames) {
-      rec.paramGrads = { names: this.paramNames, steps: this.steps, norms: this.norms.slice(0, this.steps * this.paramNames.length) };
+    const names = this.paramNames, steps = this.steps;
+    if (names && !dev?.sq) rec.paramGrads = { names, steps, norms: this.norms.slice(0, steps * names.length) };
+    return new EndedEpoch(rec, this.opts.count, dev, names && dev?.sq ? { names, steps, squares: dev.sq } : undefined);
+  }
+
+  /**
+   * the finished epoch (slots trimmed to the samples visited), on the host: GPU backends read their
+   * slots back here, and the record keeps them on the device as `record.device` until it is released or
+   * the next epoch begins
+   */
+  async endEpoch(): Promise<EpochRecord> {
+    const ended = this.endEpochOnDevice();
+    const rec = await ended.read();
+    if (!ended.onDevice) return rec;
+    this.kept = ended;
+    return { ...rec, device: ended };
+  }
+}
+
+/**
+ * a host record's slots uploaded to `backend` as a DeviceEpoch: statistics on the device of a saved or
+ * hand-made record (tests). Rows past record.count are left out; release() frees the uploads.
+ */
+export function deviceEpochOf(record: EpochRecord, backend: Backend): DeviceEpoch {
+  if (backend.name === 'cpu') return new EndedEpoch(record, record.count, null);
+  const up = (slots: Partial<Record<ActName, Slot>>) => new Map(Object.entries(slots).map(([name, s]) => {
+    const n = record.count * s!.width;
+    return [name as ActName, Tensor.from(s!.data.subarray(0, n), [n], { backend })];
+  }));
+  return new EndedEpoch(record, record.count, { acts: up(record.acts), grads: up(record.grads), sq: null });
+}
+
+class EndedEpoch implements DeviceEpoch {
+  readonly backend: Backend;
+  readonly onDevice: boolean;
+  readonly epoch: number;
+  readonly count: number;
+  readonly labels: Uint8Array;
+  readonly indices: Uint32Array;
+  readonly batchOffsets?: Uint32Array;
+  readonly paramGrads?: ParamGrads;
+  readonly acts: Partial<Record<ActName, DeviceSlot>> = {};
+  readonly grads: Partial<Record<ActName, DeviceSlot>> = {};
+  private released = false;
+
+  constructor(
+    /** the host record, slots not yet read (untrimmed: `capacity` rows) */
+    private readonly rec: EpochRecord,
+    private readonly capacity: number,
+    dev: DeviceSlots | null,
+    readonly paramSquares?: { names: ParamName[]; steps: number; squares: Tensor },
+  ) {
+    this.onDevice = !!dev;
+    this.epoch = rec.epoch;
+    this.count = rec.count;
+    this.labels = rec.labels.subarray(0, rec.count);
+    this.indices = rec.indices.subarray(0, rec.count);
+    this.batchOffsets = rec.batchOffsets;
+    this.paramGrads = rec.paramGrads;
+    const first = dev && [...dev.acts.values(), ...dev.grads.values(), dev.sq].find((t) => t);
+    this.backend = first ? first.backend : cpu;
+    if (!dev) return;
+    const wrap = (m: Map<ActName, Tensor>, host: Partial<Record<ActName, Slot>>, out: Partial<Record<ActName, DeviceSlot>>) => {
+      for (const [name, slot] of Object.entries(host) as [ActName, Slot][]) {
+        let t = m.get(name);
+        if (!t) {
+          t = Tensor.zeros([capacity * slot.width], { backend: this.backend });
+          keep(t);
+        }
+        out[name] = { width: slot.width, tensor: t };
+      }
+    };
+    wrap(dev.acts, rec.acts, this.acts);
+    wrap(dev.grads, rec.grads, this.grads);
+  }
+
+  async read(): Promise<EpochRecord> {
+    if (this.released) throw new Error('recorder: read() of an epoch whose device slots were released');
+    const rec = this.rec;
+    // one read per slot, into the host arrays beginEpoch made
+    const fill = async (from: Partial<Record<ActName, DeviceSlot>>, into: Partial<Record<ActName, Slot>>) => {
+      for (const [name, s] of Object.entries(from) as [ActName, DeviceSlot][]) into[name]!.data.set(await s.tensor.read());
+    };
+    await fill(this.acts, rec.acts);
+    await fill(this.grads, rec.grads);
+    let paramGrads = rec.paramGrads;
+    if (this.paramSquares) {
+      const { names, steps, squares } = this.paramSquares;
+      const sq = await squares.read();
+      paramGrads = { names, steps, norms: Float32Array.from(sq.subarray(0, steps * names.length), Math.sqrt) };
     }
-    if (rec.count === this.opts.count) return rec;
+    const out: EpochRecord = { ...rec, paramGrads };
+    if (!paramGrads) delete out.paramGrads;
+    if (rec.count === this.capacity) return out;
     const trim = (s: Partial<Record<ActName, Slot>>) => Object.fromEntries(Object.entries(s).map(
       ([n, v]) => [n, { width: v!.width, data: v!.data.subarray(0, rec.count * v!.width) }]));
-    return { ...rec, labels: rec.labels.subarray(0, rec.count), indices: rec.indices.subarray(0, rec.count),
+    return { ...out, labels: rec.labels.subarray(0, rec.count), indices: rec.indices.subarray(0, rec.count),
       acts: trim(rec.acts), grads: trim(rec.grads) };
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const s of [...Object.values(this.acts), ...Object.values(this.grads)]) s!.tensor.backend.release(s!.tensor.storage);
+    const sq = this.paramSquares?.squares;
+    if (sq) sq.backend.release(sq.storage);
   }
 }

@@ -1,13 +1,13 @@
 // the training loop: seeded epoch order, mini-batches (last partial batch kept, as DataLoader with
 // drop_last=False), forward with every named tensor, backward, SGD, recording, per-epoch metrics.
 import type { Backend } from '../engine/backend.ts';
-import { add, argmax, eq, gatherBytes, gatherRows, packBytes, reshape, sum } from '../engine/ops/index.ts';
+import { add, argmax, eq, gatherBytes, gatherRows, packBytes, reshape, scale, sum } from '../engine/ops/index.ts';
 import { dispose, keep, tidy } from '../engine/webgpu.ts';
 import type { Rng } from '../engine/rng.ts';
 import { noGrad, Tensor } from '../engine/tensor.ts';
 import { pixel } from './batch.ts';
 import type { Mnist, Split } from './mnist.ts';
-import { Mlp } from './model.ts';
+import { type Acts, Mlp } from './model.ts';
 import { actNames, type ActName } from './names.ts';
 import { type EpochRecord, Recorder } from './recorder.ts';
 import { Sgd } from './sgd.ts';
@@ -24,6 +24,35 @@ export interface TrainOptions {
   steps?: number;
   /** keep every named activation and gradient of each epoch in the recorder's slots */
   record?: boolean;
+  /** the first epoch to run: a resumed run, whose earlier epochs are in its checkpoint (0 when absent) */
+  startEpoch?: number;
+  /** SGD momentum buffers to start from (a resumed run), one per parameter in model.params() order; null: none yet */
+  velocity?: readonly (Float32Array | null)[];
+  /**
+   * stop at the first NaN or ±Inf in the loss, an activation or a parameter after its update (on by
+   * default). cpu: checked after every step, training stops at that step; webgpu: a non-finite flag per
+   * step and tensor accumulates on the device and is read with the epoch's totals, so the epoch runs to
+   * its end (no read-back inside it) and then reports the first bad step. Either way DivergenceError.
+   */
+  checkFinite?: boolean;
+}
+
+/** what a checkpoint needs from the training loop beyond the model's weights */
+export interface TrainState {
+  /** the SGD momentum buffers now, one per parameter in model.params() order (null where there is none, e.g. momentum 0) */
+  velocity(): Promise<(Float32Array | null)[]>;
+}
+
+/**
+ * a NaN or ±Inf appeared: `tensor` is the first in model order (activations of the forward pass, then
+ * the parameters after the update) that held one, in `step` (0-based) of `epoch`. The epoch did not end:
+ * onEpoch was not called for it, so its weights were never saved.
+ */
+export class DivergenceError extends Error {
+  constructor(readonly epoch: number, readonly step: number, readonly tensor: string, readonly detail: string) {
+    super(`training diverged in epoch ${epoch}, step ${step}: ${tensor} ${detail}`);
+    this.name = 'DivergenceError';
+  }
 }
 
 export interface EpochMetrics {
@@ -49,7 +78,7 @@ export interface StepInfo {
 
 export interface TrainHooks {
   onStep?(info: StepInfo): void;
-  onEpoch?(metrics: EpochMetrics, record: EpochRecord | null): void | Promise<void>;
+  onEpoch?(metrics: EpochMetrics, record: EpochRecord | null, state: TrainState): void | Promise<void>;
 }
 
 export interface Evaluation {
@@ -69,22 +98,40 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
   const named = model.params();
   const params = named.map((p) => p.tensor);
   const sgd = new Sgd(params, { lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay });
+  if (opts.velocity) sgd.restoreMomentum(opts.velocity);
+  const state: TrainState = { velocity: () => sgd.momentum() };
   const stepsPerEpoch = Math.min(Math.ceil(split.count / batch), opts.steps ?? Infinity);
   const recorder = opts.record ? makeRecorder(model, Math.min(split.count, stepsPerEpoch * batch), stepsPerEpoch) : null;
   const onDevice = deviceSplit(split, backend);
   const identity = Uint32Array.from({ length: split.count }, (_, i) => i);
   const history: EpochMetrics[] = [];
+  // the tensors the finiteness check looks at, in model order: the forward pass (every named activation
+  // but the input, as the first forward returns them), then each parameter after its update
+  const checkFinite = opts.checkFinite ?? true;
+  const paramNames = new Set<string>(named.map((p) => p.name));
+  let checkedActs: ActName[] | null = null, checkedNames: string[] = [], probed: number[] = [];
+  const listChecked = (acts: Acts) => {
+    checkedActs = (Object.keys(acts) as ActName[]).filter((n) => n !== 'input');
+    checkedNames = [...checkedActs, ...named.map((p) => p.name)];
+    // on the device a ReLU output is not probed: it can only be non-finite where its input (checked just
+    // before it, in model order) already was, so the first bad tensor is the same; fewer dispatches a step
+    probed = checkedNames.flatMap((n, k) => (/\.post$/.test(n) ? [] : [k]));
+  };
 
-  for (let epoch = 0; epoch < epochs; epoch++) {
+  for (let epoch = opts.startEpoch ?? 0; epoch < epochs; epoch++) {
     const t0 = performance.now();
     // the generator is drawn every epoch even for --steps, so later epochs keep the reference order
     const order = opts.shuffle === false ? identity : rng.epochPermutation(split.count);
     // the epoch's order goes to the device once; each step gathers its batch there
     const orderT = Tensor.from(Float32Array.from(order), [split.count], { backend });
     recorder?.beginEpoch(epoch);
+    // train mode for the steps (dropout on, BatchNorm on batch statistics), eval mode for the evaluation
+    model.train();
     // loss and accuracy accumulate on the device: no read-back until the epoch ends
     let lossSum = Tensor.zeros([], { backend }), correct = Tensor.zeros([], { backend }), samples = 0;
     const hostVisible = backend.name === 'cpu';
+    // on the device: one slot per step and probed tensor, NaN where that tensor held a NaN or ±Inf (made at step 0)
+    let flags: Tensor | null = null;
     for (let step = 0; step < stepsPerEpoch; step++) {
       const start = step * batch, n = Math.min(batch, split.count - start);
       const prev = [lossSum, correct];
@@ -102,6 +149,15 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
         const totals = noGrad(() => ({ loss: sum(acts.loss!, 0), correct: sum(eq(argmax(acts.logits!, 1), y), 0) }));
         sgd.step();
         sgd.zeroGrad();
+        if (checkFinite) {
+          if (!checkedActs) listChecked(acts);
+          const checked = [...checkedActs!.map((n) => acts[n]!), ...params];
+          if (hostVisible) checkOnHost(checked, checkedNames, paramNames, epoch, step);
+          else {
+            if (!flags) keep(flags = Tensor.zeros([stepsPerEpoch * probed.length], { backend }));
+            flagNonFinite(probed.map((k) => checked[k]), flags, step * probed.length);
+          }
+        }
         return {
           lossSum: noGrad(() => add(lossSum, totals.loss)), correct: noGrad(() => add(correct, totals.correct)),
           batchLoss: totals.loss, state: sgd.state(),
@@ -119,8 +175,11 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
       });
       dispose(kept.batchLoss);
     }
-    const [lossTotal, correctTotal] = await Promise.all([lossSum.read(), correct.read()]);
-    dispose(lossSum, correct, orderT);
+    model.eval();
+    const flagged = flags as Tensor | null; // set inside the steps' closures
+    const [lossTotal, correctTotal, flagValues] = await Promise.all([lossSum.read(), correct.read(), flagged?.read()]);
+    dispose(lossSum, correct, orderT, ...(flagged ? [flagged] : []));
+    if (flagValues) firstFlagged(flagValues, probed.map((k) => checkedNames[k]), paramNames, epoch);
     const test = await evaluate(model, data.test);
     const m: EpochMetrics = {
       epoch, trainLoss: lossTotal[0] / samples, trainAccuracy: (100 * correctTotal[0]) / samples,
@@ -128,15 +187,52 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
       seconds: (performance.now() - t0) / 1000,
     };
     history.push(m);
-    await hooks.onEpoch?.(m, recorder ? await recorder.endEpoch() : null);
+    await hooks.onEpoch?.(m, recorder ? await recorder.endEpoch() : null, state);
   }
   return history;
 }
 
+// --- the finiteness check (see TrainOptions.checkFinite)
+
+// parameters are checked after their update
+const afterUpdate = (name: string, params: ReadonlySet<string>) => (params.has(name) ? ' after the SGD update' : '');
+
+/** cpu: throws DivergenceError for the first of `tensors` holding a NaN or ±Inf, naming the element */
+function checkOnHost(tensors: readonly Tensor[], names: readonly string[], params: ReadonlySet<string>, epoch: number, step: number): void {
+  tensors.forEach((t, k) => {
+    const d = t.data();
+    for (let i = 0; i < d.length; i++) {
+      if (!Number.isFinite(d[i])) {
+        throw new DivergenceError(epoch, step, names[k], `holds ${d[i]} (element ${i} of [${t.shape.join(', ')}])${afterUpdate(names[k], params)}`);
+      }
+    }
+  });
+}
+
+/**
+ * webgpu: for each tensor, Σ 0·x over its elements is 0 when every element is finite and NaN otherwise
+ * (0·±Inf and 0·NaN are NaN); that one value is copied into its slot of `flags` on the device. Only IEEE
+ * propagation through a multiply and a sum is relied on, no comparison with NaN (which WGSL may fold away).
+ */
+function flagNonFinite(tensors: readonly Tensor[], flags: Tensor, at: number): void {
+  const probes = noGrad(() => tensors.map((t) => sum(reshape(scale(t, 0), [t.size]), 0)));
+  probes.forEach((p, k) => p.backend.copyInto(p.storage, flags.storage, at + k, 1));
+}
+
+/** webgpu, at the end of the epoch: throws DivergenceError for the first flagged step, and its first flagged tensor */
+function firstFlagged(values: ArrayLike<number>, names: readonly string[], params: ReadonlySet<string>, epoch: number): void {
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isFinite(values[i])) continue;
+    const step = Math.floor(i / names.length), k = i % names.length;
+    throw new DivergenceError(epoch, step, names[k], `holds a NaN or ±Inf${afterUpdate(names[k], params)} (flagged on the device)`);
+  }
+}
+
 function makeRecorder(model: Mlp, count: number, steps: number): Recorder {
-  const names = actNames(model.hidden).filter((n) => n !== 'input');
+  // every name of a training step (the reference names, plus layers.K.norm / layers.K.drop where the model has them)
+  const names = model.actNames('train').filter((n) => n !== 'input');
   const widths: Partial<Record<ActName, number>> = { logits: model.sizes[model.sizes.length - 1], loss: 1 };
-  for (let k = 0; k < model.hidden; k++) widths[`layers.${k}.pre`] = widths[`layers.${k}.post`] = model.sizes[k + 1];
+  for (const n of names) if (n.startsWith('layers.')) widths[n] = model.sizes[Number(n.split('.')[1]) + 1];
   return new Recorder({ names, widths, count, steps });
 }
 
@@ -147,6 +243,9 @@ export async function evaluate(model: Mlp, split: Split, batch = 1000, classes =
   const order = Tensor.from(Float32Array.from({ length: split.count }, (_, i) => i), [split.count], { backend });
   const predictions = new Uint8Array(split.count);
   let lossSum = 0;
+  // eval mode (no dropout, BatchNorm's running statistics), the caller's mode restored after
+  const wasTraining = model.training;
+  model.eval();
   for (let start = 0; start < split.count; start += batch) {
     const n = Math.min(batch, split.count - start);
     const { losses, pred } = tidy(() => noGrad(() => {
@@ -158,6 +257,7 @@ export async function evaluate(model: Mlp, split: Split, batch = 1000, classes =
     dispose(losses, pred);
     for (let i = 0; i < n; i++) { lossSum += l[i]; predictions[start + i] = p[i]; }
   }
+  if (wasTraining) model.train();
   dispose(order);
   const right = new Array<number>(classes).fill(0), total = new Array<number>(classes).fill(0);
   let correct = 0;

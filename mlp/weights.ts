@@ -4,7 +4,7 @@
  */
 import { InputError } from './errors.ts';
 import {
-  decodeSafetensors, encodeSafetensors, readSafetensorsFile, writeSafetensorsFile, type SafeTensor,
+  decodeSafetensors, encodeSafetensors, readSafetensorsFile, writeSafetensorsFile, type SafeTensor, type TensorInput,
 } from './safetensors.ts';
 
 /** One dense layer of mlp-lens: y = x·W + b. */
@@ -173,4 +173,138 @@ export function decodeModel(bytes: Uint8Array, file: string): { layers: LayerPar
 /** Pure counterpart of `saveModelFile`: the safetensors bytes of a model. */
 export function encodeModel(layers: readonly LayerParams[], metadata?: Record<string, string>): Uint8Array {
   return encodeSafetensors(torchStateDict(layers), { ...modelMetadata(layers), ...metadata });
+}
+
+// --- normalisation layers (mlp/norm.ts): LayerNorm and BatchNorm1d parameters and running statistics
+
+/** The parameters (and, for BatchNorm, the running statistics) of hidden layer `layer`'s normalisation. */
+export interface NormParams {
+  kind: 'layernorm' | 'batchnorm';
+  /** hidden layer index K (the layer of `layers.K.norm`) */
+  layer: number;
+  /** [d] affine weight (γ) and bias (β) */
+  weight: Float32Array;
+  bias: Float32Array;
+  /** batchnorm: [d] running mean and running (unbiased) variance, and the batches seen */
+  runningMean?: Float32Array;
+  runningVar?: Float32Array;
+  numBatchesTracked?: number;
+}
+
+/**
+ * PyTorch attribute name of the normalisation of hidden layer K, numbered like `linearK+1`: `ln1`,
+ * `ln2`, … for nn.LayerNorm and `bn1`, `bn2`, … for nn.BatchNorm1d (a model class with
+ * `self.ln1 = nn.LayerNorm(32)` next to `self.linear1 = nn.Linear(784, 32)`; dropout has no state).
+ */
+export function torchNormName(kind: NormParams['kind'], layer: number): string {
+  return `${kind === 'layernorm' ? 'ln' : 'bn'}${layer + 1}`;
+}
+
+/**
+ * The state-dict entries of normalisation layers: `lnK.weight`, `lnK.bias` (F32 [d]); `bnK.weight`,
+ * `bnK.bias`, `bnK.running_mean`, `bnK.running_var` (F32 [d]) and `bnK.num_batches_tracked` (I64, shape
+ * [], as torch saves it).
+ */
+export function normStateDict(norms: readonly NormParams[]): Record<string, TensorInput> {
+  const out: Record<string, TensorInput> = {};
+  for (const n of norms) {
+    const name = torchNormName(n.kind, n.layer), d = n.weight.length;
+    if (n.bias.length !== d) throw new RangeError(`${name}: weight has ${d} values, bias ${n.bias.length}`);
+    out[`${name}.weight`] = { dtype: 'F32', shape: [d], data: Float32Array.from(n.weight) };
+    out[`${name}.bias`] = { dtype: 'F32', shape: [d], data: Float32Array.from(n.bias) };
+    if (n.kind === 'batchnorm') {
+      if (n.runningMean?.length !== d || n.runningVar?.length !== d) throw new RangeError(`${name}: running statistics must have ${d} values`);
+      out[`${name}.running_mean`] = { dtype: 'F32', shape: [d], data: Float32Array.from(n.runningMean) };
+      out[`${name}.running_var`] = { dtype: 'F32', shape: [d], data: Float32Array.from(n.runningVar) };
+      out[`${name}.num_batches_tracked`] = { dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(n.numBatchesTracked ?? 0)) };
+    }
+  }
+  return out;
+}
+
+const NORM_KEY = /^(ln|bn)([1-9][0-9]*)\.(weight|bias|running_mean|running_var|num_batches_tracked)$/;
+
+/**
+ * Splits a state dict into its linear layers (for fromTorchStateDict) and its normalisation layers
+ * (`lnK.*`, `bnK.*`, optionally under `module.` / `model.`). Checks dtypes, shapes, that each layer has
+ * its keys (LayerNorm: weight, bias; BatchNorm: those, running_mean and running_var; num_batches_tracked
+ * optional, default 0) and that sizes match the linear layer they follow; throws InputError naming `file`.
+ */
+export function fromTorchStateDictWithNorm(
+  tensors: Record<string, SafeTensor>, file: string,
+): { layers: LayerParams[]; norms: NormParams[] } {
+  function fail(problem: string): never { throw new InputError(file, problem); }
+  const linear: Record<string, SafeTensor> = {};
+  const found = new Map<string, Map<string, { key: string; t: SafeTensor }>>(); // lnK / bnK → field → tensor
+  for (const [key, t] of Object.entries(tensors)) {
+    const m = NORM_KEY.exec(stripPrefixes(key));
+    if (!m) { linear[key] = t; continue; }
+    const name = `${m[1]}${m[2]}`;
+    if (!found.has(name)) found.set(name, new Map());
+    if (found.get(name)!.has(m[3])) fail(`'${key}' repeats ${name}.${m[3]}`);
+    found.get(name)!.set(m[3], { key, t });
+  }
+  const layers = fromTorchStateDict(linear, file);
+  const norms: NormParams[] = [];
+  for (const [name, fields] of [...found.entries()].sort()) {
+    const kind = name.startsWith('ln') ? 'layernorm' : 'batchnorm';
+    const layer = Number(name.slice(2)) - 1;
+    if (layer >= layers.length - 1) fail(`'${name}' normalises hidden layer ${layer + 1}, but the model has ${layers.length - 1} hidden layers`);
+    if (norms.some((n) => n.layer === layer)) fail(`hidden layer ${layer + 1} has both ln${layer + 1} and bn${layer + 1}`);
+    const d = layers[layer].dOut;
+    const need = kind === 'layernorm' ? ['weight', 'bias'] : ['weight', 'bias', 'running_mean', 'running_var'];
+    const missing = need.filter((f) => !fields.has(f));
+    if (missing.length) fail(`'${name}' lacks ${missing.map((f) => `${name}.${f}`).join(', ')}`);
+    if (kind === 'layernorm' && fields.size > 2) fail(`'${name}' is a LayerNorm and has no ${[...fields.keys()].filter((f) => !need.includes(f)).join(', ')}`);
+    const vec = (f: string): Float32Array => {
+      const { key, t } = fields.get(f)!;
+      const v = asF32(t);
+      if (!v) fail(`'${key}' has dtype ${t.dtype}, expected a float type`);
+      if (t.shape.length !== 1 || t.shape[0] !== d) fail(`'${key}' has shape [${t.shape}], expected [${d}] (the width of linear${layer + 1})`);
+      return Float32Array.from(v);
+    };
+    const n: NormParams = { kind, layer, weight: vec('weight'), bias: vec('bias') };
+    if (kind === 'batchnorm') {
+      n.runningMean = vec('running_mean');
+      n.runningVar = vec('running_var');
+      const nb = fields.get('num_batches_tracked');
+      n.numBatchesTracked = 0;
+      if (nb) {
+        if (nb.t.dtype !== 'I64' || nb.t.data.length !== 1) fail(`'${nb.key}' must be one I64 value, got ${nb.t.dtype} [${nb.t.shape}]`);
+        n.numBatchesTracked = Number((nb.t.data as BigInt64Array)[0]);
+      }
+    }
+    norms.push(n);
+  }
+  return { layers, norms: norms.sort((a, b) => a.layer - b.layer) };
+}
+
+/** The safetensors bytes of a model with normalisation layers (metadata as encodeModel, overridden by `metadata`). */
+export function encodeModelWithNorm(
+  layers: readonly LayerParams[], norms: readonly NormParams[], metadata?: Record<string, string>,
+): Uint8Array {
+  return encodeSafetensors({ ...torchStateDict(layers), ...normStateDict(norms) }, { ...modelMetadata(layers), ...metadata });
+}
+
+/** Saves a model with normalisation layers, atomically (see encodeModelWithNorm). */
+export async function saveModelFileWithNorm(
+  path: string, layers: readonly LayerParams[], norms: readonly NormParams[], metadata?: Record<string, string>,
+): Promise<void> {
+  await writeSafetensorsFile(path, encodeModelWithNorm(layers, norms, metadata));
+}
+
+/** Pure counterpart of loadModelFileWithNorm. */
+export function decodeModelWithNorm(bytes: Uint8Array, file: string): { layers: LayerParams[]; norms: NormParams[]; metadata: Record<string, string> } {
+  const { tensors, metadata } = decodeSafetensors(bytes, file);
+  return { ...fromTorchStateDictWithNorm(tensors, file), metadata };
+}
+
+/**
+ * Loads any model file: plain (as loadModelFile) or with `lnK.*` / `bnK.*` normalisation layers. The
+ * placement of each normalisation, the input standardisation and dropout are not in a PyTorch state
+ * dict: mlp-lens keeps them in the metadata (mlp/norm.ts NORM_METADATA_KEY).
+ */
+export async function loadModelFileWithNorm(path: string): Promise<{ layers: LayerParams[]; norms: NormParams[]; metadata: Record<string, string> }> {
+  const { tensors, metadata } = await readSafetensorsFile(path);
+  return { ...fromTorchStateDictWithNorm(tensors, path), metadata };
 }

@@ -3,18 +3,24 @@
 import type { Primitive } from '../primitive.ts';
 import { addOp } from './add.ts';
 import { argmaxOp } from './argmax.ts';
+import { dropoutMaskOp } from './dropout-mask.ts';
 import { eqOp } from './eq.ts';
 import { expOp } from './exp.ts';
 import { fillOp } from './fill.ts';
 import { gatherOp } from './gather.ts';
+import { groupSpreadOp } from './group-spread.ts';
+import { groupSumsOp } from './group-sums.ts';
+import { histEdgesOp } from './hist-edges.ts';
 import { logOp } from './log.ts';
 import { matmulOp } from './matmul.ts';
 import { maxOp } from './max.ts';
 import { mulOp } from './mul.ts';
 import { oneHotOp } from './onehot.ts';
+import { rangeSquaresOp } from './range-squares.ts';
 import { reciprocalOp } from './reciprocal.ts';
 import { reluOp } from './relu.ts';
 import { reshapeOp } from './reshape.ts';
+import { rsqrtOp } from './rsqrt.ts';
 import { scaleOp } from './scale.ts';
 import { softmaxCrossEntropyOp } from './softmax-cross-entropy.ts';
 import { stepOp } from './step.ts';
@@ -28,26 +34,35 @@ export const primitives = (): readonly Primitive<any>[] => [
   scaleOp, fillOp,       // constant times x; constant fill
   reluOp, stepOp,        // max(x,0); x>0
   expOp, logOp, reciprocalOp,
+  rsqrtOp,               // 1/√x (layer and batch norm)
   sumOp, maxOp, argmaxOp, // over one axis
   reshapeOp, oneHotOp,
   gatherOp,              // rows by index (mini-batches assembled on the device)
   softmaxCrossEntropyOp, // fused per-sample loss
+  groupSumsOp, histEdgesOp, groupSpreadOp, rangeSquaresOp, // epoch statistics by group (analysis/epoch-stats-gpu.ts)
+  dropoutMaskOp,         // counter-based inverted-dropout mask, same bits on every backend
 ];
 
 export { add } from './add.ts';
 export { argmax } from './argmax.ts';
+export { dropoutMask, type DropoutKey } from './dropout-mask.ts';
 export { eq } from './eq.ts';
 export { exp } from './exp.ts';
 export { fill } from './fill.ts';
 export { gatherBytes, gatherRows, packBytes } from './gather.ts';
+export { groupSpread } from './group-spread.ts';
+export { groupSums } from './group-sums.ts';
+export { histEdges } from './hist-edges.ts';
 export { log } from './log.ts';
 export { matmul } from './matmul.ts';
 export { max } from './max.ts';
 export { mul } from './mul.ts';
 export { oneHot } from './onehot.ts';
+export { rangeSquares } from './range-squares.ts';
 export { reciprocal } from './reciprocal.ts';
 export { relu } from './relu.ts';
 export { reshape } from './reshape.ts';
+export { rsqrt } from './rsqrt.ts';
 export { scale } from './scale.ts';
 export { softmaxCrossEntropy } from './softmax-cross-entropy.ts';
 export { step } from './step.ts';

@@ -10,7 +10,9 @@ import { saveModelFile } from '../../mlp/weights.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-cli-'));
 const cli = (...args: string[]) => {
-  const r = spawnSync(process.execPath, ['bench/train.js', ...args, ...(args.includes('--help') || args.some((a) => a.startsWith('--analy')) ? [] : ['--no-analysis'])], { encoding: 'utf8', timeout: 120_000 });
+  // the report has its own test (test/analysis/report.test.ts): --no-report keeps these runs quick
+  const extra = args.includes('--help') ? [] : [...(args.some((a) => a.startsWith('--analy')) ? [] : ['--no-analysis']), '--no-report'];
+  const r = spawnSync(process.execPath, ['bench/train.js', ...args, ...extra], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
