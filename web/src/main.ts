@@ -1,0 +1,453 @@
+// the page: configuration, live charts while the worker trains, the neuron explorer, downloads and the
+// upload of a saved model. Charts are the report's Vega-Lite figure functions (analysis/figures),
+// drawn with vega-embed; all computing happens in the worker (worker.ts), so the page only draws.
+import embed, { type Result as EmbedResult } from 'vega-embed';
+import { drift } from '../../analysis/drift.ts';
+import type { EpochStats } from '../../analysis/epoch-stats.ts';
+import { figureConfusion, type ImageSource } from '../../analysis/figures/accuracy.ts';
+import {
+  figureActivationHistograms, figureHiddenDrift, figureNeuronHeatmap, figureTrainingCurves,
+} from '../../analysis/figures/dynamics.ts';
+import { figureAccuracyVsScale, figureLogitsVsScale } from '../../analysis/figures/interventions.ts';
+import { figureSaliency } from '../../analysis/figures/maps.ts';
+import { figureProjection } from '../../analysis/figures/projections.ts';
+import { classColor, clean, topLevel, type VegaLiteSpec } from '../../analysis/figures/spec.ts';
+import { mapToPng, pngDataUri } from '../../analysis/png.ts';
+import type { EpochMetrics } from '../../mlp/train.ts';
+import type {
+  DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent,
+} from './protocol.ts';
+
+// ---------- the worker, as request → promise
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+let nextId = 1;
+const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+
+function ask<K extends Request['op']>(req: Extract<Request, { op: K }>, transfer: Transferable[] = []): Promise<Replies[K]> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    worker.postMessage({ id, ...req }, transfer);
+  });
+}
+
+worker.onmessage = (e: MessageEvent<Reply | WorkerEvent>) => {
+  const m = e.data;
+  if ('event' in m) { onEvent(m); return; }
+  const p = pending.get(m.id);
+  if (!p) return;
+  pending.delete(m.id);
+  if (m.ok) p.resolve(m.result); else p.reject(new Error(m.error));
+};
+worker.onerror = (e) => showError(`the worker failed: ${e.message}`);
+
+// ---------- page state (also read by the end-to-end test through window.mlpLens)
+
+const state = {
+  data: null as Omit<DataSummary, 'testImages' | 'testLabels'> | null,
+  device: null as DeviceDescription | null,
+  history: [] as EpochMetrics[],
+  stats: [] as EpochStats[],
+  model: null as ModelSummary | null,
+  neuron: null as NeuronReport | null,
+  pca: null as { layer: number; target: string; points: number; explained: number[] } | null,
+  training: false,
+  /** longest gap between two 50 ms heartbeats of the main thread while training (ms) */
+  longestGap: 0,
+  /** the longest draw of each chart so far (ms of vega-embed, parse to first render) */
+  drawMs: {} as Record<string, number>,
+  errors: [] as string[],
+};
+(globalThis as unknown as { mlpLens: typeof state }).mlpLens = state;
+
+let test: ImageSource & { labels: Uint8Array } | null = null;
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const input = (id: string) => $<HTMLInputElement>(id);
+const select = (id: string) => $<HTMLSelectElement>(id);
+
+function showError(message: string): void {
+  state.errors.push(message);
+  $('error').textContent = message;
+}
+const setStatus = (text: string) => { $('status').textContent = text; };
+
+// ---------- charts
+
+const views = new Map<string, EmbedResult>();
+
+/** the next frame: drawing one chart per frame keeps each stall of the page short */
+const nextFrame = () => new Promise<void>((ok) => { requestAnimationFrame(() => ok()); setTimeout(ok, 50); });
+
+/** draws `spec` into #id, replacing what was there; counts the updates in data-updates */
+async function draw(id: string, spec: VegaLiteSpec): Promise<void> {
+  await nextFrame();
+  const el = $(id);
+  views.get(id)?.finalize();
+  el.replaceChildren();
+  const target = document.createElement('div');
+  el.append(target);
+  const t0 = performance.now();
+  const r = await embed(target, spec as never, { actions: { export: true, source: false, compiled: false, editor: false }, renderer: 'canvas' });
+  state.drawMs[id] = Math.max(state.drawMs[id] ?? 0, Math.round(performance.now() - t0));
+  views.set(id, r);
+  el.dataset.updates = String(Number(el.dataset.updates ?? 0) + 1);
+}
+
+/** a figure whose lines have no point marks shows nothing for a single epoch: points until there are two */
+function withPoints(spec: VegaLiteSpec, epochs: number): VegaLiteSpec {
+  if (epochs > 1) return spec;
+  const s = structuredClone(spec) as { mark?: { type: string; point?: unknown }; encoding?: Record<string, unknown> };
+  if (s.mark?.type !== 'line' || !s.encoding) return spec;
+  s.mark.point = { filled: true, size: 60 };
+  // one point per series: the dash legend would show nothing, so the statistic becomes the point's shape
+  const dash = s.encoding.strokeDash as { field?: string; title?: string } | undefined;
+  if (dash?.field) {
+    s.encoding.shape = { field: dash.field, type: 'nominal', title: dash.title ?? dash.field };
+    s.encoding.detail = { field: dash.field, type: 'nominal' };
+    delete s.encoding.strokeDash;
+  }
+  return s as VegaLiteSpec;
+}
+
+function hiddenLayers(history: EpochStats[]): string[] {
+  const names = history.length ? Object.keys(history[0].acts) : [];
+  return names.filter((n) => /^layers\.\d+\.post$/.test(n));
+}
+
+let drawing = Promise.resolve();
+/** redraws the live charts from the epochs so far (one redraw at a time; a newer epoch wins) */
+function drawLive(): void {
+  drawing = drawing.then(async () => {
+    const history = state.history, stats = state.stats;
+    if (history.length) {
+      await draw('chart-curves', figureTrainingCurves(history));
+      $('chart-curves').dataset.epochs = String(history.length);
+    }
+    if (stats.length) {
+      const d = drift(stats), posts = hiddenLayers(stats);
+      const tensors = posts.flatMap((p) => [p.replace('.post', '.pre'), p]).concat('logits');
+      await draw('chart-drift', withPoints(figureHiddenDrift(d, posts), stats.length));
+      await draw('chart-hist', figureActivationHistograms(stats, tensors));
+      const layerSel = select('heatmap-layer');
+      if (layerSel.options.length !== posts.length) {
+        layerSel.replaceChildren(...posts.map((p, k) => new Option(`layer ${k + 1} (${p})`, p)));
+        layerSel.value = posts[0];
+      }
+      await draw('chart-heatmap', figureNeuronHeatmap(d, layerSel.value || posts[0]));
+      for (const id of ['chart-drift', 'chart-hist', 'chart-heatmap']) $(id).dataset.epochs = String(stats.length);
+    }
+  }).catch((e: Error) => showError(`drawing failed: ${e.message}`));
+}
+
+function addEpochRow(m: EpochMetrics): void {
+  const t = $('epochs');
+  t.classList.remove('hidden');
+  const tr = document.createElement('tr');
+  for (const v of [String(m.epoch), m.trainLoss.toFixed(4), m.trainAccuracy.toFixed(2), m.testLoss.toFixed(4), m.testAccuracy.toFixed(2), m.seconds.toFixed(1)]) {
+    const td = document.createElement('td');
+    td.textContent = v;
+    tr.append(td);
+  }
+  t.querySelector('tbody')!.append(tr);
+}
+
+// ---------- worker events
+
+function onEvent(e: WorkerEvent): void {
+  switch (e.event) {
+    case 'status': setStatus(e.text); break;
+    case 'device': {
+      state.device = e.device;
+      const el = $('device');
+      el.textContent = e.device.text;
+      el.classList.toggle('cpu', e.device.backend === 'cpu');
+      break;
+    }
+    case 'progress': {
+      $('progress-line').classList.remove('hidden');
+      const p = $<HTMLProgressElement>('progress');
+      p.max = e.steps * e.epochs;
+      p.value = e.epoch * e.steps + e.step;
+      $('progress-text').textContent = `epoch ${e.epoch + 1} of ${e.epochs}, step ${e.step} of ${e.steps}` +
+        (e.step === e.steps && state.device?.backend === 'webgpu' ? ' (steps queued; the GPU is finishing the epoch)' : '');
+      break;
+    }
+    case 'epoch': {
+      state.history.push(e.metrics);
+      if (e.stats) state.stats.push(e.stats);
+      addEpochRow(e.metrics);
+      drawLive();
+      break;
+    }
+  }
+}
+
+// ---------- configuration
+
+function readConfig(): WebConfig {
+  const num = (id: string) => Number(input(id).value);
+  const hidden = input('cfg-hidden').value.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (!hidden.length || hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new RangeError('hidden sizes: positive integers separated by commas, e.g. 32,16');
+  const steps = input('cfg-steps').value.trim();
+  return {
+    hidden, lr: num('cfg-lr'), momentum: num('cfg-momentum'), weightDecay: 0, batch: num('cfg-batch'), epochs: num('cfg-epochs'),
+    steps: steps === '' ? undefined : Number(steps), seed: num('cfg-seed'), rng: select('cfg-rng').value as WebConfig['rng'],
+    shuffle: input('cfg-shuffle').checked, record: input('cfg-record').checked, device: select('cfg-device').value as WebConfig['device'],
+    norm: {
+      input: select('cfg-input-norm').value as WebConfig['norm']['input'],
+      layernorm: select('cfg-layernorm').value as WebConfig['norm']['layernorm'],
+      batchnorm: select('cfg-batchnorm').value as WebConfig['norm']['batchnorm'],
+      dropout: num('cfg-dropout'),
+    },
+  };
+}
+
+function setBusy(busy: boolean): void {
+  state.training = busy;
+  $<HTMLButtonElement>('train').disabled = busy || !state.data;
+  input('upload').disabled = busy || !state.data;
+  $<HTMLButtonElement>('stop').disabled = !busy;
+  for (const id of ['ex-go', 'pca-go', 'dl-model', 'dl-results', 'dl-report']) $<HTMLButtonElement>(id).disabled = busy;
+}
+
+function resetLive(): void {
+  state.history = [];
+  state.stats = [];
+  state.model = null;
+  state.neuron = null;
+  state.pca = null;
+  state.longestGap = 0;
+  $('epochs').querySelector('tbody')!.replaceChildren();
+  $('epochs').classList.add('hidden');
+  $('summary').textContent = '';
+  $('error').textContent = '';
+  // the explorer and the downloads belong to the previous model: cleared, and hidden until the next one is ready
+  for (const id of ['ex-selectivity', 'ex-accuracy', 'ex-confusion', 'ex-logits', 'ex-saliency', 'ex-pca']) {
+    views.get(id)?.finalize();
+    views.delete(id);
+    $(id).replaceChildren();
+  }
+  for (const id of ['ex-summary', 'ex-picks', 'ex-onehot-caption', 'dl-status']) $(id).replaceChildren();
+  $('ex-onehot').classList.add('hidden');
+  $('explorer').classList.add('hidden');
+  $('downloads').classList.add('hidden');
+}
+
+/** the main thread's heartbeat: the longest gap between 50 ms ticks while the worker trains */
+function heartbeat(): () => void {
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    state.longestGap = Math.max(state.longestGap, now - last - 50);
+    last = now;
+    $('heartbeat').textContent = `· page responsive (longest stall ${Math.max(0, state.longestGap).toFixed(0)} ms)`;
+  }, 50);
+  return () => clearInterval(timer);
+}
+
+async function startTraining(ev: Event): Promise<void> {
+  ev.preventDefault();
+  let cfg: WebConfig;
+  try { cfg = readConfig(); } catch (e) { showError((e as Error).message); return; }
+  resetLive();
+  setBusy(true);
+  const stopBeat = heartbeat();
+  try {
+    const summary = await ask({ op: 'train', config: cfg });
+    await drawing;
+    modelReady(summary);
+  } catch (e) {
+    showError(`training failed: ${(e as Error).message}`);
+  } finally {
+    stopBeat();
+    setBusy(false);
+  }
+}
+
+async function upload(): Promise<void> {
+  const file = input('upload').files?.[0];
+  if (!file) return;
+  resetLive();
+  setBusy(true);
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const summary = await ask({ op: 'upload', name: file.name, bytes }, [bytes.buffer]);
+    for (const id of ['chart-curves', 'chart-drift', 'chart-hist', 'chart-heatmap']) {
+      views.get(id)?.finalize();
+      views.delete(id);
+      $(id).replaceChildren(Object.assign(document.createElement('div'), { className: 'placeholder', textContent: 'no training in this page: an uploaded model' }));
+    }
+    modelReady(summary);
+  } catch (e) {
+    showError(`could not analyse ${file.name}: ${(e as Error).message}`);
+  } finally {
+    input('upload').value = '';
+    setBusy(false);
+  }
+}
+
+function modelReady(m: ModelSummary): void {
+  state.model = m;
+  const perClass = m.test.perClass.map((a, c) => `<span class="pill">${c}: ${a.toFixed(1)}</span>`).join('');
+  $('summary').innerHTML = `<b>${escapeHtml(m.name)}</b> · ${m.sizes.join('-')} · normalisation ${escapeHtml(m.norm)} · ` +
+    `test accuracy <b id="test-accuracy">${m.test.accuracy.toFixed(2)} %</b> (loss ${m.test.loss.toFixed(4)})` +
+    (m.stopped ? ' · stopped early' : '') + `<br>per class: ${perClass}`;
+  const layers = m.widths.map((w, k) => new Option(`layer ${k + 1} (${w} neurons)`, String(k)));
+  select('ex-layer').replaceChildren(...layers.map((o) => o.cloneNode(true) as HTMLOptionElement));
+  select('pca-layer').replaceChildren(...layers);
+  const last = String(m.widths.length - 1);
+  select('ex-layer').value = last;
+  select('pca-layer').value = last;
+  input('ex-neuron').max = String(m.widths[m.widths.length - 1] - 1);
+  $('explorer').classList.remove('hidden');
+  $('downloads').classList.remove('hidden');
+}
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+// ---------- explorer
+
+function showDigit(index: number): void {
+  if (!test) return;
+  const d = test.rows * test.cols, c = $<HTMLCanvasElement>('ex-digit'), ctx = c.getContext('2d')!;
+  const img = ctx.createImageData(test.cols, test.rows);
+  for (let p = 0; p < d; p++) {
+    const v = 255 - test.images[index * d + p];
+    img.data.set([v, v, v, 255], p * 4);
+  }
+  ctx.putImageData(img, 0, 0);
+  $('ex-digit-label').textContent = `#${index}: a ${test.labels[index]}`;
+}
+
+function selectivitySpec(r: NeuronReport): VegaLiteSpec {
+  const values = r.selectivity.map((s, digit) => ({ digit, selectivity: clean(s), mean: clean(r.classMeans[digit]) }));
+  return topLevel(`Selectivity of neuron ${r.neuron} of ${r.target} per class`, values, {
+    width: 360, height: 200, mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'digit', type: 'ordinal', title: 'class', axis: { labelAngle: 0 } },
+      y: { field: 'selectivity', type: 'quantitative', title: '(μ_class − μ_rest) / (μ_class + μ_rest + ε)', scale: { domain: [-1, 1] } },
+      color: classColor(10),
+      tooltip: [{ field: 'digit' }, { field: 'selectivity', format: '.3f' }, { field: 'mean', title: 'mean activation', format: '.4f' }],
+    },
+  });
+}
+
+async function explore(): Promise<void> {
+  const layer = Number(select('ex-layer').value), neuron = Number(input('ex-neuron').value), image = Number(input('ex-image').value);
+  showDigit(image);
+  $('ex-summary').textContent = `analysing neuron ${neuron} of layer ${layer + 1}…`;
+  $<HTMLButtonElement>('ex-go').disabled = true;
+  try {
+    const r = await ask({ op: 'neuron', layer, neuron, image });
+    state.neuron = r;
+    const top = r.topClasses.map((c) => `${c} (${r.selectivity[c].toFixed(2)})`).join(', ');
+    const an = r.analysis, at = (s: number) => an.scales.indexOf(s);
+    const [, b] = an.interval;
+    $('ex-summary').innerHTML = `neuron <b>${r.neuron}</b> of ${r.target}: most selective for classes <b id="ex-top">${top}</b>; ` +
+      `test accuracy ${an.accuracy[at(1)].toFixed(2)} % as is, ${an.accuracy[at(0)].toFixed(2)} % ablated, ${an.accuracy[at(b)].toFixed(2)} % at ×${b} · ` +
+      `image #${r.saliency.index} is a ${r.saliency.label}, predicted ${r.saliency.predicted} · ${r.seconds.toFixed(1)} s`;
+    const picks = $('ex-picks');
+    picks.replaceChildren('most selective neuron of this layer per class: ', ...r.mostSelective.map((j, c) => {
+      const b = Object.assign(document.createElement('button'), { type: 'button', className: 'pill', textContent: `${c} → ${j}`, title: `explore neuron ${j}` });
+      b.addEventListener('click', () => { input('ex-neuron').value = String(j); void explore(); });
+      return b;
+    }));
+    await draw('ex-selectivity', selectivitySpec(r));
+    await draw('ex-accuracy', figureAccuracyVsScale(an));
+    await draw('ex-confusion', figureConfusion(an.confusion.ablationMinusBaseline, `Ablation − baseline, neuron ${r.neuron}`, { difference: true }));
+    await draw('ex-logits', figureLogitsVsScale(an, r.topClasses[0]));
+    await draw('ex-saliency', figureSaliency(r.saliency, test ?? undefined));
+    const map = r.oneHot.map, lo = Math.min(...map), hi = Math.max(...map);
+    const side = Math.round(Math.sqrt(map.length));
+    const img = $<HTMLImageElement>('ex-onehot');
+    img.src = pngDataUri(mapToPng(map, side, side, 'hot', [lo, hi > lo ? hi : lo + 1]));
+    img.classList.remove('hidden');
+    $('ex-onehot-caption').textContent = `${r.oneHot.target} of neuron ${r.neuron} with one pixel = ${r.oneHot.value} (hot, max ${hi.toPrecision(3)})`;
+  } catch (e) {
+    $('ex-summary').textContent = '';
+    showError(`explorer: ${(e as Error).message}`);
+  } finally {
+    $<HTMLButtonElement>('ex-go').disabled = state.training;
+  }
+}
+
+async function project(): Promise<void> {
+  const layer = Number(select('pca-layer').value);
+  try {
+    const r = await ask({ op: 'pca', layer });
+    const ev = r.projection.explainedVarianceRatio ?? [];
+    state.pca = { layer, target: r.target, points: r.projection.labels.length, explained: ev.slice(0, 2) };
+    await draw('ex-pca', figureProjection(r.projection, `PCA of layer ${layer + 1} (${r.target}), ${r.projection.labels.length} test images ` +
+      `(${(100 * ((ev[0] ?? 0) + (ev[1] ?? 0))).toFixed(1)} % of the variance)`, { classes: 10 }));
+  } catch (e) {
+    showError(`PCA: ${(e as Error).message}`);
+  }
+}
+
+// ---------- downloads
+
+function save(f: FileResult): void {
+  const url = URL.createObjectURL(new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: f.mime }));
+  const a = Object.assign(document.createElement('a'), { href: url, download: f.name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+async function download(kind: 'model' | 'results' | 'report'): Promise<void> {
+  const el = $('dl-status');
+  el.textContent = kind === 'model' ? 'exporting…' : 'running the analyses and writing the file…';
+  try {
+    const f = await ask({ op: 'file', kind });
+    save(f);
+    el.textContent = `${f.name}: ${(f.bytes.length / 1024).toFixed(0)} KiB (${f.seconds.toFixed(1)} s)`;
+  } catch (e) {
+    el.textContent = '';
+    showError(`download: ${(e as Error).message}`);
+  }
+}
+
+// ---------- start
+
+$('config-form').addEventListener('submit', (e) => void startTraining(e));
+$('stop').addEventListener('click', () => { void ask({ op: 'stop' }).then(() => setStatus('stopping after this epoch…')); });
+input('upload').addEventListener('change', () => void upload());
+$('ex-go').addEventListener('click', () => void explore());
+$('ex-random').addEventListener('click', () => {
+  input('ex-image').value = String(Math.floor(Math.random() * (test?.count ?? 10000)));
+  showDigit(Number(input('ex-image').value));
+});
+input('ex-image').addEventListener('change', () => showDigit(Number(input('ex-image').value)));
+select('ex-layer').addEventListener('change', () => {
+  const w = state.model?.widths[Number(select('ex-layer').value)] ?? 1;
+  input('ex-neuron').max = String(w - 1);
+  if (Number(input('ex-neuron').value) >= w) input('ex-neuron').value = '0';
+});
+$('pca-go').addEventListener('click', () => void project());
+select('heatmap-layer').addEventListener('change', () => drawLive());
+$('dl-model').addEventListener('click', () => void download('model'));
+$('dl-results').addEventListener('click', () => void download('results'));
+$('dl-report').addEventListener('click', () => void download('report'));
+
+(async () => {
+  try {
+    const d = await ask({ op: 'load' });
+    const { testImages, testLabels, ...rest } = d;
+    state.data = rest;
+    test = { images: testImages, labels: testLabels, rows: d.rows, cols: d.cols, count: d.testCount };
+    setBusy(false);
+    showDigit(Number(input('ex-image').value));
+    // Vega's first chart costs the most (its code warming up): draw one out of sight now, not mid-training
+    const scratch = Object.assign(document.createElement('div'), { className: 'hidden' });
+    document.body.append(scratch);
+    const warm = await embed(scratch, figureTrainingCurves([{ epoch: 0, trainLoss: 1, trainAccuracy: 50, testLoss: 1, testAccuracy: 50, samples: 1, steps: 1, seconds: 0 }]) as never, { actions: false, renderer: 'canvas' });
+    warm.finalize();
+    scratch.remove();
+    document.body.dataset.ready = '1';
+  } catch (e) {
+    showError(`could not load MNIST: ${(e as Error).message}`);
+  }
+})();

@@ -1,0 +1,132 @@
+// the messages between the page (main.ts) and its worker (worker.ts). The page sends requests with an
+// id and gets one reply per id; the worker also sends events (status lines, step progress, each
+// finished epoch's metrics and statistics) while it works. Everything is structured-clonable.
+import type { EpochStats } from '../../analysis/epoch-stats.ts';
+import type { InputStats } from '../../analysis/input-stats.ts';
+import type { NeuronAnalysis } from '../../analysis/intervention.ts';
+import type { Projection } from '../../analysis/projection.ts';
+import type { Saliency } from '../../analysis/saliency.ts';
+import type { RngKind } from '../../engine/rng.ts';
+import type { InputNorm } from '../../mlp/norm.ts';
+import type { EpochMetrics } from '../../mlp/train.ts';
+
+/** what the page lets the user set: the CLI's options of the same names (bench/train.js --help) */
+export interface WebConfig {
+  /** hidden layer sizes (--hidden) */
+  hidden: number[];
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  batch: number;
+  epochs: number;
+  /** steps per epoch (--steps); absent: all */
+  steps?: number;
+  seed: number;
+  rng: RngKind;
+  shuffle: boolean;
+  /** keep every activation and gradient, for the per-epoch statistics (the live histograms and drift) */
+  record: boolean;
+  /** webgpu: any WebGPU adapter (software ones too), the CPU backend when there is none; cpu: the CPU backend */
+  device: 'webgpu' | 'cpu';
+  /** --input-norm, --layernorm, --batchnorm, --dropout (after the first hidden layer) */
+  norm: {
+    input: InputNorm;
+    layernorm: 'none' | 'after-relu' | 'before-relu' | 'final';
+    batchnorm: 'none' | 'before-relu' | 'after-relu';
+    dropout: number;
+  };
+}
+
+export const DEFAULT_CONFIG: WebConfig = {
+  hidden: [32, 16], lr: 0.01, momentum: 0, weightDecay: 0, batch: 64, epochs: 20, seed: 31416, rng: 'torch',
+  shuffle: true, record: true, device: 'webgpu', norm: { input: 'none', layernorm: 'none', batchnorm: 'none', dropout: 0 },
+};
+
+/** what trains: the backend and, for WebGPU, the adapter */
+export interface DeviceDescription {
+  backend: 'webgpu' | 'cpu';
+  /** one line for the page, e.g. "WebGPU: llvmpipe (software, compatibility)" or "CPU: no WebGPU adapter (…)" */
+  text: string;
+  software?: boolean;
+  adapter?: Record<string, unknown>;
+}
+
+export interface TestResult { loss: number; accuracy: number; perClass: number[] }
+
+/** a model ready for the explorer (trained here or uploaded) */
+export interface ModelSummary {
+  source: 'trained' | 'uploaded';
+  name: string;
+  sizes: number[];
+  /** hidden layer widths [hidden] */
+  widths: number[];
+  /** normalisation in words ("none" for the reference model) */
+  norm: string;
+  test: TestResult;
+  history: EpochMetrics[];
+  /** epochs were stopped early by the user */
+  stopped?: boolean;
+  seconds: number;
+}
+
+export interface DataSummary {
+  trainCount: number;
+  testCount: number;
+  rows: number;
+  cols: number;
+  /** the test split, for drawing digits in the page */
+  testImages: Uint8Array;
+  testLabels: Uint8Array;
+  seconds: number;
+}
+
+/** the explorer's answer for one neuron */
+export interface NeuronReport {
+  layer: number;
+  neuron: number;
+  target: string;
+  /** selectivity of this neuron for each class [classes] (analysis/selectivity.ts) */
+  selectivity: number[];
+  /** mean activation on each class's test images [classes] */
+  classMeans: number[];
+  /** classes by selectivity, most selective first [3] */
+  topClasses: number[];
+  /** the layer's most selective neuron for each class [classes] */
+  mostSelective: number[];
+  /** analyzeNeuron: accuracy per class vs the neuron's scale, confusion matrices */
+  analysis: NeuronAnalysis;
+  /** saliency of the chosen test image for this neuron */
+  saliency: Saliency & { index: number; label: number; predicted: number };
+  /** one-hot pixel map of this neuron [d_in] */
+  oneHot: { target: string; value: number; map: Float32Array };
+  seconds: number;
+}
+
+export interface FileResult { name: string; mime: string; bytes: Uint8Array; seconds: number }
+
+export type Request =
+  | { op: 'load' }
+  | { op: 'train'; config: WebConfig }
+  | { op: 'stop' }
+  | { op: 'upload'; name: string; bytes: Uint8Array }
+  | { op: 'neuron'; layer: number; neuron: number; image: number }
+  | { op: 'pca'; layer: number }
+  | { op: 'file'; kind: 'model' | 'results' | 'report' };
+
+export interface Replies {
+  load: DataSummary;
+  train: ModelSummary;
+  stop: { stopping: boolean };
+  upload: ModelSummary;
+  neuron: NeuronReport;
+  pca: { layer: number; target: string; projection: Projection; seconds: number };
+  file: FileResult;
+}
+
+export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+
+export type WorkerEvent =
+  | { event: 'status'; text: string }
+  | { event: 'device'; device: DeviceDescription }
+  | { event: 'progress'; epoch: number; step: number; steps: number; samples: number; epochs: number }
+  | { event: 'epoch'; metrics: EpochMetrics; stats: EpochStats | null; input: InputStats | null };

@@ -1,0 +1,410 @@
+// the page's worker: MNIST, the model, training, statistics and every analysis live here, off the main
+// thread, so the page stays responsive while an epoch runs. Training is mlp/train.ts's train() on WebGPU
+// (navigator.gpu in the worker, software adapters accepted) or on the CPU backend when there is no
+// adapter; each finished epoch posts its metrics and statistics (computed on the device on WebGPU, one
+// read-back per epoch; nothing is read inside an epoch). After training, the explorer's questions are
+// answered on a CPU copy of the trained weights (the same numbers as the command line's analyses).
+import type { Backend } from '../../engine/backend.ts';
+import { cpu } from '../../engine/cpu.ts';
+import { acquireDevice } from '../../engine/device.ts';
+import { createRng } from '../../engine/rng.ts';
+import { createWebGpuBackend, dispose, GpuDeviceError } from '../../engine/webgpu.ts';
+import { meanPerClass } from '../../analysis/class-means.ts';
+import { computeEpochStats, type EpochStats } from '../../analysis/epoch-stats.ts';
+import { computeEpochStatsOnDevice } from '../../analysis/epoch-stats-gpu.ts';
+import { cacheImages, imagesFromSplit, layerName, widthOf, type LabelledImages, type NamedHost } from '../../analysis/forward-cache.ts';
+import { buildFigures, type RunResults } from '../../analysis/figures/index.ts';
+import { computeInputStats, type InputStats } from '../../analysis/input-stats.ts';
+import { analyzeNeuron } from '../../analysis/intervention.ts';
+import { oneHotMaps } from '../../analysis/onehot-maps.ts';
+import { pca } from '../../analysis/pca.ts';
+import type { Projection } from '../../analysis/projection.ts';
+import { compactSvg, renderSvg, reportHtml, scopeSvgIds } from '../../analysis/report.ts';
+import { saliencyMaps } from '../../analysis/saliency.ts';
+import { selectivityPerClass } from '../../analysis/selectivity.ts';
+import {
+  NOTEBOOK_ORDERINGS, NOTEBOOK_SUBSETS, runPostTrainingSuite, toJsonValue, type PostTrainingResults,
+} from '../../analysis/suite.ts';
+import { InputError } from '../../mlp/errors.ts';
+import type { Mnist } from '../../mlp/mnist.ts';
+import { Mlp } from '../../mlp/model.ts';
+import {
+  describeNorm, isPlain, NORM_METADATA_KEY, pixelStats, planToJson, resolveNorm, savedNormSpec, type NormConfig, type NormPlan,
+} from '../../mlp/norm.ts';
+import { train, evaluate, type EpochMetrics } from '../../mlp/train.ts';
+import { decodeModelWithNorm, encodeModel, encodeModelWithNorm } from '../../mlp/weights.ts';
+import { fetchMnist } from './data.ts';
+import type {
+  DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent,
+} from './protocol.ts';
+
+const scope = globalThis as unknown as {
+  postMessage(m: unknown, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+};
+const emit = (e: WorkerEvent, transfer: Transferable[] = []) => scope.postMessage(e, transfer);
+const status = (text: string) => emit({ event: 'status', text });
+
+// ---------- state
+
+let data: Promise<Mnist> | null = null;
+let gpu: Promise<{ backend: Backend; device: DeviceDescription }> | null = null;
+
+interface Current {
+  summary: ModelSummary;
+  /** the weights on the CPU backend (analyses, exports) */
+  model: Mlp;
+  plan: NormPlan;
+  config: WebConfig | null;
+  device: DeviceDescription | null;
+  stats: EpochStats[];
+  input: InputStats | null;
+  /** the test split's images as floats, and every named activation of them (made on first use) */
+  cache?: Promise<{ images: LabelledImages; acts: NamedHost }>;
+  oneHot: Map<number, Promise<{ target: string; value: number; maps: { shape: number[]; data: Float32Array } }>>;
+  suite?: Promise<PostTrainingResults>;
+}
+let current: Current | null = null;
+let busy: string | null = null;
+let stopRequested = false;
+
+class Stopped extends Error {}
+
+// ---------- data and device
+
+function ensureData(): Promise<Mnist> {
+  data ??= (async () => {
+    const t0 = performance.now();
+    let last = 0;
+    const m = await fetchMnist(undefined, (loaded, total) => {
+      const now = performance.now();
+      if (now - last > 150 || loaded === total) {
+        last = now;
+        status(`loading MNIST: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`);
+      }
+    });
+    status(`MNIST loaded: ${m.train.count} training and ${m.test.count} test images in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return m;
+  })();
+  data.catch(() => { data = null; });
+  return data;
+}
+
+/** WebGPU on any adapter (software ones too), else the CPU backend, saying why */
+function pickBackend(mode: WebConfig['device']): Promise<{ backend: Backend; device: DeviceDescription }> {
+  if (mode === 'cpu') return Promise.resolve({ backend: cpu, device: { backend: 'cpu', text: 'CPU backend (chosen in the configuration)' } });
+  gpu ??= (async () => {
+    try {
+      const got = await acquireDevice({ mode: 'webgpu' });
+      if (!got) throw new Error('no adapter');
+      const { info } = got;
+      const name = info.description || info.device || [info.vendor, info.architecture].filter(Boolean).join(' ') || 'an adapter that does not name itself';
+      // a lost device (driver reset, tab in the background for long) is acquired again next time
+      got.device.lost.then(() => { gpu = null; });
+      return {
+        backend: createWebGpuBackend(got.device),
+        device: {
+          backend: 'webgpu', software: info.software, adapter: { ...info },
+          text: `WebGPU: ${name} (${info.featureLevel}, ${info.software ? 'software adapter: correct but slow' : 'hardware'})`,
+        },
+      } as { backend: Backend; device: DeviceDescription };
+    } catch (e) {
+      // acquireDevice's message: a first line, "Tried:", one line per attempt, then install advice for Node
+      const lines = (e as Error).message.split('\n').map((l) => l.trim()).filter(Boolean);
+      const tried = lines.filter((l) => /^navigator\.gpu/.test(l));
+      const why = tried.length ? tried.join('; ') : lines[0];
+      return { backend: cpu, device: { backend: 'cpu', text: `CPU backend: this browser offers no WebGPU adapter (${why})` } as DeviceDescription };
+    }
+  })();
+  return gpu;
+}
+
+// ---------- training
+
+function checkConfig(c: WebConfig): void {
+  const int = (name: string, v: unknown, min: number) => {
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= min)) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${String(v)}`);
+  };
+  if (!Array.isArray(c.hidden) || c.hidden.length < 1 || c.hidden.length > 8) throw new RangeError('hidden sizes: give 1 to 8 layer sizes, e.g. 32,16');
+  c.hidden.forEach((h, i) => int(`hidden size ${i + 1}`, h, 1));
+  if (c.hidden.some((h) => h > 4096)) throw new RangeError('hidden sizes above 4096 are not supported in the page');
+  int('batch', c.batch, 1);
+  int('epochs', c.epochs, 1);
+  if (c.steps !== undefined) int('steps', c.steps, 1);
+  int('seed', c.seed, 0);
+  if (!(Number.isFinite(c.lr) && c.lr > 0)) throw new RangeError(`lr must be a number > 0, got ${c.lr}`);
+  if (!(Number.isFinite(c.momentum) && c.momentum >= 0)) throw new RangeError(`momentum must be ≥ 0, got ${c.momentum}`);
+  if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) throw new RangeError(`weight decay must be ≥ 0, got ${c.weightDecay}`);
+}
+
+function normConfig(c: WebConfig, m: Mnist): NormConfig {
+  const n = c.norm;
+  return {
+    input: n.input,
+    inputStats: n.input === 'computed' ? pixelStats(m.train.images) : undefined,
+    layernorm: n.layernorm === 'none' ? undefined : n.layernorm,
+    batchnorm: n.batchnorm === 'none' ? undefined : n.batchnorm,
+    dropout: n.dropout, seed: c.seed,
+  };
+}
+
+async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
+  checkConfig(cfg);
+  const m = await ensureData();
+  const { backend, device } = await pickBackend(cfg.device);
+  emit({ event: 'device', device });
+  const sizes = [m.train.rows * m.train.cols, ...cfg.hidden, 10];
+  let plan: NormPlan;
+  try { plan = resolveNorm(normConfig(cfg, m), cfg.hidden.length); } catch (e) { throw new RangeError((e as Error).message); }
+  const rng = createRng(cfg.rng, cfg.seed);
+  const model = Mlp.init(sizes, rng, backend, plan);
+  const input = cfg.record ? computeInputStats(m.train, { firstN: 1000, bins: 30 }) : null;
+  const history: EpochMetrics[] = [], stats: EpochStats[] = [];
+  stopRequested = false;
+  let stopped = false, lastProgress = 0;
+  const t0 = performance.now();
+  status(`training ${sizes.join('-')}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}…`);
+  try {
+    await train(model, m, rng, {
+      epochs: cfg.epochs, batch: cfg.batch, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay,
+      shuffle: cfg.shuffle, steps: cfg.steps, record: cfg.record,
+    }, {
+      // step counts only: nothing is read from the device inside an epoch
+      onStep: ({ epoch, step, steps, samples }) => {
+        const now = performance.now();
+        if (step === 0 || step === steps - 1 || now - lastProgress > 100) {
+          lastProgress = now;
+          emit({ event: 'progress', epoch, step: step + 1, steps, samples, epochs: cfg.epochs });
+        }
+      },
+      onEpoch: async (metrics, record) => {
+        let s: EpochStats | null = null;
+        if (record) {
+          const opts = { classes: sizes[sizes.length - 1], firstBatch: cfg.batch };
+          s = record.device ? await computeEpochStatsOnDevice(record.device, opts) : computeEpochStats(record, opts);
+          record.device?.release();
+          stats.push(s);
+        }
+        history.push(metrics);
+        emit({ event: 'epoch', metrics, stats: s, input: metrics.epoch === 0 ? input : null });
+        if (stopRequested && metrics.epoch < cfg.epochs - 1) throw new Stopped('stopped');
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof Stopped)) {
+      if (e instanceof GpuDeviceError) gpu = null;
+      else if (backend !== cpu) dispose(...model.params().map((p) => p.tensor));
+      throw e;
+    }
+    stopped = true;
+  }
+  // the analyses and exports work on a CPU copy; the device copy is given back
+  const host = Mlp.fromParams(await model.export(), cpu, { plan, norms: await model.exportNorms() });
+  if (backend !== cpu) dispose(...model.params().map((p) => p.tensor));
+  const test = await evaluate(host, m.test);
+  const summary: ModelSummary = {
+    source: 'trained', name: `mlp-lens ${sizes.join('-')} seed ${cfg.seed}`, sizes, widths: cfg.hidden, norm: describePlan(plan),
+    test: { loss: test.loss, accuracy: test.accuracy, perClass: test.perClass }, history, stopped,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  current = { summary, model: host, plan, config: cfg, device, stats, input, oneHot: new Map() };
+  status(`trained: test accuracy ${test.accuracy.toFixed(2)} % after ${history.length} epoch${history.length === 1 ? '' : 's'} (${summary.seconds.toFixed(1)} s)`);
+  return summary;
+}
+
+const describePlan = (plan: NormPlan) => (isPlain(plan) ? 'none' : describeNorm(plan));
+
+// ---------- an uploaded model.safetensors
+
+async function doUpload(name: string, bytes: Uint8Array): Promise<ModelSummary> {
+  const m = await ensureData();
+  const t0 = performance.now();
+  const { layers, norms, metadata } = decodeModelWithNorm(bytes, name);
+  const sizes = [layers[0].dIn, ...layers.map((l) => l.dOut)];
+  const d = m.test.rows * m.test.cols;
+  if (sizes[0] !== d) throw new InputError(name, `takes ${sizes[0]} inputs; MNIST images have ${d} pixels`);
+  if (sizes[sizes.length - 1] !== 10) throw new InputError(name, `has ${sizes[sizes.length - 1]} outputs; MNIST has 10 classes`);
+  const spec = savedNormSpec(norms, metadata, sizes.length - 2);
+  let model: Mlp;
+  try { model = Mlp.fromParams(layers, cpu, { plan: spec.plan, norms }); } catch (e) { throw new InputError(name, (e as Error).message); }
+  const test = await evaluate(model, m.test);
+  const summary: ModelSummary = {
+    source: 'uploaded', name, sizes, widths: sizes.slice(1, -1), norm: describePlan(spec.plan),
+    test: { loss: test.loss, accuracy: test.accuracy, perClass: test.perClass }, history: [], seconds: (performance.now() - t0) / 1000,
+  };
+  current = { summary, model, plan: spec.plan, config: null, device: null, stats: [], input: null, oneHot: new Map() };
+  status(`${name}: ${sizes.join('-')} model, test accuracy ${test.accuracy.toFixed(2)} %`);
+  return summary;
+}
+
+// ---------- the explorer
+
+function need(): Current {
+  if (!current) throw new Error('no model yet: train one or upload a model.safetensors');
+  return current;
+}
+
+async function testCache(c: Current) {
+  c.cache ??= (async () => {
+    const m = await ensureData();
+    const images = imagesFromSplit(m.test);
+    const { acts } = await cacheImages(c.model, images, { grads: [] });
+    return { images, acts };
+  })();
+  return c.cache;
+}
+
+const order = (v: readonly number[]) => v.map((x, i) => [x, i] as const).sort((a, b) => (Number.isFinite(b[0]) ? b[0] : -Infinity) - (Number.isFinite(a[0]) ? a[0] : -Infinity)).map(([, i]) => i);
+
+async function doNeuron(layer: number, neuron: number, image: number): Promise<NeuronReport> {
+  const c = need(), t0 = performance.now();
+  const model = c.model, target = layerName(model, layer, 'post'), width = widthOf(model, target);
+  if (!Number.isInteger(neuron) || neuron < 0 || neuron >= width) throw new RangeError(`neuron ${neuron}: ${target} has neurons 0..${width - 1}`);
+  const { images, acts } = await testCache(c);
+  if (!Number.isInteger(image) || image < 0 || image >= images.count) throw new RangeError(`test image ${image}: the test set has images 0..${images.count - 1}`);
+  const classes = model.sizes[model.sizes.length - 1];
+  const means = meanPerClass(acts[target]!, images.labels, classes);
+  const scores = selectivityPerClass(means, 1e-3);
+  const selectivity = scores.map((row) => row[neuron]);
+  const mostSelective = scores.map((row) => order(row)[0]);
+  const analysis = await analyzeNeuron(model, layer, neuron, images, [0, 3], 30);
+  const d = images.dim;
+  const sal = await saliencyMaps(model, layer, images.x.subarray(image * d, (image + 1) * d), { neurons: [neuron] });
+  const logits = acts.logits!.data.subarray(image * classes, (image + 1) * classes);
+  let predicted = 0;
+  for (let k = 1; k < classes; k++) if (logits[k] > logits[predicted]) predicted = k;
+  let maps = c.oneHot.get(layer);
+  if (!maps) c.oneHot.set(layer, (maps = oneHotMaps(model, layer)));
+  const oh = await maps;
+  return {
+    layer, neuron, target, selectivity, classMeans: means.map((row) => row[neuron]), topClasses: order(selectivity).slice(0, 3), mostSelective,
+    analysis, saliency: { ...sal, index: image, label: images.labels[image], predicted },
+    oneHot: { target: oh.target, value: oh.value, map: oh.maps.data.slice(neuron * d, (neuron + 1) * d) },
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+async function doPca(layer: number): Promise<Replies['pca']> {
+  const c = need(), t0 = performance.now();
+  const target = layerName(c.model, layer, 'post'), width = widthOf(c.model, target);
+  const { images, acts } = await testCache(c);
+  const p = pca(acts[target]!, 2);
+  const projection: Projection = {
+    method: 'pca', neurons: Array.from({ length: width }, (_, j) => j), rows: Uint32Array.from({ length: images.count }, (_, i) => i),
+    labels: images.labels, embedding: p.projected, explainedVarianceRatio: p.explainedVarianceRatio, seconds: (performance.now() - t0) / 1000,
+  };
+  return { layer, target, projection, seconds: (performance.now() - t0) / 1000 };
+}
+
+// ---------- downloads
+
+/** the post-training suite of the CLI (same defaults), run once per model */
+async function suiteOf(c: Current): Promise<PostTrainingResults> {
+  c.suite ??= (async () => {
+    const m = await ensureData();
+    const layer = c.model.hidden - 1, notebookLayer = c.model.sizes[layer + 1] === 16;
+    status('running the post-training analyses (the command line\'s suite)…');
+    const r = await runPostTrainingSuite(c.model, m.test, {
+      layer, subsets: notebookLayer ? NOTEBOOK_SUBSETS : undefined, orderings: notebookLayer ? NOTEBOOK_ORDERINGS : undefined,
+      log: (line) => status(`analyses: ${line}`),
+    });
+    status(`post-training analyses done (${Object.values(r.timings).reduce((a, b) => a + b, 0).toFixed(1)} s)`);
+    return r;
+  })();
+  c.suite.catch(() => { c.suite = undefined; });
+  return c.suite;
+}
+
+function runConfig(c: Current): Record<string, unknown> {
+  const cfg = c.config;
+  return {
+    sizes: c.summary.sizes, normPlan: c.plan, ...(cfg ? {
+      epochs: cfg.epochs, batch: cfg.batch, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, seed: cfg.seed,
+      rng: cfg.rng, shuffle: cfg.shuffle, steps: cfg.steps ?? null, record: cfg.record, deviceOption: cfg.device,
+    } : { source: `uploaded ${c.summary.name}` }),
+    device: c.device, runtime: { runtime: 'browser', userAgent: (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ?? '' },
+  };
+}
+
+async function doFile(kind: 'model' | 'results' | 'report'): Promise<FileResult> {
+  const c = need(), t0 = performance.now();
+  const enc = new TextEncoder();
+  const done = (name: string, mime: string, bytes: Uint8Array): FileResult => ({ name, mime, bytes, seconds: (performance.now() - t0) / 1000 });
+  if (kind === 'model') {
+    const params = await c.model.export();
+    const meta: Record<string, string> = c.config ? { seed: String(c.config.seed), rng: c.config.rng } : {};
+    const bytes = isPlain(c.plan)
+      ? encodeModel(params, meta)
+      : encodeModelWithNorm(params, await c.model.exportNorms(), { ...meta, [NORM_METADATA_KEY]: planToJson(c.plan) });
+    return done('model.safetensors', 'application/octet-stream', bytes);
+  }
+  const m = await ensureData();
+  const results = await suiteOf(c);
+  const { activations: _acts, ...saved } = results;
+  const metrics = { status: 'done', epochs: c.summary.history, test: c.summary.test };
+  if (kind === 'results') {
+    const json = {
+      format: 'mlp-lens/web-results', version: 1, name: c.summary.name, stopped: !!c.summary.stopped,
+      config: runConfig(c), metrics, stats: { input: c.input, epochs: c.stats }, analysis: toJsonValue(saved),
+    };
+    return done('results.json', 'application/json', enc.encode(JSON.stringify(json) + '\n'));
+  }
+  status('drawing the report…');
+  const r: RunResults = {
+    name: c.summary.name, config: runConfig(c), metrics, stats: c.stats.length ? c.stats : undefined,
+    input: c.input ?? undefined, analysis: saved, test: m.test,
+  };
+  const set = buildFigures(r);
+  const svgs = new Map<string, string>();
+  for (const f of set.figures) svgs.set(f.id, scopeSvgIds(compactSvg(await renderSvg(f.spec)), `f-${f.id}`));
+  const notes = ['Made in the browser page: the figures\' data links point to the files of a run directory, which this download does not include (results.json holds the same data).'];
+  const html = reportHtml(r, set, svgs, { notes, generated: new Date().toISOString().slice(0, 19).replace('T', ' ') });
+  status(`report: ${set.figures.length} figures`);
+  return done('report.html', 'text/html', enc.encode(html));
+}
+
+// ---------- dispatch
+
+async function handle(req: Request): Promise<{ result: unknown; transfer?: Transferable[] }> {
+  switch (req.op) {
+    case 'load': {
+      const t0 = performance.now();
+      const m = await ensureData();
+      const testImages = m.test.images.slice(), testLabels = m.test.labels.slice();
+      const r: DataSummary = {
+        trainCount: m.train.count, testCount: m.test.count, rows: m.test.rows, cols: m.test.cols, testImages, testLabels,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      return { result: r, transfer: [testImages.buffer, testLabels.buffer] };
+    }
+    case 'stop':
+      stopRequested = busy === 'training';
+      return { result: { stopping: stopRequested } };
+    case 'train':
+    case 'upload': {
+      if (busy) throw new Error(`busy: ${busy}`);
+      busy = req.op === 'train' ? 'training' : 'reading the model';
+      try {
+        return { result: req.op === 'train' ? await doTrain(req.config) : await doUpload(req.name, req.bytes) };
+      } finally { busy = null; }
+    }
+    case 'neuron': return { result: await doNeuron(req.layer, req.neuron, req.image) };
+    case 'pca': return { result: await doPca(req.layer) };
+    case 'file': {
+      const f = await doFile(req.kind);
+      return { result: f, transfer: [f.bytes.buffer as ArrayBuffer] };
+    }
+  }
+}
+
+scope.onmessage = (e: MessageEvent) => {
+  const { id, ...req } = e.data as Request & { id: number };
+  handle(req as Request).then(
+    ({ result, transfer }) => scope.postMessage({ id, ok: true, result } satisfies Reply, transfer ?? []),
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      scope.postMessage({ id, ok: false, error: message } satisfies Reply);
+    },
+  );
+};
+status('worker ready');
