@@ -299,6 +299,8 @@ async function run(cfg: TrainConfig): Promise<RunOutput> {
     await train(model, data, rng, {
       epochs: cfg.epochs, batch: cfg.batch, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay,
       shuffle: cfg.shuffle, steps: cfg.steps, record: cfg.record, startEpoch, velocity: resume?.ckpt.velocity,
+      // statistics kernels read the slots where they are: no raw read-back unless the host loops need it
+      recordOnDevice: backend.name === 'webgpu' && process.env.MLP_LENS_STATS !== 'host',
     }, {
       onStep: ({ epoch, step, steps, samples, loss }) => {
         testHook(epoch, step, backend);

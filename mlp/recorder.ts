@@ -105,6 +105,16 @@ export class Recorder {
 
   constructor(readonly opts: RecorderOptions) {}
 
+  /** frees every device buffer the recorder holds: the epoch being filled and the last one kept (an aborted run) */
+  dispose(): void {
+    this.kept?.release();
+    this.kept = null;
+    const dev = this.dev;
+    this.dev = null;
+    if (!dev) return;
+    for (const t of [...dev.acts.values(), ...dev.grads.values(), ...(dev.sq ? [dev.sq] : [])]) t.backend.release(t.storage);
+  }
+
   beginEpoch(epoch: number): void {
     const { names, widths, count, grads = true } = this.opts;
     this.kept?.release();
@@ -249,14 +259,19 @@ export class Recorder {
   /**
    * the finished epoch (slots trimmed to the samples visited), on the host: GPU backends read their
    * slots back here, and the record keeps them on the device as `record.device` until it is released or
-   * the next epoch begins
+   * the next epoch begins. `read: false` (GPU backends) skips the read-back: acts and grads are empty and
+   * paramGrads absent until `await record.device.read()`; statistics come from the device slots
+   * (analysis/epoch-stats-gpu.ts). On the cpu it changes nothing.
    */
-  async endEpoch(): Promise<EpochRecord> {
+  async endEpoch(opts: { read?: boolean } = {}): Promise<EpochRecord> {
     const ended = this.endEpochOnDevice();
-    const rec = await ended.read();
-    if (!ended.onDevice) return rec;
+    if (!ended.onDevice) return ended.read();
     this.kept = ended;
-    return { ...rec, device: ended };
+    if (opts.read === false) {
+      const { epoch, count, labels, indices, batchOffsets } = ended;
+      return { epoch, count, labels, indices, batchOffsets, acts: {}, grads: {}, device: ended };
+    }
+    return { ...(await ended.read()), device: ended };
   }
 }
 

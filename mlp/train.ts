@@ -22,6 +22,11 @@ export interface TrainOptions {
   shuffle?: boolean;
   /** stop each epoch after this many steps (quick runs); all steps when absent */
   steps?: number;
+  /**
+   * GPU backends: leave the epoch's slots on the device (statistics kernels read them there; the record's
+   * acts/grads stay empty until `record.device.read()`), saving the raw read-back
+   */
+  recordOnDevice?: boolean;
   /** keep every named activation and gradient of each epoch in the recorder's slots */
   record?: boolean;
   /** the first epoch to run: a resumed run, whose earlier epochs are in its checkpoint (0 when absent) */
@@ -118,76 +123,82 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
     probed = checkedNames.flatMap((n, k) => (/\.post$/.test(n) ? [] : [k]));
   };
 
-  for (let epoch = opts.startEpoch ?? 0; epoch < epochs; epoch++) {
-    const t0 = performance.now();
-    // the generator is drawn every epoch even for --steps, so later epochs keep the reference order
-    const order = opts.shuffle === false ? identity : rng.epochPermutation(split.count);
-    // the epoch's order goes to the device once; each step gathers its batch there
-    const orderT = Tensor.from(Float32Array.from(order), [split.count], { backend });
-    recorder?.beginEpoch(epoch);
-    // train mode for the steps (dropout on, BatchNorm on batch statistics), eval mode for the evaluation
-    model.train();
-    // loss and accuracy accumulate on the device: no read-back until the epoch ends
-    let lossSum = Tensor.zeros([], { backend }), correct = Tensor.zeros([], { backend }), samples = 0;
-    const hostVisible = backend.name === 'cpu';
-    // on the device: one slot per step and probed tensor, NaN where that tensor held a NaN or ±Inf (made at step 0)
-    let flags: Tensor | null = null;
-    for (let step = 0; step < stepsPerEpoch; step++) {
-      const start = step * batch, n = Math.min(batch, split.count - start);
-      const prev = [lossSum, correct];
-      // every buffer made in the step goes back to the pool except what the next step needs
-      const kept = tidy(() => {
-        const { x, y } = onDevice.batch(orderT, start, n);
-        sgd.zeroGrad();
-        const acts = model.forward(x, y);
-        Mlp.meanLoss(acts).backward();
-        if (recorder) {
-          const idx = order.subarray(start, start + n);
-          recorder.recordBatch(start, acts, Array.from(idx, (i) => split.labels[i]), idx);
-          recorder.recordParamGrads(step, named);
-        }
-        const totals = noGrad(() => ({ loss: sum(acts.loss!, 0), correct: sum(eq(argmax(acts.logits!, 1), y), 0) }));
-        sgd.step();
-        sgd.zeroGrad();
-        if (checkFinite) {
-          if (!checkedActs) listChecked(acts);
-          const checked = [...checkedActs!.map((n) => acts[n]!), ...params];
-          if (hostVisible) checkOnHost(checked, checkedNames, paramNames, epoch, step);
-          else {
-            if (!flags) keep(flags = Tensor.zeros([stepsPerEpoch * probed.length], { backend }));
-            flagNonFinite(probed.map((k) => checked[k]), flags, step * probed.length);
+  try {
+    for (let epoch = opts.startEpoch ?? 0; epoch < epochs; epoch++) {
+      const t0 = performance.now();
+      // the generator is drawn every epoch even for --steps, so later epochs keep the reference order
+      const order = opts.shuffle === false ? identity : rng.epochPermutation(split.count);
+      // the epoch's order goes to the device once; each step gathers its batch there
+      const orderT = Tensor.from(Float32Array.from(order), [split.count], { backend });
+      recorder?.beginEpoch(epoch);
+      // train mode for the steps (dropout on, BatchNorm on batch statistics), eval mode for the evaluation
+      model.train();
+      // loss and accuracy accumulate on the device: no read-back until the epoch ends
+      let lossSum = Tensor.zeros([], { backend }), correct = Tensor.zeros([], { backend }), samples = 0;
+      const hostVisible = backend.name === 'cpu';
+      // on the device: one slot per step and probed tensor, NaN where that tensor held a NaN or ±Inf (made at step 0)
+      let flags: Tensor | null = null;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        const start = step * batch, n = Math.min(batch, split.count - start);
+        const prev = [lossSum, correct];
+        // every buffer made in the step goes back to the pool except what the next step needs
+        const kept = tidy(() => {
+          const { x, y } = onDevice.batch(orderT, start, n);
+          sgd.zeroGrad();
+          const acts = model.forward(x, y);
+          Mlp.meanLoss(acts).backward();
+          if (recorder) {
+            const idx = order.subarray(start, start + n);
+            recorder.recordBatch(start, acts, Array.from(idx, (i) => split.labels[i]), idx);
+            recorder.recordParamGrads(step, named);
           }
-        }
-        return {
-          lossSum: noGrad(() => add(lossSum, totals.loss)), correct: noGrad(() => add(correct, totals.correct)),
-          batchLoss: totals.loss, state: sgd.state(),
-        };
-      });
-      lossSum = kept.lossSum;
-      correct = kept.correct;
-      dispose(...prev);
-      samples += n;
-      hooks.onStep?.({
-        epoch, step, steps: stepsPerEpoch, samples,
-        // values only where reading them is free (cpu); a GPU read here would stall every step
-        loss: hostVisible ? lossSum.data()[0] / samples : undefined,
-        batchLoss: hostVisible ? kept.batchLoss.data()[0] / n : undefined,
-      });
-      dispose(kept.batchLoss);
+          const totals = noGrad(() => ({ loss: sum(acts.loss!, 0), correct: sum(eq(argmax(acts.logits!, 1), y), 0) }));
+          sgd.step();
+          sgd.zeroGrad();
+          if (checkFinite) {
+            if (!checkedActs) listChecked(acts);
+            const checked = [...checkedActs!.map((n) => acts[n]!), ...params];
+            if (hostVisible) checkOnHost(checked, checkedNames, paramNames, epoch, step);
+            else {
+              if (!flags) keep(flags = Tensor.zeros([stepsPerEpoch * probed.length], { backend }));
+              flagNonFinite(probed.map((k) => checked[k]), flags, step * probed.length);
+            }
+          }
+          return {
+            lossSum: noGrad(() => add(lossSum, totals.loss)), correct: noGrad(() => add(correct, totals.correct)),
+            batchLoss: totals.loss, state: sgd.state(),
+          };
+        });
+        lossSum = kept.lossSum;
+        correct = kept.correct;
+        dispose(...prev);
+        samples += n;
+        hooks.onStep?.({
+          epoch, step, steps: stepsPerEpoch, samples,
+          // values only where reading them is free (cpu); a GPU read here would stall every step
+          loss: hostVisible ? lossSum.data()[0] / samples : undefined,
+          batchLoss: hostVisible ? kept.batchLoss.data()[0] / n : undefined,
+        });
+        dispose(kept.batchLoss);
+      }
+      model.eval();
+      const flagged = flags as Tensor | null; // set inside the steps' closures
+      const [lossTotal, correctTotal, flagValues] = await Promise.all([lossSum.read(), correct.read(), flagged?.read()]);
+      dispose(lossSum, correct, orderT, ...(flagged ? [flagged] : []));
+      if (flagValues) firstFlagged(flagValues, probed.map((k) => checkedNames[k]), paramNames, epoch);
+      const test = await evaluate(model, data.test);
+      const m: EpochMetrics = {
+        epoch, trainLoss: lossTotal[0] / samples, trainAccuracy: (100 * correctTotal[0]) / samples,
+        testLoss: test.loss, testAccuracy: test.accuracy, samples, steps: stepsPerEpoch,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      history.push(m);
+      await hooks.onEpoch?.(m, recorder ? await recorder.endEpoch({ read: !opts.recordOnDevice }) : null, state);
     }
-    model.eval();
-    const flagged = flags as Tensor | null; // set inside the steps' closures
-    const [lossTotal, correctTotal, flagValues] = await Promise.all([lossSum.read(), correct.read(), flagged?.read()]);
-    dispose(lossSum, correct, orderT, ...(flagged ? [flagged] : []));
-    if (flagValues) firstFlagged(flagValues, probed.map((k) => checkedNames[k]), paramNames, epoch);
-    const test = await evaluate(model, data.test);
-    const m: EpochMetrics = {
-      epoch, trainLoss: lossTotal[0] / samples, trainAccuracy: (100 * correctTotal[0]) / samples,
-      testLoss: test.loss, testAccuracy: test.accuracy, samples, steps: stepsPerEpoch,
-      seconds: (performance.now() - t0) / 1000,
-    };
-    history.push(m);
-    await hooks.onEpoch?.(m, recorder ? await recorder.endEpoch() : null, state);
+  } catch (e) {
+    // a diverged or failed run: give the recorder's device buffers back (a page may train again)
+    recorder?.dispose();
+    throw e;
   }
   return history;
 }

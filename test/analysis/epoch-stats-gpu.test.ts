@@ -11,7 +11,8 @@ import { cpu } from '../../engine/cpu.ts';
 import { createRng } from '../../engine/rng.ts';
 import { loadMnist, type Mnist, type Split } from '../../mlp/mnist.ts';
 import { Mlp } from '../../mlp/model.ts';
-import { deviceEpochOf, type EpochRecord, type Slot } from '../../mlp/recorder.ts';
+import { deviceEpochOf, type EpochRecord, Recorder, type Slot } from '../../mlp/recorder.ts';
+import { Tensor } from '../../engine/tensor.ts';
 import { train } from '../../mlp/train.ts';
 import { prng } from '../helpers/check-op.ts';
 import { testGpu } from '../setup/gpu.ts';
@@ -176,6 +177,61 @@ if ('skip' in gpu) {
 }
 
 cases.run();
+
+// --- the recorder's hand-over
+
+const handover = suite('epoch stats on the device: the recorder hands its slots over without reading them');
+
+if ('skip' in gpu) {
+  handover.before(() => console.log(`skipped: ${gpu.skip}`));
+  handover.skip('endEpoch({ read: false }) and endEpochOnDevice', () => {});
+} else {
+  handover('endEpoch({ read: false }) reads nothing; the device statistics equal the loops on the exported record; release frees', async () => {
+    const b = gpu.backend, r = prng(11);
+    // 3 batches of 4, 4, 2 rows (a partial last one) of a width-3 tensor and its gradient, 5 rows unused
+    const rec = new Recorder({ names: ['logits'], widths: { logits: 3 }, count: 15, steps: 3 });
+    const sent: number[][] = [];
+    rec.beginEpoch(4);
+    for (const [step, start, n] of [[0, 0, 4], [1, 4, 4], [2, 8, 2]]) {
+      const v = r.uniform(n * 3, -2, 2), g = r.uniform(n * 3, -1e-2, 1e-2);
+      const t = Tensor.from(v, [n, 3], { backend: b });
+      t.grad = Tensor.from(g, [n, 3], { backend: b });
+      const p = Tensor.from([0], [1], { backend: b });
+      p.grad = Tensor.from([step + 1], [1], { backend: b });
+      rec.recordBatch(start, { logits: t }, r.ints(n, 0, 3), Array.from({ length: n }, (_, i) => start + i));
+      rec.recordParamGrads(step, [{ name: 'layers.0.b', tensor: p }]);
+      sent.push(v);
+    }
+    const reads = b.stats().readBacks;
+    const record = await rec.endEpoch({ read: false });
+    assert.is(b.stats().readBacks, reads, 'no read-back at the end of the epoch');
+    assert.equal([record.count, Object.keys(record.acts).length, record.paramGrads], [10, 0, undefined]);
+    const opts = { classes: 3, firstBatch: 4 };
+    const onDevice = await computeEpochStatsOnDevice(record.device!, opts);
+    assert.is(b.stats().readBacks, reads + 1, 'one read-back for the statistics');
+    const host = await record.device!.read();
+    assert.equal(Array.from(host.acts.logits!.data), sent.flat().map(Math.fround), 'the export holds what was recorded');
+    assert.equal(Array.from(host.paramGrads!.norms), [1, 2, 3]);
+    compareStats(onDevice, computeEpochStats(host, opts), 'hand-over');
+    assert.equal(onDevice.params!.stepNorm, [[1, 2, 3]]);
+    const live = b.stats().buffersLive;
+    record.device!.release();
+    assert.is(b.stats().buffersLive, live - 3, 'the two slots and the norms go back to the pool');
+    let failed = '';
+    try { await record.device!.read(); } catch (e) { failed = (e as Error).message; }
+    assert.match(failed, /released/);
+    // the next epoch starts clean; endEpochOnDevice on a cpu recorder wraps the host record
+    const onCpu = new Recorder({ names: ['logits'], widths: { logits: 1 }, count: 2 });
+    onCpu.beginEpoch(0);
+    const c = Tensor.from([1, 2], [2, 1]);
+    onCpu.recordBatch(0, { logits: c }, [0, 1], [0, 1]);
+    const ended = onCpu.endEpochOnDevice();
+    assert.is(ended.onDevice, false);
+    assert.equal(Array.from((await ended.read()).acts.logits!.data), [1, 2]);
+  });
+}
+
+handover.run();
 
 // --- a real epoch
 
