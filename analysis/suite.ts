@@ -8,7 +8,8 @@ import type { Split } from '../mlp/mnist.ts';
 import { Mlp } from '../mlp/model.ts';
 import type { ActName } from '../mlp/names.ts';
 import { writeAtomic, writeJson } from '../mlp/run-dir.ts';
-import { loadModelFile } from '../mlp/weights.ts';
+import { savedNormSpec } from '../mlp/norm.ts';
+import { loadModelFileWithNorm } from '../mlp/weights.ts';
 import { accuracyPerClass, classesByAccuracy, misclassified, predictionsOf, type Misclassified } from './accuracy.ts';
 import { meanPerClassOfAll } from './class-means.ts';
 import { confusionMatrix, rowNormalize } from './confusion.ts';
@@ -430,8 +431,10 @@ export async function loadSavedModel(path: string): Promise<{ model: Mlp; dir: s
     throw new InputError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (expected a run directory or a .safetensors file)' : String(e));
   }
   const file = isDir ? join(path, 'model.safetensors') : path;
-  const { layers } = await loadModelFile(file);
-  return { model: Mlp.fromParams(layers), dir: isDir ? path : dirname(path), file };
+  // normalisation layers (LayerNorm, BatchNorm) come back with their parameters and running statistics
+  const { layers, norms, metadata } = await loadModelFileWithNorm(file);
+  const model = Mlp.fromParams(layers, undefined, savedNormSpec(norms, metadata, layers.length - 1));
+  return { model, dir: isDir ? path : dirname(path), file };
 }
 
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'nan');

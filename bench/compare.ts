@@ -15,9 +15,13 @@ import { cacheImages, imagesFromSplit, type HostTensor } from '../analysis/forwa
 import { selectivityPerClass } from '../analysis/selectivity.ts';
 import { silhouetteScore } from '../analysis/silhouette.ts';
 import { topK } from '../analysis/topk.ts';
-import type { Mlp } from '../mlp/model.ts';
+import { cpu } from '../engine/cpu.ts';
+import { InputError } from '../mlp/errors.ts';
+import { loadMnist } from '../mlp/mnist.ts';
+import { Mlp } from '../mlp/model.ts';
+import { loadModelFileWithNorm } from '../mlp/weights.ts';
 import type { ActName } from '../mlp/names.ts';
-import { describeNorm, resolveNorm, variantConfig, type NormConfig } from '../mlp/norm.ts';
+import { describeNorm, resolveNorm, savedNormSpec, variantConfig, type NormConfig } from '../mlp/norm.ts';
 import { writeAtomic, writeJson } from '../mlp/run-dir.ts';
 import { loadRunStats } from '../mlp/stats-store.ts';
 import type { EpochMetrics } from '../mlp/train.ts';
@@ -72,6 +76,7 @@ export interface VariantResult {
   };
   /** silhouette (euclidean, all test images) of the last hidden layer: its ReLU output, and the tensor the output layer reads when that differs */
   silhouette: { layer: number; post: number; output?: { tensor: string; score: number } };
+  /** training time: the epochs' seconds (metrics.json) */
   seconds: number;
 }
 
@@ -109,9 +114,10 @@ export async function runCompare(
   const results: VariantResult[] = [];
   for (const [i, v] of variants.entries()) {
     log(`\n=== variant ${i + 1}/${variants.length}: ${v} ===`);
-    const t0 = performance.now();
-    const out = await run({ ...cfg, compare: undefined, norm: { ...configs[i], seed: cfg.seed }, out: join(root, safeName(v)), outGiven: true });
-    results.push(await variantResult(v, configs[i], out, (performance.now() - t0) / 1000));
+    const vcfg: TrainConfig = { ...cfg, compare: undefined, norm: { ...configs[i], seed: cfg.seed }, out: join(root, safeName(v)), outGiven: true };
+    // a variant finished earlier with the same options (an interrupted comparison, or new figures) is reused, not retrained
+    const out = await finishedRun(vcfg, log) ?? await run(vcfg);
+    results.push(await variantResult(v, configs[i], out));
     await writeJson(root, 'summary.json', summary(cfg, results, [], []));
   }
   const notes: string[] = [];
@@ -132,7 +138,33 @@ function summary(cfg: TrainConfig, variants: VariantResult[], figures: string[],
 
 // --- one variant's numbers
 
-async function variantResult(name: string, config: NormConfig, out: RunOutput, seconds: number): Promise<VariantResult> {
+/** the options that make two runs the same experiment */
+const identity = (c: Record<string, unknown>) => JSON.stringify(
+  ['sizes', 'epochs', 'batch', 'lr', 'momentum', 'weightDecay', 'seed', 'rng', 'shuffle', 'steps', 'record', 'norm'].map((k) => c[k] ?? null));
+
+/**
+ * a variant's run directory that already holds a finished run (metrics.json status done) with the same
+ * options: its saved model, for the comparison. A directory with another run in it is an error (no
+ * silent overwrite); an unfinished one is trained again.
+ */
+async function finishedRun(cfg: TrainConfig, log: (line: string) => void): Promise<RunOutput | null> {
+  let config: Record<string, unknown>, status: unknown;
+  try {
+    config = JSON.parse(await readFile(join(cfg.out, 'config.json'), 'utf8'));
+    status = JSON.parse(await readFile(join(cfg.out, 'metrics.json'), 'utf8')).status;
+  } catch { return null; }
+  if (status !== 'done') return null;
+  if (identity(config) !== identity(cfg as unknown as Record<string, unknown>)) {
+    throw new InputError(cfg.out, 'holds a finished run with other options: choose another --out for this comparison');
+  }
+  const file = join(cfg.out, 'model.safetensors');
+  const { layers, norms, metadata } = await loadModelFileWithNorm(file);
+  const model = Mlp.fromParams(layers, cpu, savedNormSpec(norms, metadata, layers.length - 1));
+  log(`reusing the finished run in ${cfg.out} (same options)`);
+  return { model, dir: cfg.out, data: await loadMnist(cfg.data), plan: model.plan };
+}
+
+async function variantResult(name: string, config: NormConfig, out: RunOutput): Promise<VariantResult> {
   const { model, dir, data, plan } = out;
   const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as { epochs: EpochMetrics[]; test: VariantResult['test'] };
   const last = metrics.epochs[metrics.epochs.length - 1];
@@ -180,7 +212,7 @@ async function variantResult(name: string, config: NormConfig, out: RunOutput, s
       layer: lastLayer, tensor: `layers.${lastLayer}.post`, top3, distinctTop3: counts.size, maxTop3Count: Math.max(...counts.values()),
       meanTopScore: scores.reduce((a, row) => a + Math.max(...row), 0) / scores.length, activationShareTop3: share,
     },
-    silhouette: sil, seconds,
+    silhouette: sil, seconds: metrics.epochs.reduce((a, m) => a + m.seconds, 0),
   };
 }
 
@@ -285,20 +317,32 @@ export function comparisonSpecs(rs: readonly VariantResult[]): { id: string; tit
     },
     resolve: { scale: { y: 'independent' } },
   });
-  const siteFacet = { row: { field: 'layer', type: 'nominal', title: null }, column: { field: 'site', type: 'nominal', title: null, sort: SITE_ORDER } };
+  // one row of panels per hidden layer, one panel per tensor it has (pre, norm, post, drop in model order)
+  const perLayer = (values: Row[], title: string, y: string): Spec => {
+    const layers = [...new Set(values.map((v) => v.layer as string))].sort();
+    return {
+      $schema: SCHEMA, title, config: CONFIG,
+      vconcat: layers.map((layer) => {
+        const rows = values.filter((v) => v.layer === layer);
+        const sites = SITE_ORDER.filter((site) => rows.some((v) => v.site === site));
+        const { $schema: _, config: __, title: ___, ...panel } = line(rows, layer, { column: { field: 'site', type: 'nominal', title: layer, sort: sites } }, y);
+        return panel;
+      }),
+    };
+  };
   return [
     { id: 'compare-curves', title: 'Loss curves and test accuracy per epoch', spec: line(curves, 'Loss curves and test accuracy per epoch', { column: { field: 'panel', type: 'nominal', title: null, sort: ['train loss', 'test loss', 'test accuracy (%)'] } }, '') },
-    { id: 'compare-drift-std', title: 'Activation drift: std per epoch, per layer', spec: line(driftRows('std'), 'Activation drift: std of each epoch\'s values (all samples)', siteFacet, 'std') },
-    { id: 'compare-drift-mean', title: 'Activation drift: mean per epoch, per layer', spec: line(driftRows('mean'), 'Activation drift: mean of each epoch\'s values (all samples)', siteFacet, 'mean') },
+    { id: 'compare-drift-std', title: 'Activation drift: std per epoch, per layer', spec: perLayer(driftRows('std'), 'Activation drift: std of each epoch\'s values (all samples)', 'std') },
+    { id: 'compare-drift-mean', title: 'Activation drift: mean per epoch, per layer', spec: perLayer(driftRows('mean'), 'Activation drift: mean of each epoch\'s values (all samples)', 'mean') },
     {
       id: 'compare-per-class', title: 'Per-class test accuracy',
       spec: {
         $schema: SCHEMA, title: 'Per-class test accuracy', config: CONFIG, width: 640, height: 220,
         data: { values: rs.flatMap((r) => r.test.perClass.map((a, c) => ({ variant: r.name, digit: c, accuracy: a }))) },
-        mark: 'bar',
+        mark: { type: 'point', filled: true, size: 55, opacity: 1 },
         encoding: {
           x: { field: 'digit', type: 'ordinal' }, xOffset: variant, color: variant,
-          y: { field: 'accuracy', type: 'quantitative', title: 'accuracy (%)', scale: { domain: [85, 100] } },
+          y: { field: 'accuracy', type: 'quantitative', title: 'accuracy (%)', scale: { zero: false } },
           tooltip: [{ field: 'variant' }, { field: 'digit' }, { field: 'accuracy', format: '.2f' }],
         },
       },

@@ -215,9 +215,9 @@ export function variantConfig(name: string): NormConfig {
  * when mlp-lens wrote it, else (a PyTorch state dict) LayerNorm after and BatchNorm before the ReLU of
  * the layers that have one, and no input standardisation. Pass the result to Mlp.fromParams.
  */
-export function savedNormSpec(
-  norms: readonly { kind: NormKind; layer: number }[], metadata: Record<string, string>, hidden: number,
-): { plan: NormPlan; norms: typeof norms } {
+export function savedNormSpec<N extends { kind: NormKind; layer: number }>(
+  norms: readonly N[], metadata: Record<string, string>, hidden: number,
+): { plan: NormPlan; norms: readonly N[] } {
   const text = metadata[NORM_METADATA_KEY];
   const kinds: (NormKind | null)[] = Array.from({ length: hidden }, (_, k) => norms.find((n) => n.layer === k)?.kind ?? null);
   return { plan: text === undefined ? planFromKinds(kinds) : planFromJson(text, hidden), norms };
