@@ -14,8 +14,9 @@ export class GpuStorage {
 
 export interface WebGpuOptions {
   /**
-   * a kernel variant per op, e.g. { matmul: 'naive' } (benchmarks). Default: matmul 'tiled' on a GPU,
-   * 'blocked' on a CPU rasteriser (llvmpipe, lavapipe), where it measured ~5× faster (shaders/README.md)
+   * a kernel variant per op, e.g. { matmul: 'naive' } (benchmarks). Default: matmul 'auto:gpu' on a GPU,
+   * 'auto:software' on a CPU rasteriser (llvmpipe, lavapipe; 'auto:swiftshader' on SwiftShader): a variant per shape, pickMatmulVariant in
+   * engine/ops/matmul.ts ('blocked' at the MLP's shapes on a rasteriser, docs/kernels.md)
    */
   variants?: Record<string, string>;
   /** dispatches per submit when no read comes first (default 256) */
@@ -213,7 +214,11 @@ function packParams(layout: Layout, params: Record<string, number | readonly num
 
 export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {}): WebGpuBackend {
   const limits = device.limits;
-  const variants: Record<string, string> = { matmul: deviceInfo(device)?.software ? 'blocked' : 'tiled', ...opts.variants };
+  // matmul: a variant per product, by the rule in engine/ops/matmul.ts (pickMatmulVariant)
+  const info = deviceInfo(device);
+  const auto = !info?.software ? 'auto:gpu'
+    : /swiftshader/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`) ? 'auto:swiftshader' : 'auto:software';
+  const variants: Record<string, string> = { matmul: auto, ...opts.variants };
   const flushEvery = opts.flushEvery ?? 256;
   const printShader = debugShaders();
   const stats: WebGpuStats = {

@@ -115,11 +115,78 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   store(r + 3u, c, acc3);
 }`;
 
-const VARIANTS = { naive, tiled, blocked };
+/**
+ * 'blocked' plus workgroup tiling: 32×32 outputs per 8×8-invocation workgroup, 4×4 per invocation in four
+ * vec4 accumulators; each step stages a 32×16 slab of op(A) and a 16×32 slab of op(B) in workgroup
+ * memory as vec4s (4 rows of A at one p; 4 columns of B at one p), 2 + 2 vec4 loads per invocation,
+ * then 16 steps of 4 vec4 multiply-adds from there. Edges as in 'tiled' (zero loads, guarded stores,
+ * no early return); sums run over p in order.
+ */
+// KT: the depth of one staged step (16; 32 measured no better on llvmpipe within the noise)
+const tiled4 = (transA: boolean, transB: boolean, KT = 16) => wgsl`
+${header(2, layout)}
+${loads(transA, transB)}
+
+// branchless: a clamped (always valid) load, zeroed outside the matrix
+fn za(i: u32, p: u32) -> f32 { return select(0.0, loadA(min(i, params.rows - 1u), min(p, params.inner - 1u)), i < params.rows && p < params.inner); }
+fn zb(p: u32, j: u32) -> f32 { return select(0.0, loadB(min(p, params.inner - 1u), min(j, params.cols - 1u)), p < params.inner && j < params.cols); }
+fn store(i: u32, j: u32, v: vec4<f32>) {
+  if (i >= params.rows) { return; }
+  let at = i * params.cols + j;
+  if (j < params.cols) { out[at] = v.x; }
+  if (j + 1u < params.cols) { out[at + 1u] = v.y; }
+  if (j + 2u < params.cols) { out[at + 2u] = v.z; }
+  if (j + 3u < params.cols) { out[at + 3u] = v.w; }
+}
+
+// [p * 8 + q]: rows (or columns) 4q … 4q+3 of the slab at step p
+var<workgroup> sa: array<vec4<f32>, ${KT * 8}>;
+var<workgroup> sb: array<vec4<f32>, ${KT * 8}>;
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let li = lid.y * 8u + lid.x;
+  let r0 = wid.y * 32u;
+  let c0 = wid.x * 32u;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  let steps = (params.inner + ${KT - 1}u) / ${KT}u;
+  for (var t = 0u; t < steps; t++) {
+    for (var e = 0u; e < ${KT / 8}u; e++) {
+      let idx = li + e * 64u;
+      let p = t * ${KT}u + idx / 8u;
+      let q = (idx % 8u) * 4u;
+      sa[idx] = vec4<f32>(za(r0 + q, p), za(r0 + q + 1u, p), za(r0 + q + 2u, p), za(r0 + q + 3u, p));
+      sb[idx] = vec4<f32>(zb(p, c0 + q), zb(p, c0 + q + 1u), zb(p, c0 + q + 2u), zb(p, c0 + q + 3u));
+    }
+    workgroupBarrier();
+    for (var p = 0u; p < ${KT}u; p++) {
+      let av = sa[p * 8u + lid.y];
+      let bv = sb[p * 8u + lid.x];
+      acc0 += av.x * bv;
+      acc1 += av.y * bv;
+      acc2 += av.z * bv;
+      acc3 += av.w * bv;
+    }
+    workgroupBarrier();
+  }
+  let r = r0 + lid.y * 4u;
+  let c = c0 + lid.x * 4u;
+  store(r, c, acc0);
+  store(r + 1u, c, acc1);
+  store(r + 2u, c, acc2);
+  store(r + 3u, c, acc3);
+}`;
+
+const VARIANTS = { naive, tiled, blocked, tiled4 };
 export type MatmulVariant = keyof typeof VARIANTS;
+/** the staircase in order, for bench/ (a 'subgroup' step needs the adapter feature `subgroups`: none here has it) */
+export const MATMUL_VARIANTS = Object.keys(VARIANTS) as MatmulVariant[];
 
 /**
- * variants, side by side for bench/: 'naive' → 'tiled' (the default) → 'blocked'; each with the
+ * variants, side by side for bench/: 'naive' → 'tiled' → 'blocked' → 'tiled4'; each with the
  * transA/transB flags in the key
  */
 export const matmulKernel: GpuKernel<{ transA: boolean; transB: boolean }> = ([sa], [m, n], { transA, transB }, ctx) => {
@@ -127,7 +194,7 @@ export const matmulKernel: GpuKernel<{ transA: boolean; transB: boolean }> = ([s
   const params = { rows: m, cols: n, inner: transA ? sa[0] : sa[1] };
   const workgroups = kind === 'naive' ? ceilDiv(m * n, WG)
     : kind === 'tiled' ? [ceilDiv(n, TILE), ceilDiv(m, TILE), 1] as const
-    : [ceilDiv(n, 32), ceilDiv(m, 32), 1] as const;
+    : [ceilDiv(n, 32), ceilDiv(m, 32), 1] as const; // blocked, tiled4: 32×32 outputs per workgroup
   return {
     variant: `${kind}${transA ? ':tA' : ''}${transB ? ':tB' : ''}`,
     source: () => VARIANTS[kind](transA, transB),

@@ -1,15 +1,45 @@
 import { apply, type Tensor } from '../tensor.ts';
 import type { Primitive } from '../primitive.ts';
 import { fmt } from '../shape.ts';
-import { matmulKernel } from '../../shaders/matmul.ts';
+import { matmulKernel, MATMUL_VARIANTS, type MatmulVariant } from '../../shaders/matmul.ts';
+import type { GpuKernel } from '../../shaders/kernel.ts';
 
 export interface MatmulAttrs { transA: boolean; transB: boolean }
+
+/**
+ * the matmul variant for one product (docs/kernels.md has the measurements behind it). 'software': a CPU
+ * rasteriser (llvmpipe, lavapipe): 'tiled4' (32×32 workgroup tiles, 4×4 per invocation) ran
+ * 1.3–2.1× faster than 'blocked' at 1024×784·784×32 and 1024³ in every llvmpipe and lavapipe run, so it takes products of
+ * at least 2²⁴ multiply-adds; below that the two swapped places from run to run on this loaded machine, and
+ * the MLP's products keep 'blocked' (no workgroup memory, no barriers; the training default until now).
+ * 'gpu': a hardware GPU, not measured by bench/kernels.js yet (no GPU in this project's runs); ENV.md's H100
+ * figures favour register tiling by far at large sizes: 'tiled4' from 64×64 outputs with k ≥ 16, else 'tiled'.
+ */
+export function pickMatmulVariant(m: number, n: number, k: number, device: 'software' | 'swiftshader' | 'gpu'): MatmulVariant {
+  // NOTE: Chromium's SwiftShader ran 'tiled4' 1.3–6× slower than 'blocked' at every shape: 'blocked' only
+  if (device === 'swiftshader') return 'blocked';
+  if (device === 'software') return m * n * k >= 2 ** 24 ? 'tiled4' : 'blocked';
+  return m >= 64 && n >= 64 && k >= 16 ? 'tiled4' : 'tiled';
+}
+
+/**
+ * the op's kernel: a named variant is used as is; 'auto:software' / 'auto:swiftshader' / 'auto:gpu' (engine/webgpu.ts's
+ * default, by adapter) picks one per product with pickMatmulVariant
+ */
+const matmulGpu: GpuKernel<MatmulAttrs> = (inputs, out, attrs, ctx) => {
+  const v = ctx.variant ?? 'auto:gpu';
+  if (!v.startsWith('auto')) return matmulKernel(inputs, out, attrs, ctx);
+  const [m, n] = out, k = attrs.transA ? inputs[0][0] : inputs[0][1];
+  const device = v === 'auto:software' ? 'software' : v === 'auto:swiftshader' ? 'swiftshader' : 'gpu';
+  return matmulKernel(inputs, out, attrs, { ...ctx, variant: pickMatmulVariant(m, n, k, device) });
+};
+export { MATMUL_VARIANTS };
 
 /** op(A) [m, k] · op(B) [k, n] → [m, n]; op transposes a stored operand when asked ([k, m] / [n, k] in memory) */
 export const matmulOp: Primitive<MatmulAttrs> = {
   name: 'matmul',
   arity: 2,
-  gpu: matmulKernel,
+  gpu: matmulGpu,
   shape: ([a, b], { transA, transB }) => {
     if (a.length !== 2 || b.length !== 2) throw new Error(`matmul: operands must be 2-D, got ${fmt(a)} and ${fmt(b)}`);
     const [m, k] = transA ? [a[1], a[0]] : a;

@@ -2,6 +2,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../engine/tensor.ts';
 import { matmul } from '../../engine/ops/index.ts';
+import { MATMUL_VARIANTS, pickMatmulVariant } from '../../engine/ops/matmul.ts';
+import type { Backend } from '../../engine/backend.ts';
+import { extraBackend } from '../setup/gpu.ts';
 import { MNIST, backendSuites, finiteDifferenceCheck, parityCheck, prng, tensorOn, values } from '../helpers/check-op.ts';
 
 // the four stored layouts of op(A) [m, k] · op(B) [k, n]
@@ -102,3 +105,57 @@ backendSuites('matmul', (test, backend) => {
     }
   }
 });
+
+// --- the staircase variants added for bench/kernels.js, each forced on its own backend, against the cpu
+// oracle on awkward shapes (edges of the 32×32 tile and of its 16-deep steps) in all four layouts
+
+const VARIANT_SHAPES: [number, number, number][] = [
+  [1, 1, 1], [1, 784, 10], [17, 15, 33], [31, 17, 33], [33, 16, 31], [63, 65, 64], [65, 64, 63],
+  [MNIST.batch, MNIST.dIn, MNIST.hidden[0]], [MNIST.dIn, MNIST.batch, MNIST.hidden[0]], [MNIST.oddBatch, MNIST.hidden[1], MNIST.classes],
+];
+
+for (const variant of ['tiled4', 'auto:software', 'auto:swiftshader', 'auto:gpu']) {
+  const s = suite(`matmul [webgpu, variant ${variant}]`);
+  let backend: Backend | null = null;
+  s.before(async () => { backend = await extraBackend({ variants: { matmul: variant } }); });
+  for (const [m, k, n] of VARIANT_SHAPES) {
+    s(`parity with the cpu oracle, all layouts, m, k, n = ${m}, ${k}, ${n}`, async () => {
+      if (!backend) { console.log('skipped: no WebGPU adapter'); return; }
+      for (const o of LAYOUTS) {
+        const [sa, sb] = stored(o, m, k, n);
+        const r = prng(m * 1000 + k * 10 + n + 7);
+        await parityCheck((a, b) => matmul(a, b, o), [
+          { data: r.uniform(m * k), shape: sa, grad: true },
+          { data: r.uniform(k * n), shape: sb, grad: true },
+        ], backend, undefined, `matmul ${variant} ${tag(o)} ${m}×${k}·${k}×${n}`);
+      }
+    });
+  }
+  s.run();
+}
+
+const rule = suite('pickMatmulVariant');
+rule('software adapters: tiled4 from 2²⁴ multiply-adds, blocked below (every MLP product)', () => {
+  assert.is(pickMatmulVariant(64, 32, 784, 'software'), 'blocked');
+  assert.is(pickMatmulVariant(784, 32, 64, 'software'), 'blocked');
+  assert.is(pickMatmulVariant(64, 10, 16, 'software'), 'blocked');
+  assert.is(pickMatmulVariant(10000, 32, 784, 'software'), 'tiled4');
+  assert.is(pickMatmulVariant(1024, 32, 784, 'software'), 'tiled4');
+  assert.is(pickMatmulVariant(1024, 1024, 1024, 'software'), 'tiled4');
+  assert.is(pickMatmulVariant(256, 256, 255, 'software'), 'blocked');
+});
+rule('SwiftShader: blocked at every shape', () => {
+  for (const [m, n, k] of [[1, 1, 1], [64, 32, 784], [1024, 1024, 1024]]) assert.is(pickMatmulVariant(m, n, k, 'swiftshader'), 'blocked');
+});
+rule('hardware GPUs: tiled4 from 64×64 outputs with k ≥ 16, tiled below', () => {
+  assert.is(pickMatmulVariant(4096, 4096, 4096, 'gpu'), 'tiled4');
+  assert.is(pickMatmulVariant(64, 64, 16, 'gpu'), 'tiled4');
+  assert.is(pickMatmulVariant(64, 32, 784, 'gpu'), 'tiled');
+  assert.is(pickMatmulVariant(64, 64, 8, 'gpu'), 'tiled');
+});
+rule('every picked variant is a kernel of shaders/matmul.ts', () => {
+  for (const d of ['software', 'swiftshader', 'gpu'] as const) {
+    for (const [m, n, k] of [[1, 1, 1], [64, 32, 784], [4096, 4096, 4096]]) assert.ok(MATMUL_VARIANTS.includes(pickMatmulVariant(m, n, k, d)));
+  }
+});
+rule.run();
