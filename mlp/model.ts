@@ -8,7 +8,7 @@
 import type { Backend } from '../engine/backend.ts';
 import { cpu } from '../engine/cpu.ts';
 import { batchNormEval, batchNormTrain, dropout, layerNorm, mean } from '../engine/composite.ts';
-import { add, scale, softmaxCrossEntropy } from '../engine/ops/index.ts';
+import { add, linear, scale, softmaxCrossEntropy } from '../engine/ops/index.ts';
 import type { Rng } from '../engine/rng.ts';
 import { noGrad, Tensor } from '../engine/tensor.ts';
 import { keep } from '../engine/webgpu.ts';
@@ -160,7 +160,9 @@ export class Mlp {
     const dropping = this.training && this.plan.layers.some((l) => l.dropout > 0);
     this.layers.forEach(({ W, b }, k) => {
       const last = k === this.layers.length - 1;
-      const z = put(last ? 'logits' : preName(k), h.matmul(W).add(b)); // [batch, d_out]
+      // x·W + b as one fused op (engine/ops/linear.ts, bit-identical to matmul then add on the CPU); the
+      // ReLU stays its own op so `pre` keeps its own tensor and gradient
+      const z = put(last ? 'logits' : preName(k), linear(h, W, b)); // [batch, d_out]
       if (last) return;
       const l = this.plan.layers[k];
       let a = z;

@@ -1,5 +1,5 @@
 // stochastic gradient descent as torch.optim.SGD does it (no dampening, no Nesterov).
-import { add, scale } from '../engine/ops/index.ts';
+import { add, scale, sgdUpdate } from '../engine/ops/index.ts';
 import { noGrad, Tensor } from '../engine/tensor.ts';
 
 export interface SgdOptions {
@@ -59,7 +59,8 @@ export class Sgd {
           this.velocity.set(p, d);
           if (v) v.backend.release(v.storage);
         }
-        p.assign(add(p, scale(d, -lr)));
+        // one fused op (one dispatch), the same arithmetic as add(p, scale(d, -lr))
+        p.assign(sgdUpdate(p, d, lr));
       }
     });
   }

@@ -11,6 +11,7 @@ import { gatherOp } from './gather.ts';
 import { groupSpreadOp } from './group-spread.ts';
 import { groupSumsOp } from './group-sums.ts';
 import { histEdgesOp } from './hist-edges.ts';
+import { linearOp } from './linear.ts';
 import { logOp } from './log.ts';
 import { matmulOp } from './matmul.ts';
 import { maxOp } from './max.ts';
@@ -22,7 +23,9 @@ import { reluOp } from './relu.ts';
 import { reshapeOp } from './reshape.ts';
 import { rsqrtOp } from './rsqrt.ts';
 import { scaleOp } from './scale.ts';
+import { sgdUpdateOp } from './sgd-update.ts';
 import { softmaxCrossEntropyOp } from './softmax-cross-entropy.ts';
+import { softmaxCrossEntropyGradOp } from './softmax-cross-entropy-grad.ts';
 import { stepOp } from './step.ts';
 import { sumOp } from './sum.ts';
 
@@ -41,6 +44,7 @@ export const primitives = (): readonly Primitive<any>[] => [
   softmaxCrossEntropyOp, // fused per-sample loss
   groupSumsOp, histEdgesOp, groupSpreadOp, rangeSquaresOp, // epoch statistics by group (analysis/epoch-stats-gpu.ts)
   dropoutMaskOp,         // counter-based inverted-dropout mask, same bits on every backend
+  linearOp, softmaxCrossEntropyGradOp, sgdUpdateOp, // fusions (one dispatch each): x·W + b (+ relu); the loss's backward; p − lr·d
 ];
 
 export { add } from './add.ts';
@@ -53,6 +57,7 @@ export { gatherBytes, gatherRows, packBytes } from './gather.ts';
 export { groupSpread } from './group-spread.ts';
 export { groupSums } from './group-sums.ts';
 export { histEdges } from './hist-edges.ts';
+export { linear } from './linear.ts';
 export { log } from './log.ts';
 export { matmul } from './matmul.ts';
 export { max } from './max.ts';
@@ -64,6 +69,8 @@ export { relu } from './relu.ts';
 export { reshape } from './reshape.ts';
 export { rsqrt } from './rsqrt.ts';
 export { scale } from './scale.ts';
+export { sgdUpdate } from './sgd-update.ts';
 export { softmaxCrossEntropy } from './softmax-cross-entropy.ts';
+export { softmaxCrossEntropyGrad, softmaxCrossEntropyGradComposed } from './softmax-cross-entropy-grad.ts';
 export { step } from './step.ts';
 export { sum, sumTo } from './sum.ts';
