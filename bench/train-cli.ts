@@ -21,6 +21,8 @@ import {
 import { InputError } from '../mlp/errors.ts';
 import { saveEpochStats, saveInputStats } from '../mlp/stats-store.ts';
 import { loadMnist, type Split } from '../mlp/mnist.ts';
+import { fastCpuApplies, fastCpuDefault, setFastCpuDefault } from '../mlp/fast-cpu.ts';
+import { wantedKind, wasmModule, wasmUnavailable } from '../engine/wasm/load.ts';
 import { Mlp } from '../mlp/model.ts';
 import { createRunDir, defaultRunDir, writeJson } from '../mlp/run-dir.ts';
 import { DivergenceError, evaluate, train, type EpochMetrics } from '../mlp/train.ts';
@@ -30,6 +32,7 @@ import {
 } from '../mlp/norm.ts';
 import type { Mnist } from '../mlp/mnist.ts';
 import { runCompare } from './compare.ts';
+import { formatProfile, profileBackend } from './kernels-profile.ts';
 import { int, intList, num, oneOf, parse, usage, UsageError, type Specs } from './args.ts';
 
 const SPECS: Specs = {
@@ -48,6 +51,8 @@ const SPECS: Specs = {
   'no-shuffle': { type: 'boolean', help: 'visit training samples in file order' },
   steps: { type: 'string', arg: 'N', help: 'stop each epoch after N steps (quick runs)' },
   'no-record': { type: 'boolean', help: 'do not keep activations and gradients (timing comparisons)' },
+  'no-fast': { type: 'boolean', help: 'cpu: the generic autograd step instead of the fused one (mlp/fast-cpu.ts), for comparisons; also MLP_LENS_FAST=0' },
+  profile: { type: 'boolean', help: 'print time per kernel per step and dispatches per step at the end (on webgpu one submit per dispatch: slows the run)' },
   analyze: { type: 'string', arg: 'PATH', help: 'no training: run the post-training analyses on a saved model (run directory or .safetensors); results in PATH/analysis (or --out DIR/analysis)' },
   'no-analysis': { type: 'boolean', help: 'skip the post-training analyses after training' },
   'analysis-layer': { type: 'string', arg: 'K', help: 'hidden layer analysed in detail (default: the last)' },
@@ -78,6 +83,10 @@ export interface TrainConfig {
   epochs: number; batch: number; lr: number; momentum: number; weightDecay: number;
   seed: number; rng: RngKind; device: 'auto' | 'cpu' | 'webgpu';
   data?: string; out: string; init?: string; shuffle: boolean; steps?: number; record: boolean; quiet: boolean;
+  /** the fused cpu step where it applies (--no-fast: off) */
+  fast?: boolean;
+  /** --profile: per-kernel times (bench/kernels-profile.ts) */
+  profile?: boolean;
   analyze?: string; analysis: boolean; analysisLayer?: number; outGiven: boolean;
   /** write RUN/report.html at the end (--no-report: off) */
   report: boolean;
@@ -138,7 +147,7 @@ export function readConfig(argv: string[]): TrainConfig | 'help' {
     data: o.data as string | undefined, out: (o.out as string | undefined) ?? defaultRunDir(),
     init: o.init as string | undefined, shuffle: !o['no-shuffle'],
     steps: o.steps === undefined ? undefined : int('steps', o.steps),
-    record: !o['no-record'], quiet: !!o.quiet,
+    record: !o['no-record'], quiet: !!o.quiet, profile: !!o.profile, fast: !o['no-fast'],
     analyze: o.analyze as string | undefined, analysis: !o['no-analysis'], outGiven: o.out !== undefined,
     analysisLayer: o['analysis-layer'] === undefined ? undefined : int('analysis-layer', o['analysis-layer'], 0),
     report: !o['no-report'],
@@ -234,8 +243,13 @@ async function run(cfg: TrainConfig): Promise<RunOutput> {
     throw new InputError(data.dir, `holds ${data.train.count} training and ${data.test.count} test images; ` +
       `the run was trained on ${resume.saved.trainCount} and ${resume.saved.testCount} (pass its --data)`);
   }
-  const { backend, info } = await pickBackend(cfg.device);
+  const picked = await pickBackend(cfg.device);
+  const profiler = cfg.profile ? profileBackend(picked.backend) : null;
+  const { info } = picked, backend = profiler?.backend ?? picked.backend;
   const rng = createRng(cfg.rng, cfg.seed);
+  // --no-fast: the generic autograd path for training and evaluation alike; --profile times the
+  // primitives, which the fused cpu step does not run, so it takes the generic path too
+  if (cfg.fast === false || cfg.profile) setFastCpuDefault(false);
   // normalisation: 'computed' standardises with the training set's own pixel mean and std
   const norm = cfg.norm ?? {};
   const savedPlan = resume?.saved.raw.normPlan as NormPlan | undefined;
@@ -279,7 +293,9 @@ async function run(cfg: TrainConfig): Promise<RunOutput> {
   await writeJson(dir, 'metrics.json', { status: 'running', epochs: history });
   if (cfg.record && !resume) await saveInputStats(dir, computeInputStats(data.train, { firstN: 1000, bins: 30 }));
   const startEpoch = resume ? resume.ckpt.epoch + 1 : 0;
-  log(`mlp-lens: ${cfg.sizes.join('-')} on ${describe(info)}, ${cfg.epochs} epochs, batch ${cfg.batch}, lr ${cfg.lr}, ` +
+  const fused = backend.name === 'cpu' && fastCpuDefault() && fastCpuApplies(model, data.train)
+    ? ` (fused step, ${wantedKind() === 'js' ? 'JavaScript kernels: MLP_LENS_WASM=0' : (await wasmModule()) ? 'WebAssembly SIMD' : `JavaScript kernels: ${wasmUnavailable()}`})` : '';
+  log(`mlp-lens: ${cfg.sizes.join('-')} on ${describe(info)}${fused}, ${cfg.epochs} epochs, batch ${cfg.batch}, lr ${cfg.lr}, ` +
     `seed ${cfg.seed} (${rng.algorithm}), recording ${cfg.record ? 'on' : 'off'}` +
     (isPlain(plan) ? '' : `, normalisation: ${describeNorm(plan)}`) + ` → ${dir}` +
     (resume ? ` (resumed after epoch ${resume.ckpt.epoch})` : ''));
@@ -303,6 +319,7 @@ async function run(cfg: TrainConfig): Promise<RunOutput> {
       recordOnDevice: backend.name === 'webgpu' && process.env.MLP_LENS_STATS !== 'host',
     }, {
       onStep: ({ epoch, step, steps, samples, loss }) => {
+        profiler?.step();
         testHook(epoch, step, backend);
         if (!bar) return;
         if (step === 0) { epochStart = performance.now(); bar.start(steps, 0, { epoch, rate: '-', loss: '-' }); }
@@ -361,6 +378,7 @@ async function run(cfg: TrainConfig): Promise<RunOutput> {
     bar?.stop();
     throw await stopped(e, dir, history, checkpointed);
   }
+  if (profiler) log(formatProfile(await profiler.report()));
   if (cfg.analysis) await analyzeAndLog(model, data.test, dir, cfg.analysisLayer);
   if (cfg.report) await reportAndLog(dir, data.test);
   log(`run directory: ${dir}`);

@@ -6,6 +6,7 @@ import { dispose, keep, tidy } from '../engine/webgpu.ts';
 import type { Rng } from '../engine/rng.ts';
 import { noGrad, Tensor } from '../engine/tensor.ts';
 import { pixel } from './batch.ts';
+import { FastCpuTrainer, fastCpuApplies, fastCpuDefault, fastCpuForward, prepareSparse } from './fast-cpu.ts';
 import type { Mnist, Split } from './mnist.ts';
 import { type Acts, Mlp } from './model.ts';
 import { actNames, type ActName } from './names.ts';
@@ -40,6 +41,12 @@ export interface TrainOptions {
    * its end (no read-back inside it) and then reports the first bad step. Either way DivergenceError.
    */
   checkFinite?: boolean;
+  /**
+   * the fused cpu step (mlp/fast-cpu.ts) where it applies: cpu backend, the plain MLP (no normalisation or
+   * dropout), SGD. On by default (MLP_LENS_FAST=0 or setFastCpuDefault(false) turn the default off); false
+   * keeps the generic autograd step; 'js' takes the fused step with its JavaScript kernels instead of WebAssembly SIMD.
+   */
+  fast?: boolean | 'js';
 }
 
 /** what a checkpoint needs from the training loop beyond the model's weights */
@@ -104,10 +111,17 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
   const params = named.map((p) => p.tensor);
   const sgd = new Sgd(params, { lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay });
   if (opts.velocity) sgd.restoreMomentum(opts.velocity);
-  const state: TrainState = { velocity: () => sgd.momentum() };
+  // the fused cpu step where it applies; the sparse input rows are built here, with the data loading
+  const fast = (opts.fast ?? fastCpuDefault()) && fastCpuApplies(model, split)
+    ? await FastCpuTrainer.create(model, split, {
+      batch, lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay, velocity: opts.velocity, kind: opts.fast === 'js' ? 'js' : undefined,
+    })
+    : null;
+  if (fast && fastCpuApplies(model, data.test)) prepareSparse(data.test);
+  const state: TrainState = fast ? { velocity: async () => fast.velocity() } : { velocity: () => sgd.momentum() };
   const stepsPerEpoch = Math.min(Math.ceil(split.count / batch), opts.steps ?? Infinity);
   const recorder = opts.record ? makeRecorder(model, Math.min(split.count, stepsPerEpoch * batch), stepsPerEpoch) : null;
-  const onDevice = deviceSplit(split, backend);
+  const onDevice = fast ? null : deviceSplit(split, backend);
   const identity = Uint32Array.from({ length: split.count }, (_, i) => i);
   const history: EpochMetrics[] = [];
   // the tensors the finiteness check looks at, in model order: the forward pass (every named activation
@@ -129,7 +143,7 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
       // the generator is drawn every epoch even for --steps, so later epochs keep the reference order
       const order = opts.shuffle === false ? identity : rng.epochPermutation(split.count);
       // the epoch's order goes to the device once; each step gathers its batch there
-      const orderT = Tensor.from(Float32Array.from(order), [split.count], { backend });
+      const orderT = fast ? Tensor.zeros([0]) : Tensor.from(Float32Array.from(order), [split.count], { backend });
       recorder?.beginEpoch(epoch);
       // train mode for the steps (dropout on, BatchNorm on batch statistics), eval mode for the evaluation
       model.train();
@@ -138,12 +152,26 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
       const hostVisible = backend.name === 'cpu';
       // on the device: one slot per step and probed tensor, NaN where that tensor held a NaN or ±Inf (made at step 0)
       let flags: Tensor | null = null;
+      // the fused step's totals, summed in f32 as the generic step's tensors are
+      let fastLoss = 0, fastCorrect = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
         const start = step * batch, n = Math.min(batch, split.count - start);
+        if (fast) {
+          const totals = fast.step(order, start, n);
+          // the update leaves activations and gradients as they were; it also sums each gradient's squares for the recorder
+          const paramsFinite = fast.update(!!recorder);
+          if (recorder) fast.record(recorder, step, order, start, n);
+          if (checkFinite && !(fast.actsFinite(n) && paramsFinite)) checkOnHost(fast.checked(n), fast.checkedNames, paramNames, epoch, step);
+          fastLoss = Math.fround(fastLoss + totals.loss);
+          fastCorrect += totals.correct;
+          samples += n;
+          hooks.onStep?.({ epoch, step, steps: stepsPerEpoch, samples, loss: fastLoss / samples, batchLoss: totals.loss / n });
+          continue;
+        }
         const prev = [lossSum, correct];
         // every buffer made in the step goes back to the pool except what the next step needs
         const kept = tidy(() => {
-          const { x, y } = onDevice.batch(orderT, start, n);
+          const { x, y } = onDevice!.batch(orderT, start, n);
           sgd.zeroGrad();
           const acts = model.forward(x, y);
           Mlp.meanLoss(acts).backward();
@@ -183,10 +211,12 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
       }
       model.eval();
       const flagged = flags as Tensor | null; // set inside the steps' closures
-      const [lossTotal, correctTotal, flagValues] = await Promise.all([lossSum.read(), correct.read(), flagged?.read()]);
+      const [lossTotal, correctTotal, flagValues] = fast
+        ? [[fastLoss], [fastCorrect], undefined]
+        : await Promise.all([lossSum.read(), correct.read(), flagged?.read()]);
       dispose(lossSum, correct, orderT, ...(flagged ? [flagged] : []));
       if (flagValues) firstFlagged(flagValues, probed.map((k) => checkedNames[k]), paramNames, epoch);
-      const test = await evaluate(model, data.test);
+      const test = await evaluate(model, data.test, undefined, undefined, opts.fast ?? fastCpuDefault());
       const m: EpochMetrics = {
         epoch, trainLoss: lossTotal[0] / samples, trainAccuracy: (100 * correctTotal[0]) / samples,
         testLoss: test.loss, testAccuracy: test.accuracy, samples, steps: stepsPerEpoch,
@@ -199,6 +229,8 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
     // a diverged or failed run: give the recorder's device buffers back (a page may train again)
     recorder?.dispose();
     throw e;
+  } finally {
+    fast?.detach();
   }
   return history;
 }
@@ -247,9 +279,19 @@ function makeRecorder(model: Mlp, count: number, steps: number): Recorder {
   return new Recorder({ names, widths, count, steps });
 }
 
-/** loss, accuracy (%), predictions and per-class accuracy of `model` on a split, in batches */
-export async function evaluate(model: Mlp, split: Split, batch = 1000, classes = model.sizes[model.sizes.length - 1]): Promise<Evaluation> {
+/**
+ * loss, accuracy (%), predictions and per-class accuracy of `model` on a split, in batches; `fast`: the
+ * fused forward pass of mlp/fast-cpu.ts where it applies (the oracle's losses and predictions to f32 rounding),
+ * as TrainOptions.fast
+ */
+export async function evaluate(
+  model: Mlp, split: Split, batch = 1000, classes = model.sizes[model.sizes.length - 1], fast: boolean | 'js' = fastCpuDefault(),
+): Promise<Evaluation> {
   const backend = model.layers[0].W.backend;
+  if (fast && fastCpuApplies(model, split)) {
+    const { lossSum, predictions } = await fastCpuForward(model, split, batch, fast === 'js' ? 'js' : undefined);
+    return summarize(split, lossSum, predictions, classes);
+  }
   const onDevice = deviceSplit(split, backend);
   const order = Tensor.from(Float32Array.from({ length: split.count }, (_, i) => i), [split.count], { backend });
   const predictions = new Uint8Array(split.count);
@@ -270,6 +312,11 @@ export async function evaluate(model: Mlp, split: Split, batch = 1000, classes =
   }
   if (wasTraining) model.train();
   dispose(order);
+  return summarize(split, lossSum, predictions, classes);
+}
+
+/** loss, accuracy and per-class accuracy from the summed per-sample loss and the predictions */
+function summarize(split: Split, lossSum: number, predictions: Uint8Array, classes: number): Evaluation {
   const right = new Array<number>(classes).fill(0), total = new Array<number>(classes).fill(0);
   let correct = 0;
   for (let i = 0; i < split.count; i++) {

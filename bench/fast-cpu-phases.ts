@@ -1,0 +1,60 @@
+// `node bench/fast-cpu.js --phases`: µs per step of each phase of the fused cpu step, SIMD and JS kernels
+// interleaved in one process, and ms per evaluation of the test split. A benchmark, never a test.
+import { createRng } from '../engine/rng.ts';
+import type { KernelKind } from '../engine/wasm/load.ts';
+import { FastCpuTrainer, fastCpuForward } from '../mlp/fast-cpu.ts';
+import { loadMnist } from '../mlp/mnist.ts';
+import { Mlp } from '../mlp/model.ts';
+import { Recorder } from '../mlp/recorder.ts';
+import { evaluate } from '../mlp/train.ts';
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+export async function phases(steps: number, repeats: number): Promise<void> {
+  const data = await loadMnist();
+  const batch = 64, sizes = [784, 32, 16, 10];
+  const rows: Record<string, Record<string, number[]>> = {};
+  const generic: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    // alternate which goes first: the first recorder of a repeat pays the page faults of fresh slot memory
+    for (const kind of (r % 2 ? ['js', 'wasm-simd'] : ['wasm-simd', 'js']) as KernelKind[]) {
+      const rng = createRng('torch', 31416);
+      const model = Mlp.init(sizes, rng);
+      const fast = await FastCpuTrainer.create(model, data.train, { batch, lr: 0.01, kind });
+      const order = rng.epochPermutation(data.train.count);
+      const names = model.actNames('train').filter((n) => n !== 'input');
+      const widths = { 'layers.0.pre': 32, 'layers.0.post': 32, 'layers.1.pre': 16, 'layers.1.post': 16, logits: 10, loss: 1 };
+      const recorder = new Recorder({ names, widths, count: steps * batch, steps });
+      recorder.beginEpoch(0);
+      const t = { 'gather+forward+loss+backward': 0, 'SGD update + Σg² + finiteness probes': 0, 'record (row copies into the slots)': 0 };
+      for (let s = 0; s < steps; s++) {
+        const t0 = performance.now();
+        fast.step(order, s * batch, batch);
+        const t1 = performance.now();
+        fast.update(true);
+        fast.actsFinite(batch);
+        const t2 = performance.now();
+        fast.record(recorder, s, order, s * batch, batch);
+        const t3 = performance.now();
+        t['gather+forward+loss+backward'] += t1 - t0;
+        t['SGD update + Σg² + finiteness probes'] += t2 - t1;
+        t['record (row copies into the slots)'] += t3 - t2;
+      }
+      fast.detach();
+      const e0 = performance.now();
+      await fastCpuForward(model, data.test, 1000, kind);
+      const evalMs = performance.now() - e0;
+      const row = (rows[kind] ??= {});
+      for (const [k, v] of Object.entries(t)) (row[k] ??= []).push((1000 * v) / steps);
+      (row['evaluation, 10 000 test images (ms)'] ??= []).push(evalMs);
+    }
+    const g0 = performance.now();
+    await evaluate(Mlp.init(sizes, createRng('torch', 1)), data.test, 1000, 10, false);
+    generic.push(performance.now() - g0);
+  }
+  console.log(`fused cpu step, batch ${batch}, ${sizes.join('-')}, ${steps} steps × ${repeats} repeats per kernel set, medians (µs per step)`);
+  const keys = Object.keys(rows['wasm-simd']);
+  console.log(`  ${'phase'.padEnd(40)} ${'wasm-simd'.padStart(10)} ${'js'.padStart(10)}`);
+  for (const k of keys) console.log(`  ${k.padEnd(40)} ${median(rows['wasm-simd'][k]).toFixed(1).padStart(10)} ${median(rows.js[k]).toFixed(1).padStart(10)}`);
+  console.log(`  evaluation on the generic autograd path: ${median(generic).toFixed(1)} ms (the record phase includes first touches of the recorder's fresh slots)`);
+}

@@ -1,0 +1,90 @@
+// Loads the fused MLP kernels: WebAssembly SIMD assembled from engine/wasm/mlp-kernels.ts by wabt's
+// wat2wasm (the `wabt` npm package) on first use, the compiled module cached for the process; or the
+// plain-JavaScript kernels (engine/wasm/mlp-kernels-js.ts, same results bit for bit) where that is not
+// possible: no SIMD in this WebAssembly, wabt not importable (a browser bundle), or MLP_LENS_WASM=0.
+import { jsKernels } from './mlp-kernels-js.ts';
+import { mlpKernelsWat } from './mlp-kernels.ts';
+
+/** the kernels' signatures (pointers are byte offsets into the instance's memory; see mlp-kernels.ts) */
+export interface MlpKernels {
+  mm(n: number, A: number, k: number, B: number, bias: number, C: number, m: number, skip: number): void;
+  mm_sparse(n: number, rows: number, rowptr: number, idx: number, val: number, lut: number, B: number, bias: number, C: number, m: number): void;
+  mm_tn(n: number, A: number, k: number, D: number, m: number, G: number): void;
+  mm_tn_sparse(n: number, rows: number, rowptr: number, idx: number, val: number, lut: number, k: number, D: number, m: number, G: number): void;
+  colsum(n: number, D: number, m: number, out: number): void;
+  transpose(A: number, rows: number, cols: number, out: number): void;
+  relu(Z: number, H: number, count: number): void;
+  relu_back(dH: number, Z: number, dZ: number, count: number): void;
+  sgd(p: number, g: number, v: number, count: number, lr: number, mu: number, wd: number, first: number, sq: number): number;
+  probe(x: number, count: number): number;
+}
+
+export type KernelKind = 'wasm-simd' | 'js';
+
+/** kernels bound to their own memory of a fixed size (never grown: views into it stay valid) */
+export interface KernelInstance {
+  readonly kind: KernelKind;
+  readonly buffer: ArrayBuffer;
+  readonly k: MlpKernels;
+}
+
+let compiled: Promise<WebAssembly.Module | null> | null = null;
+let why = '';
+
+/** the env variable `name`, in Node, Deno (with --allow-env) and nowhere else */
+export function envVar(name: string): string | undefined {
+  const g = globalThis as { Deno?: { env: { get(n: string): string | undefined } }; process?: { env?: Record<string, string | undefined> } };
+  try {
+    return g.Deno ? g.Deno.env.get(name) : g.process?.env?.[name];
+  } catch {
+    return undefined; // deno without --allow-env
+  }
+}
+
+/** the compiled SIMD module, or null (the reason in wasmUnavailable()); assembled once per process */
+export function wasmModule(): Promise<WebAssembly.Module | null> {
+  compiled ??= (async () => {
+    try {
+      if (typeof WebAssembly !== 'object') throw new Error('no WebAssembly');
+      // a variable specifier: bundlers leave it alone, so a browser bundle gets the JS kernels instead of wabt
+      const spec = 'wabt';
+      const wabtMod = await import(/* @vite-ignore */ spec);
+      const wabt = await (wabtMod.default ?? wabtMod)();
+      const parsed = wabt.parseWat('mlp-kernels.wat', mlpKernelsWat(), { simd: true, bulk_memory: true });
+      try {
+        parsed.validate();
+        const { buffer } = parsed.toBinary({});
+        return await WebAssembly.compile(buffer);
+      } finally {
+        parsed.destroy();
+      }
+    } catch (e) {
+      why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      return null;
+    }
+  })();
+  return compiled;
+}
+
+/** why the SIMD kernels are not in use ('' when they are, or before the first load) */
+export const wasmUnavailable = (): string => why;
+
+/** the kernels asked for: `kind`, else 'js' under MLP_LENS_WASM=0, else 'wasm-simd' (which may still fall back) */
+export const wantedKind = (kind?: KernelKind): KernelKind => kind ?? (envVar('MLP_LENS_WASM') === '0' ? 'js' : 'wasm-simd');
+
+/**
+ * kernels with a memory of at least `bytes`: WebAssembly SIMD unless `kind` is 'js', MLP_LENS_WASM=0,
+ * or the module cannot be had (then the JS kernels, silently: wasmUnavailable() says why)
+ */
+export async function instantiateKernels(bytes: number, kind?: KernelKind): Promise<KernelInstance> {
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  const want = wantedKind(kind);
+  const module = want === 'wasm-simd' ? await wasmModule() : null;
+  if (module) {
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    return { kind: 'wasm-simd', buffer: memory.buffer, k: instance.exports as unknown as MlpKernels };
+  }
+  const buffer = new ArrayBuffer(pages * 65536);
+  return { kind: 'js', buffer, k: jsKernels(buffer) };
+}
