@@ -2,23 +2,9 @@
 // no zlib, so the same code runs in Node, Deno and the browser. The deflate stream uses stored (not
 // compressed) blocks: a 28×28 RGB map is ≈2.4 kB, and the renderer scales it up pixelated.
 // colour maps (gray_r, viridis, hot, as matplotlib draws them) map a value in [0, 1] to RGB.
+import { crc32 } from '../mlp/crc32.ts';
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (ISO 3309, the one PNG chunks carry) of bytes */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
-}
+export { crc32 };
 
 /** Adler-32 (the zlib stream checksum) of bytes */
 export function adler32(bytes: Uint8Array): number {

@@ -10,6 +10,7 @@
 //   metadata  format "mlp-lens/checkpoint", version "1", epoch (the last completed one, 0-based),
 //             rng (kind), run (JSON: the options that must match config.json), history (JSON: one
 //             EpochMetrics per completed epoch), crc32 (of the metadata above and every tensor)
+import { crc32 } from './crc32.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRng, type RngKind } from '../engine/rng.ts';
@@ -60,22 +61,11 @@ export interface Checkpoint {
   run: RunIdentity;
 }
 
-// --- CRC-32 (IEEE, as zlib): pure, so the format stays readable in a browser
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(chunks: Iterable<Uint8Array>): number {
-  let c = 0xffffffff;
-  for (const bytes of chunks) for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+// CRC-32 over a sequence of chunks (mlp/crc32.ts), so the format stays readable in a browser
+function crcOf(chunks: Iterable<Uint8Array>): number {
+  let c = 0;
+  for (const bytes of chunks) c = crc32(bytes, c);
+  return c;
 }
 
 /** the checksum: metadata entries (sorted, without the checksum) then every tensor by name: name, dtype, shape, values */
@@ -89,7 +79,7 @@ export function checksum(metadata: Record<string, string>, tensors: Record<strin
       yield new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     }
   }
-  return crc32(chunks()).toString(16).padStart(8, '0');
+  return crcOf(chunks()).toString(16).padStart(8, '0');
 }
 
 const paramNames = (layers: number): string[] =>
