@@ -14,8 +14,11 @@ export function mean(x: Tensor, axis?: number): Tensor {
   return scale(t, 1 / x.size);
 }
 
-/** x [batch, d_in] · W [d_in, d_out] + b [d_out] → [batch, d_out] */
-export const linear = (x: Tensor, W: Tensor, b: Tensor): Tensor => add(matmul(x, W), b);
+/** x [batch, d_in] · W [d_in, d_out] + b [d_out] → [batch, d_out]: the fused primitive (ops/linear.ts) */
+export { linear } from './ops/index.ts';
+
+/** the same from matmul and add; the fused primitive is tested against it */
+export const linearComposed = (x: Tensor, W: Tensor, b: Tensor): Tensor => add(matmul(x, W), b);
 
 /** log-softmax over the last axis; the max is a constant shift (its gradient cancels exactly) */
 export function logSoftmax(x: Tensor): Tensor {

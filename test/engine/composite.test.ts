@@ -12,7 +12,7 @@ const t = suite('composite');
 
 t('linear: gradients of x, W and b match finite differences', () => {
   const r = prng(20);
-  finiteDifferenceCheck(linear, [
+  finiteDifferenceCheck((x, W, b) => linear(x, W, b), [
     { data: r.uniform(4 * 5), shape: [4, 5], grad: true },
     { data: r.uniform(5 * 3), shape: [5, 3], grad: true },
     { data: r.uniform(3), shape: [3], grad: true },
@@ -118,7 +118,7 @@ backendSuites('composite', (test, backend) => {
     ];
     for (const [n, dIn, dOut] of layers) {
       const r = prng(n + dIn + dOut);
-      await parityCheck(linear, [
+      await parityCheck((x, W, b) => linear(x, W, b), [
         { data: r.uniform(n * dIn), shape: [n, dIn], grad: true },
         { data: r.uniform(dIn * dOut, -0.1, 0.1), shape: [dIn, dOut], grad: true },
         { data: r.uniform(dOut), shape: [dOut], grad: true },
