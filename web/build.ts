@@ -52,7 +52,8 @@ export async function buildWeb(opts: { outdir?: string; minify?: boolean; source
     outdir, bundle: true, format: 'esm', platform: 'browser', target: ['chrome113', 'firefox121', 'safari17'],
     minify: opts.minify ?? true, sourcemap: opts.sourcemap ?? false, metafile: true, logLevel: 'silent',
     legalComments: 'none', charset: 'utf8',
-    external: ['webgpu', '@resvg/resvg-js'],
+    // the kernel benchmark's (bench/kernels-run.ts) Node-only peers: tfjs (a child process), its CLI's --browser runner
+    external: ['webgpu', '@resvg/resvg-js', '@tensorflow/*', 'esbuild', 'playwright-core', './kernels-browser.ts'],
     plugins: [nodeStub],
     define: { 'process.env.NODE_ENV': '"production"' },
   });

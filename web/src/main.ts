@@ -14,6 +14,7 @@ import { figureProjection } from '../../analysis/figures/projections.ts';
 import { classColor, clean, topLevel, type VegaLiteSpec } from '../../analysis/figures/spec.ts';
 import { mapToPng, pngDataUri } from '../../analysis/png.ts';
 import type { EpochMetrics } from '../../mlp/train.ts';
+import type { KernelResults } from '../../bench/kernels-run.ts';
 import type {
   DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent,
 } from './protocol.ts';
@@ -58,6 +59,8 @@ const state = {
   /** the longest draw of each chart so far (ms of vega-embed, parse to first render) */
   drawMs: {} as Record<string, number>,
   errors: [] as string[],
+  /** the last kernel benchmark's results (the downloadable kernels.json) */
+  kernels: null as KernelResults | null,
 };
 (globalThis as unknown as { mlpLens: typeof state }).mlpLens = state;
 
@@ -158,6 +161,7 @@ function addEpochRow(m: EpochMetrics): void {
 function onEvent(e: WorkerEvent): void {
   switch (e.event) {
     case 'status': setStatus(e.text); break;
+    case 'kernels': $('kt-status').textContent = e.text; break;
     case 'device': {
       state.device = e.device;
       const el = $('device');
@@ -410,6 +414,45 @@ async function download(kind: 'model' | 'results' | 'report'): Promise<void> {
   }
 }
 
+// ---------- kernel timings (bench/kernels.js's benchmark, run in the worker)
+
+const fmt = (x: number | undefined | null, d = 2) => (x === undefined || x === null || !Number.isFinite(x) ? '' : x.toFixed(d));
+
+function showKernels(r: KernelResults): void {
+  const a = r.adapter;
+  const name = a ? ((!/^\d*$/.test(a.device) && a.device) || a.description || `${a.vendor} ${a.architecture}`.trim()) : '';
+  $('kt-summary').textContent = (a ? `${name} (${a.backend}, ${a.featureLevel}${a.software ? ', software' : ''})` : 'no WebGPU adapter: CPU rows only') +
+    ` · ceilings: copy ${fmt(r.ceilings.copyGBps)} GB/s, best matmul ${fmt(r.ceilings.matmulGFlops)} GFLOP/s (${r.ceilings.matmulBest ?? '-'})` +
+    ` · ${r.timing}` + r.notes.map((n) => ` · ${n}`).join('');
+  const rows = r.rows.map((x) => {
+    const tr = document.createElement('tr');
+    const rate = x.gflops !== undefined ? `${fmt(x.gflops)} GFLOP/s` : x.gbps !== undefined ? `${fmt(x.gbps)} GB/s` : '';
+    const cells = [x.op, x.shape, x.impl === 'cpu' ? 'cpu' : [x.impl, x.variant].filter(Boolean).join(' '),
+      x.skipped ? `skipped: ${x.skipped}` : fmt(x.ms, 3), rate, x.ofCeiling === undefined ? '' : `${(x.ofCeiling * 100).toFixed(0)} %`];
+    for (const [i, c] of cells.entries()) tr.append(Object.assign(document.createElement(i < 3 ? 'th' : 'td'), { textContent: c }));
+    return tr;
+  });
+  $('kt-table').querySelector('tbody')!.replaceChildren(...rows);
+  $('kt-table').classList.remove('hidden');
+  $('kt-download').classList.remove('hidden');
+}
+
+async function runKernelTimings(): Promise<void> {
+  const go = $<HTMLButtonElement>('kt-go');
+  go.disabled = true;
+  $('kt-status').textContent = 'timing… (quick: seconds; full: minutes on a software adapter)';
+  const t0 = performance.now();
+  try {
+    const r = await ask({ op: 'kernels', quick: input('kt-quick').checked });
+    state.kernels = r;
+    showKernels(r);
+    $('kt-status').textContent = `${r.rows.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+  } catch (e) {
+    $('kt-status').textContent = '';
+    showError(`kernel timings: ${(e as Error).message}`);
+  } finally { go.disabled = false; }
+}
+
 // ---------- start
 
 $('config-form').addEventListener('submit', (e) => void startTraining(e));
@@ -431,6 +474,12 @@ select('heatmap-layer').addEventListener('change', () => drawLive());
 $('dl-model').addEventListener('click', () => void download('model'));
 $('dl-results').addEventListener('click', () => void download('results'));
 $('dl-report').addEventListener('click', () => void download('report'));
+$('kt-go').addEventListener('click', () => void runKernelTimings());
+$('kt-download').addEventListener('click', () => {
+  if (!state.kernels) return;
+  // the CLI's --out format: `node bench/kernels-compare.js node.json kernels.json` compares them
+  save({ name: 'kernels.json', mime: 'application/json', bytes: new TextEncoder().encode(JSON.stringify(state.kernels, null, 2) + '\n'), seconds: 0 });
+});
 
 (async () => {
   try {

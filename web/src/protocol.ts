@@ -9,6 +9,7 @@ import type { Saliency } from '../../analysis/saliency.ts';
 import type { RngKind } from '../../engine/rng.ts';
 import type { InputNorm } from '../../mlp/norm.ts';
 import type { EpochMetrics } from '../../mlp/train.ts';
+import type { KernelResults } from '../../bench/kernels-run.ts';
 
 /** what the page lets the user set: the CLI's options of the same names (bench/train.js --help) */
 export interface WebConfig {
@@ -111,7 +112,9 @@ export type Request =
   | { op: 'upload'; name: string; bytes: Uint8Array }
   | { op: 'neuron'; layer: number; neuron: number; image: number }
   | { op: 'pca'; layer: number }
-  | { op: 'file'; kind: 'model' | 'results' | 'report' };
+  | { op: 'file'; kind: 'model' | 'results' | 'report' }
+  /** bench/kernels.js's benchmark (runKernels) on the worker's WebGPU adapter and the CPU backend; no tfjs */
+  | { op: 'kernels'; quick: boolean };
 
 export interface Replies {
   load: DataSummary;
@@ -121,12 +124,15 @@ export interface Replies {
   neuron: NeuronReport;
   pca: { layer: number; target: string; projection: Projection; seconds: number };
   file: FileResult;
+  kernels: KernelResults;
 }
 
 export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
 export type WorkerEvent =
   | { event: 'status'; text: string }
+  /** one progress line of the kernel benchmark */
+  | { event: 'kernels'; text: string }
   | { event: 'device'; device: DeviceDescription }
   | { event: 'progress'; epoch: number; step: number; steps: number; samples: number; epochs: number }
   | { event: 'epoch'; metrics: EpochMetrics; stats: EpochStats | null; input: InputStats | null };

@@ -33,6 +33,7 @@ import {
 } from '../../mlp/norm.ts';
 import { train, evaluate, type EpochMetrics } from '../../mlp/train.ts';
 import { decodeModelWithNorm, encodeModel, encodeModelWithNorm } from '../../mlp/weights.ts';
+import { runKernels } from '../../bench/kernels-run.ts';
 import { fetchMnist } from './data.ts';
 import type {
   DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent,
@@ -390,6 +391,14 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
     }
     case 'neuron': return { result: await doNeuron(req.layer, req.neuron, req.image) };
     case 'pca': return { result: await doPca(req.layer) };
+    case 'kernels': {
+      // the same code as `node bench/kernels.js [--quick] --no-tfjs`, on its own device from this worker's adapter
+      if (busy) throw new Error(`busy: ${busy}`);
+      busy = 'timing kernels';
+      try {
+        return { result: await runKernels({ quick: req.quick, tfjs: false, log: (text) => emit({ event: 'kernels', text }) }) };
+      } finally { busy = null; }
+    }
     case 'file': {
       const f = await doFile(req.kind);
       return { result: f, transfer: [f.bytes.buffer as ArrayBuffer] };

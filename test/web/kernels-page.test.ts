@@ -1,0 +1,82 @@
+// the page's "Kernel timings" panel end to end: the bundle built into a temporary folder, web/server.ts on
+// a free loopback port, headless Chromium (Debian's, playwright-core, --enable-unsafe-webgpu: SwiftShader),
+// as test/web/e2e.test.ts. The button runs bench/kernels-run.ts's benchmark in quick mode in the page's
+// worker; the table must fill, and the downloaded kernels.json must have the CLI's schema (rows, the
+// adapter) and go through bench/kernels-compare.js against itself. Skips, saying why, only where
+// /usr/bin/chromium is missing (a failure under MLP_LENS_REQUIRE_CHROMIUM=1).
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { KernelResults } from '../../bench/kernels-run.ts';
+import { buildWeb } from '../../web/build.ts';
+import { startServer, type WebServer } from '../../web/server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-kernels-page-'));
+let server: WebServer | undefined;
+
+test('the page times the kernels in quick mode, shows the table and offers the CLI\'s JSON', async () => {
+  if (!existsSync(CHROMIUM)) {
+    if (process.env.MLP_LENS_REQUIRE_CHROMIUM) assert.unreachable(`${CHROMIUM} is missing and MLP_LENS_REQUIRE_CHROMIUM is set`);
+    console.log(`  skipped: ${CHROMIUM} not found (apt-get install chromium; .ci/run does)`);
+    return;
+  }
+  const root = join(tmp, 'root');
+  mkdirSync(root, { recursive: true });
+  copyFileSync(resolve('web/index.html'), join(root, 'index.html'));
+  await buildWeb({ outdir: join(root, 'dist') });
+  server = await startServer({ port: 0, root });
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ['--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  try {
+    const page = await browser.newPage({ acceptDownloads: true });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    await page.goto(server.url);
+    const t0 = performance.now();
+    assert.ok(await page.isChecked('#kt-quick'), 'quick is the default');
+    await page.click('#kt-go');
+    await page.waitForSelector('#kt-table:not(.hidden) tbody tr', { timeout: 60_000 });
+    const seconds = (performance.now() - t0) / 1000;
+    const cells = await page.$$eval('#kt-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent ?? '')));
+    assert.ok(cells.some((c) => c[0] === 'matmul' && /^webgpu /.test(c[2]) && /GFLOP\/s/.test(c[4])), 'a WebGPU matmul row');
+    assert.ok(cells.some((c) => c[2] === 'cpu'), 'a CPU row');
+    assert.ok(cells.some((c) => /%$/.test(c[5])), 'a fraction of a ceiling');
+
+    const [d] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.click('#kt-download')]);
+    assert.is(d.suggestedFilename(), 'kernels.json');
+    const path = join(tmp, 'kernels.json');
+    await d.saveAs(path);
+    const r = JSON.parse(readFileSync(path, 'utf8')) as KernelResults;
+    assert.is(r.schema, 'mlp-lens/kernels@1');
+    assert.is(r.runtime.name, 'browser');
+    assert.ok(r.adapter, 'adapter info present');
+    assert.type(r.adapter!.vendor, 'string');
+    assert.ok(Array.isArray(r.adapter!.features));
+    assert.is(r.rows.length, cells.length);
+    assert.ok(r.rows.some((x) => x.impl === 'webgpu' && x.op === 'matmul' && x.ms > 0));
+    assert.ok(r.rows.some((x) => x.impl === 'cpu'));
+    assert.ok(!r.rows.some((x) => x.impl === 'tfjs-webgpu'), 'no tfjs in the page');
+    assert.ok(r.ceilings.copyGBps! > 0 && r.ceilings.matmulGFlops! > 0);
+    // the file bench/kernels-compare.js reads
+    const { compareResults } = await import('../../bench/kernels-compare.js' as string) as { compareResults(a: unknown, b: unknown): string[] };
+    const lines = compareResults(r, r);
+    assert.ok(lines.some((l) => /\| webgpu \| matmul \|/.test(l)), lines.join('\n'));
+    assert.equal(errors, []);
+    console.log(`  kernels (quick) in the page: ${r.rows.length} rows in ${seconds.toFixed(1)} s on ${r.adapter!.vendor} ${r.adapter!.architecture}`);
+  } finally {
+    await browser.close();
+  }
+});
+
+test.after(async () => {
+  await server?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test.run();
