@@ -317,6 +317,8 @@ async function run(cfg: TrainConfig): Promise<RunOutput> {
       shuffle: cfg.shuffle, steps: cfg.steps, record: cfg.record, startEpoch, velocity: resume?.ckpt.velocity,
       // statistics kernels read the slots where they are: no raw read-back unless the host loops need it
       recordOnDevice: backend.name === 'webgpu' && process.env.MLP_LENS_STATS !== 'host',
+      // onEpoch is done with each record (statistics saved) before the next epoch begins
+      reuseRecordSlots: true,
     }, {
       onStep: ({ epoch, step, steps, samples, loss }) => {
         profiler?.step();

@@ -88,6 +88,11 @@ export interface RecorderOptions {
   grads?: boolean;
   /** steps per epoch: sizes the device slot of parameter-gradient norms (GPU backends) */
   steps?: number;
+  /**
+   * write each epoch into the previous epoch's host arrays instead of fresh ones (no 50 MB of new,
+   * untouched pages per epoch); then a record is only valid until the next beginEpoch
+   */
+  reuseSlots?: boolean;
 }
 
 /** device-side slots of one epoch (non-cpu backends): flat [count · width] tensors, squared norms [steps · params] */
@@ -100,6 +105,8 @@ export class Recorder {
   private norms = new Float32Array(0);
   private steps = 0;
   private dev: DeviceSlots | null = null;
+  /** the host arrays of the last epoch begun (RecorderOptions.reuseSlots) */
+  private lastHost: Pick<EpochRecord, 'labels' | 'indices' | 'acts' | 'grads'> | null = null;
   /** the last epoch endEpoch returned with its device slots, released when the next one begins */
   private kept: DeviceEpoch | null = null;
 
@@ -116,15 +123,16 @@ export class Recorder {
   }
 
   beginEpoch(epoch: number): void {
-    const { names, widths, count, grads = true } = this.opts;
+    const { names, widths, count, grads = true, reuseSlots = false } = this.opts;
     this.kept?.release();
     this.kept = null;
     const slots = (): Partial<Record<ActName, Slot>> =>
       Object.fromEntries(names.map((n) => [n, { width: widths[n]!, data: new Float32Array(count * widths[n]!) }]));
-    this.rec = {
-      epoch, count: 0, labels: new Uint8Array(count), indices: new Uint32Array(count),
-      acts: slots(), grads: grads ? slots() : {},
-    };
+    const prev = reuseSlots ? this.lastHost : null;
+    this.rec = prev
+      ? { epoch, count: 0, labels: prev.labels, indices: prev.indices, acts: prev.acts, grads: prev.grads }
+      : { epoch, count: 0, labels: new Uint8Array(count), indices: new Uint32Array(count), acts: slots(), grads: grads ? slots() : {} };
+    this.lastHost = { labels: this.rec.labels, indices: this.rec.indices, acts: this.rec.acts, grads: this.rec.grads };
     this.offsets = [];
     this.paramNames = null;
     this.steps = 0;

@@ -28,6 +28,8 @@ export interface TrainOptions {
    * acts/grads stay empty until `record.device.read()`), saving the raw read-back
    */
   recordOnDevice?: boolean;
+  /** the recorder overwrites the previous epoch's host slots (a record is valid only during its onEpoch) */
+  reuseRecordSlots?: boolean;
   /** keep every named activation and gradient of each epoch in the recorder's slots */
   record?: boolean;
   /** the first epoch to run: a resumed run, whose earlier epochs are in its checkpoint (0 when absent) */
@@ -120,7 +122,7 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
   if (fast && fastCpuApplies(model, data.test)) prepareSparse(data.test);
   const state: TrainState = fast ? { velocity: async () => fast.velocity() } : { velocity: () => sgd.momentum() };
   const stepsPerEpoch = Math.min(Math.ceil(split.count / batch), opts.steps ?? Infinity);
-  const recorder = opts.record ? makeRecorder(model, Math.min(split.count, stepsPerEpoch * batch), stepsPerEpoch) : null;
+  const recorder = opts.record ? makeRecorder(model, Math.min(split.count, stepsPerEpoch * batch), stepsPerEpoch, !!opts.reuseRecordSlots) : null;
   const onDevice = fast ? null : deviceSplit(split, backend);
   const identity = Uint32Array.from({ length: split.count }, (_, i) => i);
   const history: EpochMetrics[] = [];
@@ -271,12 +273,12 @@ function firstFlagged(values: ArrayLike<number>, names: readonly string[], param
   }
 }
 
-function makeRecorder(model: Mlp, count: number, steps: number): Recorder {
+function makeRecorder(model: Mlp, count: number, steps: number, reuseSlots: boolean): Recorder {
   // every name of a training step (the reference names, plus layers.K.norm / layers.K.drop where the model has them)
   const names = model.actNames('train').filter((n) => n !== 'input');
   const widths: Partial<Record<ActName, number>> = { logits: model.sizes[model.sizes.length - 1], loss: 1 };
   for (const n of names) if (n.startsWith('layers.')) widths[n] = model.sizes[Number(n.split('.')[1]) + 1];
-  return new Recorder({ names, widths, count, steps });
+  return new Recorder({ names, widths, count, steps, reuseSlots });
 }
 
 /**

@@ -111,4 +111,27 @@ recording('with --steps the slots hold only the visited samples', async () => {
   assert.is(rows, 150);
 });
 
+recording('reused slots: the same arrays each epoch, the same values as fresh ones', async () => {
+  const run = async (reuse: boolean) => {
+    const rng = createRng('torch', 3);
+    const model = Mlp.init([784, 6, 10], rng);
+    const data: Mnist = { ...mnist, train: head(mnist.train, 200), test: head(mnist.test, 10) };
+    const seen: { arr: Float32Array; copy: number[]; grad: number[] }[] = [];
+    await train(model, data, rng, { epochs: 2, batch: 64, lr: 0.05, record: true, reuseRecordSlots: reuse }, {
+      onEpoch: (_, r) => {
+        const a = r!.acts['layers.0.pre']!.data;
+        seen.push({ arr: a, copy: Array.from(a), grad: Array.from(r!.grads.logits!.data) });
+      },
+    });
+    return seen;
+  };
+  const fresh = await run(false), reused = await run(true);
+  assert.ok(fresh[0].arr !== fresh[1].arr, 'fresh arrays each epoch');
+  assert.ok(reused[0].arr === reused[1].arr, 'one array reused');
+  for (const e of [0, 1]) {
+    assert.equal(reused[e].copy, fresh[e].copy, `epoch ${e} activations`);
+    assert.equal(reused[e].grad, fresh[e].grad, `epoch ${e} logit gradients`);
+  }
+});
+
 recording.run();
