@@ -1,5 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { ceilDiv, header, main1d, WG, type GpuKernel } from './kernel.ts';
+import { rowMaxAndSumExp } from './softmax-cross-entropy.ts';
 
 const layout = { rows: 'u32', cols: 'u32' } as const;
 
@@ -12,11 +13,7 @@ export const softmaxCrossEntropyGradKernel: GpuKernel = ([[n, c]]) => ({
 ${header(3, layout)}
 ${main1d}
   if (i >= params.rows) { return; }
-  let base = i * params.cols;
-  var m = a[base];
-  for (var j = 1u; j < params.cols; j++) { m = max(m, a[base + j]); }
-  var s = 0.0;
-  for (var j = 0u; j < params.cols; j++) { s += exp(a[base + j] - m); }
+${rowMaxAndSumExp}
   let ls = log(s);
   let y = b[i];
   let g = c[i];
