@@ -15,8 +15,8 @@ export interface Backend {
   read(storage: unknown, size: number, dtype: DType): Promise<CpuArray>;
   /** host view without waiting, where the backend's storage is host memory (cpu); else throws */
   readSync(storage: unknown, size: number, dtype: DType): CpuArray;
-  /** copies n elements of `src` (from its start) into `dst` at element `dstOffset`, on the device */
-  copyInto(src: unknown, dst: unknown, dstOffset: number, n: number): void;
+  /** copies n elements of `src` (from element `srcOffset`, default 0) into `dst` at element `dstOffset`, on the device */
+  copyInto(src: unknown, dst: unknown, dstOffset: number, n: number, srcOffset?: number): void;
   /** gives the storage back (to a pool); the tensor must not be used after */
   release(storage: unknown): void;
 }

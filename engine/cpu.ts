@@ -17,8 +17,8 @@ export const cpu: Backend = {
   },
   read: async (storage) => storage as CpuArray,
   readSync: (storage) => storage as CpuArray,
-  copyInto(src, dst, dstOffset, n) {
-    (dst as CpuArray).set((src as CpuArray).subarray(0, n), dstOffset);
+  copyInto(src, dst, dstOffset, n, srcOffset = 0) {
+    (dst as CpuArray).set((src as CpuArray).subarray(srcOffset, srcOffset + n), dstOffset);
   },
   release() { /* garbage collected */ },
 };

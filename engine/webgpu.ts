@@ -49,6 +49,12 @@ export interface WebGpuBackend extends Backend {
   sync(): Promise<void>;
   /** destroys the pooled buffers (after a submit; buffers held by tensors stay) */
   trim(): void;
+  /**
+   * encodes one dispatch of a kernel that binds the caller's storages itself (at 0..n-1, its params
+   * uniform at n) and writes into them: a fused kernel with several read-write buffers (mlp/fast-gpu.ts).
+   * Ordered with every op and copy encoded before and after it.
+   */
+  dispatch(op: string, plan: Dispatch, storages: readonly unknown[]): void;
 }
 
 /**
@@ -355,6 +361,25 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
     touched.clear();
   }
 
+  /** encodes one dispatch of `plan` with `buffers` bound at 0..n-1 and its params uniform at n */
+  function encode(op: string, plan: Dispatch, buffers: readonly GpuStorage[], wg: readonly number[]): void {
+    const pipeline = pipelineFor(op, plan);
+    if (slots === flushEvery) flush();
+    const enc = ensureEncoder();
+    const at = slots++ * slot;
+    const bytes = packParams(plan.layout, plan.params, ringView, at);
+    const entries: GPUBindGroupEntry[] = buffers.map((s, k) => ({ binding: k, resource: { buffer: s.buffer } }));
+    entries.push({ binding: entries.length, resource: { buffer: ring, offset: at, size: bytes } });
+    const bindGroup = device.createBindGroup({ label: op, layout: pipeline.getBindGroupLayout(0), entries });
+    pass ??= enc.beginComputePass({ label: 'mlp-lens' });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(wg[0], wg[1] ?? 1, wg[2] ?? 1);
+    stats.dispatches++;
+    batchOps.add(op);
+    for (const s of buffers) touched.add(s.buffer);
+  }
+
   const checkDtype = (dtype: DType, what: string) => {
     if (dtype !== 'f32') throw new Error(`webgpu: ${what}: dtype ${dtype} is not supported (f32 only; use the cpu backend for f64)`);
   };
@@ -399,23 +424,7 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
       }
       if (size === 0 || wg[0] * wg[1] * wg[2] === 0) return out;
 
-      const pipeline = pipelineFor(prim.name, plan);
-      if (slots === flushEvery) flush();
-      const enc = ensureEncoder();
-      const at = slots++ * slot;
-      const bytes = packParams(plan.layout, plan.params, ringView, at);
-      const bound = (plan.bind ?? ins.map((_, k) => k)).map((k) => ins[k]);
-      const entries: GPUBindGroupEntry[] = [...bound, out].map((s, k) => ({ binding: k, resource: { buffer: s.buffer } }));
-      entries.push({ binding: entries.length, resource: { buffer: ring, offset: at, size: bytes } });
-      const bindGroup = device.createBindGroup({ label: prim.name, layout: pipeline.getBindGroupLayout(0), entries });
-      pass ??= enc.beginComputePass({ label: 'mlp-lens' });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(wg[0], wg[1], wg[2]);
-      stats.dispatches++;
-      batchOps.add(prim.name);
-      for (const s of bound) touched.add(s.buffer);
-      touched.add(out.buffer);
+      encode(prim.name, plan, [...(plan.bind ?? ins.map((_, k) => k)).map((k) => ins[k]), out], wg);
       return out;
     },
 
@@ -450,17 +459,25 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
       throw new Error('webgpu: tensor values live on the GPU; use `await tensor.read()`');
     },
 
+    dispatch(op, plan, storages) {
+      throwIfLost();
+      const bufs = storages.map((t, k) => storageOf(t, `${op} binding ${k}`));
+      const wg = typeof plan.workgroups === 'number' ? grid(plan.workgroups, limits.maxComputeWorkgroupsPerDimension, op) : plan.workgroups;
+      if (wg[0] * wg[1] * wg[2] === 0) return;
+      encode(op, plan, bufs, wg);
+    },
+
     // a buffer copy in the same command stream (the recorder fills its epoch slots this way)
-    copyInto(src, dst, dstOffset, n) {
+    copyInto(src, dst, dstOffset, n, srcOffset = 0) {
       throwIfLost();
       const s = storageOf(src, 'copyInto source'), d = storageOf(dst, 'copyInto target');
       if (n === 0) return;
-      if ((dstOffset + n) * 4 > d.buffer.size || n * 4 > s.buffer.size) {
-        throw new Error(`webgpu: copyInto: ${n} values at ${dstOffset} do not fit (${s.buffer.size} → ${d.buffer.size} bytes)`);
+      if ((dstOffset + n) * 4 > d.buffer.size || (srcOffset + n) * 4 > s.buffer.size) {
+        throw new Error(`webgpu: copyInto: ${n} values from ${srcOffset} to ${dstOffset} do not fit (${s.buffer.size} → ${d.buffer.size} bytes)`);
       }
       pass?.end();
       pass = null;
-      ensureEncoder().copyBufferToBuffer(s.buffer, 0, d.buffer, dstOffset * 4, n * 4);
+      ensureEncoder().copyBufferToBuffer(s.buffer, srcOffset * 4, d.buffer, dstOffset * 4, n * 4);
       touched.add(s.buffer);
       touched.add(d.buffer);
     },

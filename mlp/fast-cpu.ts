@@ -43,12 +43,12 @@ export function fastCpuApplies(model: Mlp, split: Split): boolean {
 // --- the input as sparse rows, built once per split
 
 /** a split's images as CSR rows: the column and the byte of every nonzero pixel (its value is pixel(byte)) */
-interface SparseRows { rowptr: Int32Array; idx: Uint16Array; val: Uint8Array }
+export interface SparseRows { rowptr: Int32Array; idx: Uint16Array; val: Uint8Array }
 
 const sparseSplits = new WeakMap<Split, SparseRows>();
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-function sparseRows(split: Split): SparseRows {
+export function sparseRows(split: Split): SparseRows {
   const cached = sparseSplits.get(split);
   if (cached) return cached;
   const d = split.rows * split.cols, img = split.images, count = split.count;

@@ -157,12 +157,54 @@ export class Recorder {
       const g = rec.grads[name];
       if (g && t.grad) g.data.set(t.grad.data(), offset * g.width);
     }
+    this.recordRows(offset, labels, indices);
+  }
+
+  /**
+   * a batch's bookkeeping without its tensors: labels and dataset indices of rows [offset, offset + n).
+   * recordBatch calls it; a fused step that fills the slots itself (copySlot) calls it per batch.
+   */
+  recordRows(offset: number, labels: ArrayLike<number>, indices: ArrayLike<number>): void {
+    const rec = this.rec;
+    if (!rec) throw new Error('recorder: recordRows before beginEpoch');
     for (let r = 0; r < labels.length; r++) {
       rec.labels[offset + r] = labels[r];
       rec.indices[offset + r] = indices[r];
     }
     rec.count = Math.max(rec.count, offset + labels.length);
     this.offsets.push(offset);
+  }
+
+  /**
+   * rows [0, rows) of `name`'s activation or gradient slot copied on the device from `src` at element
+   * `srcOffset` (the fused GPU step keeps the whole epoch in one buffer, mlp/fast-gpu.ts)
+   */
+  copySlot(name: ActName, kind: 'acts' | 'grads', src: Tensor, srcOffset: number, rows: number): void {
+    if (!this.rec) throw new Error('recorder: copySlot before beginEpoch');
+    if (!this.opts.names.includes(name)) throw new Error(`recorder: copySlot of '${name}', not a recorded name`);
+    if (kind === 'grads' && !(this.opts.grads ?? true)) return;
+    const width = this.opts.widths[name]!;
+    if (src.backend.name === 'cpu') {
+      const slot = (kind === 'acts' ? this.rec.acts : this.rec.grads)[name]!;
+      slot.data.set(src.data().subarray(srcOffset, srcOffset + rows * width));
+      return;
+    }
+    src.backend.copyInto(src.storage, this.deviceSlot(name, kind, src.backend).storage, 0, rows * width, srcOffset);
+  }
+
+  /** Σ g² per step and parameter, [steps, params] row-major, copied on the device from `src` at `srcOffset` */
+  copyParamSquares(names: readonly ParamName[], steps: number, src: Tensor, srcOffset: number): void {
+    if (!this.rec) throw new Error('recorder: copyParamSquares before beginEpoch');
+    if (src.backend.name === 'cpu') throw new Error('recorder: copyParamSquares is for device buffers');
+    if (!this.opts.steps || steps > this.opts.steps) throw new Error(`recorder: ${steps} steps of squared norms, room for ${this.opts.steps ?? 0}`);
+    this.paramNames = [...names];
+    const dev = (this.dev ??= { acts: new Map(), grads: new Map(), sq: null });
+    if (!dev.sq) {
+      dev.sq = Tensor.zeros([this.opts.steps * names.length], { backend: src.backend });
+      keep(dev.sq);
+    }
+    src.backend.copyInto(src.storage, dev.sq.storage, 0, steps * names.length, srcOffset);
+    this.steps = Math.max(this.steps, steps);
   }
 
   /**
@@ -201,19 +243,22 @@ export class Recorder {
   /** rows [offset, offset + batch) of a device slot ← t (a buffer copy, no read-back) */
   private copyToDevice(name: ActName, t: Tensor, offset: number): void {
     const width = this.opts.widths[name]!;
+    t.backend.copyInto(t.storage, this.deviceSlot(name, 'acts', t.backend).storage, offset * width, t.size);
+    if ((this.opts.grads ?? true) && t.grad) t.backend.copyInto(t.grad.storage, this.deviceSlot(name, 'grads', t.backend).storage, offset * width, t.grad.size);
+  }
+
+  /** the epoch's device slot of `name` (made on first use) */
+  private deviceSlot(name: ActName, kind: 'acts' | 'grads', backend: Backend): Tensor {
     const dev = (this.dev ??= { acts: new Map(), grads: new Map(), sq: null });
-    const slot = (m: Map<ActName, Tensor>) => {
-      let s = m.get(name);
-      if (!s) {
-        s = Tensor.zeros([this.opts.count * width], { backend: t.backend });
-        // made inside a step's tidy(): it must outlive the step
-        keep(s);
-        m.set(name, s);
-      }
-      return s;
-    };
-    t.backend.copyInto(t.storage, slot(dev.acts).storage, offset * width, t.size);
-    if ((this.opts.grads ?? true) && t.grad) t.backend.copyInto(t.grad.storage, slot(dev.grads).storage, offset * width, t.grad.size);
+    const m = dev[kind];
+    let s = m.get(name);
+    if (!s) {
+      s = Tensor.zeros([this.opts.count * this.opts.widths[name]!], { backend });
+      // made inside a step's tidy(): it must outlive the step
+      keep(s);
+      m.set(name, s);
+    }
+    return s;
   }
 
   /** offsets [0, size] of a whole tensor as one row range, per size (kept for the recorder's life) */

@@ -7,6 +7,7 @@ import type { Rng } from '../engine/rng.ts';
 import { noGrad, Tensor } from '../engine/tensor.ts';
 import { pixel } from './batch.ts';
 import { FastCpuTrainer, fastCpuApplies, fastCpuDefault, fastCpuForward, prepareSparse } from './fast-cpu.ts';
+import { fastGpuApplies, FastGpuTrainer } from './fast-gpu.ts';
 import type { Mnist, Split } from './mnist.ts';
 import { type Acts, Mlp } from './model.ts';
 import { actNames, type ActName } from './names.ts';
@@ -44,9 +45,12 @@ export interface TrainOptions {
    */
   checkFinite?: boolean;
   /**
-   * the fused cpu step (mlp/fast-cpu.ts) where it applies: cpu backend, the plain MLP (no normalisation or
-   * dropout), SGD. On by default (MLP_LENS_FAST=0 or setFastCpuDefault(false) turn the default off); false
-   * keeps the generic autograd step; 'js' takes the fused step with its JavaScript kernels instead of WebAssembly SIMD.
+   * the fused step where it applies: the plain MLP (no normalisation or dropout), SGD; on the cpu backend
+   * mlp/fast-cpu.ts, on webgpu mlp/fast-gpu.ts (whole steps in one workgroup, many per dispatch). On by
+   * default (MLP_LENS_FAST=0 or setFastCpuDefault(false) turn the default off); false keeps the generic
+   * autograd step; 'js' takes the fused cpu step with its JavaScript kernels instead of WebAssembly SIMD.
+   * The fused GPU step reads the model's parameters when an epoch starts and writes them back when its
+   * steps are encoded: a hook that changes parameters between two steps of an epoch needs false.
    */
   fast?: boolean | 'js';
 }
@@ -120,10 +124,20 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
     })
     : null;
   if (fast && fastCpuApplies(model, data.test)) prepareSparse(data.test);
-  const state: TrainState = fast ? { velocity: async () => fast.velocity() } : { velocity: () => sgd.momentum() };
   const stepsPerEpoch = Math.min(Math.ceil(split.count / batch), opts.steps ?? Infinity);
-  const recorder = opts.record ? makeRecorder(model, Math.min(split.count, stepsPerEpoch * batch), stepsPerEpoch, !!opts.reuseRecordSlots) : null;
+  const recordRows = Math.min(split.count, stepsPerEpoch * batch);
+  const recorder = opts.record ? makeRecorder(model, recordRows, stepsPerEpoch, !!opts.reuseRecordSlots) : null;
   const onDevice = fast ? null : deviceSplit(split, backend);
+  // the fused GPU step where it applies
+  const gpuOpts = {
+    batch, lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay, velocity: opts.velocity,
+    record: !!recorder, recordRows, steps: stepsPerEpoch,
+  };
+  const fused = !fast && onDevice && (opts.fast ?? fastCpuDefault()) && fastGpuApplies(model, split, gpuOpts)
+    ? FastGpuTrainer.create(model, split, onDevice, gpuOpts)
+    : null;
+  const state: TrainState = fast ? { velocity: async () => fast.velocity() }
+    : fused ? { velocity: () => fused.velocity() } : { velocity: () => sgd.momentum() };
   const identity = Uint32Array.from({ length: split.count }, (_, i) => i);
   const history: EpochMetrics[] = [];
   // the tensors the finiteness check looks at, in model order: the forward pass (every named activation
@@ -156,7 +170,17 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
       let flags: Tensor | null = null;
       // the fused step's totals, summed in f32 as the generic step's tensors are
       let fastLoss = 0, fastCorrect = 0;
-      for (let step = 0; step < stepsPerEpoch; step++) {
+      if (fused) {
+        // the whole epoch in a few dispatches; totals, flags and the record at its end
+        fused.encodeEpoch(order, stepsPerEpoch, (step, seen) => hooks.onStep?.({ epoch, step, steps: stepsPerEpoch, samples: seen }));
+        if (recorder) fused.record(recorder, split, order, stepsPerEpoch);
+        const totals = await fused.totals(stepsPerEpoch);
+        if (checkFinite) firstFlaggedMask(totals.masks, fused.checkedNames, paramNames, epoch);
+        fastLoss = totals.loss;
+        fastCorrect = totals.correct;
+        samples = recordRows;
+      }
+      for (let step = 0; step < (fused ? 0 : stepsPerEpoch); step++) {
         const start = step * batch, n = Math.min(batch, split.count - start);
         if (fast) {
           const totals = fast.step(order, start, n);
@@ -213,7 +237,7 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
       }
       model.eval();
       const flagged = flags as Tensor | null; // set inside the steps' closures
-      const [lossTotal, correctTotal, flagValues] = fast
+      const [lossTotal, correctTotal, flagValues] = fast || fused
         ? [[fastLoss], [fastCorrect], undefined]
         : await Promise.all([lossSum.read(), correct.read(), flagged?.read()]);
       dispose(lossSum, correct, orderT, ...(flagged ? [flagged] : []));
@@ -233,6 +257,7 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
     throw e;
   } finally {
     fast?.detach();
+    fused?.dispose();
   }
   return history;
 }
@@ -262,6 +287,16 @@ function checkOnHost(tensors: readonly Tensor[], names: readonly string[], param
 function flagNonFinite(tensors: readonly Tensor[], flags: Tensor, at: number): void {
   const probes = noGrad(() => tensors.map((t) => sum(reshape(scale(t, 0), [t.size]), 0)));
   probes.forEach((p, k) => p.backend.copyInto(p.storage, flags.storage, at + k, 1));
+}
+
+/** the fused GPU step's flags: per step a mask of the tensors (in `names` order) that held a NaN or ±Inf */
+function firstFlaggedMask(masks: ArrayLike<number>, names: readonly string[], params: ReadonlySet<string>, epoch: number): void {
+  for (let step = 0; step < masks.length; step++) {
+    const m = masks[step];
+    if (!m) continue;
+    const k = names.findIndex((_, b) => Math.floor(m / 2 ** b) % 2 === 1);
+    throw new DivergenceError(epoch, step, names[k], `holds a NaN or ±Inf${afterUpdate(names[k], params)} (flagged on the device)`);
+  }
 }
 
 /** webgpu, at the end of the epoch: throws DivergenceError for the first flagged step, and its first flagged tensor */
@@ -334,6 +369,8 @@ function summarize(split: Split, lossSum: number, predictions: Uint8Array, class
 
 /** a split uploaded once to the model's device: images as packed bytes, labels as [N, 1] floats */
 export interface DeviceSplit {
+  /** the images as packed bytes (packBytes), the labels [N, 1] and the byte → pixel table [256] */
+  images: Tensor; labels: Tensor; lut: Tensor;
   /** rows order[start .. start+n) as x [n, d] (pixels/255) and labels y [n] */
   batch(order: Tensor, start: number, n: number): { x: Tensor; y: Tensor };
 }
@@ -351,6 +388,7 @@ export function deviceSplit(split: Split, backend: Backend): DeviceSplit {
   const lut = Tensor.from(Float32Array.from({ length: 256 }, (_, b) => pixel(b)), [256], { backend });
   keep(images, labels, lut);
   const ds: DeviceSplit = {
+    images, labels, lut,
     batch: (order, start, n) => ({
       x: gatherBytes(images, order, lut, d, start, n),                  // [n, d]
       y: reshape(gatherRows(labels, order, start, n), [n]),             // [n]

@@ -1,0 +1,256 @@
+// The fused GPU training step of the plain ReLU MLP (no normalisation, no dropout, SGD): whole steps run
+// inside one workgroup, many per dispatch (shaders/train-steps.ts), on one state buffer that holds the
+// parameters, momentum buffers, gradients, the epoch's loss/accuracy totals and finiteness flags, plus
+// one record buffer for every named activation and gradient. Nothing is read back inside an epoch: at
+// its end the parameters are copied into the model's tensors, the record regions into the recorder's
+// device slots, and the totals and flags come back in one read. train() (mlp/train.ts) takes this path
+// on the webgpu backend where it applies, as it takes mlp/fast-cpu.ts on the cpu; `--no-fast`,
+// MLP_LENS_FAST=0 or TrainOptions.fast = false keep the generic autograd step, the reference this one is
+// tested against (test/mlp/fast-gpu.test.ts).
+import type { Backend } from '../engine/backend.ts';
+import { keep } from '../engine/webgpu.ts';
+import type { WebGpuBackend } from '../engine/webgpu.ts';
+import { Tensor } from '../engine/tensor.ts';
+import { deviceInfo } from '../engine/device.ts';
+import { loopIterationsPerStep, rowTableWords, type TrainStepsConfig, trainStepsKernel, type TrainStepsLayout, trainStepsLayout } from '../shaders/train-steps.ts';
+import type { Mlp } from './model.ts';
+import type { Split } from './mnist.ts';
+import type { ActName, ParamName } from './names.ts';
+import { isPlain } from './norm.ts';
+import type { Recorder } from './recorder.ts';
+import { sparseRows } from './fast-cpu.ts';
+
+/**
+ * invocations of the one workgroup: 256 on a GPU (the engine asks every device for that many); 64 on
+ * Mesa's rasterisers, which run a workgroup on one CPU thread in 8-lane chunks, so fewer chunks idle
+ * through short loops (4.6 vs 5.2 ms a reference step on llvmpipe, docs in README "Speed")
+ */
+const threadsFor = (backend: WebGpuBackend): number => (gallivm(backend) ? 64 : 256);
+/** finiteness bits per step: the mask travels as an f32 integer, exact below 2^24 */
+const MAX_CHECKED = 24;
+/** steps per dispatch at most: few enough that no dispatch runs long (browsers kill a GPU task after seconds) */
+export const STEPS_PER_DISPATCH = 64;
+/** loop iterations one invocation may run per dispatch on Mesa's llvmpipe/lavapipe (65 535, less a margin) */
+const GALLIVM_LOOP_LIMIT = 60000;
+
+/** whether the adapter is one of Mesa's gallivm rasterisers, whose loop limiter ends long invocations */
+function gallivm(backend: WebGpuBackend): boolean {
+  const i = deviceInfo(backend.device);
+  const text = i ? `${i.vendor} ${i.architecture} ${i.device} ${i.description}` : '';
+  // unknown devices (made outside acquireDevice) are treated as limited: the cost is a few more dispatches
+  return !i || /llvmpipe|lavapipe|mesa|softpipe/i.test(text) || (i.software && !/swiftshader/i.test(text));
+}
+
+/** steps one dispatch may run on `backend` (0: not even one step fits the loop limiter); `rowNonzeros`: the split's most nonzero pixels in a row */
+export function stepsPerDispatch(config: TrainStepsConfig, backend: WebGpuBackend, wanted = STEPS_PER_DISPATCH, rowNonzeros?: number): number {
+  if (!gallivm(backend)) return wanted;
+  return Math.min(wanted, Math.floor(GALLIVM_LOOP_LIMIT / loopIterationsPerStep(config, rowNonzeros)));
+}
+
+/** the most nonzero pixels in one row of the split */
+function maxRowNonzeros(split: Split): number {
+  const { rowptr } = sparseRows(split);
+  let most = 0;
+  for (let r = 0; r + 1 < rowptr.length; r++) most = Math.max(most, rowptr[r + 1] - rowptr[r]);
+  return most;
+}
+
+export interface FastGpuOptions {
+  batch: number;
+  lr: number;
+  momentum?: number;
+  weightDecay?: number;
+  /** momentum buffers to start from, one per parameter in model.params() order (null: none yet) */
+  velocity?: readonly (Float32Array | null)[];
+  /** fill the record buffer (every named activation and gradient, Σ g² per step and parameter) */
+  record: boolean;
+  /** rows of each record slot (the samples of an epoch) */
+  recordRows: number;
+  /** steps per epoch */
+  steps: number;
+  /** steps per dispatch (default STEPS_PER_DISPATCH; fewer where the adapter's loop limiter needs it) */
+  stepsPerDispatch?: number;
+}
+
+const isWebGpu = (b: Backend): b is WebGpuBackend => b.name === 'webgpu';
+
+/** the fused step's shape for `model` at `batch` on its device, or a reason it does not apply */
+function configFor(model: Mlp, split: Split, opts: Pick<FastGpuOptions, 'batch' | 'momentum' | 'weightDecay' | 'record' | 'recordRows' | 'steps'>): TrainStepsConfig | string {
+  const backend = model.layers[0].W.backend;
+  if (!isWebGpu(backend)) return 'not the webgpu backend';
+  if (!isPlain(model.plan)) return 'normalisation or dropout';
+  if (model.layers.some((l) => l.W.dtype !== 'f32' || l.b.dtype !== 'f32')) return 'not f32';
+  if (model.sizes[0] !== split.rows * split.cols) return 'input width differs from the images';
+  const limits = backend.device.limits;
+  const config: TrainStepsConfig = {
+    sizes: model.sizes, batch: opts.batch, threads: threadsFor(backend),
+    momentum: !!opts.momentum, weightDecay: !!opts.weightDecay, record: opts.record,
+    recordRows: opts.recordRows, steps: opts.steps, workgroupBytes: limits.maxComputeWorkgroupStorageSize,
+    count: split.count,
+  };
+  const lay = trainStepsLayout(config);
+  if (stepsPerDispatch(config, backend, STEPS_PER_DISPATCH, maxRowNonzeros(split)) < 1) return 'a step runs more loop iterations than the adapter allows one invocation';
+  if (lay.checked.length > MAX_CHECKED) return `more than ${MAX_CHECKED} checked tensors`;
+  // the per-step row tables live in workgroup memory
+  if (4 * rowTableWords(opts.batch) > limits.maxComputeWorkgroupStorageSize) return 'batch too large for workgroup memory';
+  // the sparse rows' words: a column in 16 bits
+  if (model.sizes[0] > 65536) return 'more than 65 536 input columns';
+  if (4 * lay.words > limits.maxStorageBufferBindingSize || 4 * lay.recordWords > limits.maxStorageBufferBindingSize) return 'state or record over the binding limit';
+  return config;
+}
+
+/** whether the fused GPU step can train `model` on `split` with these options */
+export function fastGpuApplies(model: Mlp, split: Split, opts: Pick<FastGpuOptions, 'batch' | 'momentum' | 'weightDecay' | 'record' | 'recordRows' | 'steps'>): boolean {
+  return typeof configFor(model, split, opts) !== 'string';
+}
+
+export interface FastGpuTotals {
+  /** Σ per-sample loss over the epoch's steps (f32) */
+  loss: number;
+  correct: number;
+  /** per step, the bits of the tensors (lay.checked order) that held a NaN or ±Inf */
+  masks: Float32Array;
+}
+
+// a split's sparse rows on a device, uploaded once (the split keeps them while it lives)
+const sparseOnDevice = new WeakMap<Split, Map<Backend, Tensor>>();
+
+/** the split's images as one u32 table: N + 1 row starts, then column | byte << 16 per nonzero pixel */
+function deviceSparse(split: Split, backend: Backend): Tensor {
+  let perBackend = sparseOnDevice.get(split);
+  const cached = perBackend?.get(backend);
+  if (cached) return cached;
+  const { rowptr, idx, val } = sparseRows(split);
+  const words = new Uint32Array(rowptr.length + idx.length);
+  words.set(rowptr);
+  for (let e = 0, at = rowptr.length; e < idx.length; e++) words[at + e] = idx[e] | (val[e] << 16);
+  // the words travel as f32 bits (at most 24 bits set: small denormals, never a NaN to canonicalise)
+  const t = Tensor.from(new Float32Array(words.buffer), [words.length], { backend });
+  keep(t);
+  if (!perBackend) sparseOnDevice.set(split, (perBackend = new Map()));
+  perBackend.set(backend, t);
+  return t;
+}
+
+export class FastGpuTrainer {
+  readonly layout: TrainStepsLayout;
+  /** names of the finiteness bits: activations in model order, then the parameters */
+  readonly checkedNames: string[];
+  private readonly backend: WebGpuBackend;
+  private readonly state: Tensor;
+  private readonly rec: Tensor | null;
+  private readonly sparse: Tensor;
+  private readonly labels: Tensor;
+  private readonly lut: Tensor;
+  private vReady: boolean;
+  private readonly rowNonzeros: number;
+  /** steps per dispatch in the last epoch encoded */
+  lastStepsPerDispatch = 0;
+  private order: Tensor | null = null;
+
+  private constructor(
+    private readonly model: Mlp, private readonly config: TrainStepsConfig, private readonly opts: FastGpuOptions,
+    split: Split, data: { labels: Tensor; lut: Tensor },
+  ) {
+    this.backend = model.layers[0].W.backend as WebGpuBackend;
+    this.layout = trainStepsLayout(config);
+    this.checkedNames = this.layout.checked;
+    ({ labels: this.labels, lut: this.lut } = data);
+    const backend = this.backend;
+    this.sparse = deviceSparse(split, backend);
+    this.rowNonzeros = maxRowNonzeros(split);
+    this.state = Tensor.zeros([this.layout.words], { backend });
+    this.rec = config.record ? Tensor.zeros([Math.max(1, this.layout.recordWords)], { backend }) : null;
+    keep(this.state, ...(this.rec ? [this.rec] : []));
+    const v = opts.velocity;
+    this.vReady = !!v && v.some((x) => x);
+    if (v && this.layout.params.some((q) => q.v < 0) && this.vReady) throw new Error('fast-gpu: momentum buffers given without momentum');
+    if (this.vReady) {
+      // every buffer or none: the kernel starts all of them together
+      if (v!.some((x) => !x)) throw new Error('fast-gpu: some momentum buffers missing (all parameters step together)');
+      v!.forEach((x, k) => {
+        const up = Tensor.from(x!, [x!.length], { backend });
+        backend.copyInto(up.storage, this.state.storage, this.layout.params[k].v, x!.length);
+        backend.release(up.storage);
+      });
+    }
+  }
+
+  /** the trainer for `model` on `split`; `data`: the split's labels and pixel table on the device (mlp/train.ts deviceSplit) */
+  static create(model: Mlp, split: Split, data: { labels: Tensor; lut: Tensor }, opts: FastGpuOptions): FastGpuTrainer {
+    const config = configFor(model, split, opts);
+    if (typeof config === 'string') throw new Error(`fast-gpu: does not apply: ${config}`);
+    return new FastGpuTrainer(model, config, opts, split, data);
+  }
+
+  /**
+   * encodes steps [0, steps) of an epoch in `order` (the parameters are copied in from the model's
+   * tensors first: a parameter assigned between epochs counts); calls onStep after each step is encoded
+   */
+  encodeEpoch(order: Uint32Array, steps: number, onStep?: (step: number, samples: number) => void): void {
+    const { backend } = this;
+    this.copyParams('in');
+    this.order?.backend.release(this.order.storage);
+    this.order = Tensor.from(Float32Array.from(order), [order.length], { backend });
+    keep(this.order);
+    const per = stepsPerDispatch(this.config, backend, this.opts.stepsPerDispatch, this.rowNonzeros);
+    this.lastStepsPerDispatch = per;
+    const bound = [this.sparse, this.labels, this.lut, this.order, this.state, ...(this.rec ? [this.rec] : [])].map((t) => t.storage);
+    for (let s0 = 0; s0 < steps; s0 += per) {
+      const k = Math.min(per, steps - s0);
+      backend.dispatch('trainSteps', trainStepsKernel(this.config, {
+        step0: s0, steps: k, count: order.length, vReady: this.vReady, first: s0 === 0,
+        lr: this.opts.lr, momentum: this.opts.momentum ?? 0, weightDecay: this.opts.weightDecay ?? 0,
+      }), bound);
+      this.vReady ||= !!this.opts.momentum;
+      backend.flush();
+      for (let s = s0; s < s0 + k; s++) onStep?.(s, Math.min(order.length, (s + 1) * this.opts.batch));
+    }
+    this.copyParams('out');
+  }
+
+  /** the epoch's totals and flags: one read */
+  async totals(steps: number): Promise<FastGpuTotals> {
+    const lay = this.layout;
+    const head = await this.state.backend.read(this.state.storage, lay.flags + steps, 'f32');
+    return { loss: head[lay.loss], correct: head[lay.correct], masks: Float32Array.from(head.subarray(lay.flags, lay.flags + steps)) };
+  }
+
+  /** hands the epoch's record to the recorder: its slots filled on the device, labels and indices on the host */
+  record(recorder: Recorder, split: Split, order: Uint32Array, steps: number): void {
+    if (!this.rec) throw new Error('fast-gpu: record() of a trainer made without record');
+    const rows = Math.min(order.length, steps * this.opts.batch);
+    for (let start = 0; start < rows; start += this.opts.batch) {
+      const idx = order.subarray(start, Math.min(rows, start + this.opts.batch));
+      recorder.recordRows(start, Array.from(idx, (i) => split.labels[i]), idx);
+    }
+    for (const e of this.layout.record) {
+      recorder.copySlot(e.name as ActName, 'acts', this.rec, e.act, rows);
+      recorder.copySlot(e.name as ActName, 'grads', this.rec, e.grad, rows);
+    }
+    const names = this.model.params().map((p) => p.name as ParamName);
+    recorder.copyParamSquares(names, steps, this.state, this.layout.squares);
+  }
+
+  /** the momentum buffers now (null for every parameter before the first step, or without momentum) */
+  async velocity(): Promise<(Float32Array | null)[]> {
+    if (!this.vReady || this.layout.params[0].v < 0) return this.layout.params.map(() => null);
+    const all = await this.state.read();
+    return this.layout.params.map((q) => Float32Array.from(all.subarray(q.v, q.v + q.size)));
+  }
+
+  /** gives the trainer's device buffers back */
+  dispose(): void {
+    for (const t of [this.state, this.rec, this.order]) if (t) t.backend.release(t.storage);
+    this.order = null;
+  }
+
+  private copyParams(dir: 'in' | 'out'): void {
+    const { backend } = this;
+    this.model.params().forEach(({ tensor }, k) => {
+      const q = this.layout.params[k];
+      if (dir === 'in') backend.copyInto(tensor.storage, this.state.storage, q.at, q.size);
+      else backend.copyInto(this.state.storage, tensor.storage, 0, q.size, q.at);
+    });
+  }
+}
