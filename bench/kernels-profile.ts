@@ -4,7 +4,9 @@
 // would serialise the GPU, and onSubmittedWorkDone resolves in batches under Dawn, so gaps between
 // completions do not measure kernels): at the end each distinct call (op, shapes, attributes) is replayed
 // on its own, with zero-filled inputs, in batches of 20 between two syncs, and its time per call times
-// its calls per step gives ms/step. Timestamp queries would time the run itself; no adapter here has them.
+// its calls per step gives ms/step. Timestamp queries could time the run itself (bench/kernels-run.ts's
+// PassTimer does for the kernel benchmark, on Deno's lavapipe, Chromium's SwiftShader and Dawn/Vulkan on
+// SwiftShader); the profile does not use them yet: its replays are wall-clock.
 import type { Backend } from '../engine/backend.ts';
 import type { WebGpuBackend } from '../engine/webgpu.ts';
 

@@ -2,13 +2,15 @@
 // of other primitives on the WebGPU backend, the same ops on the CPU backend, and TensorFlow.js's WebGPU
 // backend on the same device as a peer, each against the adapter's measured ceilings (a large buffer copy
 // for bandwidth, the best matmul for compute). Results as a table and as JSON (--out FILE).
+// Timing: GPU timestamps (a querySet written at the start and end of every compute pass the calls ran in)
+// where the device has 'timestamp-query', else submit + onSubmittedWorkDone around N calls; each row says which.
 import { cpu } from '../engine/cpu.ts';
-import { acquireDevice, type DeviceInfo } from '../engine/device.ts';
+import { acquireDevice, openAdapter, type AcquiredDevice, type DeviceInfo } from '../engine/device.ts';
 import { add, exp, matmul, max, relu, scale, softmaxCrossEntropy, sum } from '../engine/ops/index.ts';
 import { Tensor } from '../engine/tensor.ts';
 import { createWebGpuBackend, dispose, tidy, type WebGpuBackend } from '../engine/webgpu.ts';
 import type { Backend } from '../engine/backend.ts';
-import { MATMUL_VARIANTS } from '../shaders/matmul.ts';
+import { MATMUL_FEATURES, MATMUL_VARIANTS } from '../shaders/matmul.ts';
 
 export interface KernelOptions {
   /** tiny shapes, 1 iteration (tests) */
@@ -23,8 +25,19 @@ export interface KernelOptions {
   tfjs?: boolean;
   /** only the tfjs rows (the child process runKernels starts for them) */
   tfjsOnly?: boolean;
-  /** matmul variants to time (default all) */
+  /** matmul variants to time (default all the device can run) */
   variants?: string[];
+  /**
+   * 'wall': submit + onSubmittedWorkDone even where the device has timestamp-query (to compare the two);
+   * 'auto' (default): timestamps where the device has them
+   */
+  timing?: 'auto' | 'wall';
+  /**
+   * Node only: the adapter. 'default': engine/device.ts's (llvmpipe through Dawn's GL backend here);
+   * 'vulkan-swiftshader': Dawn's Vulkan backend on the SwiftShader Vulkan driver that Debian's chromium
+   * ships (VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json), which offers timestamp-query and subgroups
+   */
+  adapter?: 'default' | 'vulkan-swiftshader';
   log?: (line: string) => void;
 }
 
@@ -39,6 +52,14 @@ export interface KernelRow {
   shape: string;
   /** median milliseconds per call */
   ms: number;
+  /**
+   * how `ms` was measured: 'timestamp' (GPU time from timestamp queries: the compute passes the calls
+   * ran in, start to end), 'wall' (submit + onSubmittedWorkDone around N calls; for cpu rows
+   * performance.now() around N calls; for tfjs a read-back after N calls)
+   */
+  timing?: 'timestamp' | 'wall';
+  /** timestamp rows: the wall-clock ms per call of the same repeats (encoding + submit + wait included) */
+  wallMs?: number;
   flops?: number;
   bytes?: number;
   gflops?: number;
@@ -89,18 +110,125 @@ function rand(n: number, seed: number): Float32Array {
   return a;
 }
 
-/** median ms per call of `run` (sync after each repeat of `iters` calls); `warm` runs once first */
-async function timeGpu(b: WebGpuBackend, run: () => void, iters: number, repeats: number): Promise<number> {
+/**
+ * GPU timestamps for the engine's own dispatches: `device` is a stand-in for the real device (a Proxy) whose
+ * command encoders begin every compute pass with timestampWrites while the timer is armed, one pair of
+ * queries per pass. The backend keeps its batching (one pass per batch of dispatches); the time of N calls
+ * is the sum of the passes they ran in, start of pass to end of pass.
+ */
+export class PassTimer {
+  static readonly PAIRS = 512;
+  readonly device: GPUDevice;
+  private readonly querySet: GPUQuerySet;
+  private readonly resolve: GPUBuffer;
+  private readonly readBack: GPUBuffer;
+  private used = 0;
+  private armed = false;
+  /** passes that got no queries (over PAIRS in one measurement): that measurement is invalid */
+  private missed = 0;
+
+  constructor(private readonly real: GPUDevice) {
+    this.querySet = real.createQuerySet({ type: 'timestamp', count: 2 * PassTimer.PAIRS, label: 'kernels timer' });
+    this.resolve = real.createBuffer({ size: 16 * PassTimer.PAIRS, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.readBack = real.createBuffer({ size: 16 * PassTimer.PAIRS, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    // methods and getters run on the real objects (native bindings check their receiver)
+    const through = <T extends object>(t: T, k: string | symbol) => { const v = Reflect.get(t, k, t); return typeof v === 'function' ? v.bind(t) : v; };
+    const self = this;
+    this.device = new Proxy(real, {
+      get(t, k) {
+        if (k !== 'createCommandEncoder') return through(t, k);
+        return (desc?: GPUCommandEncoderDescriptor) => {
+          const enc = t.createCommandEncoder(desc);
+          return new Proxy(enc, {
+            get(e, k2) {
+              if (k2 !== 'beginComputePass') return through(e, k2);
+              return (d: GPUComputePassDescriptor = {}) => e.beginComputePass({ ...d, ...self.next() });
+            },
+          });
+        };
+      },
+    });
+  }
+
+  /** the timestampWrites of the next pass, while armed */
+  next(): { timestampWrites?: GPUComputePassTimestampWrites } {
+    if (!this.armed) return {};
+    if (this.used === PassTimer.PAIRS) { this.missed++; return {}; }
+    const i = this.used++;
+    return { timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } };
+  }
+
+  arm(): void { this.armed = true; this.used = 0; this.missed = 0; }
+
+  /** stops, resolves the queries of the passes since arm(), and returns their summed ns (null if none or invalid) */
+  async collect(): Promise<{ ns: number; passes: number } | null> {
+    this.armed = false;
+    const n = this.used;
+    if (!n || this.missed) return null;
+    const enc = this.real.createCommandEncoder({ label: 'kernels timer resolve' });
+    enc.resolveQuerySet(this.querySet, 0, 2 * n, this.resolve, 0);
+    enc.copyBufferToBuffer(this.resolve, 0, this.readBack, 0, 16 * n);
+    this.real.queue.submit([enc.finish()]);
+    await this.readBack.mapAsync(GPUMapMode.READ, 0, 16 * n);
+    const t = new BigUint64Array(this.readBack.getMappedRange(0, 16 * n).slice(0));
+    this.readBack.unmap();
+    let ns = 0;
+    for (let i = 0; i < n; i++) {
+      // an implementation that writes nothing (0s) or runs its clock backwards gives no time
+      if (t[2 * i] === 0n || t[2 * i + 1] < t[2 * i]) return null;
+      ns += Number(t[2 * i + 1] - t[2 * i]);
+    }
+    // all zero-length: a clock too coarse for these calls (browsers round timestamps to 100 µs by default)
+    return ns > 0 ? { ns, passes: n } : null;
+  }
+
+  /**
+   * ns the GPU took for `encode`'s copies: two empty compute passes around them, timestamped at the start
+   * of the first and the end of the second (copies are not in passes; WebGPU has no timestamp between commands)
+   */
+  async bracket(encode: (enc: GPUCommandEncoder) => void): Promise<number | null> {
+    const enc = this.real.createCommandEncoder({ label: 'kernels timer bracket' });
+    enc.beginComputePass({ timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: 0 } }).end();
+    encode(enc);
+    enc.beginComputePass({ timestampWrites: { querySet: this.querySet, endOfPassWriteIndex: 1 } }).end();
+    enc.resolveQuerySet(this.querySet, 0, 2, this.resolve, 0);
+    enc.copyBufferToBuffer(this.resolve, 0, this.readBack, 0, 16);
+    this.real.queue.submit([enc.finish()]);
+    await this.readBack.mapAsync(GPUMapMode.READ, 0, 16);
+    const t = new BigUint64Array(this.readBack.getMappedRange(0, 16).slice(0));
+    this.readBack.unmap();
+    return t[0] === 0n || t[1] <= t[0] ? null : Number(t[1] - t[0]);
+  }
+
+  destroy(): void { this.querySet.destroy(); this.resolve.destroy(); this.readBack.destroy(); }
+}
+
+interface GpuTime { ms: number; timing: 'timestamp' | 'wall'; wallMs?: number }
+
+/**
+ * median ms per call of `run` over `repeats` repeats of `iters` calls (sync after each), one warm-up call
+ * first. With a timer (the backend built on timer.device): GPU time from the timestamps of those passes;
+ * a repeat whose timestamps are unusable (none, zeros, more than its wall time) makes the row 'wall'.
+ */
+async function timeGpu(b: WebGpuBackend, run: () => void, iters: number, repeats: number, timer: PassTimer | null): Promise<GpuTime> {
   tidy(run);
   await b.sync();
-  const ts: number[] = [];
+  const wall: number[] = [], gpu: number[] = [];
+  let stampsOk = !!timer;
   for (let r = 0; r < repeats; r++) {
+    timer?.arm();
     const t0 = performance.now();
     for (let i = 0; i < iters; i++) tidy(run);
     await b.sync();
-    ts.push((performance.now() - t0) / iters);
+    const w = (performance.now() - t0) / iters;
+    wall.push(w);
+    if (timer) {
+      const got = await timer.collect();
+      // a GPU time longer than the wall clock around it is a clock we cannot read (e.g. ticks, not ns)
+      if (!got || got.ns / 1e6 / iters > 1.05 * w + 0.01) stampsOk = false; else gpu.push(got.ns / 1e6 / iters);
+    }
   }
-  return median(ts);
+  return stampsOk ? { ms: median(gpu), timing: 'timestamp', wallMs: median(wall) } : { ms: median(wall), timing: 'wall' };
 }
 
 function timeCpu(run: () => void, iters: number, repeats: number): number {
@@ -143,23 +271,68 @@ function opCases(o: KernelOptions): OpCase[] {
   ];
 }
 
-/** device-to-device copies of a large buffer: the bandwidth ceiling (read + write bytes per second) */
-async function copyCeiling(device: GPUDevice, quick: boolean, iters: number, repeats: number): Promise<number> {
+/**
+ * device-to-device copies of a large buffer: the bandwidth ceiling (read + write bytes per second). With a
+ * timer, the GPU time between two empty timestamped passes around the copies
+ */
+async function copyCeiling(device: GPUDevice, quick: boolean, iters: number, repeats: number, timer: PassTimer | null): Promise<{ gbps: number; timing: 'timestamp' | 'wall' }> {
   const bytes = quick ? 1 << 16 : 64 << 20;
   const use = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | GPUBufferUsage.STORAGE;
   const src = device.createBuffer({ size: bytes, usage: use }), dst = device.createBuffer({ size: bytes, usage: use });
+  const copies = (enc: GPUCommandEncoder, n: number) => { for (let i = 0; i < n; i++) enc.copyBufferToBuffer(src, 0, dst, 0, bytes); };
   const go = async (n: number) => {
     const enc = device.createCommandEncoder();
-    for (let i = 0; i < n; i++) enc.copyBufferToBuffer(src, 0, dst, 0, bytes);
+    copies(enc, n);
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
   };
   await go(1);
-  const ts: number[] = [];
-  for (let r = 0; r < repeats; r++) { const t0 = performance.now(); await go(iters); ts.push((performance.now() - t0) / iters); }
+  const ts: number[] = [], gpu: number[] = [];
+  let stampsOk = !!timer;
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    if (timer) {
+      const ns = await timer.bracket((enc) => copies(enc, iters));
+      const w = (performance.now() - t0) / iters;
+      ts.push(w);
+      if (ns === null || ns / 1e6 / iters > 1.05 * w + 0.01) stampsOk = false; else gpu.push(ns / 1e6 / iters);
+    } else { await go(iters); ts.push((performance.now() - t0) / iters); }
+  }
   src.destroy(); dst.destroy();
-  return (2 * bytes) / (median(ts) * 1e6);
+  return { gbps: (2 * bytes) / (median(stampsOk ? gpu : ts) * 1e6), timing: stampsOk ? 'timestamp' : 'wall' };
 }
+
+/** the Chromium package's SwiftShader Vulkan driver (Debian): Dawn's Vulkan backend accepts it, unlike lavapipe */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/**
+ * Node: a device on Dawn's Vulkan backend over the SwiftShader Vulkan driver of Debian's chromium package
+ * (offers timestamp-query and subgroups; llvmpipe through Dawn's GL backend offers neither). Opened as
+ * engine/device.ts opens its own (limits, optional features, deviceInfo).
+ */
+export async function acquireVulkanSwiftShader(): Promise<AcquiredDevice> {
+  const g = globalThis as any;
+  if (!g.process?.versions?.node || g.Deno) throw new Error('the vulkan-swiftshader adapter is for Node (Dawn) only');
+  const { existsSync } = await import('node:fs');
+  const env = g.process.env;
+  env.VK_ICD_FILENAMES ??= SWIFTSHADER_ICD;
+  if (!existsSync(env.VK_ICD_FILENAMES)) throw new Error(`${env.VK_ICD_FILENAMES} not found (apt-get install chromium)`);
+  if (!env.XDG_RUNTIME_DIR) {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'mlp-lens-xdg-'));
+  }
+  const m = await import('webgpu') as any;
+  Object.assign(globalThis, m.globals);
+  // unrounded timestamps (Dawn rounds them to 16.384 µs by default), as engine/device.ts asks too
+  vulkanGpu ??= m.create(['backend=vulkan', 'disable-dawn-features=timestamp_quantization']) as GPU;
+  const adapter = await vulkanGpu.requestAdapter();
+  if (!adapter) throw new Error(`Dawn's Vulkan backend found no adapter with VK_ICD_FILENAMES=${env.VK_ICD_FILENAMES}`);
+  return openAdapter(adapter, 'vulkan');
+}
+// one Dawn instance for the process (creating several is slow and leaks)
+let vulkanGpu: GPU | undefined;
 
 async function versionOf(pkg: string): Promise<string> {
   try {
@@ -175,11 +348,19 @@ async function versionOf(pkg: string): Promise<string> {
  * use up to 256 invocations in x; ours ask for 64): Dawn's GL backend in compatibility mode in Node (as
  * engine/device.ts), navigator.gpu elsewhere
  */
-async function peerDevice(): Promise<GPUDevice> {
+async function peerDevice(which: KernelOptions['adapter']): Promise<GPUDevice> {
   const g = globalThis as any;
   let gpu: GPU | undefined = g.navigator?.gpu?.requestAdapter ? g.navigator.gpu : undefined;
   let adapter: GPUAdapter | null = null;
-  if (!gpu && g.process?.versions?.node) {
+  if (!gpu && g.process?.versions?.node && which === 'vulkan-swiftshader') {
+    // the adapter of ours with --vulkan-swiftshader: Dawn/Vulkan on Chromium's SwiftShader driver
+    g.process.env.VK_ICD_FILENAMES ??= SWIFTSHADER_ICD;
+    const m = await import('webgpu') as any;
+    Object.assign(globalThis, m.globals);
+    gpu = m.create(['backend=vulkan']) as GPU;
+    Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true });
+    adapter = await gpu.requestAdapter();
+  } else if (!gpu && g.process?.versions?.node) {
     // as engine/device.ts: Mesa's EGL without a display, Dawn's GL backend; tfjs uses the WebGPU globals
     g.process.env.EGL_PLATFORM ??= 'surfaceless';
     const m = await import('webgpu') as any;
@@ -199,12 +380,12 @@ async function peerDevice(): Promise<GPUDevice> {
   return adapter.requestDevice({ requiredLimits, label: 'tfjs peer' });
 }
 
-async function tfjsRows(shapes: MatmulShape[], iters: number, repeats: number, log: (l: string) => void): Promise<KernelRow[]> {
+async function tfjsRows(shapes: MatmulShape[], iters: number, repeats: number, log: (l: string) => void, which: KernelOptions['adapter']): Promise<KernelRow[]> {
   const rows: KernelRow[] = [];
   let tf: any;
   try {
     log('tfjs: opening its device');
-    const peer = await peerDevice();
+    const peer = await peerDevice(which);
     log('tfjs: device open');
     tf = await import('@tensorflow/tfjs-core');
     const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu') as any;
@@ -239,7 +420,7 @@ async function tfjsRows(shapes: MatmulShape[], iters: number, repeats: number, l
       continue;
     } finally { a.dispose(); b.dispose(); }
     const ms = median(ts), flops = 2 * s.m * s.n * s.k;
-    rows.push({ op: 'matmul', variant: 'tfjs', impl: 'tfjs-webgpu', shape: shapeLabel(s), ms, flops, gflops: flops / (ms * 1e6) });
+    rows.push({ op: 'matmul', variant: 'tfjs', impl: 'tfjs-webgpu', shape: shapeLabel(s), ms, timing: 'wall', flops, gflops: flops / (ms * 1e6) });
   }
   return rows;
 }
@@ -259,7 +440,7 @@ async function tfjsInChild(o: KernelOptions, log: (l: string) => void): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'mlp-lens-tfjs-')), out = join(dir, 'tfjs.json');
   const script = fileURLToPath(new URL('./kernels.js', import.meta.url));
   const args = [script, '--tfjs-only', '--out', out, ...(o.quick ? ['--quick'] : []), ...(o.big ? ['--big'] : []),
-    ...(o.iters ? ['--iters', String(o.iters)] : [])];
+    ...(o.iters ? ['--iters', String(o.iters)] : []), ...(o.adapter === 'vulkan-swiftshader' ? ['--vulkan-swiftshader'] : [])];
   const [cmd, argv] = g.Deno ? [g.Deno.execPath(), ['run', '-A', ...args]] : [g.process.execPath, args];
   try {
     await new Promise<void>((resolve, reject) => execFile(cmd, argv, { maxBuffer: 1 << 24 }, (err, _so, se) => {
@@ -277,7 +458,7 @@ export async function runKernels(o: KernelOptions = {}): Promise<KernelResults> 
   const log = o.log ?? (() => {});
   const iters = o.iters ?? (o.quick ? 1 : 5), repeats = o.repeats ?? (o.quick ? 1 : 3);
   if (o.tfjsOnly) {
-    const rows = await tfjsRows(matmulShapes(o), iters, repeats, log);
+    const rows = await tfjsRows(matmulShapes(o), iters, repeats, log, o.adapter);
     return { schema: 'mlp-lens/kernels@1', date: new Date().toISOString(), runtime: { name: '', version: '' }, versions: {}, adapter: null,
       timing: '', ceilings: { copyGBps: null, matmulGFlops: null, matmulBest: null }, rows, notes: [] };
   }
@@ -296,30 +477,49 @@ export async function runKernels(o: KernelOptions = {}): Promise<KernelResults> 
       const B = Tensor.from(rand(s.k * s.n, 2), s.transB ? [s.n, s.k] : [s.k, s.n]);
       const big = flops > 1e9;
       const ms = timeCpu(() => { matmul(A, B, s); }, big ? 1 : iters, big ? 1 : repeats);
-      rows.push({ op: 'matmul', variant: 'cpu', impl: 'cpu', shape: shapeLabel(s), ms, flops, gflops: flops / (ms * 1e6) });
+      rows.push({ op: 'matmul', variant: 'cpu', impl: 'cpu', shape: shapeLabel(s), ms, timing: 'wall', flops, gflops: flops / (ms * 1e6) });
       log(`cpu matmul ${shapeLabel(s)}: ${ms.toFixed(3)} ms`);
     }
     for (const c of opCases(o)) {
       const ms = timeCpu(c.make(cpu), iters, repeats);
-      rows.push({ op: c.op, variant: c.variant, impl: 'cpu', shape: c.shape, ms, bytes: c.bytes, gbps: c.bytes / (ms * 1e6) });
+      rows.push({ op: c.op, variant: c.variant, impl: 'cpu', shape: c.shape, ms, timing: 'wall', bytes: c.bytes, gbps: c.bytes / (ms * 1e6) });
     }
   }
 
-  let got: Awaited<ReturnType<typeof acquireDevice>> = null;
-  try { got = await acquireDevice({ mode: 'webgpu' }); } catch (e) { notes.push(`no WebGPU: ${(e as Error).message.split('\n')[0]}`); }
+  let got: AcquiredDevice | null = null;
+  try {
+    got = o.adapter === 'vulkan-swiftshader' ? await acquireVulkanSwiftShader() : await acquireDevice({ mode: 'webgpu' });
+  } catch (e) { notes.push(`no WebGPU: ${(e as Error).message.split('\n')[0]}`); }
+  // the device's features: engine/device.ts asks for timestamp-query and subgroups wherever the adapter has them
   const features = got ? [...got.device.features].map(String).sort() : [];
-  const hasTimestamps = features.includes('timestamp-query');
-  const timing = 'submit + onSubmittedWorkDone around N calls (wall clock, includes encoding and submit overhead)' +
-    (got ? (hasTimestamps ? '; the adapter offers timestamp-query, not used yet' : '; the adapter has no timestamp-query') : '');
+  const useTimestamps = features.includes('timestamp-query') && o.timing !== 'wall';
+  const timer = got && useTimestamps ? new PassTimer(got.device) : null;
+  const WALL = 'submit + onSubmittedWorkDone around N calls (wall clock, includes encoding and submit overhead)';
+  let timing = !got ? WALL
+    : useTimestamps ? 'GPU timestamps (timestamp-query: the compute passes the N calls ran in, start to end; wallMs has the wall clock of the same calls); ' +
+      `a row marked 'wall' fell back to ${WALL}`
+    : features.includes('timestamp-query') ? `${WALL}; the device has timestamp-query, not used (--wall)`
+    : `${WALL}; the device has no timestamp-query`;
   if (got && !features.includes('subgroups')) notes.push("the adapter has no 'subgroups': no subgroup matmul variant");
   const ceilings: KernelResults['ceilings'] = { copyGBps: null, matmulGFlops: null, matmulBest: null };
 
   if (got) {
     const { device } = got;
-    ceilings.copyGBps = await copyCeiling(device, !!o.quick, iters, repeats);
-    log(`copy ceiling: ${ceilings.copyGBps.toFixed(2)} GB/s`);
+    // the backends run on the timer's stand-in for the device (it adds timestampWrites to their passes)
+    const on = timer ? timer.device : device;
+    const copy = await copyCeiling(device, !!o.quick, iters, repeats, timer);
+    ceilings.copyGBps = copy.gbps;
+    if (timer && copy.timing === 'wall') notes.push('the copy ceiling is wall-clock (its timestamps were unusable)');
+    log(`copy ceiling: ${ceilings.copyGBps.toFixed(2)} GB/s (${copy.timing})`);
+    // the matmul variants: the staircase; one needing a feature the device lacks gets a skipped row
     for (const v of MATMUL_VARIANTS.filter((x) => !o.variants || o.variants.includes(x))) {
-      const b = createWebGpuBackend(device, { variants: { matmul: v } });
+      const need = MATMUL_FEATURES[v];
+      if (need && !features.includes(need)) {
+        for (const s of shapes) rows.push({ op: 'matmul', variant: v, impl: 'webgpu', shape: shapeLabel(s), ms: NaN, skipped: `needs the device feature '${need}', which this adapter lacks` });
+        continue;
+      }
+      // the named variant, forced (also keeps the timer's stand-in device from changing the pick)
+      const b = createWebGpuBackend(on, { variants: { matmul: v } });
       for (const s of shapes) {
         const flops = 2 * s.m * s.n * s.k;
         // on a software adapter, one naive or tiled 4096³ product is minutes: skipped there
@@ -330,20 +530,28 @@ export async function runKernels(o: KernelOptions = {}): Promise<KernelResults> 
         const A = Tensor.from(rand(s.m * s.k, 1), s.transA ? [s.k, s.m] : [s.m, s.k], { backend: b });
         const B = Tensor.from(rand(s.k * s.n, 2), s.transB ? [s.n, s.k] : [s.k, s.n], { backend: b });
         const big = flops > 1e9;
-        const ms = await timeGpu(b, () => { matmul(A, B, s); }, big ? 1 : iters, big ? Math.min(repeats, 2) : repeats);
-        rows.push({ op: 'matmul', variant: v, impl: 'webgpu', shape: shapeLabel(s), ms, flops, gflops: flops / (ms * 1e6) });
-        log(`webgpu matmul ${v.padEnd(7)} ${shapeLabel(s).padEnd(20)} ${ms.toFixed(3)} ms  ${(flops / (ms * 1e6)).toFixed(2)} GFLOP/s`);
-        dispose(A, B);
+        try {
+          const t = await timeGpu(b, () => { matmul(A, B, s); }, big ? 1 : iters, big ? Math.min(repeats, 2) : repeats, timer);
+          rows.push({ op: 'matmul', variant: v, impl: 'webgpu', shape: shapeLabel(s), ...t, flops, gflops: flops / (t.ms * 1e6) });
+          log(`webgpu matmul ${v.padEnd(8)} ${shapeLabel(s).padEnd(20)} ${t.ms.toFixed(3)} ms  ${(flops / (t.ms * 1e6)).toFixed(2)} GFLOP/s (${t.timing})`);
+        } catch (e) {
+          // e.g. a shader translator that rejects the variant's WGSL
+          const why = `failed: ${(e as Error).message.split('\n')[0]}`;
+          rows.push({ op: 'matmul', variant: v, impl: 'webgpu', shape: shapeLabel(s), ms: NaN, skipped: why });
+          log(`webgpu matmul ${v} ${shapeLabel(s)}: ${why}`);
+        } finally { dispose(A, B); }
       }
       b.trim();
     }
-    const b = createWebGpuBackend(device);
+    const b = createWebGpuBackend(on, { variants: { matmul: got.info.software ? 'auto:software' : 'auto:gpu' } });
     for (const c of opCases(o)) {
-      const ms = await timeGpu(b, c.make(b), iters * 4, repeats);
-      rows.push({ op: c.op, variant: c.variant, impl: 'webgpu', shape: c.shape, ms, bytes: c.bytes, gbps: c.bytes / (ms * 1e6) });
-      log(`webgpu ${c.op} ${c.variant} ${c.shape}: ${ms.toFixed(3)} ms ${(c.bytes / (ms * 1e6)).toFixed(2)} GB/s`);
+      const t = await timeGpu(b, c.make(b), iters * 4, repeats, timer);
+      rows.push({ op: c.op, variant: c.variant, impl: 'webgpu', shape: c.shape, ...t, bytes: c.bytes, gbps: c.bytes / (t.ms * 1e6) });
+      log(`webgpu ${c.op} ${c.variant} ${c.shape}: ${t.ms.toFixed(3)} ms ${(c.bytes / (t.ms * 1e6)).toFixed(2)} GB/s (${t.timing})`);
     }
     b.trim();
+    const walls = rows.filter((r) => r.impl === 'webgpu' && r.timing === 'wall').length;
+    if (timer && walls) timing += ` (${walls} rows did)`;
   }
 
   if (got && o.tfjs !== false) rows.push(...await tfjsInChild(o, log));
@@ -366,6 +574,7 @@ export async function runKernels(o: KernelOptions = {}): Promise<KernelResults> 
     schema: 'mlp-lens/kernels@1', date: new Date().toISOString(), runtime: rt, versions,
     adapter: got ? { ...got.info, features } : null, timing, ceilings, rows, notes,
   };
+  timer?.destroy();
   got?.device.destroy();
   return results;
 }
@@ -385,14 +594,15 @@ export function formatResults(r: KernelResults): string {
     `ceilings: copy ${fmtN(r.ceilings.copyGBps ?? undefined)} GB/s; matmul ${fmtN(r.ceilings.matmulGFlops ?? undefined)} GFLOP/s (${r.ceilings.matmulBest ?? '-'})`,
     ...r.notes.map((n) => `note: ${n}`),
     '',
-    '| op | variant | impl | shape | ms | GFLOP/s | GB/s | of ceiling |',
-    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: |',
+    '| op | variant | impl | shape | ms | timed by | GFLOP/s | GB/s | of ceiling |',
+    '| --- | --- | --- | --- | ---: | --- | ---: | ---: | ---: |',
   ];
-  const body = r.rows.map((x) => `| ${x.op} | ${x.variant} | ${x.impl} | ${x.shape} | ${x.skipped ? `skipped: ${x.skipped}` : fmtN(x.ms, 3)} | ${fmtN(x.gflops)} | ${fmtN(x.gbps)} | ${x.ofCeiling === undefined ? '' : `${(x.ofCeiling * 100).toFixed(0)} %`} |`);
+  const by = (x: KernelRow) => x.skipped ? '' : x.timing === 'timestamp' ? `timestamps (wall ${fmtN(x.wallMs, 3)} ms)` : x.timing ?? '';
+  const body = r.rows.map((x) => `| ${x.op} | ${x.variant} | ${x.impl} | ${x.shape} | ${x.skipped ? `skipped: ${x.skipped}` : fmtN(x.ms, 3)} | ${by(x)} | ${fmtN(x.gflops)} | ${fmtN(x.gbps)} | ${x.ofCeiling === undefined ? '' : `${(x.ofCeiling * 100).toFixed(0)} %`} |`);
   return [...head, ...body].join('\n');
 }
 
-/** `bench/kernels.js [--quick] [--big] [--iters N] [--no-cpu] [--no-tfjs] [--out FILE]` */
+/** `bench/kernels.js [--quick] [--big] [--iters N] [--no-cpu] [--no-tfjs] [--wall] [--vulkan-swiftshader] [--out FILE]` */
 export async function main(argv: string[]): Promise<number> {
   const o: KernelOptions = { log: (l) => console.error(l) };
   let out: string | undefined, browser: '' | 'swiftshader' | 'angle' = '';
@@ -403,12 +613,14 @@ export async function main(argv: string[]): Promise<number> {
     else if (a === '--no-cpu') o.cpu = false;
     else if (a === '--no-tfjs') o.tfjs = false;
     else if (a === '--tfjs-only') o.tfjsOnly = true;
+    else if (a === '--wall') o.timing = 'wall';
+    else if (a === '--vulkan-swiftshader') o.adapter = 'vulkan-swiftshader';
     else if (a === '--browser') browser = 'swiftshader';
     else if (a === '--browser-angle') browser = 'angle';
     else if (a === '--iters') o.iters = Number(argv[++i]);
     else if (a === '--variants') o.variants = argv[++i].split(',');
     else if (a === '--out') out = argv[++i];
-    else if (a === '--help') { console.log('bench/kernels.js [--quick] [--big] [--iters N] [--variants A,B] [--no-cpu] [--no-tfjs] [--browser | --browser-angle] [--out FILE.json]'); return 0; }
+    else if (a === '--help') { console.log('bench/kernels.js [--quick] [--big] [--iters N] [--variants A,B] [--no-cpu] [--no-tfjs] [--wall] [--vulkan-swiftshader | --browser | --browser-angle] [--out FILE.json]'); return 0; }
     else { console.error(`error: unknown option ${a}`); return 2; }
   }
   const r = browser ? await (await import('./kernels-browser.ts')).runInChromium({ ...o, angle: browser === 'angle' }) : await runKernels(o);

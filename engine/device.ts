@@ -62,7 +62,8 @@ async function dawn(options: string[]): Promise<GPU> {
   const { create } = await dawnModule;
   const key = options.join(' ');
   let gpu = dawnInstances.get(key);
-  if (!gpu) { gpu = create(options); dawnInstances.set(key, gpu); }
+  // Dawn rounds timestamp queries to 16.384 µs by default (a browser's anti-fingerprinting measure): exact here
+  if (!gpu) { gpu = create([...options, 'disable-dawn-features=timestamp_quantization']); dawnInstances.set(key, gpu); }
   return gpu;
 }
 
@@ -178,6 +179,16 @@ async function mayHaveGpu(): Promise<boolean> {
   return list('/dev').some((f) => f.startsWith('nvidia')) || list('/dev/dri').some((f) => f.startsWith('renderD'));
 }
 
+/** features requested whenever the adapter has them */
+export const OPTIONAL_FEATURES = ['timestamp-query', 'subgroups'] as GPUFeatureName[];
+
+/**
+ * a device on an adapter the caller found itself (bench/kernels.js's Dawn-on-Vulkan SwiftShader run), opened
+ * as acquireDevice() opens its own: the engine's limits, the optional features, deviceInfo() registered
+ */
+export const openAdapter = (adapter: GPUAdapter, backend: string, compat = false): Promise<AcquiredDevice> =>
+  open({ adapter, backend, compat }, runtime());
+
 async function open({ adapter, backend, compat }: Candidate, rt: Runtime): Promise<AcquiredDevice> {
   const have = adapter.limits;
   const short = Object.entries(NEEDS).filter(([k, v]) => (have as any)[k] < v);
@@ -195,6 +206,9 @@ async function open({ adapter, backend, compat }: Candidate, rt: Runtime): Promi
   // a compatibility adapter that can do core: ask for core (fewer restrictions)
   const core = 'core-features-and-limits' as GPUFeatureName;
   const requiredFeatures: GPUFeatureName[] = compat && adapter.features.has(core) ? [core] : [];
+  // optional, taken where the adapter offers them: GPU-side kernel timing (bench/kernels.js) and the
+  // subgroup matmul variant (shaders/matmul.ts); nothing else changes with them
+  for (const f of OPTIONAL_FEATURES) if (adapter.features.has(f)) requiredFeatures.push(f);
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'mlp-lens' });
   const i = adapter.info;
   const info: DeviceInfo = {

@@ -180,24 +180,128 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   store(r + 3u, c, acc3);
 }`;
 
-const VARIANTS = { naive, tiled, blocked, tiled4 };
+/**
+ * register tiling with subgroup broadcasts instead of workgroup memory (needs the device feature
+ * `subgroups`): a 1-D workgroup of W invocations computes 8 rows × C·W columns, each invocation 8 rows × C
+ * columns (C = 4 in eight vec4 accumulators for n ≥ 128, W = 64 past 128; C = 1 in two, W = 32, for
+ * narrower products, so the MLP's 32, 16 and 10 columns do not leave most invocations idle). Each step of
+ * 4 along k: invocations 0 … 3 of every subgroup load op(A)'s 8 rows at k = p0 + 0 … 3 (two vec4s each),
+ * and every invocation takes them with subgroupBroadcast from lanes 0, 1, 2, 3 (constant lanes: a register
+ * splat on SwiftShader, a shuffle with a constant on GPUs), times its own C values of op(B). All
+ * invocations of a workgroup share its 8 rows, so any grouping into subgroups works, and WebGPU's smallest
+ * subgroup is 4; it assumes lanes 0 … 3 of each subgroup are active (full subgroups: every W-wide workgroup
+ * with a power-of-two subgroup size ≤ W, all adapters seen). Per k and invocation: C loads of B, 2 of A in
+ * 4 of the lanes, 2 vec4 broadcasts, 8·C multiply-adds. Edges: clamped indices, zeros past k (the loads
+ * of op(A) sit in a branch, the broadcasts after it in uniform control flow), guarded stores; sums run
+ * over k in order.
+ */
+const subgroup = (transA: boolean, transB: boolean, W = 32, C = 4) => {
+  // one k of the step (q a constant): op(B) at k = p0 + q, zero past the end of k
+  const step = (q: number) => C === 4 ? `
+    {
+      let a = subgroupBroadcast(lo, ${q}u);
+      let b = subgroupBroadcast(hi, ${q}u);
+      let p = p0 + ${q}u;
+      let pc = min(p, kl);
+      let bv = select(vec4<f32>(0.0), vec4<f32>(loadB(pc, j0), loadB(pc, j1), loadB(pc, j2), loadB(pc, j3)), p <= kl);
+      acc0 += a.x * bv; acc1 += a.y * bv; acc2 += a.z * bv; acc3 += a.w * bv;
+      acc4 += b.x * bv; acc5 += b.y * bv; acc6 += b.z * bv; acc7 += b.w * bv;
+    }` : `
+    {
+      let a = subgroupBroadcast(lo, ${q}u);
+      let b = subgroupBroadcast(hi, ${q}u);
+      let p = p0 + ${q}u;
+      let bs = select(0.0, loadB(min(p, kl), j0), p <= kl);
+      accLo += a * bs;
+      accHi += b * bs;
+    }`;
+  return wgsl`
+enable subgroups;
+${header(2, layout)}
+${loads(transA, transB)}
+
+fn store(i: u32, j: u32, v: vec4<f32>) {
+  if (i >= params.rows) { return; }
+  let at = i * params.cols + j;
+  if (j < params.cols) { out[at] = v.x; }
+#if ${C === 4}
+  if (j + 1u < params.cols) { out[at + 1u] = v.y; }
+  if (j + 2u < params.cols) { out[at + 2u] = v.z; }
+  if (j + 3u < params.cols) { out[at + 3u] = v.w; }
+#endif
+}
+
+@compute @workgroup_size(${W}, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(subgroup_invocation_id) sid: u32) {
+  let r = wid.y * 8u;
+  let c = (wid.x * ${W}u + lid.x) * ${C}u;
+  let rl = params.rows - 1u;
+  let cl = params.cols - 1u;
+  let kl = params.inner - 1u;
+  let i0 = min(r, rl); let i1 = min(r + 1u, rl); let i2 = min(r + 2u, rl); let i3 = min(r + 3u, rl);
+  let i4 = min(r + 4u, rl); let i5 = min(r + 5u, rl); let i6 = min(r + 6u, rl); let i7 = min(r + 7u, rl);
+#if ${C === 4}
+  let j0 = min(c, cl); let j1 = min(c + 1u, cl); let j2 = min(c + 2u, cl); let j3 = min(c + 3u, cl);
+  var acc0 = vec4<f32>(0.0); var acc1 = vec4<f32>(0.0); var acc2 = vec4<f32>(0.0); var acc3 = vec4<f32>(0.0);
+  var acc4 = vec4<f32>(0.0); var acc5 = vec4<f32>(0.0); var acc6 = vec4<f32>(0.0); var acc7 = vec4<f32>(0.0);
+#else
+  let j0 = min(c, cl);
+  // rows r … r+3 and r+4 … r+7 of this invocation's column
+  var accLo = vec4<f32>(0.0);
+  var accHi = vec4<f32>(0.0);
+#endif
+  for (var p0 = 0u; p0 < params.inner; p0 += 4u) {
+    var lo = vec4<f32>(0.0);
+    var hi = vec4<f32>(0.0);
+    let ks = p0 + sid;
+    if (sid < 4u && ks <= kl) {
+      lo = vec4<f32>(loadA(i0, ks), loadA(i1, ks), loadA(i2, ks), loadA(i3, ks));
+      hi = vec4<f32>(loadA(i4, ks), loadA(i5, ks), loadA(i6, ks), loadA(i7, ks));
+    }
+${[0, 1, 2, 3].map(step).join('')}
+  }
+#if ${C === 4}
+  store(r, c, acc0); store(r + 1u, c, acc1); store(r + 2u, c, acc2); store(r + 3u, c, acc3);
+  store(r + 4u, c, acc4); store(r + 5u, c, acc5); store(r + 6u, c, acc6); store(r + 7u, c, acc7);
+#else
+  store(r, c, vec4<f32>(accLo.x)); store(r + 1u, c, vec4<f32>(accLo.y)); store(r + 2u, c, vec4<f32>(accLo.z)); store(r + 3u, c, vec4<f32>(accLo.w));
+  store(r + 4u, c, vec4<f32>(accHi.x)); store(r + 5u, c, vec4<f32>(accHi.y)); store(r + 6u, c, vec4<f32>(accHi.z)); store(r + 7u, c, vec4<f32>(accHi.w));
+#endif
+}`;
+};
+
+const VARIANTS = { naive, tiled, blocked, tiled4, subgroup };
 export type MatmulVariant = keyof typeof VARIANTS;
-/** the staircase in order, for bench/ (a 'subgroup' step needs the adapter feature `subgroups`: none here has it) */
+/** the staircase in order, for bench/; a variant in MATMUL_FEATURES runs only on a device with that feature */
 export const MATMUL_VARIANTS = Object.keys(VARIANTS) as MatmulVariant[];
 
+/** the device feature a variant needs (its WGSL `enable`s it): without it the shader does not compile */
+export const MATMUL_FEATURES: Partial<Record<MatmulVariant, GPUFeatureName>> = { subgroup: 'subgroups' as GPUFeatureName };
+
+/** the variants a device with `features` can run (device.features, or any set of feature names) */
+export const matmulVariantsFor = (features: { has(f: string): boolean }): MatmulVariant[] =>
+  MATMUL_VARIANTS.filter((v) => !MATMUL_FEATURES[v] || features.has(MATMUL_FEATURES[v]!));
+
+/** the subgroup variant's shape for n output columns: W invocations per workgroup, C columns per invocation */
+const subgroupShape = (n: number): { W: number; C: number } =>
+  n > 128 ? { W: 64, C: 4 } : n === 128 ? { W: 32, C: 4 } : { W: 32, C: 1 };
+
 /**
- * variants, side by side for bench/: 'naive' → 'tiled' → 'blocked' → 'tiled4'; each with the
- * transA/transB flags in the key
+ * variants, side by side for bench/: 'naive' → 'tiled' → 'blocked' → 'tiled4' → 'subgroup' (only
+ * where the device has `subgroups`); each with the transA/transB flags in the key
  */
 export const matmulKernel: GpuKernel<{ transA: boolean; transB: boolean }> = ([sa], [m, n], { transA, transB }, ctx) => {
   const kind: MatmulVariant = ctx.variant && ctx.variant in VARIANTS ? ctx.variant as MatmulVariant : 'tiled';
   const params = { rows: m, cols: n, inner: transA ? sa[0] : sa[1] };
+  const { W, C } = subgroupShape(n);
   const workgroups = kind === 'naive' ? ceilDiv(m * n, WG)
     : kind === 'tiled' ? [ceilDiv(n, TILE), ceilDiv(m, TILE), 1] as const
+    : kind === 'subgroup' ? [ceilDiv(n, C * W), ceilDiv(m, 8), 1] as const // 8 rows × C·W columns per workgroup
     : [ceilDiv(n, 32), ceilDiv(m, 32), 1] as const; // blocked, tiled4: 32×32 outputs per workgroup
   return {
-    variant: `${kind}${transA ? ':tA' : ''}${transB ? ':tB' : ''}`,
-    source: () => VARIANTS[kind](transA, transB),
+    variant: `${kind}${kind === 'subgroup' ? `:w${W}c${C}` : ''}${transA ? ':tA' : ''}${transB ? ':tB' : ''}`,
+    source: () => kind === 'subgroup' ? subgroup(transA, transB, W, C) : VARIANTS[kind](transA, transB),
     layout,
     params,
     workgroups,

@@ -4,7 +4,10 @@ import { Tensor } from '../../engine/tensor.ts';
 import { matmul } from '../../engine/ops/index.ts';
 import { MATMUL_VARIANTS, pickMatmulVariant } from '../../engine/ops/matmul.ts';
 import type { Backend } from '../../engine/backend.ts';
-import { extraBackend } from '../setup/gpu.ts';
+import { createWebGpuBackend } from '../../engine/webgpu.ts';
+import { MATMUL_FEATURES, matmulVariantsFor } from '../../shaders/matmul.ts';
+import { acquireVulkanSwiftShader, SWIFTSHADER_ICD } from '../../bench/kernels-run.ts';
+import { describeGpu, extraBackend, testGpu } from '../setup/gpu.ts';
 import { MNIST, backendSuites, finiteDifferenceCheck, parityCheck, prng, tensorOn, values } from '../helpers/check-op.ts';
 
 // the four stored layouts of op(A) [m, k] · op(B) [k, n]
@@ -134,6 +137,51 @@ for (const variant of ['tiled4', 'auto:software', 'auto:swiftshader', 'auto:gpu'
   s.run();
 }
 
+// --- the subgroup variant (needs the device feature `subgroups`): on the shared device where it has the
+// feature (hardware GPUs), else in Node on Dawn's Vulkan backend over the SwiftShader Vulkan driver that
+// Debian's chromium ships (subgroups of 4); a printed skip elsewhere (Deno's wgpu offers no subgroups on
+// lavapipe or SwiftShader; Dawn's GL backend on llvmpipe none either)
+
+const SUBGROUP_SHAPES: [number, number, number][] = [
+  ...VARIANT_SHAPES, [10, 63, 65], [65, 784, 10], [784, 10, 63], [63, 1, 784],
+  // n = 128: 4 columns per invocation; n > 128: that in a 64-wide workgroup (below 128: 1 column, 32 wide)
+  [9, 40, 128], [17, 65, 300], [3, 200, 129],
+];
+const sg = suite('matmul [webgpu, variant subgroup]');
+let sgBackend: Backend | null = null, sgWhy = '', sgRelease: (() => void) | undefined;
+sg.before(async () => {
+  const g = await testGpu();
+  if (!('skip' in g) && g.device.features.has('subgroups')) {
+    sgBackend = createWebGpuBackend(g.device, { variants: { matmul: 'subgroup' } });
+    console.log(`  subgroup variant on ${describeGpu(g.info)}`);
+    return;
+  }
+  const gl = globalThis as any;
+  const { existsSync } = await import('node:fs');
+  if (gl.Deno || !gl.process?.versions?.node) { sgWhy = `no adapter with 'subgroups' under Deno here (${'skip' in g ? g.skip : describeGpu(g.info)} has none)`; return; }
+  if (!existsSync(SWIFTSHADER_ICD)) { sgWhy = `no adapter with 'subgroups' (${SWIFTSHADER_ICD} missing: apt-get install chromium)`; return; }
+  const got = await acquireVulkanSwiftShader();
+  if (!got.device.features.has('subgroups')) { got.device.destroy(); sgWhy = `${describeGpu(got.info)} has no 'subgroups'`; return; }
+  sgBackend = createWebGpuBackend(got.device, { variants: { matmul: 'subgroup' } });
+  sgRelease = () => got.device.destroy();
+  console.log(`  subgroup variant on ${describeGpu(got.info)}`);
+});
+sg.after(() => { sgRelease?.(); });
+for (const [m, k, n] of SUBGROUP_SHAPES) {
+  sg(`parity with the cpu oracle, all layouts, m, k, n = ${m}, ${k}, ${n}`, async () => {
+    if (!sgBackend) { console.log(`skipped: ${sgWhy}`); return; }
+    for (const o of LAYOUTS) {
+      const [sa, sb] = stored(o, m, k, n);
+      const r = prng(m * 1000 + k * 10 + n + 11);
+      await parityCheck((a, b) => matmul(a, b, o), [
+        { data: r.uniform(m * k), shape: sa, grad: true },
+        { data: r.uniform(k * n), shape: sb, grad: true },
+      ], sgBackend, undefined, `matmul subgroup ${tag(o)} ${m}×${k}·${k}×${n}`);
+    }
+  });
+}
+sg.run();
+
 const rule = suite('pickMatmulVariant');
 rule('software adapters: tiled4 from 2²⁴ multiply-adds, blocked below (every MLP product)', () => {
   assert.is(pickMatmulVariant(64, 32, 784, 'software'), 'blocked');
@@ -152,6 +200,21 @@ rule('hardware GPUs: tiled4 from 64×64 outputs with k ≥ 16, tiled below', () 
   assert.is(pickMatmulVariant(64, 64, 16, 'gpu'), 'tiled4');
   assert.is(pickMatmulVariant(64, 32, 784, 'gpu'), 'tiled');
   assert.is(pickMatmulVariant(64, 64, 8, 'gpu'), 'tiled');
+});
+rule('never a variant that needs a device feature (the pick does not know the device\'s features)', () => {
+  const sizes = [1, 10, 16, 63, 64, 65, 784, 1024, 4096];
+  for (const d of ['software', 'swiftshader', 'gpu'] as const) {
+    for (const m of sizes) for (const n of sizes) for (const k of sizes) {
+      const v = pickMatmulVariant(m, n, k, d);
+      assert.ok(!MATMUL_FEATURES[v], `${d} ${m}×${k}·${k}×${n}: ${v}`);
+      assert.ok(matmulVariantsFor(new Set<string>()).includes(v));
+    }
+  }
+});
+rule('matmulVariantsFor: subgroup only with the feature', () => {
+  assert.ok(!matmulVariantsFor(new Set(['timestamp-query'])).includes('subgroup'));
+  assert.ok(matmulVariantsFor(new Set(['subgroups'])).includes('subgroup'));
+  assert.equal(matmulVariantsFor(new Set()), ['naive', 'tiled', 'blocked', 'tiled4']);
 });
 rule('every picked variant is a kernel of shaders/matmul.ts', () => {
   for (const d of ['software', 'swiftshader', 'gpu'] as const) {

@@ -63,12 +63,29 @@ test('the page times the kernels in quick mode, shows the table and offers the C
     assert.ok(r.rows.some((x) => x.impl === 'cpu'));
     assert.ok(!r.rows.some((x) => x.impl === 'tfjs-webgpu'), 'no tfjs in the page');
     assert.ok(r.ceilings.copyGBps! > 0 && r.ceilings.matmulGFlops! > 0);
+    // the timing method follows the adapter: Chromium's SwiftShader offers timestamp-query and subgroups, so
+    // its rows are GPU time and the subgroup variant runs; elsewhere wall clock and a skipped subgroup row
+    const gpu = r.rows.filter((x) => x.impl === 'webgpu' && !x.skipped);
+    const ts = gpu.filter((x) => x.timing === 'timestamp');
+    if (r.adapter!.features.includes('timestamp-query')) {
+      assert.match(r.timing, /^GPU timestamps/);
+      assert.ok(ts.length >= gpu.length / 2, `${ts.length} of ${gpu.length} rows by timestamps`);
+      assert.ok(cells.some((c) => /^GPU timestamps/.test(c[6] ?? '')), 'the table says which rows are GPU time');
+    } else {
+      assert.is(ts.length, 0);
+      assert.ok(cells.filter((c) => c[2] !== 'cpu' && !/^skipped/.test(c[3])).every((c) => c[6] === 'wall clock'));
+    }
+    const sub = r.rows.filter((x) => x.op === 'matmul' && x.variant === 'subgroup');
+    assert.ok(sub.length, 'a subgroup row, measured or skipped');
+    if (r.adapter!.features.includes('subgroups')) assert.ok(sub.every((x) => x.ms > 0 && !x.skipped), JSON.stringify(sub));
+    else assert.ok(sub.every((x) => /subgroups/.test(x.skipped ?? '')), JSON.stringify(sub));
     // the file bench/kernels-compare.js reads
     const { compareResults } = await import('../../bench/kernels-compare.js' as string) as { compareResults(a: unknown, b: unknown): string[] };
     const lines = compareResults(r, r);
     assert.ok(lines.some((l) => /\| webgpu \| matmul \|/.test(l)), lines.join('\n'));
     assert.equal(errors, []);
-    console.log(`  kernels (quick) in the page: ${r.rows.length} rows in ${seconds.toFixed(1)} s on ${r.adapter!.vendor} ${r.adapter!.architecture}`);
+    console.log(`  kernels (quick) in the page: ${r.rows.length} rows in ${seconds.toFixed(1)} s on ${r.adapter!.vendor} ${r.adapter!.architecture}, ` +
+      `${ts.length} of ${gpu.length} webgpu rows by GPU timestamps, subgroup rows ${sub.every((x) => x.skipped) ? 'skipped' : 'measured'}`);
   } finally {
     await browser.close();
   }

@@ -427,8 +427,10 @@ function showKernels(r: KernelResults): void {
   const rows = r.rows.map((x) => {
     const tr = document.createElement('tr');
     const rate = x.gflops !== undefined ? `${fmt(x.gflops)} GFLOP/s` : x.gbps !== undefined ? `${fmt(x.gbps)} GB/s` : '';
+    // how the row was timed: GPU timestamps (with the wall clock of the same calls) or the wall clock
+    const by = x.skipped ? '' : x.timing === 'timestamp' ? `GPU timestamps (wall ${fmt(x.wallMs, 3)} ms)` : 'wall clock';
     const cells = [x.op, x.shape, x.impl === 'cpu' ? 'cpu' : [x.impl, x.variant].filter(Boolean).join(' '),
-      x.skipped ? `skipped: ${x.skipped}` : fmt(x.ms, 3), rate, x.ofCeiling === undefined ? '' : `${(x.ofCeiling * 100).toFixed(0)} %`];
+      x.skipped ? `skipped: ${x.skipped}` : fmt(x.ms, 3), rate, x.ofCeiling === undefined ? '' : `${(x.ofCeiling * 100).toFixed(0)} %`, by];
     for (const [i, c] of cells.entries()) tr.append(Object.assign(document.createElement(i < 3 ? 'th' : 'td'), { textContent: c }));
     return tr;
   });
