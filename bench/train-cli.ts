@@ -51,7 +51,7 @@ const SPECS: Specs = {
   'no-shuffle': { type: 'boolean', help: 'visit training samples in file order' },
   steps: { type: 'string', arg: 'N', help: 'stop each epoch after N steps (quick runs)' },
   'no-record': { type: 'boolean', help: 'do not keep activations and gradients (timing comparisons)' },
-  'no-fast': { type: 'boolean', help: 'cpu: the generic autograd step instead of the fused one (mlp/fast-cpu.ts), for comparisons; also MLP_LENS_FAST=0' },
+  'no-fast': { type: 'boolean', help: 'the generic autograd step instead of the fused one (cpu: mlp/fast-cpu.ts; webgpu: mlp/fast-gpu.ts, many steps per dispatch), for comparisons; also MLP_LENS_FAST=0' },
   profile: { type: 'boolean', help: 'print time per kernel per step and dispatches per step at the end (on webgpu one submit per dispatch: slows the run)' },
   analyze: { type: 'string', arg: 'PATH', help: 'no training: run the post-training analyses on a saved model (run directory or .safetensors); results in PATH/analysis (or --out DIR/analysis)' },
   'no-analysis': { type: 'boolean', help: 'skip the post-training analyses after training' },
@@ -83,7 +83,7 @@ export interface TrainConfig {
   epochs: number; batch: number; lr: number; momentum: number; weightDecay: number;
   seed: number; rng: RngKind; device: 'auto' | 'cpu' | 'webgpu';
   data?: string; out: string; init?: string; shuffle: boolean; steps?: number; record: boolean; quiet: boolean;
-  /** the fused cpu step where it applies (--no-fast: off) */
+  /** the fused step where it applies, cpu or webgpu (--no-fast: off) */
   fast?: boolean;
   /** --profile: per-kernel times (bench/kernels-profile.ts) */
   profile?: boolean;
