@@ -350,7 +350,8 @@ ${c.record ? `      rec[${rec.get(`layers.${l - 1}.post`)!.grad}u + (start + r) 
   const back0 = `
     for (var r = 0u; r < n; r++) {
       let p0 = rowBeg[r];
-      for (var i = t; i < (rowEnd[r] - p0) * ${NJB}u; i += ${T}u) {
+      let items = (rowEnd[r] - p0) * ${NJB}u;
+      for (var i = t; i < items; i += ${T}u) {
         let e = sp[${NR} + p0 + i / ${NJB}u];
         let j0 = (i % ${NJB}u) * ${CB}u;
         let x = lut[e >> 16u];
