@@ -3,10 +3,11 @@
 // (mlp/fast-gpu.ts: whole steps in one workgroup, many a dispatch). Reference model, batch 64, the real
 // loop (mlp/train.ts) with its test evaluation left out; prints ms/step per round and the medians. A
 // benchmark, not a test.
-//   node --import ./bench/node-ts.mjs bench/fast-gpu.ts [--steps 300] [--rounds 3] [--record]
+//   node --import ./bench/node-ts.mjs bench/fast-gpu.ts [--steps 300] [--rounds 3] [--record] [--vulkan-swiftshader]
 //   deno run -A bench/fast-gpu.ts --steps 300
 import process from 'node:process';
 import { acquireDevice } from '../engine/device.ts';
+import { acquireVulkanSwiftShader } from './kernels-run.ts';
 import { createRng } from '../engine/rng.ts';
 import { createWebGpuBackend } from '../engine/webgpu.ts';
 import { loadMnist } from '../mlp/mnist.ts';
@@ -19,12 +20,12 @@ const opt = (name: string, fallback: number) => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 if (args.includes('--help')) {
-  console.log('usage: bench/fast-gpu.ts [--steps N (300)] [--rounds R (3)] [--record]');
+  console.log('usage: bench/fast-gpu.ts [--steps N (300)] [--rounds R (3)] [--record] [--vulkan-swiftshader (Node: Dawn Vulkan on SwiftShader)]');
   process.exit(0);
 }
 const steps = opt('steps', 300), rounds = opt('rounds', 3), record = args.includes('--record');
 
-const got = await acquireDevice({ mode: 'webgpu' });
+const got = args.includes('--vulkan-swiftshader') ? await acquireVulkanSwiftShader() : await acquireDevice({ mode: 'webgpu' });
 if (!got) throw new Error('no WebGPU adapter');
 const backend = createWebGpuBackend(got.device);
 const data = await loadMnist();

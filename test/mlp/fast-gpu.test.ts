@@ -16,6 +16,8 @@ import type { EpochRecord } from '../../mlp/recorder.ts';
 import { DivergenceError, train, type TrainOptions } from '../../mlp/train.ts';
 import { loopIterationsPerStep, trainStepsLayout } from '../../shaders/train-steps.ts';
 import { describeGpu, testGpu } from '../setup/gpu.ts';
+import { acquireVulkanSwiftShader } from '../../bench/kernels-run.ts';
+import { createWebGpuBackend } from '../../engine/webgpu.ts';
 
 const t = suite('fast-gpu: the fused training step on the device');
 const gpu = await testGpu();
@@ -155,6 +157,27 @@ if ('skip' in gpu) {
     console.log(`  diverged at ${a} (fused), ${b} (generic)`);
     assert.is.not(a, 'no error');
     assert.is(a, b);
+  });
+}
+
+// the configuration a hardware GPU gets (256 invocations, up to 64 steps a dispatch, no loop-limiter
+// cap): on SwiftShader through Dawn's Vulkan backend, where Debian's chromium package provides the driver
+const swift = await acquireVulkanSwiftShader().catch((e: Error) => e);
+if (swift instanceof Error) {
+  t.skip('the GPU configuration on SwiftShader (Dawn, Vulkan)', () => {});
+  t.before(() => console.log(`  skipped the SwiftShader run: ${swift.message}`));
+} else {
+  t('the GPU configuration (256 invocations, 64 steps a dispatch) on SwiftShader (Dawn, Vulkan): as the cpu oracle', async () => {
+    const backend = createWebGpuBackend(swift.device);
+    console.log(`  adapter: ${describeGpu(swift.info)}`);
+    const data: Mnist = { ...mnist, train: head(mnist.train, 9000), test: head(mnist.test, 100) };
+    const opts: Partial<TrainOptions> = { momentum: 0.5, weightDecay: 1e-4 };
+    const fused = await run(backend, [784, 32, 16, 10], data, { ...opts, fast: true });
+    const oracle = await run(cpu, [784, 32, 16, 10], data, { ...opts, fast: false });
+    await compare(oracle, fused, 'swiftshader fused vs cpu', 2e-5);
+    // 141 steps an epoch in 3 dispatches (64 + 64 + 13) plus the evaluation's
+    console.log(`  dispatches for 2 epochs: ${fused.dispatches}`);
+    assert.ok(fused.dispatches < 2 * 141 / 10, `${fused.dispatches} dispatches: more than the loop-limiter cap would need`);
   });
 }
 
