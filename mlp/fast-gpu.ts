@@ -93,6 +93,8 @@ function configFor(model: Mlp, split: Split, opts: Pick<FastGpuOptions, 'batch' 
   if (lay.checked.length > MAX_CHECKED) return `more than ${MAX_CHECKED} checked tensors`;
   // the per-step row tables live in workgroup memory
   if (4 * rowTableWords(opts.batch) > limits.maxComputeWorkgroupStorageSize) return 'batch too large for workgroup memory';
+  // the epoch table's entries keep the row of the batch in 8 bits
+  if (opts.batch > 256) return 'batch over 256';
   // the sparse rows' words: a column in 16 bits
   if (model.sizes[0] > 65536) return 'more than 65 536 input columns';
   if (4 * lay.words > limits.maxStorageBufferBindingSize || 4 * lay.recordWords > limits.maxStorageBufferBindingSize) return 'state or record over the binding limit';
@@ -132,6 +134,41 @@ function deviceSparse(split: Split, backend: Backend): Tensor {
   return t;
 }
 
+/**
+ * the epoch's table for the kernel's binding 3, u32 words: the order [N]; then per step (`steps` slots)
+ * the batch's first-layer input by columns, d0 + 1 column starts into the entries; then the entries,
+ * row in the batch | byte << 8, each column's rows ascending. Built on the host with the permutation
+ * (≈ 9 M entries an epoch for MNIST), so the weight gradient needs no scatter on the device.
+ */
+export function epochTable(split: Split, order: Uint32Array, steps: number, batch: number, d0: number): Uint32Array {
+  const { rowptr, idx, val } = sparseRows(split);
+  const N = order.length, rows = Math.min(N, steps * batch);
+  let total = 0;
+  for (let i = 0; i < rows; i++) total += rowptr[order[i] + 1] - rowptr[order[i]];
+  const colBase = N, entBase = N + steps * (d0 + 1);
+  const words = new Uint32Array(entBase + total);
+  words.set(order);
+  const cursor = new Uint32Array(d0 + 1);
+  let at = 0;
+  for (let s = 0; s * batch < rows; s++) {
+    const start = s * batch, n = Math.min(batch, N - start), cp = colBase + s * (d0 + 1);
+    cursor.fill(0);
+    for (let r = 0; r < n; r++) {
+      const row = order[start + r];
+      for (let p = rowptr[row]; p < rowptr[row + 1]; p++) cursor[idx[p] + 1]++;
+    }
+    words[cp] = at;
+    for (let k = 0; k < d0; k++) words[cp + k + 1] = words[cp + k] + cursor[k + 1];
+    for (let k = 0; k < d0; k++) cursor[k] = words[cp + k];
+    for (let r = 0; r < n; r++) {
+      const row = order[start + r];
+      for (let p = rowptr[row]; p < rowptr[row + 1]; p++) words[entBase + cursor[idx[p]]++] = r | (val[p] << 8);
+    }
+    at = words[cp + d0];
+  }
+  return words;
+}
+
 export class FastGpuTrainer {
   readonly layout: TrainStepsLayout;
   /** names of the finiteness bits: activations in model order, then the parameters */
@@ -146,11 +183,12 @@ export class FastGpuTrainer {
   private readonly rowNonzeros: number;
   /** steps per dispatch in the last epoch encoded */
   lastStepsPerDispatch = 0;
+  /** the epoch table (epochTable) on the device */
   private order: Tensor | null = null;
 
   private constructor(
     private readonly model: Mlp, private readonly config: TrainStepsConfig, private readonly opts: FastGpuOptions,
-    split: Split, data: { labels: Tensor; lut: Tensor },
+    private readonly split: Split, data: { labels: Tensor; lut: Tensor },
   ) {
     this.backend = model.layers[0].W.backend as WebGpuBackend;
     this.layout = trainStepsLayout(config);
@@ -191,7 +229,9 @@ export class FastGpuTrainer {
     const { backend } = this;
     this.copyParams('in');
     this.order?.backend.release(this.order.storage);
-    this.order = Tensor.from(Float32Array.from(order), [order.length], { backend });
+    const table = epochTable(this.split, order, this.config.steps, this.opts.batch, this.config.sizes[0]);
+    // u32 words as f32 bits: every word is below 2^24 (a small float, never a NaN to canonicalise)
+    this.order = Tensor.from(new Float32Array(table.buffer), [table.length], { backend });
     keep(this.order);
     const per = stepsPerDispatch(this.config, backend, this.opts.stepsPerDispatch, this.rowNonzeros);
     this.lastStepsPerDispatch = per;

@@ -6,9 +6,9 @@
 // Dawn on an H100, ≈ 100 µs on llvmpipe), so 59 dispatches a step become one dispatch per `steps`.
 //
 // Bindings: 0 sparse (the split's images as sparse rows, u32: N + 1 row starts, then one word per
-// nonzero pixel, column | byte << 16), 1 labels [N] (f32), 2 lut [256] (byte → pixel), 3 order [N] (f32:
-// the epoch's permutation), 4 state (read-write, layout below), 5 record (read-write, only with
-// `record`), then the params uniform.
+// nonzero pixel, column | byte << 16), 1 labels [N] (f32), 2 lut [256] (byte → pixel), 3 epoch (u32:
+// the epoch's order [N], then each step's batch by columns, `epochTable` in mlp/fast-gpu.ts), 4 state
+// (read-write, layout below), 5 record (read-write, only with `record`), then the params uniform.
 //
 // state (f32 words, offsets from trainStepsLayout): loss sum, correct count, a finiteness mask per step
 // (u32 bits), the parameters in model.params() order (W_l [d_in, d_out] row-major, then b_l), their
@@ -22,8 +22,9 @@
 // bias added last, relu = select(0, z, z > 0), the loss m + log Σ exp(z − m) − z_y, its gradient
 // (exp(z − m − log s) − [j = y]) · (1/n), d = g + wd·w, v = μ·v + d, w + (−lr)·d. The first layer visits
 // only the nonzero pixels (MNIST is ≈ 81 % zeros): the others' products are +0 and change no sum. Its
-// weight gradient is accumulated row by row (a barrier between rows; within a row every pixel is a
-// different weight row, so no two invocations write the same word), in the rows' order, as the dense sum.
+// forward reads the batch by rows, its weight gradient by columns (each weight's sum over the rows
+// where its pixel is nonzero, in the rows' order, as the dense sum), so every invocation accumulates in
+// registers and updates its weights in the same pass.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import type { Dispatch } from './kernel.ts';
 
@@ -133,8 +134,8 @@ export function loopIterationsPerStep(c: TrainStepsConfig, rowNonzeros = c.sizes
     n += per(sizes[l] * sizes[l + 1], B) + per(sizes[l + 1], B) + per(B * sizes[l], sizes[l + 1]);
     n += per(sizes[l + 1] * (sizes[l + 2] ?? 0), 0) + per(sizes[l + 2] ?? 0, 0);   // deferred updates
   }
-  // first layer: row by row, update; bias; deferred update of the second
-  n += per(D0 * D1, 0) + B * per(nz * NJB, 0) + per(D1, B) + per(D1 * (sizes[2] ?? 0), 0) + per(sizes[2] ?? 0, 0);
+  // first layer: weight items over each column's rows; bias; deferred update of the second
+  n += per(D0 * NJB, B) + per(D1, B) + per(D1 * (sizes[2] ?? 0), 0) + per(sizes[2] ?? 0, 0);
   if (c.record) n += T;
   return n;
 }
@@ -343,29 +344,25 @@ ${c.record ? `      rec[${rec.get(`layers.${l - 1}.post`)!.grad}u + (start + r) 
     sync();`;
   };
 
-  // the first layer's weight gradient: accumulated row by row over each row's nonzero pixels into its
-  // gradient words (zero at the start of every step: the update reads them and puts 0 back), then the
-  // update, with the bias's and the second layer's deferred one
-  const g0 = W(0).g;
+  // the first layer's weight gradient fused with its update: items (input, column block), each summing
+  // over the step's rows where that pixel is nonzero (the epoch table's columns, rows ascending: the
+  // dense sum's order), then the bias and the second layer's deferred update
+  const COL = c.count, ENT = c.count + c.steps * (D0 + 1);
   const back0 = `
-    for (var r = 0u; r < n; r++) {
-      let p0 = rowBeg[r];
-      let items = (rowEnd[r] - p0) * ${NJB}u;
-      for (var i = t; i < items; i += ${T}u) {
-        let e = sp[${NR} + p0 + i / ${NJB}u];
-        let j0 = (i % ${NJB}u) * ${CB}u;
-        let x = lut[e >> 16u];
-        let gr = ${g0}u + (e & 0xffffu) * ${D1}u + j0;
-        let zr = ${ZO[0]}u + r * ${D1}u + j0;
-        ${cols.map((q) => `st[gr + ${q}u] += x * ${A(`zr + ${q}u`)};`).join(' ')}
+    for (var i = t; i < ${D0 * NJB}u; i += ${T}u) {
+      let k = i / ${NJB}u;
+      let j0 = (i % ${NJB}u) * ${CB}u;
+      let cp = ${COL}u + s * ${D0 + 1}u + k;
+      let c1 = epoch[cp + 1u];
+      ${cols.map((q) => `var g${q} = 0.0;`).join(' ')}
+      for (var p = epoch[cp]; p < c1; p++) {
+        let e = epoch[${ENT}u + p];
+        let x = lut[e >> 8u];
+        let zr = ${ZO[0]}u + (e & 0xffu) * ${D1}u + j0;
+        ${cols.map((q) => `g${q} += x * ${A(`zr + ${q}u`)};`).join(' ')}
       }
-      sync();
-    }
-    for (var i = t; i < ${D0 * D1}u; i += ${T}u) {
-      let g = st[${g0}u + i];
-      st[${g0}u + i] = 0.0;
-      ${square(0, 'g')}
-      ${update(0, 'i', 'g')}
+${cols.map((q) => `      ${square(0, `g${q}`)}
+      ${update(0, `k * ${D1}u + j0 + ${q}u`, `g${q}`)}`).join('\n')}
     }
     for (var j = t; j < ${D1}u; j += ${T}u) {
       var g = 0.0;
@@ -388,7 +385,7 @@ ${c.record ? `      rec[${rec.get(`layers.${l - 1}.post`)!.grad}u + (start + r) 
 @group(0) @binding(0) var<storage, read> sp: array<u32>;
 @group(0) @binding(1) var<storage, read> labels: array<f32>;
 @group(0) @binding(2) var<storage, read> lut: array<f32>;
-@group(0) @binding(3) var<storage, read> order: array<f32>;
+@group(0) @binding(3) var<storage, read> epoch: array<u32>;
 @group(0) @binding(4) var<storage, read_write> st: array<f32>;
 #if ${c.record}
 @group(0) @binding(5) var<storage, read_write> rec: array<f32>;
@@ -421,7 +418,7 @@ fn main(@builtin(local_invocation_index) t: u32) {
     let n = min(${B}u, params.count - start);
     let ready = params.vReady != 0u || s > params.step0;
     for (var r = t; r < n; r += ${T}u) {
-      let idx = u32(order[start + r]);
+      let idx = epoch[start + r];
       rowLab[r] = u32(labels[idx]);
       rowBeg[r] = sp[idx];
       rowEnd[r] = sp[idx + 1u];
