@@ -52,7 +52,7 @@ const SPECS: Specs = {
   steps: { type: 'string', arg: 'N', help: 'stop each epoch after N steps (quick runs)' },
   'no-record': { type: 'boolean', help: 'do not keep activations and gradients (timing comparisons)' },
   'no-fast': { type: 'boolean', help: 'the generic autograd step instead of the fused one (cpu: mlp/fast-cpu.ts; webgpu: mlp/fast-gpu.ts, many steps per dispatch), for comparisons; also MLP_LENS_FAST=0' },
-  profile: { type: 'boolean', help: 'print time per kernel per step and dispatches per step at the end (on webgpu one submit per dispatch: slows the run)' },
+  profile: { type: 'boolean', help: 'print time per kernel per step and dispatches per step at the end, for the generic step (the fused step is one kernel; on webgpu one submit per dispatch: slows the run)' },
   analyze: { type: 'string', arg: 'PATH', help: 'no training: run the post-training analyses on a saved model (run directory or .safetensors); results in PATH/analysis (or --out DIR/analysis)' },
   'no-analysis': { type: 'boolean', help: 'skip the post-training analyses after training' },
   'analysis-layer': { type: 'string', arg: 'K', help: 'hidden layer analysed in detail (default: the last)' },
