@@ -97,7 +97,9 @@ function configFor(model: Mlp, split: Split, opts: Pick<FastGpuOptions, 'batch' 
   if (opts.batch > 256) return 'batch over 256';
   // the sparse rows' words: a column in 16 bits
   if (model.sizes[0] > 65536) return 'more than 65 536 input columns';
-  if (4 * lay.words > limits.maxStorageBufferBindingSize || 4 * lay.recordWords > limits.maxStorageBufferBindingSize) return 'state or record over the binding limit';
+  // the epoch table holds at most every stored pixel of the split once (epochTable)
+  const table = split.count + opts.steps * (model.sizes[0] + 1) + sparseRows(split).idx.length;
+  if (4 * Math.max(lay.words, lay.recordWords, table) > limits.maxStorageBufferBindingSize) return 'state, record or epoch table over the binding limit';
   return config;
 }
 
@@ -181,8 +183,6 @@ export class FastGpuTrainer {
   private readonly lut: Tensor;
   private vReady: boolean;
   private readonly rowNonzeros: number;
-  /** steps per dispatch in the last epoch encoded */
-  lastStepsPerDispatch = 0;
   /** the epoch table (epochTable) on the device */
   private order: Tensor | null = null;
 
@@ -234,7 +234,6 @@ export class FastGpuTrainer {
     this.order = Tensor.from(new Float32Array(table.buffer), [table.length], { backend });
     keep(this.order);
     const per = stepsPerDispatch(this.config, backend, this.opts.stepsPerDispatch, this.rowNonzeros);
-    this.lastStepsPerDispatch = per;
     const bound = [this.sparse, this.labels, this.lut, this.order, this.state, ...(this.rec ? [this.rec] : [])].map((t) => t.storage);
     for (let s0 = 0; s0 < steps; s0 += per) {
       const k = Math.min(per, steps - s0);
