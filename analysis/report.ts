@@ -141,7 +141,10 @@ export function compactSvg(svg: string): string {
  * the page); `zoom` 2 gives sharp text
  */
 export async function svgToPng(svg: string, zoom = 2): Promise<Uint8Array> {
-  const { Resvg } = await import('@resvg/resvg-js');
+  // a computed specifier: bundlers leave it to run time, so a bundle of the CLI (the GPU machine's,
+  // ../shared/tools/gpu-bundle.sh) needs resvg's native binary only when PNGs are asked for
+  const resvg = '@resvg/resvg-js';
+  const { Resvg } = (await import(resvg)) as typeof import('@resvg/resvg-js');
   // resvg reads image-rendering as an attribute, not from the style Vega writes
   const fixed = svg.replace(/ style="image-rendering: optimizeSpeed; image-rendering: pixelated;"/g, ' image-rendering="optimizeSpeed"');
   const r = new Resvg(fixed, {
