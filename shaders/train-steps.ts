@@ -1,9 +1,9 @@
 // The fused training step of the plain ReLU MLP on the GPU: one workgroup runs whole SGD steps, many
-// in one dispatch (gather the batch from the packed dataset, forward, softmax-cross-entropy, backward,
+// in one dispatch (the batch's rows from the epoch order, forward, softmax-cross-entropy, backward,
 // the update of every parameter, the recording and the finiteness flags), with barriers between the
 // phases of a step instead of a dispatch each. A step of the reference model is ≈ 6.5 MFLOP: a dispatch
 // costs more than the arithmetic on every adapter we run on (≈ 15 µs per dependent dispatch through
-// Dawn on an H100, ≈ 100 µs on llvmpipe), so 59 dispatches a step become one dispatch per `steps`.
+// Dawn on an H100, ≈ 0.1 ms on llvmpipe), so 59 dispatches a step become one dispatch per `steps`.
 //
 // Bindings: 0 sparse (the split's images as sparse rows, u32: N + 1 row starts, then one word per
 // nonzero pixel, column | byte << 16), 1 labels [N] (f32), 2 lut [256] (byte → pixel), 3 epoch (u32:
@@ -11,10 +11,11 @@
 // (read-write, layout below), 5 record (read-write, only with `record`), then the params uniform.
 //
 // state (f32 words, offsets from trainStepsLayout): loss sum, correct count, a finiteness mask per step
-// (u32 bits), the parameters in model.params() order (W_l [d_in, d_out] row-major, then b_l), their
-// momentum buffers, their gradients (layers past the first update one phase after their gradient is
-// known: their old weights are still needed for the gradient below), Σ g² per step and parameter, the
-// per-thread partial sums of those, and the activations when they do not fit workgroup memory.
+// (its bits as an f32 integer), the parameters in model.params() order (W_l [d_in, d_out] row-major,
+// then b_l), their momentum buffers, the gradients of the layers past the first (updated one phase after
+// their gradient is known: their old weights are still needed for the gradient below), Σ g² per step
+// and parameter, the per-thread partial sums of those, and the activations when they do not fit
+// workgroup memory.
 // Activations: the pre-activation Z of every layer, [batch, width]; a layer's gradient overwrites its Z
 // once the layer below has used Z for its weight gradient (ReLU's mask is read first, element by element).
 //
@@ -90,10 +91,12 @@ export function trainStepsLayout(c: TrainStepsConfig): TrainStepsLayout {
   let at = 0;
   const take = (n: number) => { const o = at; at += n; return o; };
   const loss = take(1), correct = take(1), flags = take(c.steps);
-  const base = take(total), vBase = c.momentum ? take(total) : -1, gBase = take(total);
+  // gradient words only past the first layer, whose weights and bias are updated from registers
+  const first = sizes[0] + sizes[1];
+  const base = take(total), vBase = c.momentum ? take(total) : -1, gBase = take(total - first) - first;
   let off = 0;
-  const params = sizes.map((size) => {
-    const p = { size, at: base + off, v: vBase < 0 ? -1 : vBase + off, g: gBase + off };
+  const params = sizes.map((size, k) => {
+    const p = { size, at: base + off, v: vBase < 0 ? -1 : vBase + off, g: k < 2 ? -1 : gBase + off };
     off += size;
     return p;
   });
