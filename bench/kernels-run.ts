@@ -348,7 +348,7 @@ async function versionOf(pkg: string): Promise<string> {
  * use up to 256 invocations in x; ours ask for 64): Dawn's GL backend in compatibility mode in Node (as
  * engine/device.ts), navigator.gpu elsewhere
  */
-async function peerDevice(which: KernelOptions['adapter']): Promise<GPUDevice> {
+export async function peerDevice(which: KernelOptions['adapter']): Promise<GPUDevice> {
   const g = globalThis as any;
   let gpu: GPU | undefined = g.navigator?.gpu?.requestAdapter ? g.navigator.gpu : undefined;
   let adapter: GPUAdapter | null = null;
