@@ -159,7 +159,7 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOption
       // the generator is drawn every epoch even for --steps, so later epochs keep the reference order
       const order = opts.shuffle === false ? identity : rng.epochPermutation(split.count);
       // the epoch's order goes to the device once; each step gathers its batch there
-      const orderT = fast ? Tensor.zeros([0]) : Tensor.from(Float32Array.from(order), [split.count], { backend });
+      const orderT = fast || fused ? Tensor.zeros([0]) : Tensor.from(Float32Array.from(order), [split.count], { backend });
       recorder?.beginEpoch(epoch);
       // train mode for the steps (dropout on, BatchNorm on batch statistics), eval mode for the evaluation
       model.train();
