@@ -226,6 +226,7 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
     : /swiftshader/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`) ? 'auto:swiftshader' : 'auto:software';
   const variants: Record<string, string> = { matmul: auto, ...opts.variants };
   const flushEvery = opts.flushEvery ?? 256;
+  const features = new Set<string>([...device.features]);
   const printShader = debugShaders();
   const stats: WebGpuStats = {
     dispatches: 0, submits: 0, readBacks: 0, uploads: 0,
@@ -414,6 +415,7 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
       const plan = prim.gpu(inputs.map((t) => t.shape), outShape, attrs, {
         maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
         variant: variants[prim.name],
+        features,
       });
       if ('alias' in plan) return ins[plan.alias];
       const size = outShape.reduce((a, b) => a * b, 1);

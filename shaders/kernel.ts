@@ -34,6 +34,8 @@ export interface KernelContext {
   maxWorkgroupsPerDimension: number;
   /** a named variant forced by the caller (e.g. matmul 'naive' for benchmarks) */
   variant?: string;
+  /** the device's features (a variant that needs one is picked only where it is there) */
+  features?: ReadonlySet<string>;
 }
 
 /** plans the dispatch of one op call: the `gpu` field of a primitive record */

@@ -15,9 +15,13 @@ export interface MatmulAttrs { transA: boolean; transB: boolean }
  * 'gpu': a hardware GPU, not measured by bench/kernels.js yet (no GPU in this project's runs); ENV.md's H100
  * figures favour register tiling by far at large sizes: 'tiled4' from 64×64 outputs with k ≥ 16, else 'tiled'.
  */
-export function pickMatmulVariant(m: number, n: number, k: number, device: 'software' | 'swiftshader' | 'gpu'): MatmulVariant {
-  // NOTE: Chromium's SwiftShader ran 'tiled4' 1.3–6× slower than 'blocked' at every shape: 'blocked' only
-  if (device === 'swiftshader') return 'blocked';
+export function pickMatmulVariant(
+  m: number, n: number, k: number, device: 'software' | 'swiftshader' | 'gpu', features: ReadonlySet<string> = new Set(),
+): MatmulVariant {
+  // NOTE: Chromium's SwiftShader ran 'tiled4' 1.3–6× slower than 'blocked' at every shape: 'blocked',
+  // but 'subgroup' from 1024³ where the device has subgroups (1.4–1.8× 'blocked' there in Chromium and
+  // through Dawn/Vulkan; below that Chromium's 'blocked' won, docs/kernels.md)
+  if (device === 'swiftshader') return features.has('subgroups') && m * n * k >= 2 ** 30 ? 'subgroup' : 'blocked';
   if (device === 'software') return m * n * k >= 2 ** 24 ? 'tiled4' : 'blocked';
   return m >= 64 && n >= 64 && k >= 16 ? 'tiled4' : 'tiled';
 }
@@ -31,7 +35,7 @@ const matmulGpu: GpuKernel<MatmulAttrs> = (inputs, out, attrs, ctx) => {
   if (!v.startsWith('auto')) return matmulKernel(inputs, out, attrs, ctx);
   const [m, n] = out, k = attrs.transA ? inputs[0][0] : inputs[0][1];
   const device = v === 'auto:software' ? 'software' : v === 'auto:swiftshader' ? 'swiftshader' : 'gpu';
-  return matmulKernel(inputs, out, attrs, { ...ctx, variant: pickMatmulVariant(m, n, k, device) });
+  return matmulKernel(inputs, out, attrs, { ...ctx, variant: pickMatmulVariant(m, n, k, device, ctx.features) });
 };
 export { MATMUL_VARIANTS };
 

@@ -2,9 +2,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Tensor } from '../../engine/tensor.ts';
 import { matmul } from '../../engine/ops/index.ts';
-import { MATMUL_VARIANTS, pickMatmulVariant } from '../../engine/ops/matmul.ts';
+import { MATMUL_VARIANTS, matmulOp, pickMatmulVariant } from '../../engine/ops/matmul.ts';
 import type { Backend } from '../../engine/backend.ts';
-import { createWebGpuBackend } from '../../engine/webgpu.ts';
+import { createWebGpuBackend, type WebGpuBackend } from '../../engine/webgpu.ts';
 import { MATMUL_FEATURES, matmulVariantsFor } from '../../shaders/matmul.ts';
 import { acquireVulkanSwiftShader, SWIFTSHADER_ICD } from '../../bench/kernels-run.ts';
 import { describeGpu, extraBackend, testGpu } from '../setup/gpu.ts';
@@ -167,6 +167,25 @@ sg.before(async () => {
   console.log(`  subgroup variant on ${describeGpu(got.info)}`);
 });
 sg.after(() => { sgRelease?.(); });
+sg('the default pick on a SwiftShader device with subgroups: subgroup at 1024³, blocked at the MLP\'s shapes (bit-equal to those variants)', async () => {
+  if (!sgBackend) { console.log(`skipped: ${sgWhy}`); return; }
+  const device = (sgBackend as WebGpuBackend).device;
+  const auto = createWebGpuBackend(device);
+  const run = async (backend: Backend, m: number, k: number, n: number) => {
+    const r = prng(m + k + n);
+    const a = Tensor.from(r.uniform(m * k), [m, k], { backend }), b = Tensor.from(r.uniform(k * n), [k, n], { backend });
+    return matmul(a, b).read();
+  };
+  const forced = (variant: string) => createWebGpuBackend(device, { variants: { matmul: variant } });
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const swift = /swiftshader/i.test(`${info?.description ?? ''} ${info?.device ?? ''} ${info?.vendor ?? ''}`);
+  if (!swift) console.log('  (not SwiftShader: the default pick has no subgroup rule there; nothing to compare)');
+  for (const [m, k, n, want] of [[1024, 1024, 1024, swift ? 'subgroup' : null], [64, 784, 32, swift ? 'blocked' : null]] as const) {
+    if (!want) continue;
+    const [x, y] = [await run(auto, m, k, n), await run(forced(want), m, k, n)];
+    assert.ok(x.every((v, i) => Object.is(v, y[i])), `${m}×${k}·${k}×${n}: the default pick is not '${want}'`);
+  }
+});
 for (const [m, k, n] of SUBGROUP_SHAPES) {
   sg(`parity with the cpu oracle, all layouts, m, k, n = ${m}, ${k}, ${n}`, async () => {
     if (!sgBackend) { console.log(`skipped: ${sgWhy}`); return; }
@@ -201,15 +220,29 @@ rule('hardware GPUs: tiled4 from 64×64 outputs with k ≥ 16, tiled below', () 
   assert.is(pickMatmulVariant(64, 32, 784, 'gpu'), 'tiled');
   assert.is(pickMatmulVariant(64, 64, 8, 'gpu'), 'tiled');
 });
-rule('never a variant that needs a device feature (the pick does not know the device\'s features)', () => {
+rule('never a variant that needs a device feature the device lacks; subgroup only on SwiftShader from 1024³', () => {
   const sizes = [1, 10, 16, 63, 64, 65, 784, 1024, 4096];
   for (const d of ['software', 'swiftshader', 'gpu'] as const) {
-    for (const m of sizes) for (const n of sizes) for (const k of sizes) {
-      const v = pickMatmulVariant(m, n, k, d);
-      assert.ok(!MATMUL_FEATURES[v], `${d} ${m}×${k}·${k}×${n}: ${v}`);
-      assert.ok(matmulVariantsFor(new Set<string>()).includes(v));
+    for (const features of [new Set<string>(), new Set(['subgroups', 'timestamp-query'])]) {
+      for (const m of sizes) for (const n of sizes) for (const k of sizes) {
+        const v = pickMatmulVariant(m, n, k, d, features);
+        assert.ok(matmulVariantsFor(features).includes(v), `${d} ${m}×${k}·${k}×${n} with [${[...features]}]: ${v}`);
+        const wanted = d === 'swiftshader' && features.has('subgroups') && m * n * k >= 2 ** 30;
+        assert.is(v === 'subgroup', wanted, `${d} ${m}×${k}·${k}×${n} with [${[...features]}]: ${v}`);
+      }
     }
   }
+  assert.is(pickMatmulVariant(1024, 1024, 1024, 'swiftshader', new Set(['subgroups'])), 'subgroup');
+  assert.is(pickMatmulVariant(64, 32, 784, 'swiftshader', new Set(['subgroups'])), 'blocked');
+});
+rule('the op plans with the device\'s features: the kernel context carries them to the pick', () => {
+  const plan = (features: Set<string>, m: number, k: number, n: number) => {
+    const p = matmulOp.gpu!([[m, k], [k, n]], [m, n], { transA: false, transB: false }, { maxWorkgroupsPerDimension: 65535, variant: 'auto:swiftshader', features });
+    return 'variant' in p ? p.variant : 'alias';
+  };
+  assert.match(plan(new Set(['subgroups']), 1024, 1024, 1024), /^subgroup/);
+  assert.match(plan(new Set(), 1024, 1024, 1024), /^blocked/);
+  assert.match(plan(new Set(['subgroups']), 64, 784, 32), /^blocked/);
 });
 rule('matmulVariantsFor: subgroup only with the feature', () => {
   assert.ok(!matmulVariantsFor(new Set(['timestamp-query'])).includes('subgroup'));
