@@ -1,5 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { ceilDiv, header, type GpuKernel } from './kernel.ts';
+import { storeRow } from './matmul.ts';
 
 const layout = { rows: 'u32', cols: 'u32', inner: 'u32' } as const;
 
@@ -24,14 +25,7 @@ fn finish(v: f32, j: u32) -> f32 {
 #endif
 }
 
-fn store(i: u32, j: u32, v: vec4<f32>) {
-  if (i >= params.rows) { return; }
-  let at = i * params.cols + j;
-  if (j < params.cols) { out[at] = finish(v.x, j); }
-  if (j + 1u < params.cols) { out[at + 1u] = finish(v.y, j + 1u); }
-  if (j + 2u < params.cols) { out[at + 2u] = finish(v.z, j + 2u); }
-  if (j + 3u < params.cols) { out[at + 3u] = finish(v.w, j + 3u); }
-}
+${storeRow(4, (x, col) => `finish(${x}, ${col})`)}
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -6,6 +6,22 @@ const layout = { rows: 'u32', cols: 'u32', inner: 'u32' } as const;
 const TILE = 16;
 
 /** WGSL reading element (i, p) of op(A) and (p, j) of op(B) from their stored layouts */
+/**
+ * WGSL `store(i, j, v)`: row i, columns j … j+lanes−1 of the output from v's first `lanes` components,
+ * each guarded by the matrix's edges; `finish(x, col)` wraps each value (linear adds its bias, relu)
+ */
+export const storeRow = (lanes: 1 | 4 = 4, finish = (x: string, _col: string) => x): string => {
+  const parts = ['x', 'y', 'z', 'w'].slice(0, lanes).map((c, q) => {
+    const col = q ? `j + ${q}u` : 'j';
+    return `  if (${col} < params.cols) { out[at${q ? ` + ${q}u` : ''}] = ${finish(`v.${c}`, col)}; }`;
+  });
+  return `fn store(i: u32, j: u32, v: vec4<f32>) {
+  if (i >= params.rows) { return; }
+  let at = i * params.cols + j;
+${parts.join('\n')}
+}`;
+};
+
 const loads = (transA: boolean, transB: boolean) => wgsl`
 fn loadA(i: u32, p: u32) -> f32 {
 #if ${transA}
@@ -81,14 +97,7 @@ const blocked = (transA: boolean, transB: boolean) => wgsl`
 ${header(2, layout)}
 ${loads(transA, transB)}
 
-fn store(i: u32, j: u32, v: vec4<f32>) {
-  if (i >= params.rows) { return; }
-  let at = i * params.cols + j;
-  if (j < params.cols) { out[at] = v.x; }
-  if (j + 1u < params.cols) { out[at + 1u] = v.y; }
-  if (j + 2u < params.cols) { out[at + 2u] = v.z; }
-  if (j + 3u < params.cols) { out[at + 3u] = v.w; }
-}
+${storeRow()}
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -130,14 +139,7 @@ ${loads(transA, transB)}
 // branchless: a clamped (always valid) load, zeroed outside the matrix
 fn za(i: u32, p: u32) -> f32 { return select(0.0, loadA(min(i, params.rows - 1u), min(p, params.inner - 1u)), i < params.rows && p < params.inner); }
 fn zb(p: u32, j: u32) -> f32 { return select(0.0, loadB(min(p, params.inner - 1u), min(j, params.cols - 1u)), p < params.inner && j < params.cols); }
-fn store(i: u32, j: u32, v: vec4<f32>) {
-  if (i >= params.rows) { return; }
-  let at = i * params.cols + j;
-  if (j < params.cols) { out[at] = v.x; }
-  if (j + 1u < params.cols) { out[at + 1u] = v.y; }
-  if (j + 2u < params.cols) { out[at + 2u] = v.z; }
-  if (j + 3u < params.cols) { out[at + 3u] = v.w; }
-}
+${storeRow()}
 
 // [p * 8 + q]: rows (or columns) 4q … 4q+3 of the slab at step p
 var<workgroup> sa: array<vec4<f32>, ${KT * 8}>;
@@ -220,16 +222,7 @@ enable subgroups;
 ${header(2, layout)}
 ${loads(transA, transB)}
 
-fn store(i: u32, j: u32, v: vec4<f32>) {
-  if (i >= params.rows) { return; }
-  let at = i * params.cols + j;
-  if (j < params.cols) { out[at] = v.x; }
-#if ${C === 4}
-  if (j + 1u < params.cols) { out[at + 1u] = v.y; }
-  if (j + 2u < params.cols) { out[at + 2u] = v.z; }
-  if (j + 3u < params.cols) { out[at + 3u] = v.w; }
-#endif
-}
+${storeRow(C === 4 ? 4 : 1)}
 
 @compute @workgroup_size(${W}, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
