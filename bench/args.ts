@@ -1,5 +1,6 @@
 // command-line options: declared once (name, type, default, help), parsed with node:util parseArgs,
 // validated with a clear message. Shared by every entry point in bench/.
+import process from 'node:process';
 import { parseArgs } from 'node:util';
 
 export class UsageError extends Error {
@@ -77,4 +78,25 @@ export function intList(name: string, v: string | boolean | undefined): number[]
   const sizes = v.split(',').map((s) => Number(s.trim()));
   if (sizes.some((s) => s < 1)) throw new UsageError(`--${name}: every size must be ≥ 1, got '${v}'`);
   return sizes;
+}
+
+/**
+ * a benchmark script's options (Node or Deno argv), checked and converted by `read`: `--help` prints
+ * the usage and exits 0, a bad option prints its message and exits 2
+ */
+export function benchArgs<T>(command: string, summary: string, specs: Specs, read: (o: Record<string, string | boolean | undefined>) => T): T {
+  const g = globalThis as { Deno?: { args: string[] } };
+  const all: Specs = { ...specs, help: { type: 'boolean', help: 'print this text' } };
+  try {
+    const o = parse(all, g.Deno?.args ?? process.argv.slice(2));
+    if (o.help) {
+      console.log(usage(command, summary, all));
+      process.exit(0);
+    }
+    return read(o);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`${command}: ${e.message}`);
+    process.exit(2);
+  }
 }

@@ -7,6 +7,7 @@
 //   deno run -A bench/fast-gpu.ts --steps 300
 import process from 'node:process';
 import { acquireDevice } from '../engine/device.ts';
+import { benchArgs, int } from './args.ts';
 import { acquireVulkanSwiftShader } from './kernels-run.ts';
 import { createRng } from '../engine/rng.ts';
 import { createWebGpuBackend } from '../engine/webgpu.ts';
@@ -14,18 +15,15 @@ import { loadMnist } from '../mlp/mnist.ts';
 import { Mlp } from '../mlp/model.ts';
 import { train } from '../mlp/train.ts';
 
-const args = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-if (args.includes('--help')) {
-  console.log('usage: bench/fast-gpu.ts [--steps N (300)] [--rounds R (3)] [--record] [--vulkan-swiftshader (Node: Dawn Vulkan on SwiftShader)]');
-  process.exit(0);
-}
-const steps = opt('steps', 300), rounds = opt('rounds', 3), record = args.includes('--record');
+const o = benchArgs('bench/fast-gpu.ts', 'The WebGPU training step, generic vs fused, interleaved in one process.', {
+  steps: { type: 'string', arg: 'N', default: '300', help: 'steps per run' },
+  rounds: { type: 'string', arg: 'R', default: '3', help: 'measured rounds (after one warm-up)' },
+  record: { type: 'boolean', help: 'recording on' },
+  'vulkan-swiftshader': { type: 'boolean', help: "Node: Dawn's Vulkan backend on the SwiftShader driver of Debian's chromium" },
+}, (o) => ({ steps: int('steps', o.steps), rounds: int('rounds', o.rounds), record: !!o.record, swiftshader: !!o['vulkan-swiftshader'] }));
+const { steps, rounds, record } = o;
 
-const got = args.includes('--vulkan-swiftshader') ? await acquireVulkanSwiftShader() : await acquireDevice({ mode: 'webgpu' });
+const got = o.swiftshader ? await acquireVulkanSwiftShader() : await acquireDevice({ mode: 'webgpu' });
 if (!got) throw new Error('no WebGPU adapter');
 const backend = createWebGpuBackend(got.device);
 const data = await loadMnist();

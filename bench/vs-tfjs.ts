@@ -19,19 +19,16 @@ import { gatherBatch } from '../mlp/batch.ts';
 import { loadMnist, type Mnist } from '../mlp/mnist.ts';
 import { Mlp } from '../mlp/model.ts';
 import { train } from '../mlp/train.ts';
+import { benchArgs, int } from './args.ts';
 import { peerDevice } from './kernels-run.ts';
 
-const g = globalThis as { Deno?: { args: string[]; execPath(): string } };
-const args = g.Deno?.args ?? process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-if (args.includes('--help')) {
-  console.log('usage: bench/vs-tfjs.ts [--steps N (200)] [--rounds R (2)]');
-  process.exit(0);
-}
-const steps = opt('steps', 200), rounds = opt('rounds', 2);
+const g = globalThis as { Deno?: { execPath(): string } };
+const o = benchArgs('bench/vs-tfjs.ts', 'The reference training step: tfjs-webgpu 4.22 vs mlp-lens (fused and generic) on the same adapter.', {
+  steps: { type: 'string', arg: 'N', default: '200', help: 'steps per round' },
+  rounds: { type: 'string', arg: 'R', default: '2', help: 'measured rounds (after one warm-up step)' },
+  'tfjs-only': { type: 'boolean', help: 'internal: the child process that runs tfjs and prints one RESULT line' },
+}, (o) => ({ steps: int('steps', o.steps), rounds: int('rounds', o.rounds), tfjsOnly: !!o['tfjs-only'] }));
+const { steps, rounds } = o;
 const SEED = 31416, SIZES = [784, 32, 16, 10], BATCH = 64, LR = 0.01, EPOCH_STEPS = 938;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -131,7 +128,7 @@ async function oursSteps(): Promise<{ fused: number[]; generic: number[]; adapte
   return out;
 }
 
-if (args.includes('--tfjs-only')) {
+if (o.tfjsOnly) {
   // the child: one JSON line
   const r = await tfjsSteps().catch((e: Error) => ({ error: e.message.split('\n')[0] }));
   console.log(`RESULT ${JSON.stringify(r)}`);
