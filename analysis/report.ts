@@ -209,7 +209,7 @@ export function reportHtml(r: RunResults, set: FigureSet, svgs: ReadonlyMap<stri
     L.push('</section>');
   });
   L.push('</main>', `<footer>mlp-lens · ${n} figures${o.generated ? ` · generated ${esc(o.generated)}` : ''} · ` +
-    're-create with <code>node bench/report.js RUN_DIR</code> (<code>--png</code> also writes figures/*.png)</footer>', '</body>', '</html>');
+    're-create with <code>node cli/report.js RUN_DIR</code> (<code>--png</code> also writes figures/*.png)</footer>', '</body>', '</html>');
   return L.join('\n') + '\n';
 }
 

@@ -7,7 +7,7 @@
 //   deno run -A bench/fast-gpu.ts --steps 300
 import process from 'node:process';
 import { acquireDevice } from '../engine/device.ts';
-import { benchArgs, int } from './args.ts';
+import { benchArgs, int } from '../cli/args.ts';
 import { acquireVulkanSwiftShader } from './kernels-run.ts';
 import { createRng } from '../engine/rng.ts';
 import { createWebGpuBackend } from '../engine/webgpu.ts';

@@ -9,5 +9,5 @@ if (typeof globalThis.Deno === 'undefined' && import.meta.url.endsWith('/bench/t
   const hooks = './node-ts.mjs';
   await import(hooks);
 }
-const { main } = await import('./train-cli.ts');
+const { main } = await import('../cli/train.ts');
 process.exitCode = await main(process.argv.slice(2));

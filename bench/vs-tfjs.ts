@@ -19,7 +19,7 @@ import { gatherBatch } from '../mlp/batch.ts';
 import { loadMnist, type Mnist } from '../mlp/mnist.ts';
 import { Mlp } from '../mlp/model.ts';
 import { train } from '../mlp/train.ts';
-import { benchArgs, int } from './args.ts';
+import { benchArgs, int } from '../cli/args.ts';
 import { peerDevice } from './kernels-run.ts';
 
 const g = globalThis as { Deno?: { execPath(): string } };

@@ -163,7 +163,7 @@ export function planFromKinds(kinds: readonly (NormKind | null)[]): NormPlan {
   return plan;
 }
 
-// --- the comparison variants of `--compare` (bench/compare.ts)
+// --- the comparison variants of `--compare` (cli/compare.ts)
 
 /**
  * a variant name → its config. Tokens joined by `+`: `raw` (nothing), `standardize`, `computed`,

@@ -2,7 +2,7 @@
 // then --resume ends with a model.safetensors byte-identical to an uninterrupted run's (cpu); files on
 // disk are always complete; a bad --resume fails in one line with exit code 2; a divergence exits 3
 // naming the tensor and keeps the last checkpoint; a lost GPU exits 4 keeping it too; --device auto falls
-// back to the cpu when WebGPU fails to start. Faults are injected with MLP_LENS_TEST_HOOK (see bench/train-cli.ts).
+// back to the cpu when WebGPU fails to start. Faults are injected with MLP_LENS_TEST_HOOK (see cli/train.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -22,7 +22,7 @@ import {
 import { decodeSafetensors, encodeSafetensors, type TensorInput } from '../../mlp/safetensors.ts';
 import { evaluate, train } from '../../mlp/train.ts';
 import { decodeModelWithNorm, encodeModelWithNorm, fromTorchStateDict } from '../../mlp/weights.ts';
-import { readConfig } from '../../bench/train-cli.ts';
+import { readConfig } from '../../cli/train.ts';
 import { assertClose } from '../helpers/close.ts';
 import { backendSuites, finiteDifferenceCheck, MNIST, parityCheck, prng, tensorOn, values } from '../helpers/check-op.ts';
 

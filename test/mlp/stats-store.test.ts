@@ -105,7 +105,7 @@ test('a damaged file is named with the reason: cut short, wrong format, wrong sh
   assert.ok(existsSync(path));
 });
 
-test('bench/dynamics-report.js prints the findings from a saved run, and exits 2 on a run without stats', async () => {
+test('cli/dynamics.js prints the findings from a saved run, and exits 2 on a run without stats', async () => {
   const dir = fresh();
   for (let e = 0; e < 3; e++) {
     // 10 samples, one per digit; layer-1 pre-activations grow with the epoch, layer-2 neuron 1 dominates
@@ -122,7 +122,7 @@ test('bench/dynamics-report.js prints the findings from a saved run, and exits 2
     await saveEpochStats(dir, computeEpochStats(rec, { classes: 10, firstBatch: 4 }));
   }
   const csvDir = join(dir, 'csv');
-  const r = spawnSync(process.execPath, ['bench/dynamics-report.js', dir, '--csv', csvDir], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['cli/dynamics.js', dir, '--csv', csvDir], { encoding: 'utf8', timeout: 60_000 });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /3 epochs of statistics \(0–2\)/);
   assert.match(r.stdout, /layers\.0\.pre \(linear1 output\)/);
@@ -131,7 +131,7 @@ test('bench/dynamics-report.js prints the findings from a saved run, and exits 2
   assert.match(r.stdout, /layer 1 \(layers\.1\.post, 2 units\):\n    per epoch: 0:1\/0\/1 1:1\/0\/1 2:1\/0\/1/);
   assert.ok(existsSync(join(csvDir, 'drift.csv')));
   assert.match(readFileSync(join(csvDir, 'neuron-means-layers.1.post.csv'), 'utf8'), /^epoch,neuron0,neuron1\n0,0,5\n/);
-  const none = spawnSync(process.execPath, ['bench/dynamics-report.js', fresh()], { encoding: 'utf8', timeout: 60_000 });
+  const none = spawnSync(process.execPath, ['cli/dynamics.js', fresh()], { encoding: 'utf8', timeout: 60_000 });
   assert.is(none.status, 2);
   assert.match(none.stderr, /^error: .*stats: not found/);
 });

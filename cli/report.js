@@ -1,19 +1,19 @@
 #!/usr/bin/env node
 // (Re)builds the report of a saved run from its files alone:
-//   node bench/report.js RUN_DIR [--png] [--data DIR] [--quiet]       deno run -A bench/report.js …
+//   node cli/report.js RUN_DIR [--png] [--data DIR] [--quiet]       deno run -A cli/report.js …
 // Writes RUN_DIR/report.html (self-contained: inline SVG and PNG, no network) and RUN_DIR/figures/<id>.csv
 // and .vl.json (each figure's data and Vega-Lite spec); --png also writes figures/<id>.png (SVG rendered
 // by resvg). Same loader pattern as bench/train.js.
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 
-if (typeof globalThis.Deno === 'undefined' && import.meta.url.endsWith('/bench/report.js')) {
-  const hooks = './node-ts.mjs';
+if (typeof globalThis.Deno === 'undefined' && import.meta.url.endsWith('/cli/report.js')) {
+  const hooks = '../bench/node-ts.mjs';
   await import(hooks);
 }
 const { writeReport } = await import('../analysis/report.ts');
 
-const HELP = `usage: node bench/report.js RUN_DIR [options]
+const HELP = `usage: node cli/report.js RUN_DIR [options]
 
 Builds RUN_DIR/report.html from the run's saved results (config.json, metrics.json, stats/, analysis/)
 and the MNIST test images, and writes each figure's data and spec to RUN_DIR/figures/.

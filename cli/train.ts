@@ -32,7 +32,7 @@ import {
 } from '../mlp/norm.ts';
 import type { Mnist } from '../mlp/mnist.ts';
 import { runCompare } from './compare.ts';
-import { formatProfile, profileBackend } from './kernels-profile.ts';
+import { formatProfile, profileBackend } from '../bench/kernels-profile.ts';
 import { int, intList, num, oneOf, parse, usage, UsageError, type Specs } from './args.ts';
 
 const SPECS: Specs = {
@@ -475,7 +475,7 @@ async function reportAndLog(dir: string, test: Split): Promise<void> {
     const r = await writeReport(dir, { test });
     log(`report: ${r.path} (${r.figures.length} figures, ${r.seconds.toFixed(1)} s)`);
   } catch (e) {
-    process.stderr.write(`report not written: ${e instanceof Error ? e.message : String(e)} (retry: node bench/report.js ${dir})\n`);
+    process.stderr.write(`report not written: ${e instanceof Error ? e.message : String(e)} (retry: node cli/report.js ${dir})\n`);
   }
 }
 

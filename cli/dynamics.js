@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Training dynamics of a saved run, from its stats/ folder (no retraining): the numbers behind the
 // notebooks' findings (REFERENCE items 9, 12, 21, 22, 42).
-//   node bench/dynamics-report.js [RUN_DIR] [--csv DIR]        deno run -A bench/dynamics-report.js …
+//   node cli/dynamics.js [RUN_DIR] [--csv DIR]        deno run -A cli/dynamics.js …
 // RUN_DIR defaults to runs/ref. --csv also writes the long tables (drift, histograms, health, parameter
 // gradient norms) and the per-neuron mean matrices as CSV files into DIR.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -10,8 +10,8 @@ import process from 'node:process';
 import { parseArgs } from 'node:util';
 
 // Node 20 cannot read TypeScript by itself: register the esbuild loader hooks first (as bench/train.js)
-if (typeof globalThis.Deno === 'undefined' && import.meta.url.endsWith('/bench/dynamics-report.js')) {
-  const hooks = './node-ts.mjs';
+if (typeof globalThis.Deno === 'undefined' && import.meta.url.endsWith('/cli/dynamics.js')) {
+  const hooks = '../bench/node-ts.mjs';
   await import(hooks);
 }
 const { loadRunStats, loadInputStats } = await import('../mlp/stats-store.ts');
@@ -24,7 +24,7 @@ const { values: o, positionals } = parseArgs({
   options: { csv: { type: 'string' }, help: { type: 'boolean' } },
 });
 if (o.help) {
-  console.log('usage: node bench/dynamics-report.js [RUN_DIR] [--csv DIR]');
+  console.log('usage: node cli/dynamics.js [RUN_DIR] [--csv DIR]');
   process.exit(0);
 }
 const dir = positionals[0] ?? 'runs/ref';

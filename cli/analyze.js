@@ -1,20 +1,20 @@
 #!/usr/bin/env node
 // The post-training suite on a saved model, without retraining:
-//   node bench/analyze.js RUN_DIR|model.safetensors [--layer K] [--out DIR] [--data DIR] [--full] [--quiet]
+//   node cli/analyze.js RUN_DIR|model.safetensors [--layer K] [--out DIR] [--data DIR] [--full] [--quiet]
 // Loads the model and MNIST's test split, runs every analysis (REFERENCE.md items 13–19, 23–37),
 // prints the notebooks' tables and the timings, and writes OUT/analysis/*.json (OUT defaults to the run
 // directory, or the model file's folder). Same loader pattern as bench/train.js.
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 
-if (typeof globalThis.Deno === 'undefined' && import.meta.url.endsWith('/bench/analyze.js')) {
-  const hooks = './node-ts.mjs';
+if (typeof globalThis.Deno === 'undefined' && import.meta.url.endsWith('/cli/analyze.js')) {
+  const hooks = '../bench/node-ts.mjs';
   await import(hooks);
 }
 const { loadMnist } = await import('../mlp/mnist.ts');
 const suite = await import('../analysis/suite.ts');
 
-const HELP = `usage: node bench/analyze.js RUN_DIR|model.safetensors [options]
+const HELP = `usage: node cli/analyze.js RUN_DIR|model.safetensors [options]
 
 Runs the post-training analyses on a saved model and the MNIST test split, prints the tables the
 notebooks print, and writes <out>/analysis/*.json.

@@ -26,7 +26,7 @@ import { writeAtomic, writeJson } from '../mlp/run-dir.ts';
 import { loadRunStats } from '../mlp/stats-store.ts';
 import type { EpochMetrics } from '../mlp/train.ts';
 import { UsageError } from './args.ts';
-import type { RunOutput, TrainConfig } from './train-cli.ts';
+import type { RunOutput, TrainConfig } from './train.ts';
 
 /**
  * what the notebooks' README reports for each experiment (REFERENCE items 38–41; raw: the notebooks' own
