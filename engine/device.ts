@@ -1,5 +1,6 @@
 // device acquisition, one function for every runtime: navigator.gpu in browsers and Deno, Dawn (the
-// `webgpu` npm package, imported dynamically so browsers and Deno never load it) in Node.
+// `webgpu` npm package) in Node. Everything Node-only is in engine/device-node.ts, imported dynamically
+// and only under Node, so browsers and Deno never load it (engine/ imports no `node:` module elsewhere).
 
 export type DeviceMode = 'auto' | 'webgpu';
 export type Runtime = 'node' | 'deno' | 'browser';
@@ -50,24 +51,8 @@ export function testHooks(): string[] {
 
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader|softpipe|software|basic render/i;
 
-// one Dawn GPU object per option set, kept for the life of the process: creating several is slow and leaks
-const dawnInstances = new Map<string, GPU>();
-let dawnModule: Promise<{ create(o: string[]): GPU; globals: object }> | undefined;
-
-async function dawn(options: string[]): Promise<GPU> {
-  dawnModule ??= import('webgpu').then((m) => {
-    Object.assign(globalThis, m.globals);
-    return m as { create(o: string[]): GPU; globals: object };
-  });
-  const { create } = await dawnModule;
-  const key = options.join(' ');
-  let gpu = dawnInstances.get(key);
-  // Dawn rounds timestamp queries to 16.384 µs by default (a browser's anti-fingerprinting measure): exact here
-  if (!gpu) { gpu = create([...options, 'disable-dawn-features=timestamp_quantization']); dawnInstances.set(key, gpu); }
-  return gpu;
-}
-
-interface Candidate { adapter: GPUAdapter; backend: string; compat: boolean }
+/** an adapter acquireDevice() may open (engine/device-node.ts finds Node's) */
+export interface Candidate { adapter: GPUAdapter; backend: string; compat: boolean }
 
 function inferBackend(rt: Runtime, info: GPUAdapterInfo): string {
   const d = info.description ?? '';
@@ -101,43 +86,16 @@ export async function acquireDevice(opts: { mode: DeviceMode }): Promise<Acquire
   const note = (what: string, a: GPUAdapter | null) =>
     tried.push(`${what}: ${a ? `${a.info.device || a.info.description}${isSoftware(a) ? ' (software)' : ''}` : 'no adapter'}`);
 
-  const gpuNode = rt !== 'node' || (await mayHaveGpu());
+  // imported only under Node: a browser bundle never runs it, Deno never loads it
+  const node = rt === 'node' ? await import('./device-node.ts') : undefined;
+  const gpuNode = !node || (await node.mayHaveGpu());
   if (!allowSoftware && !gpuNode) {
     // 'auto' on a machine with no GPU device node: skip loading Dawn, which would only find (and
     // loudly reject) the software rasterisers
     return null;
   }
-  if (rt === 'node') {
-    // Mesa complains on stderr when this is unset; a private temp folder is all it needs
-    const env = (globalThis as any).process.env;
-    if (!env.XDG_RUNTIME_DIR) {
-      const { mkdtempSync } = await import('node:fs');
-      const { tmpdir } = await import('node:os');
-      const { join } = await import('node:path');
-      env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'mlp-lens-xdg-'));
-    }
-    // Mesa's EGL without a display (llvmpipe); read when Dawn's GL backend starts
-    if (allowSoftware) env.EGL_PLATFORM ??= 'surfaceless';
-    let hw: GPU | undefined;
-    try { hw = await dawn(gpuNode ? [] : ['backend=opengl']); } catch (e) {
-      tried.push(`import('webgpu') (Dawn): ${(e as Error).message}`);
-    }
-    if (hw) {
-      // no GPU device node: the default backends would only reject lavapipe, loudly
-      const a = gpuNode ? await hw.requestAdapter({ powerPreference: 'high-performance' }) : null;
-      if (gpuNode) note('Dawn, default backends, core', a);
-      else tried.push('Dawn, default backends: skipped (no /dev/nvidia* or /dev/dri/renderD* device)');
-      if (a) candidates.push({ adapter: a, backend: 'unknown', compat: false });
-      if (allowSoftware && !(a && !isSoftware(a))) {
-        // Mesa llvmpipe through EGL without a display; only compatibility mode fits GL
-        const env = (globalThis as any).process.env;
-        env.EGL_PLATFORM ??= 'surfaceless';
-        const gl = await dawn(['backend=opengl']);
-        const s = await gl.requestAdapter({ featureLevel: 'compatibility' });
-        note(`Dawn, backend=opengl, EGL_PLATFORM=${env.EGL_PLATFORM}, compatibility`, s);
-        if (s) candidates.push({ adapter: s, backend: 'opengl', compat: true });
-      }
-    }
+  if (node) {
+    candidates.push(...await node.dawnCandidates({ gpuNode, allowSoftware, tried, note, isSoftware }));
   } else {
     // Mesa (lavapipe) complains on stderr when this is unset
     const deno = (globalThis as any).Deno;
@@ -165,18 +123,6 @@ export async function acquireDevice(opts: { mode: DeviceMode }): Promise<Acquire
       'libgles2 libgl1-mesa-dri) or use the CPU backend.');
   }
   return open(pick, rt);
-}
-
-/**
- * whether this machine may have a hardware GPU: on Linux, a GPU driver exposes /dev/nvidia* or a DRM
- * render node (/dev/dri/renderD*); elsewhere we cannot tell cheaply, so yes
- */
-async function mayHaveGpu(): Promise<boolean> {
-  const proc = (globalThis as any).process;
-  if (proc?.platform !== 'linux') return true;
-  const { readdirSync } = await import('node:fs');
-  const list = (dir: string) => { try { return readdirSync(dir); } catch { return []; } };
-  return list('/dev').some((f) => f.startsWith('nvidia')) || list('/dev/dri').some((f) => f.startsWith('renderD'));
 }
 
 /** features requested whenever the adapter has them */

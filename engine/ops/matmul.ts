@@ -12,8 +12,8 @@ export interface MatmulAttrs { transA: boolean; transB: boolean }
  * 1.3–2.1× faster than 'blocked' at 1024×784·784×32 and 1024³ in every llvmpipe and lavapipe run, so it takes products of
  * at least 2²⁴ multiply-adds; below that the two swapped places from run to run on this loaded machine, and
  * the MLP's products keep 'blocked' (no workgroup memory, no barriers; the training default until now).
- * 'gpu': a hardware GPU, not measured by bench/kernels.js yet (no GPU in this project's runs); ENV.md's H100
- * figures favour register tiling by far at large sizes: 'tiled4' from 64×64 outputs with k ≥ 16, else 'tiled'.
+ * 'gpu': a hardware GPU, not measured by bench/kernels.js yet (no GPU in this project's runs); H100 figures seen
+ * through Dawn/Vulkan (64×64 tiles, 4×4 per thread: 28 TFLOP/s; naive 1.5) favour register tiling by far at large sizes: 'tiled4' from 64×64 outputs with k ≥ 16, else 'tiled'.
  */
 export function pickMatmulVariant(
   m: number, n: number, k: number, device: 'software' | 'swiftshader' | 'gpu', features: ReadonlySet<string> = new Set(),
@@ -27,7 +27,7 @@ export function pickMatmulVariant(
 }
 
 /**
- * the op's kernel: a named variant is used as is; 'auto:software' / 'auto:swiftshader' / 'auto:gpu' (engine/webgpu.ts's
+ * the op's kernel: a named variant is used as is; 'auto:software' / 'auto:swiftshader' / 'auto:gpu' (engine/webgpu/pipelines.ts's
  * default, by adapter) picks one per product with pickMatmulVariant
  */
 const matmulGpu: GpuKernel<MatmulAttrs> = (inputs, out, attrs, ctx) => {

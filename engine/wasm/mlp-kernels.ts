@@ -1,4 +1,4 @@
-// WebAssembly text (WAT) of the fused MLP step's kernels (mlp/fast-cpu.ts), f32x4 SIMD. Like the WGSL
+// WebAssembly text (WAT) of the fused MLP step's kernels (mlp/fused-cpu.ts), f32x4 SIMD. Like the WGSL
 // shaders, the source is a TypeScript template: the column blocks of 32/16/4 outputs are the same loop
 // with 8/4/1 vector accumulators, generated below rather than written out three times. engine/wasm/load.ts
 // assembles it with wabt's wat2wasm (an npm dependency) on first use and caches the module per process;
@@ -8,7 +8,7 @@
 // and then a sum rounded to f32 (mul then add, never a fused multiply-add).
 //
 // Conventions: every pointer is a byte offset into the one imported memory, f32 and i32 data 4-aligned;
-// pointer 0 means "none" (the layout in mlp/fast-cpu.ts never places data there). Matrices are row-major.
+// pointer 0 means "none" (the layout in mlp/fused-cpu.ts never places data there). Matrices are row-major.
 // Sparse rows (the first layer's input: a whole split, copied in once) are CSR: `rowptr` i32 [rows + 1]
 // (element offsets), `idx` u16 column of each stored element, `val` u8 its byte, whose value is `lut` f32
 // [256] at that byte; zeros are never stored. A batch is `rows` i32 [n]: the CSR row of each of its rows. A dense operand marked "skips zeros"
