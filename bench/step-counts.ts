@@ -3,13 +3,14 @@
 // of an epoch (so a read-back anywhere inside the epoch would show). A benchmark, not a test.
 //   node --import ./bench/node-ts.mjs bench/step-counts.ts [webgpu|cpu] [steps] [record]
 //   deno run -A bench/step-counts.ts webgpu 200
+// MLP_LENS_FAST=0: the generic autograd step instead of the fused one (TrainOptions.fused = false)
 import process from 'node:process';
 import type { Backend } from '../engine/backend.ts';
 import { cpu } from '../engine/cpu.ts';
 import { acquireDevice } from '../engine/device.ts';
 import { createRng } from '../engine/rng.ts';
 import { createWebGpuBackend, type WebGpuBackend, type WebGpuStats } from '../engine/webgpu.ts';
-import { loadMnist } from '../mlp/mnist.ts';
+import { loadMnist } from '../run/mnist-files.ts';
 import { Mlp } from '../mlp/model.ts';
 import { train } from '../mlp/train.ts';
 
@@ -25,7 +26,7 @@ const rng = createRng('torch', 31416);
 const model = Mlp.init([784, 32, 16, 10], rng, backend);
 let first: WebGpuStats | undefined, last: WebGpuStats | undefined, t0 = 0, t1 = 0;
 await train(model, { ...data, test: { ...data.test, count: 1000, images: data.test.images.subarray(0, 784000), labels: data.test.labels.subarray(0, 1000) } },
-  rng, { epochs: 1, batch: 64, lr: 0.01, steps, record: record === 'record' }, {
+  rng, { epochs: 1, batch: 64, lr: 0.01, steps, record: record === 'record', fused: process.env.MLP_LENS_FAST !== '0' }, {
     onStep: ({ step }) => {
       if (step === 0) { first = gpu?.stats(); t0 = performance.now(); }
       if (step === steps - 1) { last = gpu?.stats(); t1 = performance.now(); }

@@ -16,7 +16,8 @@ import { acquireDevice } from '../engine/device.ts';
 import { createRng } from '../engine/rng.ts';
 import { createWebGpuBackend } from '../engine/webgpu.ts';
 import { gatherBatch } from '../mlp/batch.ts';
-import { loadMnist, type Mnist } from '../mlp/mnist.ts';
+import { loadMnist } from '../run/mnist-files.ts';
+import { type Mnist } from '../mlp/mnist.ts';
 import { Mlp } from '../mlp/model.ts';
 import { train } from '../mlp/train.ts';
 import { benchArgs, int } from '../cli/args.ts';
@@ -111,11 +112,11 @@ async function oursSteps(): Promise<{ fused: number[]; generic: number[]; adapte
   if (!got) throw new Error('no WebGPU adapter');
   const backend = createWebGpuBackend(got.device);
   const tiny = { ...data, test: { ...data.test, count: 1, images: data.test.images.subarray(0, 784), labels: data.test.labels.subarray(0, 1) } };
-  const once = async (fast: boolean) => {
+  const once = async (fused: boolean) => {
     const rng = createRng('torch', SEED);
     const model = Mlp.init(SIZES, rng, backend);
     const t0 = performance.now();
-    await train(model, tiny, rng, { epochs: 1, batch: BATCH, lr: LR, steps, record: false, fast });
+    await train(model, tiny, rng, { epochs: 1, batch: BATCH, lr: LR, steps, record: false, fused });
     return (performance.now() - t0) / steps;
   };
   await once(true);

@@ -10,23 +10,17 @@
 //   metadata  format "mlp-lens/checkpoint", version "1", epoch (the last completed one, 0-based),
 //             rng (kind), run (JSON: the options that must match config.json), history (JSON: one
 //             EpochMetrics per completed epoch), crc32 (of the metadata above and every tensor)
+//
+// this module is pure (bytes and objects in and out); reading and writing the files is run/checkpoint-files.ts.
 import { crc32 } from './crc32.ts';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createRng, type RngKind } from '../engine/rng.ts';
 import { InputError } from './errors.ts';
-import { writeAtomic } from './run-dir.ts';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor, type TensorInput } from './safetensors.ts';
 import type { EpochMetrics } from './train.ts';
 import type { LayerParams } from './weights.ts';
 
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const CHECKPOINT_FORMAT = 'mlp-lens/checkpoint';
 const VERSION = '1';
-/** larger files are refused before reading: far above any MLP this project trains */
-export const MAX_CHECKPOINT_BYTES = 2 ** 30;
-/** config.json and metrics.json are small; a huge one is not ours */
-export const MAX_JSON_BYTES = 64 * 2 ** 20;
 
 const RNG_KINDS: readonly RngKind[] = ['torch', 'mlp-lens'];
 const DEVICE_OPTIONS = ['auto', 'cpu', 'webgpu'] as const;
@@ -107,13 +101,6 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   };
   metadata.crc32 = checksum(metadata, tensors as Record<string, { dtype: string; shape: readonly number[]; data: ArrayBufferView }>);
   return encodeSafetensors(tensors, metadata);
-}
-
-/** writes `<dir>/checkpoint.safetensors` atomically (temporary file, fsync, rename); returns its path */
-export async function saveCheckpoint(dir: string, c: Checkpoint): Promise<string> {
-  const path = join(dir, CHECKPOINT_FILE);
-  await writeAtomic(path, encodeCheckpoint(c));
-  return path;
 }
 
 // --- validation helpers: the first problem, with where it is
@@ -281,28 +268,6 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   return { epoch, layers, velocity, rng: { kind: run.rng, state }, history, run };
 }
 
-async function readBytes(path: string, limit: number, missing: string): Promise<Uint8Array> {
-  try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw new InputError(path, 'is a directory, expected a file');
-    if (!info.isFile()) throw new InputError(path, 'is not a regular file');
-    if (info.size > limit) throw new InputError(path, `too large: ${info.size} bytes (limit ${limit})`);
-    return await readFile(path);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(path, code === 'ENOENT' ? missing : `cannot read: ${code ?? (e as Error).message}`);
-  }
-}
-
-/** `<dir>/checkpoint.safetensors`, validated (InputError when missing or damaged) */
-export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
-  const path = join(dir, CHECKPOINT_FILE);
-  const bytes = await readBytes(path, MAX_CHECKPOINT_BYTES,
-    'not found: the run stopped before its first epoch ended, so there is nothing to resume (start it again)');
-  return decodeCheckpoint(bytes, path);
-}
-
 // --- config.json
 
 /** what --resume needs from a run's config.json (the rest of the file is kept as it is) */
@@ -337,19 +302,6 @@ export function parseRunConfig(text: string, file: string): RunConfig {
   return validateRunConfig(parseJson(text, file, 'the file'), file);
 }
 
-/** `<dir>/config.json`, validated */
-export async function loadRunConfig(dir: string): Promise<RunConfig> {
-  const path = join(dir, 'config.json');
-  const bytes = await readBytes(path, MAX_JSON_BYTES, `not found: ${dir} is not a run directory of bench/train.js`);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new InputError(path, 'is not UTF-8 text; the file is damaged');
-  }
-  return parseRunConfig(text, path);
-}
-
 /** the first option in which a checkpoint's run differs from config.json, or undefined when they agree */
 export function identityMismatch(a: RunIdentity, b: RunIdentity): string | undefined {
   for (const k of Object.keys(a) as (keyof RunIdentity)[]) {
@@ -357,14 +309,4 @@ export function identityMismatch(a: RunIdentity, b: RunIdentity): string | undef
     if (x !== y) return `${k} ${x} in the checkpoint, ${y} in config.json`;
   }
   return undefined;
-}
-
-/** the `status` of a run's metrics.json ('running', 'done', 'diverged', 'failed'), or undefined when unreadable */
-export async function readRunStatus(dir: string): Promise<string | undefined> {
-  try {
-    const v = JSON.parse(new TextDecoder().decode(await readBytes(join(dir, 'metrics.json'), MAX_JSON_BYTES, 'not found')));
-    return typeof v?.status === 'string' ? v.status : undefined;
-  } catch {
-    return undefined;
-  }
 }

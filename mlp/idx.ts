@@ -8,9 +8,9 @@
 //   RangeErrors from its stream handler while doing so;
 // - it knows only uint8/int32/float32, and throws from inside the event handler on other codes.
 // the format is simple enough that validating and decoding in one place is the smaller risk.
-import { readFile, stat } from 'node:fs/promises';
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
+//
+// this module is pure (bytes in, arrays out) and runs in browsers; reading files (and gunzipping them) is
+// run/mnist-files.ts's readIdxFile, fetching them in the page web/src/data.ts.
 import { InputError } from './errors.ts';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
@@ -22,9 +22,6 @@ export interface IdxArray {
   shape: number[];
   data: IdxData;
 }
-
-/** Largest IDX payload we accept (raw or gunzipped); MNIST's biggest file is 47 MB. */
-export const MAX_IDX_BYTES = 2 ** 31;
 
 // the most dimensions we accept: the format allows 255, no real file has more than a handful
 const MAX_NDIM = 8;
@@ -38,7 +35,11 @@ const DTYPES: Record<number, { dtype: IdxDtype; size: number }> = {
   0x0e: { dtype: 'float64', size: 8 },
 };
 
-const hex = (b: number, digits = 2) => '0x' + b.toString(16).padStart(digits, '0');
+/** `0x0803`-style hex of a byte (or of two bytes, with `digits` 4), as the error messages write magic numbers */
+export const hex = (b: number, digits = 2): string => '0x' + b.toString(16).padStart(digits, '0');
+
+/** whether `bytes` start with the gzip magic 1f 8b */
+export const isGzip = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 
 /**
  * Parses the bytes of an (uncompressed) IDX file.
@@ -129,43 +130,4 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
     }
   }
   return { dtype: type.dtype, shape, data };
-}
-
-const gunzipAsync = promisify(gunzip);
-
-/**
- * Reads and parses an IDX file, gunzipping it first when it is gzip data (by its magic 1f 8b).
- * A file named `.gz` that is already plain IDX is read as is: browsers often decompress MNIST
- * downloads but keep the name. Shapes as for `parseIdx`. Every problem throws `InputError(path, …)`.
- */
-export async function readIdxFile(path: string): Promise<IdxArray> {
-  let bytes: Uint8Array;
-  try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw new InputError(path, 'is a directory, expected an IDX file');
-    if (info.size > MAX_IDX_BYTES) throw new InputError(path, `too large: ${info.size} bytes (limit ${MAX_IDX_BYTES})`);
-    bytes = await readFile(path);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(path, 'not found');
-    throw new InputError(path, `cannot read: ${code ?? (err as Error).message}`);
-  }
-
-  const gzipMagic = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-  if (path.endsWith('.gz') && !gzipMagic && !(bytes.length >= 2 && bytes[0] === 0 && bytes[1] === 0)) {
-    const first = bytes.length >= 2 ? hex((bytes[0]! << 8) | bytes[1]!, 4) : `${bytes.length} bytes`;
-    throw new InputError(path, `corrupt gzip: named .gz but starts with ${first}, not the gzip magic 0x1f8b`);
-  }
-  if (gzipMagic) {
-    try {
-      // the cap stops a gzip bomb before it fills memory
-      bytes = await gunzipAsync(bytes, { maxOutputLength: MAX_IDX_BYTES });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ERR_BUFFER_TOO_LARGE') throw new InputError(path, `gunzips to more than ${MAX_IDX_BYTES} bytes`);
-      throw new InputError(path, `corrupt gzip: ${(err as Error).message}`);
-    }
-  }
-  return parseIdx(bytes, path);
 }

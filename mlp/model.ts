@@ -11,7 +11,7 @@ import { batchNormEval, batchNormTrain, dropout, layerNorm, mean } from '../engi
 import { add, linear, scale, softmaxCrossEntropy } from '../engine/ops/index.ts';
 import type { Rng } from '../engine/rng.ts';
 import { noGrad, Tensor } from '../engine/tensor.ts';
-import { keep } from '../engine/webgpu.ts';
+import { keep } from '../engine/memory.ts';
 import { mlpInit } from './init.ts';
 import { type ActName, dropName, normName, type ParamName, postName, preName } from './names.ts';
 import { isNormPlan, type NormConfig, type NormKind, type NormPlan, resolveNorm } from './norm.ts';

@@ -1,4 +1,4 @@
-// normalisation options of the MLP (REFERENCE items 38–41, and BatchNorm beyond the notebooks): what the
+// normalisation options of the MLP (docs/notebooks.md items 38–41, and BatchNorm beyond the notebooks): what the
 // user asks for (NormConfig), resolved once into a per-layer plan (NormPlan) that the model follows, is
 // saved in model.safetensors' metadata, and is printed. Pure: no engine, no files.
 import { pixel } from './batch.ts';
@@ -211,7 +211,7 @@ export function variantConfig(name: string): NormConfig {
 }
 
 /**
- * the normalisation of a saved model (mlp/weights.ts loadModelFileWithNorm): its plan from the metadata
+ * the normalisation of a saved model (run/model-files.ts loadModelFileWithNorm): its plan from the metadata
  * when mlp-lens wrote it, else (a PyTorch state dict) LayerNorm after and BatchNorm before the ReLU of
  * the layers that have one, and no input standardisation. Pass the result to Mlp.fromParams.
  */

@@ -8,7 +8,7 @@ import type { Backend } from '../engine/backend.ts';
 import { cpu } from '../engine/cpu.ts';
 import { rangeSquares } from '../engine/ops/index.ts';
 import { Tensor } from '../engine/tensor.ts';
-import { keep } from '../engine/webgpu.ts';
+import { keep } from '../engine/memory.ts';
 import type { Acts } from './model.ts';
 import type { ActName, ParamName } from './names.ts';
 
@@ -177,7 +177,7 @@ export class Recorder {
 
   /**
    * rows [0, rows) of `name`'s activation or gradient slot copied on the device from `src` at element
-   * `srcOffset` (the fused GPU step keeps the whole epoch in one buffer, mlp/fast-gpu.ts)
+   * `srcOffset` (the fused GPU step keeps the whole epoch in one buffer, mlp/fused-gpu.ts)
    */
   copySlot(name: ActName, kind: 'acts' | 'grads', src: Tensor, srcOffset: number, rows: number): void {
     if (!this.rec) throw new Error('recorder: copySlot before beginEpoch');

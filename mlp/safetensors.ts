@@ -7,7 +7,7 @@
  * start; tensors are little-endian, row-major, contiguous, and tile the buffer with no gaps or overlaps.
  *
  * `encodeSafetensors` / `decodeSafetensors` are pure (Uint8Array in/out) and run in browsers;
- * `readSafetensorsFile` / `writeSafetensorsFile` do the file IO through `node:fs` (Node and Deno).
+ * the file IO (`readSafetensorsFile` / `writeSafetensorsFile`, Node and Deno) is run/model-files.ts.
  */
 import { InputError, quote } from './errors.ts';
 
@@ -408,25 +408,4 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
     tensors[e.name] = { dtype: e.dtype, shape, data } as SafeTensor;
   }
   return { tensors, metadata };
-}
-
-// ---------- file IO (Node and Deno) ----------
-
-/** Reads and decodes a safetensors file; a missing/unreadable file or bad content throws InputError naming `path`. */
-export async function readSafetensorsFile(path: string): Promise<DecodedSafetensors> {
-  const { readFile } = await import('node:fs/promises');
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new InputError(path, `cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message}`);
-  }
-  return decodeSafetensors(bytes, path);
-}
-
-/** writes the bytes atomically (see run-dir.ts writeAtomic): a reader never sees a half-written file */
-export async function writeSafetensorsFile(path: string, bytes: Uint8Array): Promise<void> {
-  const { writeAtomic } = await import('./run-dir.ts');
-  await writeAtomic(path, bytes);
 }

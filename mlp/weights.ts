@@ -1,11 +1,10 @@
 /**
  * Weight import/export between mlp-lens parameters and the reference notebooks' PyTorch `MLP`
  * class, through safetensors files that `safetensors.torch.load_file` + `load_state_dict` accept.
+ * Pure (bytes in and out); saving and loading the files is run/model-files.ts.
  */
 import { InputError } from './errors.ts';
-import {
-  decodeSafetensors, encodeSafetensors, readSafetensorsFile, writeSafetensorsFile, type SafeTensor, type TensorInput,
-} from './safetensors.ts';
+import { decodeSafetensors, encodeSafetensors, type SafeTensor, type TensorInput } from './safetensors.ts';
 
 /** One dense layer of mlp-lens: y = x·W + b. */
 export interface LayerParams {
@@ -148,29 +147,13 @@ export function modelMetadata(layers: readonly LayerParams[]): Record<string, st
   return { format: 'pt', 'mlp-lens': `hidden=${layers.slice(0, -1).map((l) => l.dOut).join(',')}` };
 }
 
-/**
- * Saves layers as a safetensors file loadable by PyTorch (`load_state_dict` of the notebooks' MLP
- * for 784-32-16-10), atomically. Metadata is `modelMetadata(layers)` overridden by `metadata`.
- */
-export async function saveModelFile(
-  path: string, layers: readonly LayerParams[], metadata?: Record<string, string>,
-): Promise<void> {
-  await writeSafetensorsFile(path, encodeModel(layers, metadata));
-}
-
-/** Loads a model saved by `saveModelFile` (or by PyTorch's `safetensors.torch.save_file(model.state_dict())`). */
-export async function loadModelFile(path: string): Promise<{ layers: LayerParams[]; metadata: Record<string, string> }> {
-  const { tensors, metadata } = await readSafetensorsFile(path);
-  return { layers: fromTorchStateDict(tensors, path), metadata };
-}
-
-/** Pure counterpart of `loadModelFile`, for bytes already in memory (e.g. a browser upload). */
+/** A model from safetensors bytes already in memory (e.g. a browser upload): the pure counterpart of run/model-files.ts loadModelFile. */
 export function decodeModel(bytes: Uint8Array, file: string): { layers: LayerParams[]; metadata: Record<string, string> } {
   const { tensors, metadata } = decodeSafetensors(bytes, file);
   return { layers: fromTorchStateDict(tensors, file), metadata };
 }
 
-/** Pure counterpart of `saveModelFile`: the safetensors bytes of a model. */
+/** The safetensors bytes of a model (the pure counterpart of run/model-files.ts's `saveModelFile`). */
 export function encodeModel(layers: readonly LayerParams[], metadata?: Record<string, string>): Uint8Array {
   return encodeSafetensors(torchStateDict(layers), { ...modelMetadata(layers), ...metadata });
 }
@@ -286,25 +269,8 @@ export function encodeModelWithNorm(
   return encodeSafetensors({ ...torchStateDict(layers), ...normStateDict(norms) }, { ...modelMetadata(layers), ...metadata });
 }
 
-/** Saves a model with normalisation layers, atomically (see encodeModelWithNorm). */
-export async function saveModelFileWithNorm(
-  path: string, layers: readonly LayerParams[], norms: readonly NormParams[], metadata?: Record<string, string>,
-): Promise<void> {
-  await writeSafetensorsFile(path, encodeModelWithNorm(layers, norms, metadata));
-}
-
-/** Pure counterpart of loadModelFileWithNorm. */
+/** Pure counterpart of run/model-files.ts's loadModelFileWithNorm. */
 export function decodeModelWithNorm(bytes: Uint8Array, file: string): { layers: LayerParams[]; norms: NormParams[]; metadata: Record<string, string> } {
   const { tensors, metadata } = decodeSafetensors(bytes, file);
   return { ...fromTorchStateDictWithNorm(tensors, file), metadata };
-}
-
-/**
- * Loads any model file: plain (as loadModelFile) or with `lnK.*` / `bnK.*` normalisation layers. The
- * placement of each normalisation, the input standardisation and dropout are not in a PyTorch state
- * dict: mlp-lens keeps them in the metadata (mlp/norm.ts NORM_METADATA_KEY).
- */
-export async function loadModelFileWithNorm(path: string): Promise<{ layers: LayerParams[]; norms: NormParams[]; metadata: Record<string, string> }> {
-  const { tensors, metadata } = await readSafetensorsFile(path);
-  return { ...fromTorchStateDictWithNorm(tensors, path), metadata };
 }

@@ -7,7 +7,7 @@
 //
 // Bindings: 0 sparse (the split's images as sparse rows, u32: N + 1 row starts, then one word per
 // nonzero pixel, column | byte << 16), 1 labels [N] (f32), 2 lut [256] (byte → pixel), 3 epoch (u32:
-// the epoch's order [N], then each step's batch by columns, `epochTable` in mlp/fast-gpu.ts), 4 state
+// the epoch's order [N], then each step's batch by columns, `epochTable` in mlp/fused-gpu.ts), 4 state
 // (read-write, layout below), 5 record (read-write, only with `record`), then the params uniform.
 //
 // state (f32 words, offsets from trainStepsLayout): loss sum, correct count, a finiteness mask per step

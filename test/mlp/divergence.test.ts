@@ -11,10 +11,12 @@ import { matmul } from '../../engine/ops/index.ts';
 import { createRng } from '../../engine/rng.ts';
 import { Tensor } from '../../engine/tensor.ts';
 import { createWebGpuBackend, GpuDeviceError, type WebGpuBackend } from '../../engine/webgpu.ts';
-import { loadMnist, type Mnist, type Split } from '../../mlp/mnist.ts';
+import { loadMnist } from '../../run/mnist-files.ts';
+import { type Mnist, type Split } from '../../mlp/mnist.ts';
 import { Mlp } from '../../mlp/model.ts';
 import { DivergenceError, train, type TrainOptions } from '../../mlp/train.ts';
 import { describeGpu, testGpu } from '../setup/gpu.ts';
+import { skipped } from '../helpers/skip.ts';
 
 const mnist = await loadMnist();
 const gpu = await testGpu();
@@ -124,9 +126,9 @@ if ('skip' in gpu) {
   });
 
   onGpu('Inf injected mid-run: epoch 1, step 3, layers.0.pre, as on the cpu', async () => {
-    // the generic step: the fused one (mlp/fast-gpu.ts) encodes many steps per dispatch and reads the
+    // the generic step: the fused one (mlp/fused-gpu.ts) encodes many steps per dispatch and reads the
     // parameters when the epoch starts, so a hook cannot change them between two of its steps
-    const o = await attempt(gpu.backend, { steps: 6, fast: false }, undefined, infBiasAt(gpu.backend));
+    const o = await attempt(gpu.backend, { steps: 6, fused: false }, undefined, infBiasAt(gpu.backend));
     expectDivergence(o, 1, 3, 'layers.0.pre', /flagged on the device/);
     assert.equal(o.epochs, [0]);
   });
@@ -170,7 +172,7 @@ if ('skip' in gpu) {
   faults('an out-of-memory error from the device (uncaptured) fails the epoch end with GpuDeviceError (out-of-memory)', async () => {
     const g = globalThis as any;
     if (typeof g.GPUUncapturedErrorEvent !== 'function' || typeof g.GPUOutOfMemoryError !== 'function') {
-      console.log('  skipped: this runtime cannot construct GPUUncapturedErrorEvent / GPUOutOfMemoryError');
+      skipped('this runtime cannot construct GPUUncapturedErrorEvent / GPUOutOfMemoryError');
       return;
     }
     const { device, backend } = await own();

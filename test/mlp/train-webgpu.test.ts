@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpu } from '../../engine/cpu.ts';
 import { createRng } from '../../engine/rng.ts';
-import { loadMnist } from '../../mlp/mnist.ts';
+import { loadMnist } from '../../run/mnist-files.ts';
 import { Mlp } from '../../mlp/model.ts';
 import type { EpochRecord } from '../../mlp/recorder.ts';
 import { evaluate, train } from '../../mlp/train.ts';

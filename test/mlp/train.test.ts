@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRng } from '../../engine/rng.ts';
-import { type Mnist, type Split, loadMnist } from '../../mlp/mnist.ts';
+import { type Mnist, type Split } from '../../mlp/mnist.ts';
+import { loadMnist } from '../../run/mnist-files.ts';
 import { Mlp } from '../../mlp/model.ts';
 import type { EpochRecord } from '../../mlp/recorder.ts';
 import { evaluate, train } from '../../mlp/train.ts';

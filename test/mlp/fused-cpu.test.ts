@@ -1,4 +1,4 @@
-// the fused cpu step (mlp/fast-cpu.ts) against the generic autograd step it replaces, which stays the
+// the fused cpu step (mlp/fused-cpu.ts) against the generic autograd step it replaces, which stays the
 // reference: weights after N steps, every recorded slot (activations and gradients), the parameter
 // gradient norms, the per-step losses, momentum buffers, evaluation; on awkward batch sizes and widths.
 // Also: the WebAssembly SIMD kernels against their JavaScript twins (bit for bit) and the oracle matmul,
@@ -10,13 +10,15 @@ import { matmul } from '../../engine/ops/index.ts';
 import { createRng } from '../../engine/rng.ts';
 import { Tensor } from '../../engine/tensor.ts';
 import { instantiateKernels, type KernelInstance, type KernelKind, wasmUnavailable } from '../../engine/wasm/load.ts';
-import { FastCpuTrainer, fastCpuApplies, fastCpuForward } from '../../mlp/fast-cpu.ts';
-import { type Mnist, type Split, loadMnist } from '../../mlp/mnist.ts';
+import { FusedCpuTrainer, fusedCpuApplies, fusedCpuForward } from '../../mlp/fused-cpu.ts';
+import { type Mnist, type Split } from '../../mlp/mnist.ts';
+import { loadMnist } from '../../run/mnist-files.ts';
 import { Mlp } from '../../mlp/model.ts';
 import type { ActName } from '../../mlp/names.ts';
 import type { EpochRecord } from '../../mlp/recorder.ts';
 import { evaluate, train, type TrainOptions } from '../../mlp/train.ts';
 import { assertClose } from '../helpers/close.ts';
+import { skipped } from '../helpers/skip.ts';
 
 const mnist = await loadMnist();
 const head = (s: Split, n: number, from = 0): Split => ({
@@ -35,14 +37,14 @@ interface Run {
   testAccuracy: number;
 }
 
-/** trains a fresh model (seeded) with the fused step (`fast`: 'wasm-simd' | 'js') or the generic one, one epoch */
-async function run(sizes: number[], data: Mnist, opts: Partial<TrainOptions>, fast: KernelKind | false): Promise<Run> {
+/** trains a fresh model (seeded) with the fused step (`fused`: 'wasm-simd' | 'js') or the generic one, one epoch */
+async function run(sizes: number[], data: Mnist, opts: Partial<TrainOptions>, fused: KernelKind | false): Promise<Run> {
   const rng = createRng('mlp-lens', 5);
   const model = Mlp.init(sizes, rng);
   const losses: number[] = [];
   let record: EpochRecord | null = null, velocity: (Float32Array | null)[] = [];
   const history = await train(model, data, rng, {
-    epochs: 1, batch: 64, lr: 0.05, record: true, fast: fast === 'js' ? 'js' : fast !== false, ...opts,
+    epochs: 1, batch: 64, lr: 0.05, record: true, fused: fused === 'js' ? 'js' : fused !== false, ...opts,
   }, {
     onStep: (s) => losses.push(s.batchLoss!),
     onEpoch: async (_, r, state) => { record = r; velocity = await state.velocity(); },
@@ -56,10 +58,10 @@ async function run(sizes: number[], data: Mnist, opts: Partial<TrainOptions>, fa
 const maxAbs = (a: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i])); return m; };
 
 /** the fused run against the generic one: f32 sums against the oracle's f64 ones, so close, scaled by each tensor's size */
-function compareRuns(fast: Run, ref: Run, label: string, tol = 1e-6): void {
-  assertClose(fast.losses, ref.losses, { atol: tol, rtol: tol }, `${label}: batch losses`);
-  fast.params.forEach((p, k) => assertClose(p, ref.params[k], { atol: tol * Math.max(1, maxAbs(ref.params[k])), rtol: 0 }, `${label}: parameter ${k}`));
-  const a = fast.record!, b = ref.record!;
+function compareRuns(fused: Run, ref: Run, label: string, tol = 1e-6): void {
+  assertClose(fused.losses, ref.losses, { atol: tol, rtol: tol }, `${label}: batch losses`);
+  fused.params.forEach((p, k) => assertClose(p, ref.params[k], { atol: tol * Math.max(1, maxAbs(ref.params[k])), rtol: 0 }, `${label}: parameter ${k}`));
+  const a = fused.record!, b = ref.record!;
   assert.equal(Object.keys(a.acts), Object.keys(b.acts), `${label}: recorded names`);
   assert.equal([...a.indices], [...b.indices], `${label}: visited samples`);
   assert.equal([...a.labels], [...b.labels], `${label}: labels`);
@@ -73,14 +75,14 @@ function compareRuns(fast: Run, ref: Run, label: string, tol = 1e-6): void {
   }
   assert.equal(a.paramGrads!.names, b.paramGrads!.names);
   assertClose(a.paramGrads!.norms, b.paramGrads!.norms, { atol: 1e-7, rtol: tol }, `${label}: parameter gradient norms`);
-  assert.is(fast.velocity.length, ref.velocity.length);
-  fast.velocity.forEach((v, k) => {
+  assert.is(fused.velocity.length, ref.velocity.length);
+  fused.velocity.forEach((v, k) => {
     const w = ref.velocity[k];
     if (!v || !w) assert.is(v, w, `${label}: velocity ${k} present in both or neither`);
     else assertClose(v, w, { atol: tol * Math.max(1e-3, maxAbs(w)), rtol: 0 }, `${label}: velocity ${k}`);
   });
-  assertClose([fast.testLoss], [ref.testLoss], { atol: tol, rtol: tol }, `${label}: test loss`);
-  assert.ok(Math.abs(fast.testAccuracy - ref.testAccuracy) <= 0.2, `${label}: test accuracy ${fast.testAccuracy} vs ${ref.testAccuracy}`);
+  assertClose([fused.testLoss], [ref.testLoss], { atol: tol, rtol: tol }, `${label}: test loss`);
+  assert.ok(Math.abs(fused.testAccuracy - ref.testAccuracy) <= 0.2, `${label}: test accuracy ${fused.testAccuracy} vs ${ref.testAccuracy}`);
 }
 
 /** the two fused runs (SIMD and JS kernels): the same numbers exactly */
@@ -104,7 +106,7 @@ function equalBits(a: Float32Array, b: Float32Array): boolean {
 }
 
 // --- the fused step against the generic autograd step
-const vsGeneric = suite('fast cpu step vs the generic autograd step');
+const vsGeneric = suite('fused cpu step vs the generic autograd step');
 
 const small = (train: number, test = 200): Mnist => ({ ...mnist, train: head(mnist.train, train), test: head(mnist.test, test) });
 
@@ -124,19 +126,19 @@ const cases: { label: string; sizes: number[]; data: Mnist; opts: Partial<TrainO
 for (const c of cases) {
   vsGeneric(`${c.label}: weights, every recorded slot, gradient norms, losses, velocity, evaluation`, async () => {
     const ref = await run(c.sizes, c.data, c.opts, false);
-    const fast = await run(c.sizes, c.data, c.opts, simd ? 'wasm-simd' : 'js');
-    compareRuns(fast, ref, c.label);
+    const fused = await run(c.sizes, c.data, c.opts, simd ? 'wasm-simd' : 'js');
+    compareRuns(fused, ref, c.label);
   });
 }
 
 vsGeneric.run();
 
 // --- the SIMD kernels against their JavaScript twins
-const twins = suite('fast cpu step: WebAssembly SIMD kernels and the JavaScript kernels agree bit for bit');
+const twins = suite('fused cpu step: WebAssembly SIMD kernels and the JavaScript kernels agree bit for bit');
 
 for (const c of [cases[0], cases[2], cases[5], cases[8]]) {
   twins(c.label, async () => {
-    if (!simd) return;
+    if (!simd) { skipped(`WebAssembly SIMD kernels unavailable (${wasmUnavailable()})`); return; }
     const a = await run(c.sizes, c.data, c.opts, 'wasm-simd');
     const b = await run(c.sizes, c.data, c.opts, 'js');
     identicalRuns(a, b, c.label);
@@ -146,24 +148,24 @@ for (const c of [cases[0], cases[2], cases[5], cases[8]]) {
 twins.run();
 
 // --- where the fused path runs, and what it leaves behind
-const selection = suite('fast cpu step: chosen where it applies, off on request');
+const selection = suite('fused cpu step: chosen where it applies, off on request');
 
 selection('applies to the plain MLP on the cpu; not with normalisation, dropout or input standardisation', () => {
   const rng = createRng('mlp-lens', 1);
-  assert.ok(fastCpuApplies(Mlp.init([784, 8, 10], rng), mnist.train));
-  assert.not.ok(fastCpuApplies(Mlp.init([784, 8, 10], rng, cpu, { layernorm: 'after-relu' }), mnist.train), 'layernorm');
-  assert.not.ok(fastCpuApplies(Mlp.init([784, 8, 10], rng, cpu, { batchnorm: 'before-relu' }), mnist.train), 'batchnorm');
-  assert.not.ok(fastCpuApplies(Mlp.init([784, 8, 10], rng, cpu, { dropout: 0.2 }), mnist.train), 'dropout');
-  assert.not.ok(fastCpuApplies(Mlp.init([784, 8, 10], rng, cpu, { input: 'standardize' }), mnist.train), 'input standardisation');
-  assert.not.ok(fastCpuApplies(Mlp.init([100, 8, 10], rng), mnist.train), 'input width differs from the images');
+  assert.ok(fusedCpuApplies(Mlp.init([784, 8, 10], rng), mnist.train));
+  assert.not.ok(fusedCpuApplies(Mlp.init([784, 8, 10], rng, cpu, { layernorm: 'after-relu' }), mnist.train), 'layernorm');
+  assert.not.ok(fusedCpuApplies(Mlp.init([784, 8, 10], rng, cpu, { batchnorm: 'before-relu' }), mnist.train), 'batchnorm');
+  assert.not.ok(fusedCpuApplies(Mlp.init([784, 8, 10], rng, cpu, { dropout: 0.2 }), mnist.train), 'dropout');
+  assert.not.ok(fusedCpuApplies(Mlp.init([784, 8, 10], rng, cpu, { input: 'standardize' }), mnist.train), 'input standardisation');
+  assert.not.ok(fusedCpuApplies(Mlp.init([100, 8, 10], rng), mnist.train), 'input width differs from the images');
 });
 
-selection('a normalised model trains on the generic path whatever `fast` says (identical results)', async () => {
+selection('a normalised model trains on the generic path whatever `fused` says (identical results)', async () => {
   const data = small(128, 50);
-  const go = async (fast: boolean) => {
+  const go = async (fused: boolean) => {
     const rng = createRng('mlp-lens', 2);
     const model = Mlp.init([784, 16, 10], rng, cpu, { layernorm: 'after-relu' });
-    const h = await train(model, data, rng, { epochs: 1, batch: 32, lr: 0.05, fast });
+    const h = await train(model, data, rng, { epochs: 1, batch: 32, lr: 0.05, fused });
     return { loss: h[0].trainLoss, W: Float32Array.from(model.layers[0].W.data()) };
   };
   const [a, b] = [await go(true), await go(false)];
@@ -187,10 +189,10 @@ selection('after training the parameters own their storage again (the trainer me
 
 selection('a parameter replaced between steps (Tensor.assign) is what the next step uses', async () => {
   const data = small(256, 20);
-  const go = async (fast: boolean) => {
+  const go = async (fused: boolean) => {
     const rng = createRng('mlp-lens', 4);
     const model = Mlp.init([784, 8, 10], rng);
-    await train(model, data, rng, { epochs: 1, batch: 64, lr: 0.05, fast }, {
+    await train(model, data, rng, { epochs: 1, batch: 64, lr: 0.05, fused }, {
       onStep: ({ step }) => { if (step === 1) model.layers[1].b.assign(Tensor.from(new Float32Array(10).fill(0.5), [10])); },
     });
     return Float32Array.from(model.layers[1].b.data());
@@ -203,15 +205,15 @@ selection('a parameter replaced between steps (Tensor.assign) is what the next s
 selection.run();
 
 // --- divergence: the same error as the generic path
-const divergence = suite('fast cpu step: divergence is reported exactly as the generic path reports it');
+const divergence = suite('fused cpu step: divergence is reported exactly as the generic path reports it');
 
-async function diverge(fast: boolean, poison: (m: Mlp) => void, onStep?: (m: Mlp, epoch: number, step: number) => void, lr = 0.01) {
+async function diverge(fused: boolean, poison: (m: Mlp) => void, onStep?: (m: Mlp, epoch: number, step: number) => void, lr = 0.01) {
   const rng = createRng('torch', 4);
   const model = Mlp.init([784, 32, 16, 10], rng);
   poison(model);
   const seen: string[] = [];
   try {
-    await train(model, small(640, 50), rng, { epochs: 2, batch: 64, lr, fast }, {
+    await train(model, small(640, 50), rng, { epochs: 2, batch: 64, lr, fused }, {
       onStep: ({ epoch, step }) => { seen.push(`${epoch}:${step}`); onStep?.(model, epoch, step); },
     });
   } catch (e) {
@@ -245,29 +247,29 @@ for (const [label, poison, onStep, lr] of poisons) {
 divergence.run();
 
 // --- evaluation
-const evaluation = suite('fast cpu forward pass: evaluate() as the generic one gives it');
+const evaluation = suite('fused cpu forward pass: evaluate() as the generic one gives it');
 
 evaluation('a trained reference model on the 10 000 test images: same predictions, loss to f32 rounding', async () => {
   const rng = createRng('torch', 31416);
   const model = Mlp.init([784, 32, 16, 10], rng);
   await train(model, { ...mnist, train: head(mnist.train, 6400), test: head(mnist.test, 10) }, rng, { epochs: 1, batch: 64, lr: 0.05 });
-  const ref = await evaluate(model, mnist.test, 1000, 10, false);
+  const ref = await evaluate(model, mnist.test, { batch: 1000, classes: 10, fused: false });
   for (const [kind, batch] of [[true, 1000], [true, 777], ['js', 1000]] as const) {
-    const got = await evaluate(model, mnist.test, batch, 10, kind);
+    const got = await evaluate(model, mnist.test, { batch, classes: 10, fused: kind });
     let differ = 0;
     for (let i = 0; i < got.predictions.length; i++) if (got.predictions[i] !== ref.predictions[i]) differ++;
     assert.ok(differ <= 2, `${kind}, batch ${batch}: ${differ} predictions differ`);
     assertClose([got.loss], [ref.loss], { atol: 1e-6, rtol: 1e-6 }, `${kind}, batch ${batch}: mean test loss`);
     assert.ok(Math.abs(got.accuracy - ref.accuracy) <= 0.02, `${kind}: accuracy ${got.accuracy} vs ${ref.accuracy}`);
   }
-  const { losses } = await fastCpuForward(model, mnist.test, 1000);
+  const { losses } = await fusedCpuForward(model, mnist.test, 1000);
   assert.is(losses.length, 10000);
 });
 
 evaluation.run();
 
 // --- the kernels one by one, on both implementations
-const kernels = suite('fast cpu kernels: each against the oracle, on awkward sizes, NaN conventions');
+const kernels = suite('fused cpu kernels: each against the oracle, on awkward sizes, NaN conventions');
 
 /** Float32Arrays laid out in a kernel instance's memory, 16-byte aligned from offset 16 (each call starts there again) */
 function place(inst: KernelInstance, arrays: Float32Array[]): number[] {

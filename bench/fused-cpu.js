@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Benchmark of the fused cpu step (mlp/fast-cpu.ts), in one run so machine noise hits every variant alike.
-//   node bench/fast-cpu.js [--epochs N] [--repeats R] [--variants generic,js,wasm] [--record] [--steps N]
+// Benchmark of the fused cpu step (mlp/fused-cpu.ts), in one run so machine noise hits every variant alike.
+//   node bench/fused-cpu.js [--epochs N] [--repeats R] [--variants generic,js,wasm] [--record] [--steps N]
 //       seconds per epoch of the reference run (bench/train.js as child processes, variants interleaved,
-//       medians): generic = the autograd step (--no-fast), js = the fused step with its JavaScript kernels
+//       medians): generic = the autograd step (--no-fused), js = the fused step with its JavaScript kernels
 //       (MLP_LENS_WASM=0), wasm = the fused step with the WebAssembly SIMD kernels (the default)
-//   node bench/fast-cpu.js --phases [--steps N] [--repeats R]
+//   node bench/fused-cpu.js --phases [--steps N] [--repeats R]
 //       in-process: µs per step of each phase of the fused step (batch 64, reference model) for the SIMD and
 //       JS kernels, interleaved, medians; and ms per evaluation of the 10 000 test images
 // A benchmark, never a test.
@@ -19,14 +19,14 @@ const { values: o } = parseArgs({ options: {
   record: { type: 'boolean' }, steps: { type: 'string' }, phases: { type: 'boolean' }, help: { type: 'boolean' },
 } });
 if (o.help) {
-  console.log('usage: node bench/fast-cpu.js [--epochs N] [--repeats R] [--variants generic,js,wasm] [--record] [--steps N] | --phases [--steps N] [--repeats R]');
+  console.log('usage: node bench/fused-cpu.js [--epochs N] [--repeats R] [--variants generic,js,wasm] [--record] [--steps N] | --phases [--steps N] [--repeats R]');
   process.exit(0);
 }
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 if (o.phases) {
   await import('./node-ts.mjs');
-  const { phases } = await import('./fast-cpu-phases.ts');
+  const { phases } = await import('./fused-cpu-phases.ts');
   await phases(Number(o.steps ?? 300), Number(o.repeats));
   process.exit(0);
 }
@@ -34,7 +34,7 @@ if (o.phases) {
 const variants = o.variants.split(',');
 const env = { generic: { MLP_LENS_FAST: '0' }, js: { MLP_LENS_WASM: '0' }, wasm: {} };
 const times = Object.fromEntries(variants.map((v) => [v, { train: [], wall: [] }]));
-const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-fast-cpu-'));
+const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-fused-cpu-'));
 try {
   for (let r = 0; r < Number(o.repeats); r++) {
     for (const v of variants) {

@@ -1,9 +1,9 @@
-// `node bench/fast-cpu.js --phases`: µs per step of each phase of the fused cpu step, SIMD and JS kernels
+// `node bench/fused-cpu.js --phases`: µs per step of each phase of the fused cpu step, SIMD and JS kernels
 // interleaved in one process, and ms per evaluation of the test split. A benchmark, never a test.
 import { createRng } from '../engine/rng.ts';
 import type { KernelKind } from '../engine/wasm/load.ts';
-import { FastCpuTrainer, fastCpuForward } from '../mlp/fast-cpu.ts';
-import { loadMnist } from '../mlp/mnist.ts';
+import { FusedCpuTrainer, fusedCpuForward } from '../mlp/fused-cpu.ts';
+import { loadMnist } from '../run/mnist-files.ts';
 import { Mlp } from '../mlp/model.ts';
 import { Recorder } from '../mlp/recorder.ts';
 import { evaluate } from '../mlp/train.ts';
@@ -20,7 +20,7 @@ export async function phases(steps: number, repeats: number): Promise<void> {
     for (const kind of (r % 2 ? ['js', 'wasm-simd'] : ['wasm-simd', 'js']) as KernelKind[]) {
       const rng = createRng('torch', 31416);
       const model = Mlp.init(sizes, rng);
-      const fast = await FastCpuTrainer.create(model, data.train, { batch, lr: 0.01, kind });
+      const fused = await FusedCpuTrainer.create(model, data.train, { batch, lr: 0.01, kind });
       const order = rng.epochPermutation(data.train.count);
       const names = model.actNames('train').filter((n) => n !== 'input');
       const widths = { 'layers.0.pre': 32, 'layers.0.post': 32, 'layers.1.pre': 16, 'layers.1.post': 16, logits: 10, loss: 1 };
@@ -29,27 +29,27 @@ export async function phases(steps: number, repeats: number): Promise<void> {
       const t = { 'gather+forward+loss+backward': 0, 'SGD update + Σg² + finiteness probes': 0, 'record (row copies into the slots)': 0 };
       for (let s = 0; s < steps; s++) {
         const t0 = performance.now();
-        fast.step(order, s * batch, batch);
+        fused.step(order, s * batch, batch);
         const t1 = performance.now();
-        fast.update(true);
-        fast.actsFinite(batch);
+        fused.update(true);
+        fused.actsFinite(batch);
         const t2 = performance.now();
-        fast.record(recorder, s, order, s * batch, batch);
+        fused.record(recorder, s, order, s * batch, batch);
         const t3 = performance.now();
         t['gather+forward+loss+backward'] += t1 - t0;
         t['SGD update + Σg² + finiteness probes'] += t2 - t1;
         t['record (row copies into the slots)'] += t3 - t2;
       }
-      fast.detach();
+      fused.detach();
       const e0 = performance.now();
-      await fastCpuForward(model, data.test, 1000, kind);
+      await fusedCpuForward(model, data.test, 1000, kind);
       const evalMs = performance.now() - e0;
       const row = (rows[kind] ??= {});
       for (const [k, v] of Object.entries(t)) (row[k] ??= []).push((1000 * v) / steps);
       (row['evaluation, 10 000 test images (ms)'] ??= []).push(evalMs);
     }
     const g0 = performance.now();
-    await evaluate(Mlp.init(sizes, createRng('torch', 1)), data.test, 1000, 10, false);
+    await evaluate(Mlp.init(sizes, createRng('torch', 1)), data.test, { batch: 1000, classes: 10, fused: false });
     generic.push(performance.now() - g0);
   }
   console.log(`fused cpu step, batch ${batch}, ${sizes.join('-')}, ${steps} steps × ${repeats} repeats per kernel set, medians (µs per step)`);

@@ -1,4 +1,4 @@
-// the fused GPU step (mlp/fast-gpu.ts, shaders/train-steps.ts) against the generic autograd step on the
+// the fused GPU step (mlp/fused-gpu.ts, engine/fused-train-steps.ts, shaders/train-steps.ts) against the generic autograd step on the
 // same device and against the CPU oracle: same weights, totals, momentum buffers, recorded epoch and
 // divergence report, on the reference model and on awkward shapes (widths 63 and 65, no hidden layer,
 // batch 1, a partial last batch), across dispatch boundaries; and the guard against the loop limiter of
@@ -9,8 +9,9 @@ import type { Backend } from '../../engine/backend.ts';
 import { cpu } from '../../engine/cpu.ts';
 import { createRng } from '../../engine/rng.ts';
 import type { WebGpuBackend } from '../../engine/webgpu.ts';
-import { FastGpuTrainer, fastGpuApplies } from '../../mlp/fast-gpu.ts';
-import { loadMnist, type Mnist, type Split } from '../../mlp/mnist.ts';
+import { FusedGpuTrainer, fusedGpuApplies } from '../../mlp/fused-gpu.ts';
+import { loadMnist } from '../../run/mnist-files.ts';
+import { type Mnist, type Split } from '../../mlp/mnist.ts';
 import { Mlp } from '../../mlp/model.ts';
 import type { EpochRecord } from '../../mlp/recorder.ts';
 import { DivergenceError, train, type TrainOptions } from '../../mlp/train.ts';
@@ -19,7 +20,7 @@ import { describeGpu, testGpu } from '../setup/gpu.ts';
 import { acquireVulkanSwiftShader } from '../../bench/kernels-run.ts';
 import { createWebGpuBackend } from '../../engine/webgpu.ts';
 
-const t = suite('fast-gpu: the fused training step on the device');
+const t = suite('fused-gpu: the fused training step on the device');
 const gpu = await testGpu();
 const mnist = await loadMnist();
 const head = (s: Split, n: number): Split => ({ ...s, count: n, images: s.images.subarray(0, n * s.rows * s.cols), labels: s.labels.subarray(0, n) });
@@ -113,9 +114,9 @@ if ('skip' in gpu) {
   t('reference model, 2 epochs of 150 steps: the same as the generic step on the device, and as the cpu', async () => {
     const data: Mnist = { ...mnist, train: head(mnist.train, 9600), test: head(mnist.test, 500) };
     const opts = { recordOnDevice: false };
-    const fused = await run(gpu.backend, [784, 32, 16, 10], data, { ...opts, fast: true });
-    const generic = await run(gpu.backend, [784, 32, 16, 10], data, { ...opts, fast: false });
-    const oracle = await run(cpu, [784, 32, 16, 10], data, { ...opts, fast: false });
+    const fused = await run(gpu.backend, [784, 32, 16, 10], data, { ...opts, fused: true });
+    const generic = await run(gpu.backend, [784, 32, 16, 10], data, { ...opts, fused: false });
+    const oracle = await run(cpu, [784, 32, 16, 10], data, { ...opts, fused: false });
     await compare(generic, fused, 'fused vs generic (webgpu)', 2e-6);
     await compare(oracle, fused, 'fused vs cpu oracle', 2e-5);
     console.log(`  dispatches for 2 epochs of 150 steps (evaluation included): fused ${fused.dispatches}, generic ${generic.dispatches}`);
@@ -129,8 +130,8 @@ if ('skip' in gpu) {
     const cases: [number[], number][] = [[[784, 63, 65, 10], 64], [[784, 10], 64], [[784, 7, 10], 1]];
     for (const [sizes, batch] of cases) {
       const opts: Partial<TrainOptions> = { batch, momentum: 0.9, weightDecay: 1e-3, steps: batch === 1 ? 40 : undefined };
-      const fused = await run(gpu.backend, sizes, data, { ...opts, fast: true });
-      const oracle = await run(cpu, sizes, data, { ...opts, fast: false });
+      const fused = await run(gpu.backend, sizes, data, { ...opts, fused: true });
+      const oracle = await run(cpu, sizes, data, { ...opts, fused: false });
       await compare(oracle, fused, `${sizes.join('-')} batch ${batch}`, 2e-5);
     }
   });
@@ -138,17 +139,17 @@ if ('skip' in gpu) {
   t('the fused step applies only where it can', async () => {
     const split = head(mnist.train, 100);
     const base = { batch: 64, record: false, recordRows: 100, steps: 2 };
-    assert.ok(fastGpuApplies(Mlp.init([784, 32, 10], createRng('torch', 1), gpu.backend), split, base));
-    assert.not.ok(fastGpuApplies(Mlp.init([784, 32, 10], createRng('torch', 1), cpu), split, base), 'cpu backend');
-    assert.not.ok(fastGpuApplies(Mlp.init([100, 10], createRng('torch', 1), gpu.backend), split, base), 'input width');
-    assert.throws(() => FastGpuTrainer.create(Mlp.init([100, 10], createRng('torch', 1), gpu.backend), split, { labels: null!, lut: null! }, { ...base, lr: 0.1 }), /does not apply: input width/);
+    assert.ok(fusedGpuApplies(Mlp.init([784, 32, 10], createRng('torch', 1), gpu.backend), split, base));
+    assert.not.ok(fusedGpuApplies(Mlp.init([784, 32, 10], createRng('torch', 1), cpu), split, base), 'cpu backend');
+    assert.not.ok(fusedGpuApplies(Mlp.init([100, 10], createRng('torch', 1), gpu.backend), split, base), 'input width');
+    assert.throws(() => FusedGpuTrainer.create(Mlp.init([100, 10], createRng('torch', 1), gpu.backend), split, { labels: null!, lut: null! }, { ...base, lr: 0.1 }), /does not apply: input width/);
   });
 
   t('a NaN is reported at the same step and tensor as by the generic step', async () => {
     const data: Mnist = { ...mnist, train: head(mnist.train, 640), test: head(mnist.test, 50) };
-    const outcome = async (fast: boolean) => {
+    const outcome = async (fused: boolean) => {
       try {
-        await run(gpu.backend, [784, 32, 16, 10], data, { lr: 1e6, fast, record: false });
+        await run(gpu.backend, [784, 32, 16, 10], data, { lr: 1e6, fused, record: false });
         return 'no error';
       } catch (e) {
         assert.instance(e, DivergenceError);
@@ -181,8 +182,8 @@ if (!swift) {
     console.log(`  adapter: ${describeGpu(swift.info)}`);
     const data: Mnist = { ...mnist, train: head(mnist.train, 9000), test: head(mnist.test, 100) };
     const opts: Partial<TrainOptions> = { momentum: 0.5, weightDecay: 1e-4 };
-    const fused = await run(backend, [784, 32, 16, 10], data, { ...opts, fast: true });
-    const oracle = await run(cpu, [784, 32, 16, 10], data, { ...opts, fast: false });
+    const fused = await run(backend, [784, 32, 16, 10], data, { ...opts, fused: true });
+    const oracle = await run(cpu, [784, 32, 16, 10], data, { ...opts, fused: false });
     await compare(oracle, fused, 'swiftshader fused vs cpu', 2e-5);
     // 141 steps an epoch in 3 dispatches (64 + 64 + 13) plus the evaluation's
     console.log(`  dispatches for 2 epochs: ${fused.dispatches}`);

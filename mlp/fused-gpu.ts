@@ -1,24 +1,30 @@
-// The fused GPU training step of the plain ReLU MLP (no normalisation, no dropout, SGD): whole steps run
-// inside one workgroup, many per dispatch (shaders/train-steps.ts), on one state buffer that holds the
-// parameters, momentum buffers, gradients, the epoch's loss/accuracy totals and finiteness flags, plus
-// one record buffer for every named activation and gradient. Nothing is read back inside an epoch: at
-// its end the parameters are copied into the model's tensors, the record regions into the recorder's
-// device slots, and the totals and flags come back in one read. train() (mlp/train.ts) takes this path
-// on the webgpu backend where it applies, as it takes mlp/fast-cpu.ts on the cpu; `--no-fast`,
-// MLP_LENS_FAST=0 or TrainOptions.fast = false keep the generic autograd step, the reference this one is
-// tested against (test/mlp/fast-gpu.test.ts).
+// The fused GPU step engine of the plain ReLU MLP (no normalisation, no dropout, SGD): whole steps run
+// inside one workgroup, many per dispatch (engine/fused-train-steps.ts, the WGSL in shaders/train-steps.ts),
+// on one state buffer that holds the parameters, momentum buffers, gradients, the epoch's loss/accuracy
+// totals and finiteness flags, plus one record buffer for every named activation and gradient. Nothing is
+// read back inside an epoch: at its end the parameters are copied into the model's tensors, the record
+// regions into the recorder's device slots, and the totals and flags come back in one read.
+// pickStepEngine() (mlp/step-engine.ts) takes this engine on the webgpu backend where it applies, as it
+// takes mlp/fused-cpu.ts on the cpu; TrainOptions.fused = false (`--no-fused`, MLP_LENS_FAST=0 in the CLI)
+// keeps the generic autograd step, the reference this one is tested against (test/mlp/fused-gpu.test.ts).
 import type { Backend } from '../engine/backend.ts';
-import { keep } from '../engine/webgpu.ts';
+import { keep } from '../engine/memory.ts';
 import type { WebGpuBackend } from '../engine/webgpu.ts';
 import { Tensor } from '../engine/tensor.ts';
 import { deviceInfo } from '../engine/device.ts';
-import { loopIterationsPerStep, rowTableWords, type TrainStepsConfig, trainStepsKernel, type TrainStepsLayout, trainStepsLayout } from '../shaders/train-steps.ts';
+import {
+  dispatchTrainSteps, loopIterationsPerStep, rowTableWords, type TrainStepsConfig, type TrainStepsLayout, trainStepsLayout,
+} from '../engine/fused-train-steps.ts';
 import type { Mlp } from './model.ts';
 import type { Split } from './mnist.ts';
 import type { ActName, ParamName } from './names.ts';
 import { isPlain } from './norm.ts';
+import { deviceSplit } from './device-split.ts';
+import { firstFlaggedMask } from './finite.ts';
 import type { Recorder } from './recorder.ts';
-import { sparseRows } from './fast-cpu.ts';
+import type { EpochTotals, StepEngine } from './step-engine.ts';
+import type { StepInfo } from './train.ts';
+import { sparseRows } from './fused-cpu.ts';
 
 /**
  * invocations of the one workgroup: 256 on a GPU (the engine asks every device for that many); 64 on
@@ -55,7 +61,7 @@ function maxRowNonzeros(split: Split): number {
   return most;
 }
 
-export interface FastGpuOptions {
+export interface FusedGpuOptions {
   batch: number;
   lr: number;
   momentum?: number;
@@ -75,7 +81,7 @@ export interface FastGpuOptions {
 const isWebGpu = (b: Backend): b is WebGpuBackend => b.name === 'webgpu';
 
 /** the fused step's shape for `model` at `batch` on its device, or a reason it does not apply */
-function configFor(model: Mlp, split: Split, opts: Pick<FastGpuOptions, 'batch' | 'momentum' | 'weightDecay' | 'record' | 'recordRows' | 'steps'>): TrainStepsConfig | string {
+function configFor(model: Mlp, split: Split, opts: Pick<FusedGpuOptions, 'batch' | 'momentum' | 'weightDecay' | 'record' | 'recordRows' | 'steps'>): TrainStepsConfig | string {
   const backend = model.layers[0].W.backend;
   if (!isWebGpu(backend)) return 'not the webgpu backend';
   if (!isPlain(model.plan)) return 'normalisation or dropout';
@@ -104,11 +110,11 @@ function configFor(model: Mlp, split: Split, opts: Pick<FastGpuOptions, 'batch' 
 }
 
 /** whether the fused GPU step can train `model` on `split` with these options */
-export function fastGpuApplies(model: Mlp, split: Split, opts: Pick<FastGpuOptions, 'batch' | 'momentum' | 'weightDecay' | 'record' | 'recordRows' | 'steps'>): boolean {
+export function fusedGpuApplies(model: Mlp, split: Split, opts: Pick<FusedGpuOptions, 'batch' | 'momentum' | 'weightDecay' | 'record' | 'recordRows' | 'steps'>): boolean {
   return typeof configFor(model, split, opts) !== 'string';
 }
 
-export interface FastGpuTotals {
+export interface FusedGpuTotals {
   /** Σ per-sample loss over the epoch's steps (f32) */
   loss: number;
   correct: number;
@@ -171,7 +177,7 @@ export function epochTable(split: Split, order: Uint32Array, steps: number, batc
   return words;
 }
 
-export class FastGpuTrainer {
+export class FusedGpuTrainer {
   readonly layout: TrainStepsLayout;
   /** names of the finiteness bits: activations in model order, then the parameters */
   readonly checkedNames: string[];
@@ -187,7 +193,7 @@ export class FastGpuTrainer {
   private order: Tensor | null = null;
 
   private constructor(
-    private readonly model: Mlp, private readonly config: TrainStepsConfig, private readonly opts: FastGpuOptions,
+    private readonly model: Mlp, private readonly config: TrainStepsConfig, private readonly opts: FusedGpuOptions,
     private readonly split: Split, data: { labels: Tensor; lut: Tensor },
   ) {
     this.backend = model.layers[0].W.backend as WebGpuBackend;
@@ -202,10 +208,10 @@ export class FastGpuTrainer {
     keep(this.state, ...(this.rec ? [this.rec] : []));
     const v = opts.velocity;
     this.vReady = !!v && v.some((x) => x);
-    if (v && this.layout.params.some((q) => q.v < 0) && this.vReady) throw new Error('fast-gpu: momentum buffers given without momentum');
+    if (v && this.layout.params.some((q) => q.v < 0) && this.vReady) throw new Error('fused-gpu: momentum buffers given without momentum');
     if (this.vReady) {
       // every buffer or none: the kernel starts all of them together
-      if (v!.some((x) => !x)) throw new Error('fast-gpu: some momentum buffers missing (all parameters step together)');
+      if (v!.some((x) => !x)) throw new Error('fused-gpu: some momentum buffers missing (all parameters step together)');
       v!.forEach((x, k) => {
         const up = Tensor.from(x!, [x!.length], { backend });
         backend.copyInto(up.storage, this.state.storage, this.layout.params[k].v, x!.length);
@@ -214,11 +220,11 @@ export class FastGpuTrainer {
     }
   }
 
-  /** the trainer for `model` on `split`; `data`: the split's labels and pixel table on the device (mlp/train.ts deviceSplit) */
-  static create(model: Mlp, split: Split, data: { labels: Tensor; lut: Tensor }, opts: FastGpuOptions): FastGpuTrainer {
+  /** the trainer for `model` on `split`; `data`: the split's labels and pixel table on the device (mlp/device-split.ts) */
+  static create(model: Mlp, split: Split, data: { labels: Tensor; lut: Tensor }, opts: FusedGpuOptions): FusedGpuTrainer {
     const config = configFor(model, split, opts);
-    if (typeof config === 'string') throw new Error(`fast-gpu: does not apply: ${config}`);
-    return new FastGpuTrainer(model, config, opts, split, data);
+    if (typeof config === 'string') throw new Error(`fused-gpu: does not apply: ${config}`);
+    return new FusedGpuTrainer(model, config, opts, split, data);
   }
 
   /**
@@ -237,10 +243,10 @@ export class FastGpuTrainer {
     const bound = [this.sparse, this.labels, this.lut, this.order, this.state, ...(this.rec ? [this.rec] : [])].map((t) => t.storage);
     for (let s0 = 0; s0 < steps; s0 += per) {
       const k = Math.min(per, steps - s0);
-      backend.dispatch('trainSteps', trainStepsKernel(this.config, {
+      dispatchTrainSteps(backend, this.config, {
         step0: s0, steps: k, count: order.length, vReady: this.vReady, first: s0 === 0,
         lr: this.opts.lr, momentum: this.opts.momentum ?? 0, weightDecay: this.opts.weightDecay ?? 0,
-      }), bound);
+      }, bound);
       this.vReady ||= !!this.opts.momentum;
       backend.flush();
       for (let s = s0; s < s0 + k; s++) onStep?.(s, Math.min(order.length, (s + 1) * this.opts.batch));
@@ -249,7 +255,7 @@ export class FastGpuTrainer {
   }
 
   /** the epoch's totals and flags: one read */
-  async totals(steps: number): Promise<FastGpuTotals> {
+  async totals(steps: number): Promise<FusedGpuTotals> {
     const lay = this.layout;
     const head = await this.state.backend.read(this.state.storage, lay.flags + steps, 'f32');
     return { loss: head[lay.loss], correct: head[lay.correct], masks: Float32Array.from(head.subarray(lay.flags, lay.flags + steps)) };
@@ -257,7 +263,7 @@ export class FastGpuTrainer {
 
   /** hands the epoch's record to the recorder: its slots filled on the device, labels and indices on the host */
   record(recorder: Recorder, split: Split, order: Uint32Array, steps: number): void {
-    if (!this.rec) throw new Error('fast-gpu: record() of a trainer made without record');
+    if (!this.rec) throw new Error('fused-gpu: record() of a trainer made without record');
     const rows = Math.min(order.length, steps * this.opts.batch);
     for (let start = 0; start < rows; start += this.opts.batch) {
       const idx = order.subarray(start, Math.min(rows, start + this.opts.batch));
@@ -292,4 +298,59 @@ export class FastGpuTrainer {
       else backend.copyInto(this.state.storage, tensor.storage, 0, q.size, q.at);
     });
   }
+}
+
+// --- the step engine
+
+/** the label of the fused GPU step for `model` on `split` (fusedGpuApplies must hold): how many steps a dispatch runs */
+export function fusedGpuLabel(model: Mlp, split: Split, opts: FusedGpuOptions): string {
+  const config = configFor(model, split, opts);
+  if (typeof config === 'string') throw new Error(`fused-gpu: does not apply: ${config}`);
+  const per = stepsPerDispatch(config, model.layers[0].W.backend as WebGpuBackend, opts.stepsPerDispatch, maxRowNonzeros(split));
+  return `fused step, ${per} steps a dispatch`;
+}
+
+/** FusedGpuStep's share of the run: where to record, whether to check finiteness */
+export interface FusedGpuRun { recorder: Recorder | null; checkFinite: boolean }
+
+/**
+ * the fused GPU step as a StepEngine (mlp/step-engine.ts): the whole epoch encoded in a few dispatches by
+ * runSteps (onStep as each step is encoded, without a loss: reading it would stall), then the record handed
+ * to the recorder; the totals and the finiteness masks in endEpoch's one read
+ */
+export class FusedGpuStep implements StepEngine {
+  readonly label: string;
+  readonly steps: number;
+  private readonly trainer: FusedGpuTrainer;
+  private readonly paramNames: ReadonlySet<string>;
+  private epoch = 0;
+  private order: Uint32Array = new Uint32Array(0);
+
+  constructor(model: Mlp, private readonly split: Split, private readonly opts: FusedGpuOptions, private readonly run: FusedGpuRun) {
+    this.label = fusedGpuLabel(model, split, opts);
+    this.steps = opts.steps;
+    this.paramNames = new Set<string>(model.params().map((p) => p.name));
+    this.trainer = FusedGpuTrainer.create(model, split, deviceSplit(split, model.layers[0].W.backend), opts);
+  }
+
+  beginEpoch(epoch: number, order: Uint32Array): void {
+    this.epoch = epoch;
+    this.order = order;
+  }
+
+  runSteps(onStep?: (info: StepInfo) => void): void {
+    const { epoch, order, steps, trainer } = this;
+    trainer.encodeEpoch(order, steps, (step, seen) => onStep?.({ epoch, step, steps, samples: seen }));
+    if (this.run.recorder) trainer.record(this.run.recorder, this.split, order, steps);
+  }
+
+  async endEpoch(): Promise<EpochTotals> {
+    const totals = await this.trainer.totals(this.steps);
+    if (this.run.checkFinite) firstFlaggedMask(totals.masks, this.trainer.checkedNames, this.paramNames, this.epoch);
+    return { lossSum: totals.loss, correct: totals.correct, samples: Math.min(this.split.count, this.steps * this.opts.batch) };
+  }
+
+  velocity(): Promise<(Float32Array | null)[]> { return this.trainer.velocity(); }
+
+  dispose(): void { this.trainer.dispose(); }
 }

@@ -1,21 +1,21 @@
 // Benchmark: the WebGPU training step two ways on one device, interleaved in rounds so a shared
 // machine's drift hits both alike: the generic autograd step (59 dispatches a step) and the fused step
-// (mlp/fast-gpu.ts: whole steps in one workgroup, many a dispatch). Reference model, batch 64, the real
+// (mlp/fused-gpu.ts: whole steps in one workgroup, many a dispatch). Reference model, batch 64, the real
 // loop (mlp/train.ts) with its test evaluation left out; prints ms/step per round and the medians. A
 // benchmark, not a test.
-//   node --import ./bench/node-ts.mjs bench/fast-gpu.ts [--steps 300] [--rounds 3] [--record] [--vulkan-swiftshader]
-//   deno run -A bench/fast-gpu.ts --steps 300
+//   node --import ./bench/node-ts.mjs bench/fused-gpu.ts [--steps 300] [--rounds 3] [--record] [--vulkan-swiftshader]
+//   deno run -A bench/fused-gpu.ts --steps 300
 import process from 'node:process';
 import { acquireDevice } from '../engine/device.ts';
 import { benchArgs, int } from '../cli/args.ts';
 import { acquireVulkanSwiftShader } from './kernels-run.ts';
 import { createRng } from '../engine/rng.ts';
 import { createWebGpuBackend } from '../engine/webgpu.ts';
-import { loadMnist } from '../mlp/mnist.ts';
+import { loadMnist } from '../run/mnist-files.ts';
 import { Mlp } from '../mlp/model.ts';
 import { train } from '../mlp/train.ts';
 
-const o = benchArgs('bench/fast-gpu.ts', 'The WebGPU training step, generic vs fused, interleaved in one process.', {
+const o = benchArgs('bench/fused-gpu.ts', 'The WebGPU training step, generic vs fused, interleaved in one process.', {
   steps: { type: 'string', arg: 'N', default: '300', help: 'steps per run' },
   rounds: { type: 'string', arg: 'R', default: '3', help: 'measured rounds (after one warm-up)' },
   record: { type: 'boolean', help: 'recording on' },
@@ -37,7 +37,7 @@ async function once(way: typeof ways[number]): Promise<number> {
   const rng = createRng('torch', 31416);
   const model = Mlp.init([784, 32, 16, 10], rng, backend);
   const t0 = performance.now();
-  const [m] = await train(model, tiny, rng, { epochs: 1, batch: 64, lr: 0.01, steps, record, fast: way !== 'generic' });
+  const [m] = await train(model, tiny, rng, { epochs: 1, batch: 64, lr: 0.01, steps, record, fused: way !== 'generic' });
   const ms = (performance.now() - t0) / steps;
   if (!(m.trainLoss > 0)) throw new Error(`${way}: bad loss ${m.trainLoss}`);
   return ms;

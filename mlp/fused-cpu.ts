@@ -1,40 +1,32 @@
-// The fused CPU training step of the plain ReLU MLP (no normalisation, no dropout, SGD): forward, loss,
+// The fused CPU step engine of the plain ReLU MLP (no normalisation, no dropout, SGD): forward, loss,
 // backward and the SGD update of a whole batch in buffers allocated once, with no autograd graph and no
 // allocation per step. The first layer reads the input as sparse rows (MNIST is ≈81 % zeros): its forward
 // pass and weight gradient touch only the stored pixels. The dense parts run as WebAssembly f32x4 kernels
 // (engine/wasm/mlp-kernels.ts), or as the same kernels in plain JavaScript where WebAssembly SIMD is
-// missing (same results bit for bit). train() and evaluate() (mlp/train.ts) pick this path on the cpu
-// backend when it applies; MLP_LENS_FAST=0, `--no-fast` or TrainOptions.fast = false keep the generic
-// autograd path, which stays the reference the tests compare this one against (test/mlp/fast-cpu.test.ts).
+// missing (same results bit for bit). pickStepEngine() (mlp/step-engine.ts) takes this engine, and
+// evaluate() (mlp/train.ts) its forward pass, on the cpu backend when it applies; TrainOptions.fused =
+// false (`--no-fused`, MLP_LENS_FAST=0 in the CLI) keeps the generic autograd step, which stays the
+// reference the tests compare this one against (test/mlp/fused-cpu.test.ts).
 //
 // Numerics: products and sums in f32 (the autograd oracle sums in f64 and rounds once), accumulated in
 // ascending order of the inner index; the per-sample loss and its gradient in f64 per row, rounded to f32.
 // The model's parameter tensors are pointed at this path's memory while it trains (no copies either way);
 // a parameter replaced from outside between steps (Tensor.assign) is copied in before the next step.
 import { cpu } from '../engine/cpu.ts';
-import { envVar, instantiateKernels, type KernelInstance, type KernelKind, wantedKind } from '../engine/wasm/load.ts';
+import { instantiateKernels, type KernelInstance, type KernelKind, wantedKind, wasmModule, wasmUnavailable } from '../engine/wasm/load.ts';
 import { Tensor } from '../engine/tensor.ts';
 import { pixel } from './batch.ts';
 import type { Mlp } from './model.ts';
 import type { Split } from './mnist.ts';
 import { type ActName, type ParamName, postName, preName } from './names.ts';
 import { isPlain } from './norm.ts';
+import { checkOnHost } from './finite.ts';
 import type { Recorder } from './recorder.ts';
-
-let enabled: boolean | null = null;
-
-/** whether train() and evaluate() take the fused path where it applies (MLP_LENS_FAST=0 turns it off) */
-export function fastCpuDefault(): boolean {
-  return (enabled ??= envVar('MLP_LENS_FAST') !== '0');
-}
-
-/** turns the fused path on or off for this process (the CLI's --no-fast) */
-export function setFastCpuDefault(on: boolean): void {
-  enabled = on;
-}
+import type { EpochTotals, StepEngine } from './step-engine.ts';
+import type { StepInfo } from './train.ts';
 
 /** whether the fused path can run `model` on `split`: the cpu backend, f32, the plain MLP, rows that fit the kernels' u16 columns */
-export function fastCpuApplies(model: Mlp, split: Split): boolean {
+export function fusedCpuApplies(model: Mlp, split: Split): boolean {
   const d = split.rows * split.cols;
   return model.layers.every((l) => l.W.backend.name === 'cpu' && l.W.dtype === 'f32' && l.b.dtype === 'f32') &&
     isPlain(model.plan) && model.sizes[0] === d && d <= 65536;
@@ -279,7 +271,7 @@ function fusedLayout(sizes: readonly number[], cap: number, data: SparseRows, tr
 
 // --- training
 
-export interface FastTrainOptions {
+export interface FusedCpuOptions {
   batch: number;
   lr: number;
   momentum?: number;
@@ -301,7 +293,7 @@ interface Exposed {
  * trains a plain MLP with the fused step. The model's parameter tensors are pointed at the trainer's
  * memory (their values are always the current ones); call step() per batch.
  */
-export class FastCpuTrainer {
+export class FusedCpuTrainer {
   /** activation names in model order (as the generic forward returns them, `input` left out), then parameter names */
   readonly checkedNames: string[];
   private readonly params: { name: ParamName; tensor: Tensor; at: number; grad: number; v: number; size: number }[];
@@ -318,7 +310,7 @@ export class FastCpuTrainer {
    */
   private readonly normHolders: { name: ParamName; tensor: Tensor }[];
 
-  private constructor(model: Mlp, private readonly net: FusedMlp, private readonly opts: FastTrainOptions) {
+  private constructor(model: Mlp, private readonly net: FusedMlp, private readonly opts: FusedCpuOptions) {
     const named = model.params();
     this.params = named.map(({ name, tensor }, q) => {
       const l = net.layers[q >> 1], isW = (q & 1) === 0;
@@ -347,16 +339,19 @@ export class FastCpuTrainer {
     this.attach();
   }
 
-  /** a trainer for `model` on `split`; throws where fastCpuApplies() is false */
-  static async create(model: Mlp, split: Split, opts: FastTrainOptions): Promise<FastCpuTrainer> {
-    if (!fastCpuApplies(model, split)) throw new Error('fast cpu path: the model is not a plain f32 MLP on the cpu backend for this data');
+  /** a trainer for `model` on `split`; throws where fusedCpuApplies() is false */
+  static async create(model: Mlp, split: Split, opts: FusedCpuOptions): Promise<FusedCpuTrainer> {
+    if (!fusedCpuApplies(model, split)) throw new Error('fused cpu step: the model is not a plain f32 MLP on the cpu backend for this data');
     const momentum = !!opts.momentum || !!opts.velocity?.some((v) => v);
     const net = await FusedMlp.create(model.sizes, opts.batch, split, { training: true, momentum, kind: opts.kind });
-    return new FastCpuTrainer(model, net, opts);
+    return new FusedCpuTrainer(model, net, opts);
   }
 
   /** which kernels run: 'wasm-simd' or 'js' */
   get kind(): KernelKind { return this.net.kind; }
+
+  /** rows per step (the last step of an epoch may have fewer) */
+  get batch(): number { return this.opts.batch; }
 
   /** points every parameter tensor at the trainer's copy, copying in a value replaced from outside (Tensor.assign) */
   private attach(): void {
@@ -373,7 +368,7 @@ export class FastCpuTrainer {
    * parameters not yet updated). Returns the batch's Σ loss (f32) and right answers.
    */
   step(order: ArrayLike<number>, start: number, n: number): { loss: number; correct: number } {
-    if (n > this.net.cap) throw new RangeError(`fast cpu path: batch of ${n} rows, buffers for ${this.net.cap}`);
+    if (n > this.net.cap) throw new RangeError(`fused cpu step: batch of ${n} rows, buffers for ${this.net.cap}`);
     this.attachIfReplaced();
     this.net.gather(order, start, n);
     this.net.forward(n);
@@ -457,6 +452,81 @@ export class FastCpuTrainer {
   }
 }
 
+// --- the step engine
+
+/** the label of the fused cpu step with kernels `kind` (undefined: WebAssembly SIMD unless MLP_LENS_WASM=0 or it cannot be had) */
+export async function fusedCpuLabel(kind?: KernelKind): Promise<string> {
+  const js = kind === 'js' ? "fused: 'js'" : wantedKind() === 'js' ? 'MLP_LENS_WASM=0' : (await wasmModule()) ? null : wasmUnavailable();
+  return js === null ? 'fused step, WebAssembly SIMD' : `fused step, JavaScript kernels: ${js}`;
+}
+
+/** FusedCpuStep's share of the run: steps per epoch, where to record, whether to check finiteness */
+export interface FusedCpuRun { steps: number; recorder: Recorder | null; checkFinite: boolean }
+
+/**
+ * the fused cpu step as a StepEngine (mlp/step-engine.ts): the epoch's steps one by one, each one
+ * step(), update(), record() and the finiteness check, the running loss read for free (host memory)
+ */
+export class FusedCpuStep implements StepEngine {
+  private readonly paramNames: ReadonlySet<string>;
+  private epoch = 0;
+  private order: Uint32Array = new Uint32Array(0);
+  // the epoch's totals, summed in f32 as the generic step's tensors are
+  private lossSum = 0;
+  private correct = 0;
+  private samples = 0;
+
+  private constructor(
+    private readonly trainer: FusedCpuTrainer, private readonly split: Split, private readonly run: FusedCpuRun,
+    readonly label: string, model: Mlp,
+  ) {
+    this.paramNames = new Set<string>(model.params().map((p) => p.name));
+  }
+
+  get steps(): number { return this.run.steps; }
+
+  static async create(model: Mlp, split: Split, opts: FusedCpuOptions, run: FusedCpuRun): Promise<FusedCpuStep> {
+    const trainer = await FusedCpuTrainer.create(model, split, opts);
+    return new FusedCpuStep(trainer, split, run, await fusedCpuLabel(opts.kind), model);
+  }
+
+  beginEpoch(epoch: number, order: Uint32Array): void {
+    this.epoch = epoch;
+    this.order = order;
+  }
+
+  runSteps(onStep?: (info: StepInfo) => void): void {
+    const { trainer, epoch, order, split } = this, { steps, recorder, checkFinite } = this.run;
+    const batch = trainer.batch;
+    let lossSum = 0, correct = 0, samples = 0;
+    for (let step = 0; step < steps; step++) {
+      const start = step * batch, n = Math.min(batch, split.count - start);
+      const totals = trainer.step(order, start, n);
+      // the update leaves activations and gradients as they were; it also sums each gradient's squares for the recorder
+      const paramsFinite = trainer.update(!!recorder);
+      if (recorder) trainer.record(recorder, step, order, start, n);
+      if (checkFinite && !(trainer.actsFinite(n) && paramsFinite)) checkOnHost(trainer.checked(n), trainer.checkedNames, this.paramNames, epoch, step);
+      lossSum = Math.fround(lossSum + totals.loss);
+      correct += totals.correct;
+      samples += n;
+      onStep?.({ epoch, step, steps, samples, loss: lossSum / samples, batchLoss: totals.loss / n });
+    }
+    this.lossSum = lossSum;
+    this.correct = correct;
+    this.samples = samples;
+  }
+
+  // every step was checked as it ran
+  async endEpoch(): Promise<EpochTotals> {
+    return { lossSum: this.lossSum, correct: this.correct, samples: this.samples };
+  }
+
+  async velocity(): Promise<(Float32Array | null)[]> { return this.trainer.velocity(); }
+
+  /** the parameters get storage of their own again (FusedCpuTrainer.detach) */
+  dispose(): void { this.trainer.detach(); }
+}
+
 // --- evaluation
 
 // the evaluation engine of a split, kept between epochs (its memory holds the split as sparse rows)
@@ -467,7 +537,7 @@ const evalNets = new WeakMap<Split, FusedMlp>();
  * loss summed (f64, as evaluate() sums the oracle's f32 losses) and the predicted class of each row
  * (the first maximal logit). The model's weights are copied, never changed.
  */
-export async function fastCpuForward(model: Mlp, split: Split, batch: number, kind?: KernelKind): Promise<{ lossSum: number; predictions: Uint8Array; losses: Float32Array }> {
+export async function fusedCpuForward(model: Mlp, split: Split, batch: number, kind?: KernelKind): Promise<{ lossSum: number; predictions: Uint8Array; losses: Float32Array }> {
   const cap = Math.max(1, Math.min(batch, split.count));
   let net = evalNets.get(split);
   const want = wantedKind(kind);
