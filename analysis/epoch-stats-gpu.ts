@@ -25,7 +25,7 @@
 // narrower than a float32 ulp, or all values equal beyond 2^24) are not covered either.
 import { Tensor } from '../engine/tensor.ts';
 import { groupSpread, groupSums, histEdges, rangeSquares } from '../engine/ops/index.ts';
-import { dispose } from '../engine/webgpu.ts';
+import { dispose } from '../engine/memory.ts';
 import type { DeviceEpoch, DeviceSlot } from '../mlp/recorder.ts';
 import {
   assembleEpochStats, computeEpochStats, type EpochContext, epochContext, type EpochStats, type EpochStatsOptions,

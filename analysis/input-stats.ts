@@ -1,4 +1,4 @@
-// statistics of the input images (REFERENCE items 1–5), computed from the raw bytes, never typed in.
+// statistics of the input images (docs/notebooks.md items 1–5), computed from the raw bytes, never typed in.
 // pixel value = float32(b / 255), as ToTensor gives it (mlp/batch.ts). Pure: a split in, plain data out.
 //
 // definitions: std is the sample std, ddof 1 (torch's `.std()`, which the notebooks call: it prints
@@ -46,7 +46,7 @@ export interface InputStatsOptions {
 
 const PIX = Float64Array.from({ length: 256 }, (_, b) => pixel(b)); // [256]
 
-/** items 1–5 of REFERENCE.md for a split: images [count, pixels] uint8, labels [count] */
+/** items 1–5 of docs/notebooks.md for a split: images [count, pixels] uint8, labels [count] */
 export function computeInputStats(split: Split, opts: InputStatsOptions = {}): InputStats {
   const { firstN = 1000, bins = 30, classes = 10 } = opts;
   const d = split.rows * split.cols, n = split.count, img = split.images;

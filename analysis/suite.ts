@@ -1,15 +1,9 @@
-// the post-training suite: every analysis of REFERENCE.md items 13–19 and 23–37 over a trained model and a
-// labelled split, as plain data, saved as analysis/*.json in a run directory.
-import { mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+// the post-training suite: every analysis of docs/notebooks.md items 13–19 and 23–37 over a trained model and a
+// labelled split, as plain data (saved as analysis/*.json in a run directory by run/analyze.ts).
 import { createRng, type Rng } from '../engine/rng.ts';
-import { InputError } from '../mlp/errors.ts';
 import type { Split } from '../mlp/mnist.ts';
-import { Mlp } from '../mlp/model.ts';
+import type { Mlp } from '../mlp/model.ts';
 import type { ActName } from '../mlp/names.ts';
-import { writeAtomic, writeJson } from '../mlp/run-dir.ts';
-import { savedNormSpec } from '../mlp/norm.ts';
-import { loadModelFileWithNorm } from '../mlp/weights.ts';
 import { accuracyPerClass, classesByAccuracy, misclassified, predictionsOf, type Misclassified } from './accuracy.ts';
 import { meanPerClassOfAll } from './class-means.ts';
 import { confusionMatrix, rowNormalize } from './confusion.ts';
@@ -315,7 +309,7 @@ function round(v: number): number | null {
   return Number.isInteger(v) ? v : Number(v.toPrecision(7));
 }
 
-/** the files savePostTrainingResults writes, under <dir>/analysis/ */
+/** the files run/analyze.ts savePostTrainingResults writes, under <dir>/analysis/ */
 export const RESULT_FILES = [
   'meta', 'accuracy', 'classMeans', 'gradMeans', 'topk', 'selectivity', 'interventions', 'saliency',
   'oneHotMaps', 'projections', 'silhouette', 'timings',
@@ -384,58 +378,10 @@ export function postTrainingCsv(r: PostTrainingResults): Record<string, string> 
   return out;
 }
 
-/**
- * writes each section of the results as <dir>/analysis/<section>.json and the tables of
- * postTrainingCsv as <dir>/analysis/*.csv, each file atomically; returns the folder
- */
-export async function savePostTrainingResults(dir: string, results: PostTrainingResults): Promise<string> {
-  const out = join(dir, 'analysis');
-  await mkdir(out, { recursive: true });
-  for (const name of RESULT_FILES) await writeJson(out, `${name}.json`, toJsonValue(results[name]));
-  for (const [name, text] of Object.entries(postTrainingCsv(results))) await writeAtomic(join(out, name), text);
-  return out;
-}
-
 /** suite options for the notebooks' scale (minutes): exact silhouettes on every image, UMAP of all of them with umap-js's epochs, t-SNE on 2500 */
 export const FULL_SCALE: SuiteOptions = {
   silhouetteSample: Infinity, umap: { sample: Infinity, nEpochs: 0, subspaces: true }, tsne: { sample: 2500 },
 };
-
-/**
- * the suite as the command line runs it: the notebooks' neuron lists added for a 16-neuron layer (their
- * layer 2), every result saved under <dir>/analysis/, the printed tables returned as lines
- */
-export async function analyzeModel(
-  model: Mlp, test: Split, dir: string, opts: SuiteOptions & { full?: boolean } = {},
-): Promise<{ results: PostTrainingResults; out: string; lines: string[] }> {
-  const { full, ...rest } = opts;
-  const layer = rest.layer ?? model.hidden - 1;
-  const notebookLayer = model.sizes[layer + 1] === 16;
-  const results = await runPostTrainingSuite(model, test, {
-    subsets: notebookLayer ? NOTEBOOK_SUBSETS : undefined, orderings: notebookLayer ? NOTEBOOK_ORDERINGS : undefined,
-    ...(full ? FULL_SCALE : {}), ...rest, layer,
-  });
-  const out = await savePostTrainingResults(dir, results);
-  return { results, out, lines: formatSuiteTables(results) };
-}
-
-/**
- * a saved model: a run directory (its model.safetensors) or a .safetensors file → the model and the
- * directory results go to (the run directory, or the file's folder)
- */
-export async function loadSavedModel(path: string): Promise<{ model: Mlp; dir: string; file: string }> {
-  let isDir: boolean;
-  try {
-    isDir = (await stat(path)).isDirectory();
-  } catch (e) {
-    throw new InputError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (expected a run directory or a .safetensors file)' : String(e));
-  }
-  const file = isDir ? join(path, 'model.safetensors') : path;
-  // normalisation layers (LayerNorm, BatchNorm) come back with their parameters and running statistics
-  const { layers, norms, metadata } = await loadModelFileWithNorm(file);
-  const model = Mlp.fromParams(layers, undefined, savedNormSpec(norms, metadata, layers.length - 1));
-  return { model, dir: isDir ? path : dirname(path), file };
-}
 
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'nan');
 const list = (v: readonly number[]) => `[${v.join(',')}]`;

@@ -1,4 +1,4 @@
-// accuracy (REFERENCE items 10, 13, 30): the misclassified gallery, per-class accuracy, confusion
+// accuracy (docs/notebooks.md items 10, 13, 30): the misclassified gallery, per-class accuracy, confusion
 // matrices and their differences. From analysis/accuracy.json and interventions.json; the gallery's
 // digits come from the test split itself (the results hold indices, not pixels).
 import type { Misclassified } from '../accuracy.ts';

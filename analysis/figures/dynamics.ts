@@ -1,4 +1,4 @@
-// training dynamics (REFERENCE items 6, 8, 9, 11, 12, 21, 22) from the per-epoch statistics in stats/,
+// training dynamics (docs/notebooks.md items 6, 8, 9, 11, 12, 21, 22) from the per-epoch statistics in stats/,
 // plus the training curves of metrics.json.
 import type { Drift } from '../drift.ts';
 import type { EpochStats } from '../epoch-stats.ts';

@@ -1,4 +1,4 @@
-// the catalogue: every figure of the notebooks (REFERENCE items 2–6, 8–15, 17–18, 21–22, 24–25, 28–37), in
+// the catalogue: every figure of the notebooks (docs/notebooks.md items 2–6, 8–15, 17–18, 21–22, 24–25, 28–37), in
 // the notebooks' order, built from a run's saved results only. buildFigures is pure: results in, specs
 // out; which parts of a run exist decides which figures there are (a --no-record run has no stats/,
 // a --no-analysis run no analysis/), and each absent part is named in `missing`.

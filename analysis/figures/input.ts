@@ -1,4 +1,4 @@
-// input statistics (REFERENCE items 2–5): pixel histograms of the first N training images, overall and
+// input statistics (docs/notebooks.md items 2–5: NB01 cells 14–17): pixel histograms of the first N training images, overall and
 // per digit, and the mean (± std) pixel intensity per digit. From stats/input.json.
 import type { InputStats } from '../input-stats.ts';
 import { classColor, clean, histogramRows, overlaidHistograms, topLevel, type Row, type VegaLiteSpec } from './spec.ts';

@@ -1,4 +1,4 @@
-// interventions (REFERENCE items 28–31): one neuron of the layer scaled by s — mean logits and per-class
+// interventions (docs/notebooks.md items 28–31): one neuron of the layer scaled by s — mean logits and per-class
 // accuracy against s, and every neuron's effect per class. From analysis/interventions.json.
 import type { LayerSweep, NeuronAnalysis } from '../intervention.ts';
 import { classColor, clean, heatmap, topLevel, type Row, type VegaLiteSpec } from './spec.ts';

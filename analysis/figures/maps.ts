@@ -1,4 +1,4 @@
-// input-space maps of the layer's neurons (REFERENCE items 36, 37) as real images: gradient saliency of
+// input-space maps of the layer's neurons (docs/notebooks.md items 36, 37: NB02 cells 130–136) as real images: gradient saliency of
 // one test image per neuron (viridis) and one-hot pixel maps (hot, "eye of Sauron"). From
 // analysis/saliency.json and oneHotMaps.json.
 import type { HostTensor } from '../forward-cache.ts';

@@ -1,4 +1,4 @@
-// neurons and classes (REFERENCE items 23–26, 35): class × neuron mean activation heatmaps, mean
+// neurons and classes (docs/notebooks.md items 23–26, 35): class × neuron mean activation heatmaps, mean
 // gradient per neuron for chosen classes, the top-k tables and the selectivity scores. From
 // analysis/classMeans.json, gradMeans.json, topk.json and selectivity.json.
 import { classColor, clean, CONFIG, heatmap, matrixRows, tensorLabel, topLevel, type Row, type VegaLiteSpec } from './spec.ts';

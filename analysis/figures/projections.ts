@@ -1,4 +1,4 @@
-// projections and class separation (REFERENCE items 14, 15, 17, 18, 32–34): 2-D scatters of the layer's
+// projections and class separation (docs/notebooks.md items 14, 15, 17, 18, 32–34): 2-D scatters of the layer's
 // activations coloured by class, and silhouette scores of neuron subsets. From analysis/projections.json
 // and silhouette.json.
 import type { Projection } from '../projection.ts';

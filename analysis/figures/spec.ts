@@ -14,7 +14,7 @@ export interface Figure {
   id: string;
   /** section id (see SECTIONS in index.ts) */
   section: string;
-  /** REFERENCE.md items it draws (empty for additions) */
+  /** docs/notebooks.md items it draws (empty for additions) */
   items: number[];
   title: string;
   /** one line, shown under the figure */

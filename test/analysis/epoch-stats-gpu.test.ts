@@ -9,7 +9,8 @@ import { computeEpochStatsOnDevice, groupIndex } from '../../analysis/epoch-stat
 import { Binner } from '../../analysis/histogram.ts';
 import { cpu } from '../../engine/cpu.ts';
 import { createRng } from '../../engine/rng.ts';
-import { loadMnist, type Mnist, type Split } from '../../mlp/mnist.ts';
+import { loadMnist } from '../../run/mnist-files.ts';
+import { type Mnist, type Split } from '../../mlp/mnist.ts';
 import { Mlp } from '../../mlp/model.ts';
 import { deviceEpochOf, type EpochRecord, Recorder, type Slot } from '../../mlp/recorder.ts';
 import { Tensor } from '../../engine/tensor.ts';

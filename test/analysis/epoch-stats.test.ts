@@ -4,7 +4,8 @@ import { computeEpochStats, type Moments, type TensorStats } from '../../analysi
 import { histogram } from '../../analysis/histogram.ts';
 import { createRng } from '../../engine/rng.ts';
 import { Tensor } from '../../engine/tensor.ts';
-import { type Mnist, type Split, loadMnist } from '../../mlp/mnist.ts';
+import { type Mnist, type Split } from '../../mlp/mnist.ts';
+import { loadMnist } from '../../run/mnist-files.ts';
 import { Mlp } from '../../mlp/model.ts';
 import { type EpochRecord, Recorder, type Slot } from '../../mlp/recorder.ts';
 import { train } from '../../mlp/train.ts';

@@ -2,7 +2,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { histogram } from '../../analysis/histogram.ts';
 import { computeInputStats } from '../../analysis/input-stats.ts';
-import { loadMnist, type Split } from '../../mlp/mnist.ts';
+import { loadMnist } from '../../run/mnist-files.ts';
+import { type Split } from '../../mlp/mnist.ts';
 import { assertClose } from '../helpers/close.ts';
 
 const mnist = await loadMnist();

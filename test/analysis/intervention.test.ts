@@ -55,7 +55,7 @@ test('sweepLayer: every neuron alone, deltas from the unmodified model', async (
 test('scale 1 reproduces the baseline accuracy exactly; scaled logits match a hand-written forward pass', async () => {
   const { model, split } = randomCase(11, 80);
   const data = imagesFromSplit(split);
-  const base = await evaluate(model, split, 32);
+  const base = await evaluate(model, split, { batch: 32 });
   const r = await analyzeNeuron(model, 1, [2, 4], data, [0, 2], 3);
   const one = r.scales.indexOf(1);
   assert.equal(r.perClassAccuracy[one], base.perClass);

@@ -12,10 +12,12 @@ import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildFigures } from '../../analysis/figures/index.ts';
-import { loadRunResults, svgToPng, writeReport, renderSvg } from '../../analysis/report.ts';
+import { loadRunResults, svgToPng, writeReport } from '../../run/report.ts';
+import { renderSvg } from '../../analysis/report.ts';
 import { pngSize } from '../../analysis/png.ts';
-import { loadSavedModel, runPostTrainingSuite, savePostTrainingResults } from '../../analysis/suite.ts';
-import { loadMnist } from '../../mlp/mnist.ts';
+import { loadSavedModel, savePostTrainingResults } from '../../run/analyze.ts';
+import { runPostTrainingSuite } from '../../analysis/suite.ts';
+import { loadMnist } from '../../run/mnist-files.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 

@@ -3,11 +3,10 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  formatSuiteTables, loadSavedModel, RESULT_FILES, runPostTrainingSuite, savePostTrainingResults,
-} from '../../analysis/suite.ts';
+import { formatSuiteTables, RESULT_FILES, runPostTrainingSuite } from '../../analysis/suite.ts';
+import { loadSavedModel, savePostTrainingResults } from '../../run/analyze.ts';
 import { evaluate } from '../../mlp/train.ts';
-import { saveModelFile } from '../../mlp/weights.ts';
+import { saveModelFile } from '../../run/model-files.ts';
 import { assertClose } from '../helpers/close.ts';
 import { makeSplit, randomCase, selectiveNet } from './fixtures.ts';
 
@@ -39,7 +38,7 @@ test('invariants on a random model: confusion rows sum to class counts, scale 1 
     randomTrials: 3, sizeTrials: 2, silhouetteSample: 100, steps: 4,
     subsets: { mine: [0, 2] }, orderings: { backwards: [5, 4, 3, 2, 1, 0] },
   });
-  const base = await evaluate(model, split, 64);
+  const base = await evaluate(model, split, { batch: 64 });
   assert.equal(r.accuracy.perClass, base.perClass);
   assert.equal(r.accuracy.confusion.map((row) => row.reduce((a, b) => a + b, 0)), r.accuracy.counts);
   const an = r.interventions.focus.analysis;
