@@ -1,6 +1,6 @@
 // bench/kernels.js --browser: the same benchmark (kernels-run.ts, bundled by esbuild) in headless
 // Chromium (Debian's chromium, driven by playwright-core). Adapter: SwiftShader by default, or WebGPU
-// over GLES over ANGLE over lavapipe with `angle` (ENV.md). tfjs is not run there.
+// over GLES over ANGLE over lavapipe with `angle` (featureLevel 'compatibility'). tfjs is not run there.
 import type { KernelOptions, KernelResults } from './kernels-run.ts';
 
 export async function runInChromium(o: KernelOptions & { angle?: boolean }): Promise<KernelResults> {

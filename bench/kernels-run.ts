@@ -8,7 +8,8 @@ import { cpu } from '../engine/cpu.ts';
 import { acquireDevice, openAdapter, type AcquiredDevice, type DeviceInfo } from '../engine/device.ts';
 import { add, exp, matmul, max, relu, scale, softmaxCrossEntropy, sum } from '../engine/ops/index.ts';
 import { Tensor } from '../engine/tensor.ts';
-import { createWebGpuBackend, dispose, tidy, type WebGpuBackend } from '../engine/webgpu.ts';
+import { dispose, tidy } from '../engine/memory.ts';
+import { createWebGpuBackend, type WebGpuBackend } from '../engine/webgpu.ts';
 import type { Backend } from '../engine/backend.ts';
 import { MATMUL_FEATURES, MATMUL_VARIANTS } from '../shaders/matmul.ts';
 

@@ -1,7 +1,7 @@
 // command-line options: declared once (name, type, default, help), parsed with node:util parseArgs,
-// validated with a clear message. Shared by every entry point in bench/.
+// validated with a clear message. Shared by the commands of cli/ and the benchmarks of bench/.
 import process from 'node:process';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {
   constructor(message: string) { super(message); this.name = 'UsageError'; }
@@ -98,5 +98,22 @@ export function benchArgs<T>(command: string, summary: string, specs: Specs, rea
     if (!(e instanceof UsageError)) throw e;
     console.error(`${command}: ${e.message}`);
     process.exit(2);
+  }
+}
+
+type CommandOptions = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * a subcommand's argv (options and RUN-like positionals) parsed strictly, with --help: the values, or the
+ * exit code when it printed its help (0) or a one-line error and the help (2)
+ */
+export function commandArgs<const O extends CommandOptions>(argv: string[], options: O, help: string) {
+  try {
+    const parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean' } } as const });
+    if ((parsed.values as { help?: boolean }).help) { process.stdout.write(help); return 0; }
+    return parsed;
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n\n${help}`);
+    return 2;
   }
 }

@@ -1,38 +1,19 @@
-// `node bench/train.js`: the reference run (784-32-16-10, pixels/255, SGD lr 0.01, batch 64, 20 epochs,
-// seed 31416, PyTorch-compatible randomness) with recording on, written to a run directory.
+// `node bench/train.js` and `mlp-lens [train]`: the command line of a training run. Options in, one
+// RunOptions out, the run itself is run/run.ts; this file prints its lines, draws the progress bar and
+// turns errors into exit codes. The defaults are the reference run (784-32-16-10, pixels/255, SGD lr
+// 0.01, batch 64, 20 epochs, seed 31416, PyTorch-compatible randomness, recording on).
 import { writeSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import process from 'node:process';
 import cliProgress from 'cli-progress';
 import type { Backend } from '../engine/backend.ts';
-import { cpu } from '../engine/cpu.ts';
-import { acquireDevice, testHooks, type AcquiredDevice } from '../engine/device.ts';
-import { createWebGpuBackend, GpuDeviceError, type WebGpuBackend } from '../engine/webgpu.ts';
-import { createRng, type RngKind } from '../engine/rng.ts';
-import { computeEpochStats } from '../analysis/epoch-stats.ts';
-import { computeEpochStatsOnDevice } from '../analysis/epoch-stats-gpu.ts';
-import { analyzeModel, loadSavedModel } from '../analysis/suite.ts';
-import { computeInputStats } from '../analysis/input-stats.ts';
-import {
-  CHECKPOINT_FILE, identityMismatch, loadCheckpoint, loadRunConfig, readRunStatus, saveCheckpoint,
-  type Checkpoint, type RunConfig, type RunIdentity,
-} from '../mlp/checkpoint.ts';
+import { testHooks } from '../engine/device.ts';
+import { GpuDeviceError, type WebGpuBackend } from '../engine/webgpu.ts';
 import { InputError } from '../mlp/errors.ts';
-import { saveEpochStats, saveInputStats } from '../mlp/stats-store.ts';
-import { loadMnist, type Split } from '../mlp/mnist.ts';
-import { fastCpuApplies, fastCpuDefault, setFastCpuDefault } from '../mlp/fast-cpu.ts';
-import { wantedKind, wasmModule, wasmUnavailable } from '../engine/wasm/load.ts';
-import { Mlp } from '../mlp/model.ts';
-import { createRunDir, defaultRunDir, writeJson } from '../mlp/run-dir.ts';
-import { DivergenceError, evaluate, train, type EpochMetrics } from '../mlp/train.ts';
-import { loadModelFileWithNorm, modelMetadata, saveModelFile, saveModelFileWithNorm } from '../mlp/weights.ts';
-import {
-  describeNorm, isPlain, NORM_METADATA_KEY, pixelStats, planToJson, resolveNorm, type NormConfig, type NormPlan,
-} from '../mlp/norm.ts';
-import type { Mnist } from '../mlp/mnist.ts';
-import { runCompare } from './compare.ts';
-import { formatProfile, profileBackend } from '../bench/kernels-profile.ts';
+import { resolveNorm, type NormConfig } from '../mlp/norm.ts';
+import { runCompare } from '../run/compare.ts';
+import { ConfigError, RunStopped } from '../run/errors.ts';
+import { defaultRunDir } from '../run/run-dir.ts';
+import { analyzeSaved, runInDirectory, type RunOptions } from '../run/run.ts';
 import { int, intList, num, oneOf, parse, usage, UsageError, type Specs } from './args.ts';
 
 const SPECS: Specs = {
@@ -51,7 +32,8 @@ const SPECS: Specs = {
   'no-shuffle': { type: 'boolean', help: 'visit training samples in file order' },
   steps: { type: 'string', arg: 'N', help: 'stop each epoch after N steps (quick runs)' },
   'no-record': { type: 'boolean', help: 'do not keep activations and gradients (timing comparisons)' },
-  'no-fast': { type: 'boolean', help: 'the generic autograd step instead of the fused one (cpu: mlp/fast-cpu.ts; webgpu: mlp/fast-gpu.ts, many steps per dispatch), for comparisons; also MLP_LENS_FAST=0' },
+  'no-fused': { type: 'boolean', help: 'the generic autograd step instead of the fused one (cpu: mlp/fused-cpu.ts; webgpu: mlp/fused-gpu.ts, many steps per dispatch), for comparisons; also --no-fast or MLP_LENS_FAST=0' },
+  'no-fast': { type: 'boolean', help: 'the same as --no-fused (its first name)' },
   profile: { type: 'boolean', help: 'print time per kernel per step and dispatches per step at the end, for the generic step (the fused step is one kernel; on webgpu one submit per dispatch: slows the run)' },
   analyze: { type: 'string', arg: 'PATH', help: 'no training: run the post-training analyses on a saved model (run directory or .safetensors); results in PATH/analysis (or --out DIR/analysis)' },
   'no-analysis': { type: 'boolean', help: 'skip the post-training analyses after training' },
@@ -78,26 +60,6 @@ const SUMMARY = 'Trains an MLP on MNIST with every activation and gradient recor
 /** the options that may come with --resume (the rest are the run's own, from its config.json) */
 const RESUME_OPTIONS = ['resume', 'device', 'data', 'quiet', 'no-analysis', 'no-report', 'help'];
 
-export interface TrainConfig {
-  sizes: number[];
-  epochs: number; batch: number; lr: number; momentum: number; weightDecay: number;
-  seed: number; rng: RngKind; device: 'auto' | 'cpu' | 'webgpu';
-  data?: string; out: string; init?: string; shuffle: boolean; steps?: number; record: boolean; quiet: boolean;
-  /** the fused step where it applies, cpu or webgpu (--no-fast: off) */
-  fast?: boolean;
-  /** --profile: per-kernel times (bench/kernels-profile.ts) */
-  profile?: boolean;
-  analyze?: string; analysis: boolean; analysisLayer?: number; outGiven: boolean;
-  /** write RUN/report.html at the end (--no-report: off) */
-  report: boolean;
-  /** --resume: the run directory, and the options given with it (the others come from its config.json) */
-  resume?: { dir: string; device?: 'auto' | 'cpu' | 'webgpu'; data?: string };
-  /** --input-norm, --layernorm, --batchnorm, --dropout (mlp/norm.ts); seed: --seed */
-  norm: NormConfig;
-  /** --compare: variant names (mlp/norm.ts variantConfig) */
-  compare?: string[];
-}
-
 /** the normalisation options → a NormConfig, validated against the hidden layer count (throws UsageError) */
 function readNorm(o: Record<string, string | boolean | undefined>, hidden: number, seed: number): NormConfig {
   const layers = (name: string, v: string): number[] => {
@@ -114,7 +76,7 @@ function readNorm(o: Record<string, string | boolean | undefined>, hidden: numbe
     dropoutLayers: o['dropout-layers'] === undefined ? undefined : layers('dropout-layers', o['dropout-layers'] as string),
     seed,
   };
-  // 'computed' needs the data: checked here with placeholder statistics, resolved for real in run()
+  // 'computed' needs the data: checked here with placeholder statistics, resolved for real when the run starts (run/session.ts)
   try { resolveNorm({ ...cfg, inputStats: { mean: 0, std: 1 } }, hidden); } catch (e) { throw new UsageError((e as Error).message); }
   return cfg;
 }
@@ -129,8 +91,19 @@ function given(argv: string[]): Set<string> {
   return names;
 }
 
+/** what the command line asks for: a run's options, and what to do with them */
+export interface TrainCommand extends RunOptions {
+  /** --quiet: no progress bar */
+  quiet: boolean;
+  /** --analyze PATH: no training, the analyses of a saved model (into --out when given) */
+  analyze?: string;
+  outGiven: boolean;
+  /** --compare: variant names (mlp/norm.ts variantConfig) */
+  compare?: string[];
+}
+
 /** options → a validated config (throws UsageError) */
-export function readConfig(argv: string[]): TrainConfig | 'help' {
+export function readConfig(argv: string[]): TrainCommand | 'help' {
   const o = parse(SPECS, argv);
   if (o.help) return 'help';
   if (o.resume !== undefined) {
@@ -138,6 +111,7 @@ export function readConfig(argv: string[]): TrainConfig | 'help' {
     if (extra) throw new UsageError(`--resume continues a run with the options it was started with: --${extra} cannot be given with it (only --device, --data, --quiet, --no-analysis)`);
     if (o.resume === '') throw new UsageError('--resume needs a run directory');
   }
+  const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
   return {
     sizes: [784, ...intList('hidden', o.hidden), 10],
     epochs: int('epochs', o.epochs), batch: int('batch', o.batch),
@@ -147,7 +121,10 @@ export function readConfig(argv: string[]): TrainConfig | 'help' {
     data: o.data as string | undefined, out: (o.out as string | undefined) ?? defaultRunDir(),
     init: o.init as string | undefined, shuffle: !o['no-shuffle'],
     steps: o.steps === undefined ? undefined : int('steps', o.steps),
-    record: !o['no-record'], quiet: !!o.quiet, profile: !!o.profile, fast: !o['no-fast'],
+    record: !o['no-record'], quiet: !!o.quiet, profile: !!o.profile,
+    // MLP_LENS_FAST=0 and MLP_LENS_STATS=host: conveniences for comparisons, read here only
+    fused: !o['no-fused'] && !o['no-fast'] && env.MLP_LENS_FAST !== '0',
+    statsOnHost: env.MLP_LENS_STATS === 'host',
     analyze: o.analyze as string | undefined, analysis: !o['no-analysis'], outGiven: o.out !== undefined,
     analysisLayer: o['analysis-layer'] === undefined ? undefined : int('analysis-layer', o['analysis-layer'], 0),
     report: !o['no-report'],
@@ -162,17 +139,14 @@ export function readConfig(argv: string[]): TrainConfig | 'help' {
 
 /** an error message as one line (a parser may quote the damaged text around the problem, newlines included) */
 const oneLine = (message: string) => message.replace(/[\r\n]+/g, ' ');
+const log = (line: string) => process.stdout.write(line + '\n');
+const warn = (line: string) => process.stderr.write(line + '\n');
 
-/** the run stopped for a reason it can name (divergence, a GPU fault): one line and this exit code */
-class RunStopped extends Error {
-  constructor(message: string, readonly code: number) { super(message); this.name = 'RunStopped'; }
-}
-
-export async function main(argv: string[]): Promise<number> {
-  const command = 'node bench/train.js';
+/** runs one command line (options only); resolves to the exit code. `command` names the program in --help */
+export async function main(argv: string[], command = 'node bench/train.js'): Promise<number> {
   // output piped into `head` and closed early: stop quietly
   process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
-  let cfg: TrainConfig | 'help';
+  let cfg: TrainCommand | 'help';
   try {
     cfg = readConfig(argv);
   } catch (e) {
@@ -185,18 +159,22 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    if (cfg.analyze) await analyzeOnly(cfg);
-    else if (cfg.compare) await runCompare(cfg, cfg.compare, run, log);
-    else await run(cfg);
+    if (cfg.analyze) {
+      await analyzeSaved(cfg.analyze, { data: cfg.data, out: cfg.outGiven ? cfg.out : undefined, layer: cfg.analysisLayer, report: cfg.report }, { log, warn });
+    } else if (cfg.compare) {
+      await runCompare(cfg, cfg.compare, { log, warn, ...progress(cfg) });
+    } else {
+      await runInDirectory(cfg, { log, warn, ...progress(cfg) });
+    }
     return 0;
   } catch (e) {
-    if (e instanceof InputError || e instanceof UsageError) {
+    if (e instanceof InputError || e instanceof UsageError || e instanceof ConfigError) {
       process.stderr.write(`error: ${oneLine(e.message)}\n`);
       return 2;
     }
     if (e instanceof RunStopped) {
       process.stderr.write(`error: ${oneLine(e.message)}\n`);
-      return e.code;
+      return e.exitCode;
     }
     // a GPU fault before the run directory existed
     if (e instanceof GpuDeviceError) {
@@ -207,237 +185,27 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/**
- * auto: a hardware GPU when there is one, else the CPU backend (a WebGPU failure to start falls back
- * too, saying so); webgpu: any adapter, software ones included, or one clear error.
- */
-async function pickBackend(device: TrainConfig['device']): Promise<{ backend: Backend; info: Record<string, unknown> }> {
-  if (device === 'cpu') return { backend: cpu, info: { backend: 'cpu' } };
-  let acquired: AcquiredDevice | null = null;
-  try {
-    acquired = await acquireDevice({ mode: device });
-  } catch (e) {
-    if (device === 'webgpu') throw new UsageError(`--device webgpu: ${(e as Error).message}`);
-    log(`webgpu did not start (${(e as Error).message}); using the cpu backend`);
-  }
-  if (!acquired) return { backend: cpu, info: { backend: 'cpu', note: 'no hardware GPU adapter (use --device webgpu for a software one)' } };
-  const { info } = acquired;
-  return { backend: createWebGpuBackend(acquired.device), info: { ...info, backend: 'webgpu', api: info.backend } };
-}
-
-function describe(info: Record<string, unknown>): string {
-  if (info.backend === 'cpu') return 'cpu';
-  const name = info.description || info.device || info.vendor;
-  return `webgpu (${name}, ${info.api}, ${info.featureLevel}${info.software ? ', software' : ''}, ${info.runtime})`;
-}
-
-/** what a finished run leaves for --compare: the trained model (eval mode), its directory and the data */
-export interface RunOutput { model: Mlp; dir: string; data: Mnist; plan: NormPlan }
-
-async function run(cfg: TrainConfig): Promise<RunOutput> {
-  // --resume: the run's own options, weights, generator and metrics, validated before anything is written
-  const resume = cfg.resume ? await openResume(cfg.resume.dir) : null;
-  if (resume) cfg = resumedConfig(cfg, resume.saved);
-  const data = await loadMnist(cfg.data);
-  if (resume && (data.train.count !== resume.saved.trainCount || data.test.count !== resume.saved.testCount)) {
-    throw new InputError(data.dir, `holds ${data.train.count} training and ${data.test.count} test images; ` +
-      `the run was trained on ${resume.saved.trainCount} and ${resume.saved.testCount} (pass its --data)`);
-  }
-  const picked = await pickBackend(cfg.device);
-  const profiler = cfg.profile ? profileBackend(picked.backend) : null;
-  const { info } = picked, backend = profiler?.backend ?? picked.backend;
-  const rng = createRng(cfg.rng, cfg.seed);
-  // --no-fast: the generic autograd path for training and evaluation alike; --profile times the
-  // primitives, which the fused cpu step does not run, so it takes the generic path too
-  if (cfg.fast === false || cfg.profile) setFastCpuDefault(false);
-  // normalisation: 'computed' standardises with the training set's own pixel mean and std
-  const norm = cfg.norm ?? {};
-  const savedPlan = resume?.saved.raw.normPlan as NormPlan | undefined;
-  if (resume && savedPlan && !isPlain(savedPlan)) {
-    throw new InputError(resume.dir, 'resuming a run with normalisation or dropout is not supported (the checkpoint holds the linear layers only)');
-  }
-  let plan: NormPlan;
-  try {
-    plan = resolveNorm({ ...norm, inputStats: norm.input === 'computed' ? pixelStats(data.train.images) : undefined }, cfg.sizes.length - 2);
-  } catch (e) { throw new UsageError((e as Error).message); }
-  // the model is always built from the generator (as the notebooks do before load_state_dict), so the
-  // shuffling stream is the same with or without --init (normalisation layers draw nothing)
-  let model = Mlp.init(cfg.sizes, rng, backend, plan);
-  if (resume) {
-    // as they were when the checkpoint's epoch ended
-    model = Mlp.fromParams(resume.ckpt.layers, backend);
-    rng.restore(resume.ckpt.rng.state);
-  } else if (cfg.init) {
-    const { layers, norms } = await loadModelFileWithNorm(cfg.init);
-    const sizes = [layers[0].dIn, ...layers.map((l) => l.dOut)];
-    if (sizes.join() !== cfg.sizes.join()) {
-      throw new InputError(cfg.init, `holds a ${sizes.join('-')} model; this run is ${cfg.sizes.join('-')} (set --hidden ${sizes.slice(1, -1).join(',')})`);
-    }
-    try { model = Mlp.fromParams(layers, backend, { plan, norms }); } catch (e) { throw new InputError(cfg.init, `${(e as Error).message} (set --layernorm/--batchnorm as the file was trained)`); }
-  }
-  const dir = resume ? resume.dir : await createRunDir(cfg.out);
-  const started = new Date().toISOString();
-  if (resume) {
-    await removeTemporaries(dir);
-    const raw = resume.saved.raw, resumes = Array.isArray(raw.resumes) ? raw.resumes : [];
-    await writeJson(dir, 'config.json', { ...raw, resumes: [...resumes, { started, fromEpoch: resume.ckpt.epoch + 1, device: info, runtime: runtimeInfo() }] });
-  } else {
-    const config = { ...cfg, normPlan: plan, started, rngAlgorithm: rng.algorithm, device: info, deviceOption: cfg.device, data: data.dir,
-      runtime: runtimeInfo(), trainCount: data.train.count, testCount: data.test.count };
-    await writeJson(dir, 'config.json', config);
-  }
-  // the metrics so far, and how the run stands: running until the last file is written (done), or
-  // diverged / failed; a run killed on the way stays 'running' with no process behind it
-  const history: EpochMetrics[] = resume ? [...resume.ckpt.history] : [];
-  let checkpointed: number | null = resume ? resume.ckpt.epoch : null;
-  await writeJson(dir, 'metrics.json', { status: 'running', epochs: history });
-  if (cfg.record && !resume) await saveInputStats(dir, computeInputStats(data.train, { firstN: 1000, bins: 30 }));
-  const startEpoch = resume ? resume.ckpt.epoch + 1 : 0;
-  const fused = backend.name === 'cpu' && fastCpuDefault() && fastCpuApplies(model, data.train)
-    ? ` (fused step, ${wantedKind() === 'js' ? 'JavaScript kernels: MLP_LENS_WASM=0' : (await wasmModule()) ? 'WebAssembly SIMD' : `JavaScript kernels: ${wasmUnavailable()}`})` : '';
-  log(`mlp-lens: ${cfg.sizes.join('-')} on ${describe(info)}${fused}, ${cfg.epochs} epochs, batch ${cfg.batch}, lr ${cfg.lr}, ` +
-    `seed ${cfg.seed} (${rng.algorithm}), recording ${cfg.record ? 'on' : 'off'}` +
-    (isPlain(plan) ? '' : `, normalisation: ${describeNorm(plan)}`) + ` → ${dir}` +
-    (resume ? ` (resumed after epoch ${resume.ckpt.epoch})` : ''));
-  const identity: RunIdentity = {
-    sizes: cfg.sizes, epochs: cfg.epochs, batch: cfg.batch, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay,
-    seed: cfg.seed, rng: cfg.rng, shuffle: cfg.shuffle, steps: cfg.steps ?? null, trainCount: data.train.count,
-  };
-
+/** the progress bar on a terminal (every 16th step: redrawing every step costs more than the step), and the test hooks */
+function progress(cfg: TrainCommand) {
   const bar = cfg.quiet || !process.stderr.isTTY ? null : new cliProgress.SingleBar({
     format: 'epoch {epoch} |{bar}| {value}/{total} steps | {rate} samples/s | loss {loss}',
     hideCursor: true, clearOnComplete: true, stream: process.stderr,
   }, cliProgress.Presets.shades_classic);
-  let epochStart = performance.now();
-  // end of the previous epoch's onEpoch: wallSeconds spans the whole epoch, recording and statistics included
-  let epochMark = performance.now();
-  try {
-    await train(model, data, rng, {
-      epochs: cfg.epochs, batch: cfg.batch, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay,
-      shuffle: cfg.shuffle, steps: cfg.steps, record: cfg.record, startEpoch, velocity: resume?.ckpt.velocity,
-      // statistics kernels read the slots where they are: no raw read-back unless the host loops need it
-      recordOnDevice: backend.name === 'webgpu' && process.env.MLP_LENS_STATS !== 'host',
-      // onEpoch is done with each record (statistics saved) before the next epoch begins
-      reuseRecordSlots: true,
-    }, {
-      onStep: ({ epoch, step, steps, samples, loss }) => {
-        profiler?.step();
-        testHook(epoch, step, backend);
-        if (!bar) return;
-        if (step === 0) { epochStart = performance.now(); bar.start(steps, 0, { epoch, rate: '-', loss: '-' }); }
-        // redrawing every step costs more than the step: every 16th is plenty
-        if (step % 16 === 15 || step === steps - 1) {
-          const rate = Math.round(samples / ((performance.now() - epochStart) / 1000));
-          bar.update(step + 1, { epoch, rate, loss: loss === undefined ? '-' : loss.toFixed(4) });
-        }
-        if (step === steps - 1) bar.stop();
-      },
-      onEpoch: async (m, record, state) => {
-        log(formatEpoch(m));
-        history.push(m);
-        const timed = m as EpochMetrics & { statsSeconds?: number; wallSeconds?: number };
-        if (record) {
-          // where the slots are: WGSL kernels and one read-back on webgpu, loops on the cpu (analysis/epoch-stats-gpu.ts).
-          // MLP_LENS_STATS=host takes the loops on webgpu too (on a software adapter they measured cheaper)
-          const t0 = performance.now(), opts = { classes: cfg.sizes[cfg.sizes.length - 1], firstBatch: cfg.batch };
-          const onDevice = !!record.device && process.env.MLP_LENS_STATS !== 'host';
-          const stats = onDevice ? await computeEpochStatsOnDevice(record.device!, opts) : computeEpochStats(record, opts);
-          record.device?.release();
-          await saveEpochStats(dir, stats);
-          timed.statsSeconds = (performance.now() - t0) / 1000;
-        }
-        // everything needed to continue from here bit for bit, in one file replaced atomically (a run with
-        // normalisation or dropout has state the checkpoint does not hold: it cannot be resumed, so none is written)
-        if (isPlain(plan)) {
-          await saveCheckpoint(dir, {
-            epoch: m.epoch, layers: await model.export(), velocity: await state.velocity(),
-            rng: { kind: cfg.rng, state: rng.state() }, history, run: identity,
-          });
-          checkpointed = m.epoch;
-        }
-        timed.wallSeconds = (performance.now() - epochMark) / 1000;
-        await writeJson(dir, 'metrics.json', { status: 'running', epochs: history });
-        epochMark = performance.now();
-        testHook(m.epoch, 'end', backend);
-      },
-    });
-
-    const final = await evaluate(model, data.test);
-    const params = await model.export();
-    const meta = { ...modelMetadata(params), seed: String(cfg.seed), rng: cfg.rng };
-    // a normalised model adds lnK.* / bnK.* (mlp/weights.ts) and its plan in the metadata
-    if (isPlain(plan)) await saveModelFile(`${dir}/model.safetensors`, params, meta);
-    else await saveModelFileWithNorm(`${dir}/model.safetensors`, params, await model.exportNorms(), { ...meta, [NORM_METADATA_KEY]: planToJson(plan) });
-    await writeJson(dir, 'predictions.json', { split: 'test', predictions: Array.from(final.predictions) });
-    // written last: a run directory with status done is complete
-    await writeJson(dir, 'metrics.json', {
-      status: 'done', epochs: history, test: { loss: final.loss, accuracy: final.accuracy, perClass: final.perClass },
-    });
-    log(`test accuracy ${final.accuracy.toFixed(2)} %`);
-    log('per-class test accuracy (sorted): ' + final.perClass.map((a, c) => [c, a] as const)
-      .sort((x, y) => y[1] - x[1]).map(([c, a]) => `${c} ${a.toFixed(2)} %`).join(', '));
-  } catch (e) {
-    bar?.stop();
-    throw await stopped(e, dir, history, checkpointed);
-  }
-  if (profiler) log(formatProfile(await profiler.report()));
-  if (cfg.analysis) await analyzeAndLog(model, data.test, dir, cfg.analysisLayer);
-  if (cfg.report) await reportAndLog(dir, data.test);
-  log(`run directory: ${dir}`);
-  return { model, dir, data, plan };
-}
-
-/** a run directory to continue: its config.json and checkpoint, validated and agreeing with each other */
-async function openResume(dir: string): Promise<{ saved: RunConfig; ckpt: Checkpoint; dir: string }> {
-  const saved = await loadRunConfig(dir);
-  if (await readRunStatus(dir) === 'done') throw new InputError(dir, 'this run is complete (metrics.json status "done"): nothing to resume');
-  const ckpt = await loadCheckpoint(dir);
-  const differs = identityMismatch(ckpt.run, saved);
-  if (differs) throw new InputError(join(dir, CHECKPOINT_FILE), `belongs to another run than config.json: ${differs}`);
-  return { saved, ckpt, dir };
-}
-
-/** the options of a resumed run: its own, except --device, --data, --quiet and --no-analysis when given now */
-function resumedConfig(cfg: TrainConfig, saved: RunConfig): TrainConfig {
-  const { analysis, analysisLayer } = saved.raw;
+  let backend: Backend | null = null, epochStart = performance.now();
   return {
-    ...cfg,
-    analysis: cfg.analysis && analysis !== false,
-    analysisLayer: typeof analysisLayer === 'number' ? analysisLayer : cfg.analysisLayer,
-    sizes: saved.sizes, epochs: saved.epochs, batch: saved.batch, lr: saved.lr, momentum: saved.momentum,
-    weightDecay: saved.weightDecay, seed: saved.seed, rng: saved.rng, shuffle: saved.shuffle,
-    steps: saved.steps ?? undefined, record: saved.record, init: undefined, out: cfg.resume!.dir,
-    data: cfg.resume!.data ?? saved.data, device: cfg.resume!.device ?? saved.deviceOption ?? 'auto',
+    onStart: (run: { backend: Backend }) => { backend = run.backend; },
+    onStep: ({ epoch, step, steps, samples, loss }: { epoch: number; step: number; steps: number; samples: number; loss?: number }) => {
+      testHook(epoch, step, backend);
+      if (!bar) return;
+      if (step === 0) { epochStart = performance.now(); bar.start(steps, 0, { epoch, rate: '-', loss: '-' }); }
+      if (step % 16 === 15 || step === steps - 1) {
+        const rate = Math.round(samples / ((performance.now() - epochStart) / 1000));
+        bar.update(step + 1, { epoch, rate, loss: loss === undefined ? '-' : loss.toFixed(4) });
+      }
+      if (step === steps - 1) bar.stop();
+    },
+    onEpochSaved: (epoch: number) => testHook(epoch, 'end', backend),
   };
-}
-
-/** leftovers of atomic writes cut short by a kill (`name.tmp-<pid>`): never complete, never read */
-async function removeTemporaries(dir: string): Promise<void> {
-  for (const folder of [dir, join(dir, 'stats')]) {
-    const names = await readdir(folder).catch(() => [] as string[]);
-    for (const n of names) if (/\.tmp-\d+$/.test(n)) await rm(join(folder, n), { force: true });
-  }
-}
-
-/**
- * records why the run stopped in metrics.json (status diverged or failed) and returns what to throw: a
- * RunStopped (one line, exit code 3 or 4) for a divergence or a GPU fault, the error itself otherwise
- */
-async function stopped(e: unknown, dir: string, history: EpochMetrics[], checkpointed: number | null): Promise<unknown> {
-  const kept = checkpointed === null
-    ? 'no epoch had ended, so there is no checkpoint'
-    : `the last good checkpoint (after epoch ${checkpointed}) is kept in ${join(dir, CHECKPOINT_FILE)}`;
-  const record = (fields: Record<string, unknown>) => writeJson(dir, 'metrics.json', { ...fields, epochs: history }).catch(() => {});
-  if (e instanceof DivergenceError) {
-    await record({ status: 'diverged', divergence: { epoch: e.epoch, step: e.step, tensor: e.tensor, detail: e.detail } });
-    return new RunStopped(`${e.message}; ${kept}`, 3);
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  await record({ status: 'failed', error: message });
-  if (e instanceof GpuDeviceError) {
-    return new RunStopped(`${message}; ${kept}${checkpointed === null ? '' : ` (continue with --resume ${dir})`}`, 4);
-  }
-  return e;
 }
 
 /**
@@ -446,53 +214,12 @@ async function stopped(e: unknown, dir: string, history: EpochMetrics[], checkpo
  * `destroy-device@E:S` destroys the GPU device after step S of epoch E
  */
 let hooks: string[] | undefined;
-function testHook(epoch: number, step: number | 'end', backend: Backend): void {
+function testHook(epoch: number, step: number | 'end', backend: Backend | null): void {
   hooks ??= testHooks();
   if (!hooks.length) return;
-  if (hooks.includes(`destroy-device@${epoch}:${step}`) && backend.name === 'webgpu') (backend as WebGpuBackend).device.destroy();
+  if (hooks.includes(`destroy-device@${epoch}:${step}`) && backend?.name === 'webgpu') (backend as WebGpuBackend).device.destroy();
   if (hooks.includes(`pause@${epoch}:${step}`)) {
     writeSync(2, `test hook: paused at epoch ${epoch} step ${step}, pid ${process.pid}\n`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   }
-}
-
-/** --analyze PATH: the post-training analyses of a saved model, no training */
-async function analyzeOnly(cfg: TrainConfig): Promise<void> {
-  const { model, dir, file } = await loadSavedModel(cfg.analyze!);
-  const data = await loadMnist(cfg.data);
-  log(`mlp-lens: post-training analyses of ${file} (${model.sizes.join('-')}), ${data.test.count} test images`);
-  await analyzeAndLog(model, data.test, cfg.outGiven ? cfg.out : dir, cfg.analysisLayer);
-  if (cfg.report) await reportAndLog(cfg.outGiven ? cfg.out : dir, data.test);
-}
-
-/**
- * RUN/report.html from the saved run (analysis/report.ts), after the analyses. Everything else is saved
- * by then, so a failure here is reported on stderr (with the command that retries it), not fatal.
- */
-async function reportAndLog(dir: string, test: Split): Promise<void> {
-  try {
-    const { writeReport } = await import('../analysis/report.ts');
-    const r = await writeReport(dir, { test });
-    log(`report: ${r.path} (${r.figures.length} figures, ${r.seconds.toFixed(1)} s)`);
-  } catch (e) {
-    process.stderr.write(`report not written: ${e instanceof Error ? e.message : String(e)} (retry: node cli/report.js ${dir})\n`);
-  }
-}
-
-async function analyzeAndLog(model: Mlp, test: Split, dir: string, layer?: number): Promise<void> {
-  const { out, lines } = await analyzeModel(model, test, dir, { layer });
-  for (const line of lines) log(line);
-  log(`analysis: ${out}`);
-}
-
-const log = (line: string) => process.stdout.write(line + '\n');
-
-export function formatEpoch(m: EpochMetrics): string {
-  return `epoch ${String(m.epoch).padStart(3)}  train loss ${m.trainLoss.toFixed(4)}  train acc ${m.trainAccuracy.toFixed(2).padStart(6)} %` +
-    `  test loss ${m.testLoss.toFixed(4)}  test acc ${m.testAccuracy.toFixed(2).padStart(6)} %  ${m.seconds.toFixed(2)} s`;
-}
-
-function runtimeInfo(): Record<string, string> {
-  const deno = (globalThis as { Deno?: { version: { deno: string } } }).Deno;
-  return deno ? { runtime: 'deno', version: deno.version.deno } : { runtime: 'node', version: process.version };
 }

@@ -1,5 +1,5 @@
-// `node bench/train.js --compare raw,standardize,…`: normalisation experiments side by side (REFERENCE items
-// 38–41). Every variant is trained by the same run() as a plain run, with the same options, seed and data
+// `mlp-lens --compare raw,standardize,…` (`node bench/train.js --compare …`): normalisation experiments side by side (docs/notebooks.md
+// items 38–41). Every variant is trained by runInDirectory (run/run.ts) as a plain run, with the same options, seed and data
 // order (normalisation layers draw no random numbers; dropout masks come from a counter-based hash, not
 // the shuffling generator), into OUT/compare/<variant>/. Then, from each run's files and trained model:
 // test and per-class accuracy, loss curves, activation drift per layer (from stats/), dead and rarely
@@ -17,19 +17,19 @@ import { silhouetteScore } from '../analysis/silhouette.ts';
 import { topK } from '../analysis/topk.ts';
 import { cpu } from '../engine/cpu.ts';
 import { InputError } from '../mlp/errors.ts';
-import { loadMnist } from '../mlp/mnist.ts';
+import { loadMnist } from './mnist-files.ts';
 import { Mlp } from '../mlp/model.ts';
-import { loadModelFileWithNorm } from '../mlp/weights.ts';
+import { loadModelFileWithNorm } from './model-files.ts';
 import type { ActName } from '../mlp/names.ts';
 import { describeNorm, resolveNorm, savedNormSpec, variantConfig, type NormConfig } from '../mlp/norm.ts';
-import { writeAtomic, writeJson } from '../mlp/run-dir.ts';
-import { loadRunStats } from '../mlp/stats-store.ts';
+import { writeAtomic, writeJson } from './run-dir.ts';
+import { loadRunStats } from './stats-files.ts';
 import type { EpochMetrics } from '../mlp/train.ts';
-import { UsageError } from './args.ts';
-import type { RunOutput, TrainConfig } from './train.ts';
+import { ConfigError } from './errors.ts';
+import { runInDirectory, type RunEvents, type RunOptions, type RunOutput } from './run.ts';
 
 /**
- * what the notebooks' README reports for each experiment (REFERENCE items 38–41; raw: the notebooks' own
+ * what the notebooks' README reports for each experiment (docs/notebooks.md items 38–41; raw: the notebooks' own
  * run, item 1.0). The README does not say whether dropout and LayerNorm ran on standardised input, so
  * both spellings map to the same figure.
  */
@@ -92,31 +92,30 @@ export interface Comparison {
 const safeName = (v: string) => v.replace(/[^A-Za-z0-9.+=-]/g, '_');
 
 /** trains every variant one after the other and writes the comparison; returns it */
-export async function runCompare(
-  cfg: TrainConfig, variants: readonly string[], run: (cfg: TrainConfig) => Promise<RunOutput>, log: (line: string) => void,
-): Promise<Comparison> {
+export async function runCompare(cfg: RunOptions, variants: readonly string[], events: RunEvents = {}): Promise<Comparison> {
+  const log = events.log ?? (() => {});
   const n = cfg.norm;
   if (n && ((n.input && n.input !== 'none') || n.layernorm !== undefined || n.batchnorm !== undefined || (n.dropout ?? 0) > 0)) {
-    throw new UsageError('--compare sets the normalisation of each variant itself: leave out --input-norm, --layernorm, --batchnorm and --dropout');
+    throw new ConfigError('--compare sets the normalisation of each variant itself: leave out --input-norm, --layernorm, --batchnorm and --dropout');
   }
-  if (!variants.length || variants.some((v) => !v)) throw new UsageError('--compare needs a comma-separated list of variants, e.g. raw,standardize,final');
-  if (new Set(variants.map(safeName)).size !== variants.length) throw new UsageError('--compare: a variant is named twice');
+  if (!variants.length || variants.some((v) => !v)) throw new ConfigError('--compare needs a comma-separated list of variants, e.g. raw,standardize,final');
+  if (new Set(variants.map(safeName)).size !== variants.length) throw new ConfigError('--compare: a variant is named twice');
   // every name checked before the first run starts
   const configs = variants.map((v) => {
     try {
       const c = variantConfig(v);
       resolveNorm({ ...c, inputStats: { mean: 0, std: 1 } }, cfg.sizes.length - 2);
       return c;
-    } catch (e) { throw new UsageError(`--compare ${v}: ${(e as Error).message}`); }
+    } catch (e) { throw new ConfigError(`--compare ${v}: ${(e as Error).message}`); }
   });
   const root = join(cfg.out, 'compare');
   await mkdir(root, { recursive: true });
   const results: VariantResult[] = [];
   for (const [i, v] of variants.entries()) {
     log(`\n=== variant ${i + 1}/${variants.length}: ${v} ===`);
-    const vcfg: TrainConfig = { ...cfg, compare: undefined, norm: { ...configs[i], seed: cfg.seed }, out: join(root, safeName(v)), outGiven: true };
+    const vcfg: RunOptions = { ...cfg, norm: { ...configs[i], seed: cfg.seed }, out: join(root, safeName(v)) };
     // a variant finished earlier with the same options (an interrupted comparison, or new figures) is reused, not retrained
-    const out = await finishedRun(vcfg, log) ?? await run(vcfg);
+    const out = await finishedRun(vcfg, log) ?? await runInDirectory(vcfg, events);
     results.push(await variantResult(v, configs[i], out));
     await writeJson(root, 'summary.json', summary(cfg, results, [], []));
   }
@@ -131,7 +130,7 @@ export async function runCompare(
   return s;
 }
 
-function summary(cfg: TrainConfig, variants: VariantResult[], figures: string[], notes: string[]): Comparison {
+function summary(cfg: RunOptions, variants: VariantResult[], figures: string[], notes: string[]): Comparison {
   const { sizes, epochs, batch, lr, momentum, weightDecay, seed, rng, shuffle, steps, record } = cfg;
   return { format: 'mlp-lens/compare', version: 1, options: { sizes, epochs, batch, lr, momentum, weightDecay, seed, rng, shuffle, steps, record }, variants, figures, notes };
 }
@@ -147,7 +146,7 @@ const identity = (c: Record<string, unknown>) => JSON.stringify(
  * options: its saved model, for the comparison. A directory with another run in it is an error (no
  * silent overwrite); an unfinished one is trained again.
  */
-async function finishedRun(cfg: TrainConfig, log: (line: string) => void): Promise<RunOutput | null> {
+async function finishedRun(cfg: RunOptions, log: (line: string) => void): Promise<RunOutput | null> {
   let config: Record<string, unknown>, status: unknown;
   try {
     config = JSON.parse(await readFile(join(cfg.out, 'config.json'), 'utf8'));
@@ -161,7 +160,8 @@ async function finishedRun(cfg: TrainConfig, log: (line: string) => void): Promi
   const { layers, norms, metadata } = await loadModelFileWithNorm(file);
   const model = Mlp.fromParams(layers, cpu, savedNormSpec(norms, metadata, layers.length - 1));
   log(`reusing the finished run in ${cfg.out} (same options)`);
-  return { model, dir: cfg.out, data: await loadMnist(cfg.data), plan: model.plan };
+  const data = typeof cfg.data === 'object' ? cfg.data : await loadMnist(cfg.data);
+  return { model, dir: cfg.out, data, plan: model.plan, history: [], cancelled: false };
 }
 
 async function variantResult(name: string, config: NormConfig, out: RunOutput): Promise<VariantResult> {
@@ -231,7 +231,7 @@ const f = (v: number | undefined, digits = 2) => (v === undefined || !Number.isF
 /** the printed comparison: one row per variant, then the drift growth per tensor */
 export function formatComparison(rs: readonly VariantResult[]): string[] {
   const w = Math.max(8, ...rs.map((r) => r.name.length));
-  const lines = ['', 'comparison (test set after the last epoch; README = the notebooks\' README, REFERENCE items 38–41):',
+  const lines = ['', 'comparison (test set after the last epoch; README = the notebooks\' README, docs/notebooks.md items 38–41):',
     `${'variant'.padEnd(w)}  test %  README %  train %  test loss  dead/rare L0  dead/rare L1  top-3 share  distinct top-3  silhouette`];
   for (const r of rs) {
     const readme = r.readme ? `${r.readme.approx ? '≈' : ' '}${r.readme.test.toFixed(2)}` : '–';

@@ -11,7 +11,8 @@ import process from 'node:process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { acquireDevice } from '../../engine/device.ts';
-import { CHECKPOINT_FILE, decodeCheckpoint } from '../../mlp/checkpoint.ts';
+import { CHECKPOINT_FILE } from '../../run/checkpoint-files.ts';
+import { decodeCheckpoint } from '../../mlp/checkpoint.ts';
 import { decodeSafetensors } from '../../mlp/safetensors.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-resume-'));

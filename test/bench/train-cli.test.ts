@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRng } from '../../engine/rng.ts';
 import { Mlp } from '../../mlp/model.ts';
-import { saveModelFile } from '../../mlp/weights.ts';
+import { saveModelFile } from '../../run/model-files.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-cli-'));
 const cli = (...args: string[]) => {

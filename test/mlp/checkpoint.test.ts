@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRng, type Rng, type RngKind } from '../../engine/rng.ts';
+import { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from '../../run/checkpoint-files.ts';
 import {
-  CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, identityMismatch, loadCheckpoint, parseRunConfig,
-  saveCheckpoint, type Checkpoint, type RunIdentity,
+  decodeCheckpoint, encodeCheckpoint, identityMismatch, parseRunConfig, type Checkpoint, type RunIdentity,
 } from '../../mlp/checkpoint.ts';
 import { InputError } from '../../mlp/errors.ts';
-import { loadMnist, type Mnist, type Split } from '../../mlp/mnist.ts';
+import { loadMnist } from '../../run/mnist-files.ts';
+import { type Mnist, type Split } from '../../mlp/mnist.ts';
 import { Mlp } from '../../mlp/model.ts';
 import { train, type EpochMetrics } from '../../mlp/train.ts';
 import { encodeModel } from '../../mlp/weights.ts';

@@ -16,11 +16,12 @@ import { computeEpochStats } from '../../analysis/epoch-stats.ts';
 import { createRng } from '../../engine/rng.ts';
 import { checksum, decodeCheckpoint, encodeCheckpoint, parseRunConfig } from '../../mlp/checkpoint.ts';
 import { InputError } from '../../mlp/errors.ts';
-import { parseIdx, readIdxFile } from '../../mlp/idx.ts';
+import { parseIdx } from '../../mlp/idx.ts';
+import { readIdxFile } from '../../run/mnist-files.ts';
 import { Mlp } from '../../mlp/model.ts';
 import type { EpochRecord } from '../../mlp/recorder.ts';
 import { decodeSafetensors, encodeSafetensors, type TensorInput } from '../../mlp/safetensors.ts';
-import { validateEpochStats } from '../../mlp/stats-store.ts';
+import { validateEpochStats } from '../../analysis/stats-json.ts';
 import { decodeModel, encodeModel } from '../../mlp/weights.ts';
 
 const SEED = 20261126;
@@ -363,7 +364,7 @@ fuzz('headers claiming gigabytes are refused before allocating (arrayBuffers bef
 });
 
 fuzz('20000-deep JSON in a safetensors header or a stats file is an InputError, not a stack overflow', async () => {
-  // mlp/safetensors.ts describe() and mlp/stats-store.ts Check messages JSON.stringify the offending value:
+  // mlp/safetensors.ts describe() and analysis/stats-json.ts Check messages JSON.stringify the offending value:
   // a deeply nested value throws RangeError (Maximum call stack size exceeded) instead of an InputError
   const json = new TextEncoder().encode(toText({ w: { dtype: 'F32', shape: DEEP, data_offsets: [0, 0] } }));
   const b = new Uint8Array(8 + json.length);

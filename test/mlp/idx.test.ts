@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { InputError } from '../../mlp/errors.ts';
-import { parseIdx, readIdxFile } from '../../mlp/idx.ts';
-import { loadMnist } from '../../mlp/mnist.ts';
+import { parseIdx } from '../../mlp/idx.ts';
+import { readIdxFile } from '../../run/mnist-files.ts';
+import { loadMnist } from '../../run/mnist-files.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-idx-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-// normalisation experiments (REFERENCE items 38–41): the LayerNorm, BatchNorm and dropout composites
+// normalisation experiments (docs/notebooks.md items 38–41): the LayerNorm, BatchNorm and dropout composites
 // (finite differences in f64, CPU/WebGPU parity), the model's train/eval modes (eval-mode BatchNorm uses
 // the running statistics, dropout is off at evaluation), canonical names, and the safetensors round trip.
 import { spawnSync } from 'node:child_process';

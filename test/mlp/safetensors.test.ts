@@ -5,12 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../mlp/errors.ts';
 import {
-  bf16ToF32, decodeSafetensors, encodeSafetensors, f16ToF32, f32ToBf16, f32ToF16,
-  readSafetensorsFile, writeSafetensorsFile, type SafeTensor, type TensorInput,
+  bf16ToF32, decodeSafetensors, encodeSafetensors, f16ToF32, f32ToBf16, f32ToF16, type SafeTensor, type TensorInput,
 } from '../../mlp/safetensors.ts';
-import {
-  decodeModel, encodeModel, fromTorchStateDict, loadModelFile, saveModelFile, torchStateDict, type LayerParams,
-} from '../../mlp/weights.ts';
+import { decodeModel, encodeModel, fromTorchStateDict, torchStateDict, type LayerParams } from '../../mlp/weights.ts';
+import { loadModelFile, readSafetensorsFile, saveModelFile, writeSafetensorsFile } from '../../run/model-files.ts';
 
 const FILE = 'bad.safetensors';
 

@@ -8,7 +8,7 @@ import { computeEpochStats, type EpochStats } from '../../analysis/epoch-stats.t
 import { computeInputStats } from '../../analysis/input-stats.ts';
 import { InputError } from '../../mlp/errors.ts';
 import type { EpochRecord } from '../../mlp/recorder.ts';
-import { loadInputStats, loadRunStats, saveEpochStats, saveInputStats } from '../../mlp/stats-store.ts';
+import { loadInputStats, loadRunStats, saveEpochStats, saveInputStats } from '../../run/stats-files.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-stats-'));
 let n = 0;
@@ -105,7 +105,7 @@ test('a damaged file is named with the reason: cut short, wrong format, wrong sh
   assert.ok(existsSync(path));
 });
 
-test('cli/dynamics.js prints the findings from a saved run, and exits 2 on a run without stats', async () => {
+test('mlp-lens dynamics prints the findings from a saved run, and exits 2 on a run without stats', async () => {
   const dir = fresh();
   for (let e = 0; e < 3; e++) {
     // 10 samples, one per digit; layer-1 pre-activations grow with the epoch, layer-2 neuron 1 dominates
@@ -122,7 +122,7 @@ test('cli/dynamics.js prints the findings from a saved run, and exits 2 on a run
     await saveEpochStats(dir, computeEpochStats(rec, { classes: 10, firstBatch: 4 }));
   }
   const csvDir = join(dir, 'csv');
-  const r = spawnSync(process.execPath, ['cli/dynamics.js', dir, '--csv', csvDir], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['bin/mlp-lens.js', 'dynamics', dir, '--csv', csvDir], { encoding: 'utf8', timeout: 60_000 });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /3 epochs of statistics \(0–2\)/);
   assert.match(r.stdout, /layers\.0\.pre \(linear1 output\)/);
@@ -131,7 +131,7 @@ test('cli/dynamics.js prints the findings from a saved run, and exits 2 on a run
   assert.match(r.stdout, /layer 1 \(layers\.1\.post, 2 units\):\n    per epoch: 0:1\/0\/1 1:1\/0\/1 2:1\/0\/1/);
   assert.ok(existsSync(join(csvDir, 'drift.csv')));
   assert.match(readFileSync(join(csvDir, 'neuron-means-layers.1.post.csv'), 'utf8'), /^epoch,neuron0,neuron1\n0,0,5\n/);
-  const none = spawnSync(process.execPath, ['cli/dynamics.js', fresh()], { encoding: 'utf8', timeout: 60_000 });
+  const none = spawnSync(process.execPath, ['bin/mlp-lens.js', 'dynamics', fresh()], { encoding: 'utf8', timeout: 60_000 });
   assert.is(none.status, 2);
   assert.match(none.stderr, /^error: .*stats: not found/);
 });

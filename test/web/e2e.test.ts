@@ -14,9 +14,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeModel, loadModelFile } from '../../mlp/weights.ts';
+import { decodeModel } from '../../mlp/weights.ts';
+import { loadModelFile } from '../../run/model-files.ts';
 import { buildWeb } from '../../web/build.ts';
 import { startServer, type WebServer } from '../../web/server.ts';
+import { skipped } from '../helpers/skip.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const EPOCHS = 2, STEPS = 200, SEED = 31416;
@@ -68,7 +70,7 @@ function cliRun(out: string): Promise<{ accuracy: number; model: string; seconds
 test('the page trains on WebGPU in Chromium, updates its charts, answers the explorer, and matches the CLI', async () => {
   if (!existsSync(CHROMIUM)) {
     if (process.env.MLP_LENS_REQUIRE_CHROMIUM) assert.unreachable(`${CHROMIUM} is missing and MLP_LENS_REQUIRE_CHROMIUM is set`);
-    console.log(`  skipped: ${CHROMIUM} not found (apt-get install chromium; .ci/run does)`);
+    skipped(`${CHROMIUM} not found (apt-get install chromium; .ci/run does)`);
     return;
   }
   const tStart = performance.now();
@@ -223,7 +225,7 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
 });
 
 test('without a WebGPU adapter the page trains on the CPU backend and says so', async () => {
-  if (!existsSync(CHROMIUM)) { console.log(`  skipped: ${CHROMIUM} not found`); return; }
+  if (!existsSync(CHROMIUM)) { skipped(`${CHROMIUM} not found`); return; }
   const server = await serve();
   // no --enable-unsafe-webgpu: Chromium offers no adapter here
   const browser = await launch([]);

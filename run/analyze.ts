@@ -1,0 +1,55 @@
+// the post-training suite (analysis/suite.ts) on disk: a saved model in, analysis/*.json and *.csv out.
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  FULL_SCALE, formatSuiteTables, NOTEBOOK_ORDERINGS, NOTEBOOK_SUBSETS, postTrainingCsv, RESULT_FILES, runPostTrainingSuite,
+  toJsonValue, type PostTrainingResults, type SuiteOptions,
+} from '../analysis/suite.ts';
+import type { Split } from '../mlp/mnist.ts';
+import { Mlp } from '../mlp/model.ts';
+import { savedNormSpec } from '../mlp/norm.ts';
+import { isDirectory, writeAtomic, writeJson } from './files.ts';
+import { loadModelFileWithNorm } from './model-files.ts';
+
+/**
+ * writes each section of the results as <dir>/analysis/<section>.json and the tables of
+ * postTrainingCsv as <dir>/analysis/*.csv, each file atomically; returns the folder
+ */
+export async function savePostTrainingResults(dir: string, results: PostTrainingResults): Promise<string> {
+  const out = join(dir, 'analysis');
+  await mkdir(out, { recursive: true });
+  for (const name of RESULT_FILES) await writeJson(out, `${name}.json`, toJsonValue(results[name]));
+  for (const [name, text] of Object.entries(postTrainingCsv(results))) await writeAtomic(join(out, name), text);
+  return out;
+}
+
+/**
+ * the suite as the command line runs it: the notebooks' neuron lists added for a 16-neuron layer (their
+ * layer 2), every result saved under <dir>/analysis/, the printed tables returned as lines
+ */
+export async function analyzeModel(
+  model: Mlp, test: Split, dir: string, opts: SuiteOptions & { full?: boolean } = {},
+): Promise<{ results: PostTrainingResults; out: string; lines: string[] }> {
+  const { full, ...rest } = opts;
+  const layer = rest.layer ?? model.hidden - 1;
+  const notebookLayer = model.sizes[layer + 1] === 16;
+  const results = await runPostTrainingSuite(model, test, {
+    subsets: notebookLayer ? NOTEBOOK_SUBSETS : undefined, orderings: notebookLayer ? NOTEBOOK_ORDERINGS : undefined,
+    ...(full ? FULL_SCALE : {}), ...rest, layer,
+  });
+  const out = await savePostTrainingResults(dir, results);
+  return { results, out, lines: formatSuiteTables(results) };
+}
+
+/**
+ * a saved model: a run directory (its model.safetensors) or a .safetensors file → the model and the
+ * directory results go to (the run directory, or the file's folder)
+ */
+export async function loadSavedModel(path: string): Promise<{ model: Mlp; dir: string; file: string }> {
+  const isDir = await isDirectory(path, 'not found (expected a run directory or a .safetensors file)');
+  const file = isDir ? join(path, 'model.safetensors') : path;
+  // normalisation layers (LayerNorm, BatchNorm) come back with their parameters and running statistics
+  const { layers, norms, metadata } = await loadModelFileWithNorm(file);
+  const model = Mlp.fromParams(layers, undefined, savedNormSpec(norms, metadata, layers.length - 1));
+  return { model, dir: isDir ? path : dirname(path), file };
+}

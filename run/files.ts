@@ -1,0 +1,77 @@
+// the few file operations every part of a run shares, for Node and Deno (through their node: builtins):
+// atomic writes, so a file that exists is complete, and reads that refuse a file too large before
+// reading it. Every problem with a file the user named is an InputError naming it.
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import process from 'node:process';
+import { InputError } from '../mlp/errors.ts';
+
+/**
+ * writes to `path.tmp-<pid>`, flushes it to disk, then renames it over `path`, so a reader (or a run
+ * killed mid-write) never sees a half-written file; the temporary file is removed if anything fails
+ */
+export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** `<dir>/<name>` as indented JSON (two spaces, a final newline), atomically */
+export const writeJson = (dir: string, name: string, value: unknown): Promise<void> =>
+  writeAtomic(join(dir, name), JSON.stringify(value, null, 2) + '\n');
+
+export interface ReadBytesOptions {
+  /** larger files are refused before reading ('too large: N bytes (limit L)') */
+  limit: number;
+  /** the problem when the file does not exist (default 'not found') */
+  missing?: string;
+  /** what a directory in its place should have been: 'is a directory, expected <this>' (default 'a file') */
+  expected?: string;
+  /** refuse what is neither a file nor a directory (a pipe, a device): 'is not a regular file' (default true) */
+  regularOnly?: boolean;
+}
+
+/** the bytes of the file at `path`; every problem (missing, a directory, too large, unreadable) throws InputError(path, …) */
+export async function readBytes(path: string, opts: ReadBytesOptions): Promise<Uint8Array> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new InputError(path, `is a directory, expected ${opts.expected ?? 'a file'}`);
+    if ((opts.regularOnly ?? true) && !info.isFile()) throw new InputError(path, 'is not a regular file');
+    if (info.size > opts.limit) throw new InputError(path, `too large: ${info.size} bytes (limit ${opts.limit})`);
+    return await readFile(path);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(path, code === 'ENOENT' ? opts.missing ?? 'not found' : `cannot read: ${code ?? (e as Error).message}`);
+  }
+}
+
+/** the UTF-8 text of the file at `path`; a missing or unreadable file throws InputError(path, 'not found' | 'cannot read: …') */
+export async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(path, code === 'ENOENT' ? 'not found' : `cannot read: ${code ?? (e as Error).message}`);
+  }
+}
+
+/** whether `path` is a directory; InputError(path, `missing`) when it does not exist */
+export async function isDirectory(path: string, missing = 'not found'): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch (e) {
+    throw new InputError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? missing : String(e));
+  }
+}

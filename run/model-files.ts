@@ -1,0 +1,58 @@
+// model and safetensors files on disk, for Node and Deno (the formats: mlp/safetensors.ts, mlp/weights.ts).
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../mlp/errors.ts';
+import { decodeSafetensors, type DecodedSafetensors } from '../mlp/safetensors.ts';
+import {
+  decodeModel, decodeModelWithNorm, encodeModel, encodeModelWithNorm, type LayerParams, type NormParams,
+} from '../mlp/weights.ts';
+import { writeAtomic } from './files.ts';
+
+/** Reads and decodes a safetensors file; a missing/unreadable file or bad content throws InputError naming `path`. */
+export async function readSafetensorsFile(path: string): Promise<DecodedSafetensors> {
+  return decodeSafetensors(await readSafetensorsBytes(path), path);
+}
+
+async function readSafetensorsBytes(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new InputError(path, `cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message}`);
+  }
+}
+
+/** writes the bytes atomically (run/files.ts writeAtomic): a reader never sees a half-written file */
+export async function writeSafetensorsFile(path: string, bytes: Uint8Array): Promise<void> {
+  await writeAtomic(path, bytes);
+}
+
+/**
+ * Saves layers as a safetensors file loadable by PyTorch (`load_state_dict` of the notebooks' MLP
+ * for 784-32-16-10), atomically. Metadata is `modelMetadata(layers)` overridden by `metadata`.
+ */
+export async function saveModelFile(
+  path: string, layers: readonly LayerParams[], metadata?: Record<string, string>,
+): Promise<void> {
+  await writeSafetensorsFile(path, encodeModel(layers, metadata));
+}
+
+/** Loads a model saved by `saveModelFile` (or by PyTorch's `safetensors.torch.save_file(model.state_dict())`). */
+export async function loadModelFile(path: string): Promise<{ layers: LayerParams[]; metadata: Record<string, string> }> {
+  return decodeModel(await readSafetensorsBytes(path), path);
+}
+
+/** Saves a model with normalisation layers, atomically (see mlp/weights.ts encodeModelWithNorm). */
+export async function saveModelFileWithNorm(
+  path: string, layers: readonly LayerParams[], norms: readonly NormParams[], metadata?: Record<string, string>,
+): Promise<void> {
+  await writeSafetensorsFile(path, encodeModelWithNorm(layers, norms, metadata));
+}
+
+/**
+ * Loads any model file: plain (as loadModelFile) or with `lnK.*` / `bnK.*` normalisation layers. The
+ * placement of each normalisation, the input standardisation and dropout are not in a PyTorch state
+ * dict: mlp-lens keeps them in the metadata (mlp/norm.ts NORM_METADATA_KEY).
+ */
+export async function loadModelFileWithNorm(path: string): Promise<{ layers: LayerParams[]; norms: NormParams[]; metadata: Record<string, string> }> {
+  return decodeModelWithNorm(await readSafetensorsBytes(path), path);
+}

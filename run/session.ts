@@ -1,0 +1,238 @@
+// One training run, wherever it runs: settings + data + backend → a model, trained with the epoch
+// loop of mlp/train.ts, its per-epoch statistics and checkpoints handed to a sink. No file and no
+// process here: the run directory (run/run.ts) and the page's worker (web/src/worker.ts) are two sinks.
+//
+//   prepareSession   the generator, the normalisation plan and the model (fresh, from --init weights,
+//                    or from a checkpoint), so the caller can describe the run before it starts
+//   trainSession     the epochs: train() with the step engine it picks, then per epoch the statistics
+//                    (WGSL kernels on the device's slots, or loops on the host), the checkpoint and the
+//                    metrics, each to the sink; then the final evaluation on the test split
+import type { Backend } from '../engine/backend.ts';
+import { createRng, type Rng, type RngKind } from '../engine/rng.ts';
+import { computeEpochStats, type EpochStats } from '../analysis/epoch-stats.ts';
+import { computeEpochStatsOnDevice } from '../analysis/epoch-stats-gpu.ts';
+import { computeInputStats, type InputStats } from '../analysis/input-stats.ts';
+import type { Checkpoint, RunIdentity } from '../mlp/checkpoint.ts';
+import { InputError } from '../mlp/errors.ts';
+import type { Mnist } from '../mlp/mnist.ts';
+import { Mlp } from '../mlp/model.ts';
+import { isPlain, pixelStats, resolveNorm, type NormConfig, type NormPlan } from '../mlp/norm.ts';
+import { evaluate, train, type EpochMetrics, type Evaluation, type StepInfo } from '../mlp/train.ts';
+import type { LayerParams, NormParams } from '../mlp/weights.ts';
+import { ConfigError } from './errors.ts';
+
+/** what a training run is: the model's shape, the optimiser, the order, what is recorded */
+export interface TrainSettings {
+  /** layer sizes, input to classes: [784, 32, 16, 10] for the reference model */
+  sizes: number[];
+  epochs: number;
+  batch: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  seed: number;
+  /** torch: PyTorch's MT19937 streams (the notebooks' weights and order); mlp-lens: xoshiro128** */
+  rng: RngKind;
+  /** a fresh permutation of the training set every epoch (false: file order) */
+  shuffle: boolean;
+  /** stop each epoch after this many steps (quick runs) */
+  steps?: number;
+  /** keep every named activation and gradient of each epoch, and compute its statistics */
+  record: boolean;
+  /** the fused step where it applies (false: the generic autograd step; 'js': the fused cpu step's JavaScript kernels) */
+  fused: boolean | 'js';
+  /** input standardisation, LayerNorm/BatchNorm, dropout (mlp/norm.ts); empty: the plain MLP */
+  norm: NormConfig;
+  /** webgpu: compute the statistics with host loops on a raw read-back instead of WGSL kernels on the device */
+  statsOnHost?: boolean;
+}
+
+/** the reference run: the notebooks' model, optimiser and order */
+export const REFERENCE_SETTINGS: Readonly<TrainSettings> = {
+  sizes: [784, 32, 16, 10], epochs: 20, batch: 64, lr: 0.01, momentum: 0, weightDecay: 0, seed: 31416, rng: 'torch',
+  shuffle: true, record: true, fused: true, norm: {},
+};
+
+/** throws a ConfigError naming the first setting that cannot work */
+export function checkSettings(s: TrainSettings): void {
+  const whole = (name: string, v: unknown, min: number) => {
+    if (!(typeof v === 'number' && Number.isSafeInteger(v) && v >= min)) throw new ConfigError(`${name} must be a whole number ≥ ${min}, got ${String(v)}`);
+  };
+  const number = (name: string, v: unknown, strict: boolean) => {
+    if (!(typeof v === 'number' && Number.isFinite(v) && (strict ? v > 0 : v >= 0))) throw new ConfigError(`${name} must be a number ${strict ? '>' : '≥'} 0, got ${String(v)}`);
+  };
+  if (!Array.isArray(s.sizes) || s.sizes.length < 2) throw new ConfigError('sizes: give the input size, the hidden sizes and the classes');
+  s.sizes.forEach((n, i) => whole(`layer size ${i}`, n, 1));
+  whole('epochs', s.epochs, 1);
+  whole('batch', s.batch, 1);
+  if (s.steps !== undefined) whole('steps', s.steps, 1);
+  whole('seed', s.seed, 0);
+  number('lr', s.lr, true);
+  number('momentum', s.momentum, false);
+  number('weight decay', s.weightDecay, false);
+  if (s.rng !== 'torch' && s.rng !== 'mlp-lens') throw new ConfigError(`rng must be torch or mlp-lens, got ${String(s.rng)}`);
+}
+
+/** what identifies a run's training for its checkpoint: a checkpoint continues only the run it belongs to */
+export function runIdentity(s: TrainSettings, trainCount: number): RunIdentity {
+  return {
+    sizes: s.sizes, epochs: s.epochs, batch: s.batch, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay,
+    seed: s.seed, rng: s.rng, shuffle: s.shuffle, steps: s.steps ?? null, trainCount,
+  };
+}
+
+/** where the weights come from when not from the generator */
+export interface StartFrom {
+  /** weights to start from (a model.safetensors, PyTorch names); `file` names them in errors */
+  init?: { layers: LayerParams[]; norms: NormParams[]; file: string };
+  /** a checkpoint to continue: its weights, generator state, momentum and metrics */
+  resume?: Checkpoint;
+}
+
+export interface Session {
+  settings: TrainSettings;
+  data: Mnist;
+  model: Mlp;
+  rng: Rng;
+  plan: NormPlan;
+  /** the first epoch to train (after a checkpoint's) */
+  startEpoch: number;
+  resume?: Checkpoint;
+}
+
+/**
+ * the generator, the normalisation plan and the model. The model is always built from the generator (as
+ * the notebooks do before load_state_dict), so the shuffling stream is the same with or without init
+ * weights (normalisation layers draw nothing); a checkpoint then replaces weights and generator state.
+ */
+export function prepareSession(settings: TrainSettings, data: Mnist, backend: Backend, from: StartFrom = {}): Session {
+  checkSettings(settings);
+  const pixels = data.train.rows * data.train.cols;
+  if (settings.sizes[0] !== pixels) {
+    throw new ConfigError(`the model takes ${settings.sizes[0]} inputs; the images have ${pixels} pixels (${data.train.rows}×${data.train.cols})`);
+  }
+  const rng = createRng(settings.rng, settings.seed);
+  const norm = settings.norm;
+  let plan: NormPlan;
+  try {
+    // 'computed' standardises with the training set's own pixel mean and std
+    plan = resolveNorm({ ...norm, inputStats: norm.input === 'computed' ? pixelStats(data.train.images) : undefined }, settings.sizes.length - 2);
+  } catch (e) { throw new ConfigError((e as Error).message); }
+  let model = Mlp.init(settings.sizes, rng, backend, plan);
+  if (from.resume) {
+    // as they were when the checkpoint's epoch ended
+    model = Mlp.fromParams(from.resume.layers, backend);
+    rng.restore(from.resume.rng.state);
+  } else if (from.init) {
+    const { layers, norms, file } = from.init;
+    const sizes = [layers[0].dIn, ...layers.map((l) => l.dOut)];
+    if (sizes.join() !== settings.sizes.join()) {
+      throw new InputError(file, `holds a ${sizes.join('-')} model; this run is ${settings.sizes.join('-')} (set --hidden ${sizes.slice(1, -1).join(',')})`);
+    }
+    try { model = Mlp.fromParams(layers, backend, { plan, norms }); } catch (e) {
+      throw new InputError(file, `${(e as Error).message} (set --layernorm/--batchnorm as the file was trained)`);
+    }
+  }
+  return { settings, data, model, rng, plan, startEpoch: from.resume ? from.resume.epoch + 1 : 0, resume: from.resume };
+}
+
+/** an epoch's metrics as the run keeps them: with the time its statistics took and its whole wall time */
+export type EpochRow = EpochMetrics & { statsSeconds?: number; wallSeconds?: number };
+
+/** where a run's products go as they are made: files in a run directory, or messages to a page */
+export interface RunSink {
+  /** the training set's pixel statistics (recording runs, before the first epoch) */
+  inputStats?(stats: InputStats): void | Promise<void>;
+  /** an epoch's statistics of every recorded tensor */
+  epochStats?(stats: EpochStats): void | Promise<void>;
+  /** everything needed to continue after this epoch bit for bit (plain models only: normalisation state is not in it) */
+  checkpoint?(ckpt: Checkpoint): void | Promise<void>;
+  /** the epoch is complete (its statistics and checkpoint handed over first); `history` is every epoch so far */
+  epochDone?(row: EpochRow, history: readonly EpochRow[]): void | Promise<void>;
+}
+
+export interface SessionEvents {
+  /** every step (the fused GPU step reports its steps as they are encoded); loss only where reading it is free */
+  onStep?(info: StepInfo): void;
+  /** an epoch's metrics, as soon as it is evaluated (before its statistics and checkpoint are saved) */
+  onEpoch?(row: EpochRow): void;
+  /** the epoch's products are with the sink */
+  onEpochSaved?(epoch: number): void;
+  /** checked when an epoch ends: when aborted, training stops there (that epoch kept) and the run is evaluated as it is */
+  signal?: AbortSignal;
+}
+
+export interface SessionResult {
+  /** every epoch's metrics, those of a checkpoint's run first */
+  history: EpochRow[];
+  /** the trained model on the test split (null when not asked for) */
+  final: Evaluation | null;
+  /** stopped early by the signal */
+  cancelled: boolean;
+}
+
+/** thrown from onEpoch to leave train() at an epoch's end when the caller aborts */
+class StopAtEpochEnd extends Error {}
+
+/**
+ * trains the session's model in place. A DivergenceError (mlp/train.ts) or GpuDeviceError propagates:
+ * the sink has had every completed epoch and checkpoint by then.
+ */
+export async function trainSession(
+  session: Session, sink: RunSink = {}, events: SessionEvents = {},
+  /** evaluate: false leaves `final` null (the page evaluates its host copy of the weights instead) */
+  opts: { evaluate?: boolean } = {},
+): Promise<SessionResult> {
+  const { settings: s, data, model, rng, plan } = session;
+  const backend = model.layers[0].W.backend;
+  const history: EpochRow[] = session.resume ? [...session.resume.history] : [];
+  if (s.record && !session.resume) await sink.inputStats?.(computeInputStats(data.train, { firstN: 1000, bins: 30 }));
+  const identity = runIdentity(s, data.train.count);
+  const classes = s.sizes[s.sizes.length - 1];
+  // statistics kernels read the slots where they are: no raw read-back unless the host loops are asked for
+  const statsOnDevice = backend.name === 'webgpu' && !s.statsOnHost;
+  // end of the previous epoch's saving: wallSeconds spans the whole epoch, recording and statistics included
+  let epochMark = performance.now();
+  let cancelled = false;
+  try {
+    await train(model, data, rng, {
+      epochs: s.epochs, batch: s.batch, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay,
+      shuffle: s.shuffle, steps: s.steps, record: s.record, fused: s.fused,
+      startEpoch: session.startEpoch, velocity: session.resume?.velocity,
+      recordOnDevice: statsOnDevice,
+      // each record is done with (statistics saved) before the next epoch begins
+      reuseRecordSlots: true,
+    }, {
+      onStep: events.onStep,
+      onEpoch: async (m, record, state) => {
+        const row: EpochRow = m;
+        events.onEpoch?.(row);
+        history.push(row);
+        if (record) {
+          // WGSL kernels and one read-back on webgpu, loops on the cpu (analysis/epoch-stats-gpu.ts)
+          const t0 = performance.now(), opts = { classes, firstBatch: s.batch };
+          const stats = record.device && statsOnDevice ? await computeEpochStatsOnDevice(record.device, opts) : computeEpochStats(record, opts);
+          record.device?.release();
+          await sink.epochStats?.(stats);
+          row.statsSeconds = (performance.now() - t0) / 1000;
+        }
+        if (isPlain(plan) && sink.checkpoint) {
+          await sink.checkpoint({
+            epoch: m.epoch, layers: await model.export(), velocity: await state.velocity(),
+            rng: { kind: s.rng, state: rng.state() }, history, run: identity,
+          });
+        }
+        row.wallSeconds = (performance.now() - epochMark) / 1000;
+        await sink.epochDone?.(row, history);
+        epochMark = performance.now();
+        events.onEpochSaved?.(m.epoch);
+        if (events.signal?.aborted && m.epoch < s.epochs - 1) throw new StopAtEpochEnd();
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof StopAtEpochEnd)) throw e;
+    cancelled = true;
+  }
+  const final = opts.evaluate === false ? null : await evaluate(model, data.test, { fused: s.fused });
+  return { history, final, cancelled };
+}
