@@ -9,6 +9,7 @@ import { MATMUL_FEATURES, matmulVariantsFor } from '../../shaders/matmul.ts';
 import { acquireVulkanSwiftShader, SWIFTSHADER_ICD } from '../../bench/kernels-run.ts';
 import { describeGpu, extraBackend, testGpu } from '../setup/gpu.ts';
 import { MNIST, backendSuites, finiteDifferenceCheck, parityCheck, prng, tensorOn, values } from '../helpers/check-op.ts';
+import { skipped } from '../helpers/skip.ts';
 
 // the four stored layouts of op(A) [m, k] · op(B) [k, n]
 const LAYOUTS = [
@@ -123,7 +124,7 @@ for (const variant of ['tiled4', 'auto:software', 'auto:swiftshader', 'auto:gpu'
   s.before(async () => { backend = await extraBackend({ variants: { matmul: variant } }); });
   for (const [m, k, n] of VARIANT_SHAPES) {
     s(`parity with the cpu oracle, all layouts, m, k, n = ${m}, ${k}, ${n}`, async () => {
-      if (!backend) { console.log('skipped: no WebGPU adapter'); return; }
+      if (!backend) { skipped('no WebGPU adapter'); return; }
       for (const o of LAYOUTS) {
         const [sa, sb] = stored(o, m, k, n);
         const r = prng(m * 1000 + k * 10 + n + 7);
@@ -168,7 +169,7 @@ sg.before(async () => {
 });
 sg.after(() => { sgRelease?.(); });
 sg('the default pick on a SwiftShader device with subgroups: subgroup at 1024³, blocked at the MLP\'s shapes (bit-equal to those variants)', async () => {
-  if (!sgBackend) { console.log(`skipped: ${sgWhy}`); return; }
+  if (!sgBackend) { skipped(sgWhy); return; }
   const device = (sgBackend as WebGpuBackend).device;
   const auto = createWebGpuBackend(device);
   const run = async (backend: Backend, m: number, k: number, n: number) => {
@@ -188,7 +189,7 @@ sg('the default pick on a SwiftShader device with subgroups: subgroup at 1024³,
 });
 for (const [m, k, n] of SUBGROUP_SHAPES) {
   sg(`parity with the cpu oracle, all layouts, m, k, n = ${m}, ${k}, ${n}`, async () => {
-    if (!sgBackend) { console.log(`skipped: ${sgWhy}`); return; }
+    if (!sgBackend) { skipped(sgWhy); return; }
     for (const o of LAYOUTS) {
       const [sa, sb] = stored(o, m, k, n);
       const r = prng(m * 1000 + k * 10 + n + 11);

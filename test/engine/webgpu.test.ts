@@ -10,10 +10,12 @@ import { acquireDevice, releaseDevice, runtime } from '../../engine/device.ts';
 import * as P from '../../engine/ops/index.ts';
 import type { Primitive } from '../../engine/primitive.ts';
 import { apply, noGrad, Tensor } from '../../engine/tensor.ts';
-import { compileKernel, createWebGpuBackend, dispose, keep, tidy, type WebGpuBackend } from '../../engine/webgpu.ts';
+import { dispose, keep, tidy } from '../../engine/memory.ts';
+import { compileKernel, createWebGpuBackend, type WebGpuBackend } from '../../engine/webgpu.ts';
 import { header, main1d } from '../../shaders/kernel.ts';
 import { assertClose } from '../helpers/close.ts';
 import { describeGpu, extraBackend, testGpu } from '../setup/gpu.ts';
+import { skipped } from '../helpers/skip.ts';
 
 const g = await testGpu();
 const gpu = 'skip' in g ? null : g;
@@ -115,7 +117,7 @@ device('f64 is refused with a clear error, and readSync points at read()', () =>
 });
 
 device('a Node script that acquires a device, runs one op and reads it exits by itself', async () => {
-  if (runtime() !== 'node') return; // Deno and browsers own their event loop
+  if (runtime() !== 'node') { skipped(`Node only (${runtime()} owns its event loop)`); return; }
   const { spawnSync } = await import('node:child_process');
   const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');

@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import type { KernelResults } from '../../bench/kernels-run.ts';
 import { buildWeb } from '../../web/build.ts';
 import { startServer, type WebServer } from '../../web/server.ts';
+import { skipped } from '../helpers/skip.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-kernels-page-'));
@@ -20,7 +21,7 @@ let server: WebServer | undefined;
 test('the page times the kernels in quick mode, shows the table and offers the CLI\'s JSON', async () => {
   if (!existsSync(CHROMIUM)) {
     if (process.env.MLP_LENS_REQUIRE_CHROMIUM) assert.unreachable(`${CHROMIUM} is missing and MLP_LENS_REQUIRE_CHROMIUM is set`);
-    console.log(`  skipped: ${CHROMIUM} not found (apt-get install chromium; .ci/run does)`);
+    skipped(`${CHROMIUM} not found (apt-get install chromium; .ci/run does)`);
     return;
   }
   const root = join(tmp, 'root');
