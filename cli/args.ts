@@ -1,7 +1,7 @@
 // command-line options: declared once (name, type, default, help), parsed with node:util parseArgs,
 // validated with a clear message. Shared by the commands of cli/ and the benchmarks of bench/.
 import process from 'node:process';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 
 export class UsageError extends Error {
   constructor(message: string) { super(message); this.name = 'UsageError'; }
@@ -101,17 +101,21 @@ export function benchArgs<T>(command: string, summary: string, specs: Specs, rea
   }
 }
 
-type CommandOptions = NonNullable<ParseArgsConfig['options']>;
+type CommandOptions = Record<string, { type: 'string' | 'boolean' }>;
+/** the parsed values of `O`: a string or a boolean per option, absent when not given */
+type CommandValues<O extends CommandOptions> = { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };
 
 /**
  * a subcommand's argv (options and RUN-like positionals) parsed strictly, with --help: the values, or the
  * exit code when it printed its help (0) or a one-line error and the help (2)
  */
-export function commandArgs<const O extends CommandOptions>(argv: string[], options: O, help: string) {
+export function commandArgs<const O extends CommandOptions>(
+  argv: string[], options: O, help: string,
+): { values: CommandValues<O>; positionals: string[] } | number {
   try {
-    const parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean' } } as const });
+    const parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean' } } });
     if ((parsed.values as { help?: boolean }).help) { process.stdout.write(help); return 0; }
-    return parsed;
+    return { values: parsed.values as CommandValues<O>, positionals: parsed.positionals };
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n\n${help}`);
     return 2;

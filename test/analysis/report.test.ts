@@ -18,6 +18,7 @@ import { pngSize } from '../../analysis/png.ts';
 import { loadSavedModel, savePostTrainingResults } from '../../run/analyze.ts';
 import { runPostTrainingSuite } from '../../analysis/suite.ts';
 import { loadMnist } from '../../run/mnist-files.ts';
+import { skipped } from '../helpers/skip.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -91,7 +92,7 @@ test('the report of a run with analyses has every expected figure, with data fil
 test('report.html opens from disk in headless Chromium: every figure drawn, images decoded, no error', async () => {
   if (!existsSync(CHROMIUM)) {
     if (process.env.MLP_LENS_REQUIRE_CHROMIUM) assert.unreachable(`${CHROMIUM} is missing and MLP_LENS_REQUIRE_CHROMIUM is set`);
-    console.log(`  skipped: ${CHROMIUM} not found (apt-get install chromium; .ci/run does)`);
+    skipped(`${CHROMIUM} not found (apt-get install chromium; .ci/run does)`);
     return;
   }
   const { chromium } = await import('playwright-core');
