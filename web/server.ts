@@ -3,10 +3,14 @@
 // - binds a loopback address only (127.0.0.1 by default; ::1 and localhost accepted, anything else refused),
 //   and answers only requests whose Host is a loopback name (no DNS rebinding from a web page);
 // - GET and HEAD only (405), no request bodies (413), request line ≤ 2 KiB (414), headers ≤ 8 KiB (431,
-//   Node's parser limit), slow clients cut off (headers 10 s, request 30 s);
+//   Node's parser limit);
 // - a fixed set of routes: `/`, `/dist/<file>` (flat), `/data/mnist/<one of the four names>`; any `..`,
 //   `.` or encoded separator in a path segment, a NUL, a backslash or a path not starting with a single `/`
-//   is refused (403 or 400), and a file whose real path (symlinks resolved) leaves its folder is 403.
+//   is refused (403 or 400), and a file whose real path (symlinks resolved) leaves its folder is 403;
+// - no client holds it: every connection has deadlines (LIMITS: the headers, no bytes moving, the whole
+//   response), at most `connections` are served at once, the next `queue` wait their turn (FIFO) and any
+//   more, or one that waited too long, get a 503 with Retry-After rather than a reset. Files are streamed
+//   with backpressure (≈ 64 KiB buffered per client, never the whole file).
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -21,7 +25,46 @@ const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 export const DATA_PREFIX = '/data/mnist/';
 export const MNIST_NAMES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
 
-export const LIMITS = { urlBytes: 2048, headerBytes: 8192, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, connections: 64 };
+/** what one connection may take; startServer's `limits` option overrides any of them (the tests use 1 s timeouts) */
+export interface Limits {
+  urlBytes: number;
+  headerBytes: number;
+  /** the request line and headers must be in within this; checked every headersTimeoutMs / 10 (at most every
+   *  1 s), so a slow client is cut (408) between 1× and 1.1× it. Node's default check is every 30 s, which
+   *  made the old 10 s limit fire anywhere from 10 to 40 s */
+  headersTimeoutMs: number;
+  /** no byte moving either way while a request is read or its answer written (a client that stops reading
+   *  fills the socket buffers, then nothing moves): the connection is closed. Node lets a write still queued
+   *  at the first expiry have one more period, so a non-reader is cut after 1–2× this (measured: 2.1 s for 1 s) */
+  idleTimeoutMs: number;
+  /** an idle keep-alive connection between two requests is closed after this */
+  keepAliveTimeoutMs: number;
+  /** an answer must be fully written within responseTimeoutMs + its size / minBytesPerSecond, or the
+   *  connection is closed mid-body (a steady trickle reader is not idle, this is what bounds it);
+   *  the 47 MB training images: 30 s + 45 s */
+  responseTimeoutMs: number;
+  minBytesPerSecond: number;
+  /** connections served at once (each holds a file stream at most) */
+  connections: number;
+  /** connections waiting, first come first served, for one of those; when full, 503 at once */
+  queue: number;
+  /** the longest wait in the queue; then 503 */
+  queueTimeoutMs: number;
+  /** sockets open in all (served, queued and being refused, those ≤ 1 s); past it Node closes new ones at
+   *  accept, the one case left where a client sees a reset */
+  sockets: number;
+  /** the Retry-After of a 503, in seconds */
+  retryAfterS: number;
+}
+
+export const LIMITS: Readonly<Limits> = {
+  urlBytes: 2048, headerBytes: 8192, headersTimeoutMs: 10_000, idleTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000,
+  responseTimeoutMs: 30_000, minBytesPerSecond: 1 << 20, connections: 64, queue: 128, queueTimeoutMs: 15_000, sockets: 512,
+  retryAfterS: 2,
+};
+
+/** how long a refused (503) or timed-out (408) connection may stay open for its client to read the answer */
+const LINGER_MS = 1000;
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -36,13 +79,20 @@ export interface ServerOptions {
   dataDir?: string;
   /** one line per request (default: none) */
   log?: (line: string) => void;
+  /** overrides of LIMITS */
+  limits?: Partial<Limits>;
 }
+
+/** what the server holds now, and the 503s it has sent */
+export interface ServerStats { active: number; queued: number; lingering: number; refused: number; maxActive: number; maxQueued: number }
 
 export interface WebServer {
   url: string;
   port: number;
   host: string;
   server: Server;
+  limits: Readonly<Limits>;
+  stats(): ServerStats;
   close(): Promise<void>;
 }
 
@@ -124,18 +174,36 @@ export async function startServer(opts: ServerOptions = {}): Promise<WebServer> 
   }
   const root = resolve(opts.root ?? WEB_DIR), dataDir = resolve(opts.dataDir ?? defaultDataDir());
   const log = opts.log ?? (() => {});
+  const L: Limits = { ...LIMITS, ...opts.limits };
   // sockets with an answer still being written: a parse error after a request (bytes of an unframed
   // body, pipelined garbage) must not put an error status on the wire before that answer; the
   // connection is closed once the answer is out instead
   const answering = new WeakMap<Socket, ServerResponse>();
+  const queue = new Set<{ socket: Socket; timer: NodeJS.Timeout }>();
+  const lingering = new Set<Socket>();
+  // keep-alive connections between two requests: the first to go when someone is waiting
+  const idle = new Set<Socket>();
+  const stats: ServerStats = { active: 0, queued: 0, lingering: 0, refused: 0, maxActive: 0, maxQueued: 0 };
   const server = createServer({
-    maxHeaderSize: LIMITS.headerBytes, headersTimeout: LIMITS.headersTimeoutMs, requestTimeout: LIMITS.requestTimeoutMs,
-    keepAliveTimeout: 5_000,
+    maxHeaderSize: L.headerBytes, headersTimeout: L.headersTimeoutMs,
+    // no request bodies: the whole request is its headers (Node wants requestTimeout ≥ headersTimeout)
+    requestTimeout: L.headersTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.round(L.headersTimeoutMs / 10))),
+    keepAliveTimeout: L.keepAliveTimeoutMs,
   }, (req, res) => {
     const socket = req.socket;
+    idle.delete(socket);
     answering.set(socket, res);
-    res.on('close', () => answering.delete(socket));
-    handle(req, res, root, dataDir).then(
+    // someone is waiting for a slot: this connection gives its slot back after this answer
+    if (queue.size > 0) res.setHeader('Connection', 'close');
+    deadline(res, 0);
+    res.on('finish', () => {
+      if (socket.destroyed || socket.writableEnded) return;
+      // answered: a keep-alive connection gives its slot to one waiting, else waits keepAliveTimeoutMs
+      if (queue.size > 0) { socket.end(); linger(socket); } else idle.add(socket);
+    });
+    res.on('close', () => { answering.delete(socket); clearTimeout(deadlines.get(res)); });
+    handle(req, res, { root, dataDir, urlBytes: L.urlBytes, deadline: (bytes) => deadline(res, bytes) }).then(
       (status) => log(`${req.method} ${req.url} ${status}`),
       (e: Error) => {
         log(`${req.method} ${req.url} 500 ${e.message}`);
@@ -144,8 +212,68 @@ export async function startServer(opts: ServerOptions = {}): Promise<WebServer> 
       },
     );
   });
-  server.maxConnections = LIMITS.connections;
-  // malformed requests and oversized headers: answered here, before any handler runs
+  // the whole answer within responseTimeoutMs + bytes / minBytesPerSecond, or the connection goes
+  const deadlines = new WeakMap<ServerResponse, NodeJS.Timeout>();
+  const deadline = (res: ServerResponse, bytes: number) => {
+    clearTimeout(deadlines.get(res));
+    const ms = L.responseTimeoutMs + (bytes / L.minBytesPerSecond) * 1000;
+    deadlines.set(res, setTimeout(() => { log(`${res.req.method} ${res.req.url} cut: not written within ${(ms / 1000).toFixed(1)} s`); res.destroy(); }, ms));
+  };
+  // no bytes moving either way for idleTimeoutMs: Node closes the socket (no 'timeout' listener is added)
+  server.timeout = L.idleTimeoutMs;
+  server.maxConnections = L.sockets;
+  // connections are admitted here, not by Node's connection cap (which closes the excess: resets); a
+  // queued socket is not read until it has a slot, and its headers timeout starts then
+  (server as unknown as { pauseOnConnect: boolean }).pauseOnConnect = true;
+  const serve = server.listeners('connection')[0] as (socket: Socket) => void;
+  server.removeAllListeners('connection');
+  const start = (socket: Socket) => {
+    stats.active++;
+    stats.maxActive = Math.max(stats.maxActive, stats.active);
+    socket.once('close', () => { stats.active--; idle.delete(socket); next(); });
+    serve.call(server, socket);
+    socket.resume();
+  };
+  const next = () => {
+    for (const entry of queue) {
+      if (stats.active >= L.connections) break;
+      queue.delete(entry);
+      clearTimeout(entry.timer);
+      if (!entry.socket.destroyed) start(entry.socket);
+    }
+    stats.queued = queue.size;
+  };
+  // a clear refusal instead of a reset: the 503, then the socket is drained (unread bytes would turn the
+  // close into a reset) and closed when the client closes, or after LINGER_MS
+  const refuse = (socket: Socket, why: string) => {
+    stats.refused++;
+    log(`503 ${why}`);
+    const body = `busy (${why}): retry in ${L.retryAfterS} s\n`;
+    socket.resume();
+    socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${L.retryAfterS}\r\nConnection: close\r\n` +
+      `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    linger(socket);
+  };
+  const linger = (socket: Socket) => {
+    if (lingering.has(socket)) return;
+    lingering.add(socket);
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    socket.once('close', () => { clearTimeout(timer); lingering.delete(socket); });
+  };
+  server.on('connection', (socket: Socket) => {
+    socket.on('error', () => {}); // a client's reset while queued or refused: nothing to do
+    if (stats.active < L.connections && queue.size === 0) return start(socket);
+    if (queue.size >= L.queue) return refuse(socket, 'all connections in use, the queue full');
+    const entry = { socket, timer: setTimeout(() => { queue.delete(entry); stats.queued = queue.size; refuse(socket, 'waited too long'); }, L.queueTimeoutMs) };
+    queue.add(entry);
+    stats.queued = queue.size;
+    stats.maxQueued = Math.max(stats.maxQueued, queue.size);
+    socket.once('close', () => { if (queue.delete(entry)) { clearTimeout(entry.timer); stats.queued = queue.size; } });
+    // an idle keep-alive connection gives its slot to the one waiting
+    const [spare] = idle;
+    if (spare) { idle.delete(spare); spare.end(); linger(spare); }
+  });
+  // malformed requests, oversized headers, the headers timeout: answered here, before any handler runs
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const busy = answering.get(socket);
     if (busy) { busy.on('close', () => socket.destroy()); return; }
@@ -153,6 +281,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<WebServer> 
     const code = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${code}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // half-open sockets are allowed (Node's http server): a client that never closes its side would keep this one
+    linger(socket);
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
@@ -161,8 +291,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<WebServer> 
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    url: `http://${shown}:${addr.port}/`, port: addr.port, host: addr.address, server,
-    close: () => new Promise<void>((ok) => { server.close(() => ok()); server.closeAllConnections(); }),
+    url: `http://${shown}:${addr.port}/`, port: addr.port, host: addr.address, server, limits: L,
+    stats: () => ({ ...stats, queued: queue.size, lingering: lingering.size }),
+    close: () => new Promise<void>((ok) => {
+      server.close(() => ok());
+      for (const { socket, timer } of queue) { clearTimeout(timer); socket.destroy(); }
+      queue.clear();
+      for (const socket of lingering) socket.destroy();
+      server.closeAllConnections();
+    }),
   };
 }
 
@@ -173,7 +310,10 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
   return status;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, root: string, dataDir: string): Promise<number> {
+/** what a request is answered from; deadline(bytes) resets the answer's deadline for a body of that size */
+interface Context { root: string; dataDir: string; urlBytes: number; deadline: (bytes: number) => void }
+
+async function handle(req: IncomingMessage, res: ServerResponse, { root, dataDir, urlBytes, deadline }: Context): Promise<number> {
   const method = req.method ?? '';
   if (method !== 'GET' && method !== 'HEAD') {
     // the body, if any, is never read: close the connection after the answer
@@ -184,7 +324,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, root: string, d
     return send(res, 413, 'request bodies are not accepted\n', { Connection: 'close' });
   }
   const target = req.url ?? '';
-  if (Buffer.byteLength(target) > LIMITS.urlBytes) return send(res, 414, 'request target too long\n', { Connection: 'close' });
+  if (Buffer.byteLength(target) > urlBytes) return send(res, 414, 'request target too long\n', { Connection: 'close' });
   const name = hostName(req.headers.host);
   if (!name || !(LOOPBACK_HOSTS.has(name) || /^127\.\d+\.\d+\.\d+$/.test(name))) {
     return send(res, 403, 'this server answers loopback host names only\n');
@@ -212,6 +352,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, root: string, d
   }
   res.writeHead(200, { ...headers, 'Content-Length': String(info.size) });
   if (method === 'HEAD') { res.end(); return 200; }
+  deadline(info.size);
+  // pipe: backpressure, one read buffer (64 KiB) in memory per client
   await new Promise<void>((ok, fail) => {
     const s = createReadStream(real);
     s.on('error', fail);
