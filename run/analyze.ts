@@ -1,10 +1,11 @@
 // the post-training suite (analysis/suite.ts) on disk: a saved model in, analysis/*.json and *.csv out.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   FULL_SCALE, formatSuiteTables, NOTEBOOK_ORDERINGS, NOTEBOOK_SUBSETS, postTrainingCsv, RESULT_FILES, runPostTrainingSuite,
   toJsonValue, type PostTrainingResults, type SuiteOptions,
 } from '../analysis/suite.ts';
+import { InputError } from '../mlp/errors.ts';
 import type { Split } from '../mlp/mnist.ts';
 import { Mlp } from '../mlp/model.ts';
 import { savedNormSpec } from '../mlp/norm.ts';
@@ -16,10 +17,24 @@ import { loadModelFileWithNorm } from './model-files.ts';
  * postTrainingCsv as <dir>/analysis/*.csv, each file atomically; returns the folder
  */
 export async function savePostTrainingResults(dir: string, results: PostTrainingResults): Promise<string> {
-  const out = join(dir, 'analysis');
+  const out = await analysisFolder(dir);
   await mkdir(out, { recursive: true });
   for (const name of RESULT_FILES) await writeJson(out, `${name}.json`, toJsonValue(results[name]));
   for (const [name, text] of Object.entries(postTrainingCsv(results))) await writeAtomic(join(out, name), text);
+  return out;
+}
+
+/** <dir>/analysis, refused (InputError naming it) when something other than a folder has that name */
+async function analysisFolder(dir: string): Promise<string> {
+  const out = join(dir, 'analysis');
+  let info;
+  try {
+    info = await stat(out);
+  } catch {
+    // not there yet (mkdir says why if it cannot be made)
+    return out;
+  }
+  if (!info.isDirectory()) throw new InputError(out, 'is a file, not a folder (the analyses write their results into this folder)');
   return out;
 }
 
@@ -31,6 +46,8 @@ export async function analyzeModel(
   model: Mlp, test: Split, dir: string, opts: SuiteOptions & { full?: boolean } = {},
 ): Promise<{ results: PostTrainingResults; out: string; lines: string[] }> {
   const { full, ...rest } = opts;
+  // before minutes of analyses: their results must have somewhere to go
+  await analysisFolder(dir);
   const layer = rest.layer ?? model.hidden - 1;
   const notebookLayer = model.sizes[layer + 1] === 16;
   const results = await runPostTrainingSuite(model, test, {

