@@ -34,6 +34,7 @@ const DTYPES: Record<number, { dtype: IdxDtype; size: number }> = {
   0x0d: { dtype: 'float32', size: 4 },
   0x0e: { dtype: 'float64', size: 8 },
 };
+const DTYPE_SIZE = Object.fromEntries(Object.values(DTYPES).map((t) => [t.dtype, t.size])) as Record<IdxDtype, number>;
 
 /** `0x0803`-style hex of a byte (or of two bytes, with `digits` 4), as the error messages write magic numbers */
 export const hex = (b: number, digits = 2): string => '0x' + b.toString(16).padStart(digits, '0');
@@ -41,19 +42,25 @@ export const hex = (b: number, digits = 2): string => '0x' + b.toString(16).padS
 /** whether `bytes` start with the gzip magic 1f 8b */
 export const isGzip = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 
+/** What an IDX header says: the data type, the dims and the byte counts they imply. */
+export interface IdxHeader {
+  dtype: IdxDtype;
+  shape: number[];
+  /** 4 + 4·ndim */
+  headerBytes: number;
+  /** prod(shape) · the element size; a bigint, exact for absurd headers (8 dims of 2^32-1 overflow a double) */
+  dataBytes: bigint;
+}
+
 /**
- * Parses the bytes of an (uncompressed) IDX file.
- *
- * Shapes: header dims [d0, …, dk-1] → `shape` = those dims, `data.length` = d0·…·dk-1.
- * uint8 and int8 data are zero-copy views into `bytes` (they share its memory); wider types are
- * decoded from big-endian into a fresh typed array. Every problem throws `InputError(file, …)`;
- * sizes are checked against the byte count before anything is allocated.
+ * The header of an IDX file from its first bytes, validated (magic, type code, ndim, no zero dim);
+ * null while `bytes` is too short to hold all of it. Problems throw `InputError(file, …)`.
  */
-export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
+export function parseIdxHeader(bytes: Uint8Array, file: string): IdxHeader | null {
   const fail = (problem: string): never => {
     throw new InputError(file, problem);
   };
-  if (bytes.length < 4) fail(`too short for an IDX file: ${bytes.length} bytes, the header alone needs at least 4`);
+  if (bytes.length < 4) return null;
 
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const magic = hex((bytes[0]! << 8) | bytes[1]!, 4);
@@ -73,9 +80,7 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   if (ndim > MAX_NDIM) fail(`ndim is ${ndim}: more than the ${MAX_NDIM} dimensions we accept`);
 
   const headerBytes = 4 + 4 * ndim;
-  if (bytes.length < headerBytes) {
-    fail(`header truncated: ${ndim} dimensions need ${headerBytes} header bytes, file has ${bytes.length}`);
-  }
+  if (bytes.length < headerBytes) return null;
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
@@ -84,20 +89,40 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
     if (d === 0) fail(`dimension ${i} of ${ndim} is 0: every dimension must be positive`);
     shape.push(d);
   }
+  const dataBytes = shape.reduce((p, d) => p * BigInt(d), 1n) * BigInt(type.size);
+  return { dtype: type.dtype, shape, headerBytes, dataBytes };
+}
 
-  // bigint keeps the product exact for absurd headers (8 dims of 2^32-1 overflow a double)
-  const count = shape.reduce((p, d) => p * BigInt(d), 1n);
-  const expected = count * BigInt(type.size);
+/**
+ * Parses the bytes of an (uncompressed) IDX file.
+ *
+ * Shapes: header dims [d0, …, dk-1] → `shape` = those dims, `data.length` = d0·…·dk-1.
+ * uint8 and int8 data are zero-copy views into `bytes` (they share its memory); wider types are
+ * decoded from big-endian into a fresh typed array. Every problem throws `InputError(file, …)`;
+ * sizes are checked against the byte count before anything is allocated.
+ */
+export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
+  const fail = (problem: string): never => {
+    throw new InputError(file, problem);
+  };
+  const header = parseIdxHeader(bytes, file);
+  if (!header) {
+    if (bytes.length < 4) fail(`too short for an IDX file: ${bytes.length} bytes, the header alone needs at least 4`);
+    const need = 4 + 4 * bytes[3]!;
+    return fail(`header truncated: ${bytes[3]} dimensions need ${need} header bytes, file has ${bytes.length}`);
+  }
+  const { dtype, shape, headerBytes, dataBytes: expected } = header;
   const actual = bytes.length - headerBytes;
   if (expected !== BigInt(actual)) {
-    const what = `header says ${shape.join('×')} ${type.dtype} = ${expected} bytes of data, file has ${actual}`;
+    const what = `header says ${shape.join('×')} ${dtype} = ${expected} bytes of data, file has ${actual}`;
     fail(expected > BigInt(actual) ? `truncated: ${what}` : `trailing bytes: ${what} (${BigInt(actual) - expected} extra)`);
   }
 
-  const n = Number(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = actual / DTYPE_SIZE[dtype];
   const start = bytes.byteOffset + headerBytes;
   let data: IdxData;
-  switch (type.dtype) {
+  switch (dtype) {
     case 'uint8':
       data = new Uint8Array(bytes.buffer, start, n);
       break;
@@ -129,5 +154,76 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
       break;
     }
   }
-  return { dtype: type.dtype, shape, data };
+  return { dtype, shape, data };
+}
+
+/** The most bytes an IDX file may hold (unpacked), and how a refusal names that limit. */
+export interface IdxLimit {
+  bytes: number;
+  /** completes "header claims N bytes, above …" */
+  text: string;
+}
+
+/** the largest IDX file we accept, unpacked (2 GiB); MNIST's biggest is 47 MB */
+export const MAX_IDX_BYTES = 2 ** 31;
+
+/** the per-file limit, MAX_IDX_BYTES */
+export const IDX_FILE_LIMIT: IdxLimit = { bytes: MAX_IDX_BYTES, text: `the limit of ${MAX_IDX_BYTES} bytes per IDX file` };
+
+/**
+ * Builds an IDX file from the chunks of a stream (a decompressor's output) without trusting the
+ * stream: the header, read from the first bytes, gives the file's size, which is checked against
+ * `limit` before the one buffer of that size is allocated, and a chunk that would go past that size
+ * is refused at once. A gzip bomb so unpacks no more than its header claims, plus one chunk.
+ * `push` every chunk in order, then `finish()` → the array, as `parseIdx` (uint8 data is a view of
+ * the buffer). Every problem throws `InputError(file, …)`; the caller stops reading on the first.
+ */
+export class IdxAssembler {
+  // the header is at most 4 + 4·MAX_NDIM bytes; a longer one fails on its ndim
+  private readonly head = new Uint8Array(4 + 4 * MAX_NDIM);
+  private headLength = 0;
+  private header: IdxHeader | null = null;
+  private out: Uint8Array | null = null;
+  private filled = 0;
+
+  constructor(readonly file: string, readonly limit: IdxLimit = IDX_FILE_LIMIT) {}
+
+  /** the file's size by its header, once the header has arrived */
+  get totalBytes(): number | null {
+    return this.out ? this.out.length : null;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.out) return this.append(chunk);
+    const n = Math.min(chunk.length, this.head.length - this.headLength);
+    this.head.set(chunk.subarray(0, n), this.headLength);
+    this.headLength += n;
+    const header = parseIdxHeader(this.head.subarray(0, this.headLength), this.file);
+    // NOTE: null only while the head is not full, so all of `chunk` is in it
+    if (!header) return;
+    const total = BigInt(header.headerBytes) + header.dataBytes;
+    const what = `${header.shape.join('×')} ${header.dtype}`;
+    if (total > BigInt(this.limit.bytes)) throw new InputError(this.file, `header claims ${total} bytes (${what}), above ${this.limit.text}`);
+    this.header = header;
+    this.out = new Uint8Array(Number(total));
+    this.append(this.head.subarray(0, this.headLength));
+    this.append(chunk.subarray(n));
+  }
+
+  finish(): IdxArray {
+    return parseIdx(this.out ? this.out.subarray(0, this.filled) : this.head.subarray(0, this.headLength), this.file);
+  }
+
+  private append(bytes: Uint8Array): void {
+    const out = this.out!;
+    if (this.filled + bytes.length > out.length) {
+      const { shape, dtype, headerBytes } = this.header!;
+      throw new InputError(
+        this.file,
+        `holds more than its header's ${out.length} bytes (a ${headerBytes}-byte header and ${shape.join('×')} ${dtype}): stopped unpacking there`,
+      );
+    }
+    out.set(bytes, this.filled);
+    this.filled += bytes.length;
+  }
 }

@@ -2,7 +2,7 @@
 // the arrays come parsed (mlp/idx.ts parseIdx); reading them from a folder is run/mnist-files.ts's
 // loadMnist, fetching them in the page web/src/data.ts's fetchMnist.
 import { InputError } from './errors.ts';
-import type { IdxArray } from './idx.ts';
+import { IDX_FILE_LIMIT, type IdxArray, type IdxLimit } from './idx.ts';
 
 /** One split: `images` is [count, rows*cols] row-major raw pixels 0..255, `labels` is [count]. */
 export interface Split {
@@ -31,6 +31,24 @@ export const MNIST_FILE_NAMES = {
   testImages: ['t10k-images-idx3-ubyte', 't10k-images.idx3-ubyte'],
   testLabels: ['t10k-labels-idx1-ubyte', 't10k-labels.idx1-ubyte'],
 } as const satisfies Record<keyof MnistFiles, readonly string[]>;
+
+/**
+ * The most bytes the four files may unpack to, together (1 GiB): MNIST and Fashion-MNIST are 55 MB,
+ * EMNIST's largest split (byclass) 640 MB. Read one after the other, each against what is left, the
+ * four files never hold more memory than this, whatever their headers claim or their gzip data unpacks to.
+ */
+export const MAX_MNIST_BYTES = 2 ** 30;
+
+/** the limit on the next file once `used` bytes of the four are read: what is left of `max`, at most IDX_FILE_LIMIT */
+export function mnistFileLimit(used: number, max = MAX_MNIST_BYTES): IdxLimit {
+  const left = Math.max(0, max - used);
+  if (left >= IDX_FILE_LIMIT.bytes) return IDX_FILE_LIMIT;
+  const text = used > 0 ? `the ${left} bytes left of the ${max}-byte limit on the four MNIST files` : `the ${max}-byte limit on the four MNIST files`;
+  return { bytes: left, text };
+}
+
+/** the bytes an IDX file holds (its header and data), for counting against MAX_MNIST_BYTES */
+export const idxFileBytes = (a: IdxArray): number => 4 + 4 * a.shape.length + a.data.byteLength;
 
 // the last part of a path ('/' or '\' separated), for messages that name a second file
 const baseName = (path: string): string => path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);

