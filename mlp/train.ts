@@ -102,8 +102,11 @@ export interface Evaluation {
 }
 
 /** trains `model` in place; returns one metrics row per epoch */
-export async function train(model: Mlp, data: Mnist, rng: Rng, opts: TrainOptions, hooks: TrainHooks = {}): Promise<EpochMetrics[]> {
+export async function train(model: Mlp, data: Mnist, rng: Rng, asked: TrainOptions, hooks: TrainHooks = {}): Promise<EpochMetrics[]> {
   const { train: split } = data;
+  // a batch larger than the training set is the whole set, one step an epoch (as DataLoader gives it):
+  // the step engines size their buffers by the batch, so they get no more rows than there are
+  const opts: TrainOptions = { ...asked, batch: Math.min(asked.batch, split.count) };
   const { epochs } = opts;
   const steps = epochSteps(split, opts);
   const recordRows = Math.min(split.count, steps * opts.batch);

@@ -113,7 +113,8 @@ export async function runCompare(cfg: RunOptions, variants: readonly string[], e
   const results: VariantResult[] = [];
   for (const [i, v] of variants.entries()) {
     log(`\n=== variant ${i + 1}/${variants.length}: ${v} ===`);
-    const vcfg: RunOptions = { ...cfg, norm: { ...configs[i], seed: cfg.seed }, out: join(root, safeName(v)) };
+    // the comparison owns its variants' folders: an unfinished variant is trained again from the start
+    const vcfg: RunOptions = { ...cfg, norm: { ...configs[i], seed: cfg.seed }, out: join(root, safeName(v)), replace: true };
     // a variant finished earlier with the same options (an interrupted comparison, or new figures) is reused, not retrained
     const out = await finishedRun(vcfg, log) ?? await runInDirectory(vcfg, events);
     results.push(await variantResult(v, configs[i], out));

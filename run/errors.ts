@@ -8,11 +8,12 @@ export class ConfigError extends Error {
 
 /**
  * the run stopped for a reason it can name, after recording it in the run's metrics: `diverged` (a NaN
- * or ±Inf, exit 3) or `device` (the GPU device was lost or ran out of memory, exit 4)
+ * or ±Inf, exit 3), `device` (the GPU device was lost or ran out of memory, exit 4) or `io` (a file of
+ * the run could not be written: permissions, a full disk, a file-size limit; exit 5)
  */
 export class RunStopped extends Error {
-  constructor(message: string, readonly reason: 'diverged' | 'device') { super(message); this.name = 'RunStopped'; }
-  get exitCode(): number { return this.reason === 'diverged' ? 3 : 4; }
+  constructor(message: string, readonly reason: 'diverged' | 'device' | 'io') { super(message); this.name = 'RunStopped'; }
+  get exitCode(): number { return { diverged: 3, device: 4, io: 5 }[this.reason]; }
 }
 
 /** the caller's AbortSignal fired: the run ended at a step boundary, its last checkpoint intact */

@@ -23,6 +23,8 @@ export async function writeAtomic(path: string, data: string | Uint8Array): Prom
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
+    // a failed write(2) names no file: say which (run/run.ts fileProblem reports it in one line)
+    if (e && typeof e === 'object' && !(e as NodeJS.ErrnoException).path) (e as NodeJS.ErrnoException).path = path;
     throw e;
   }
 }

