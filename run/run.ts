@@ -264,7 +264,8 @@ export function fileProblem(e: unknown): string | null {
     ENOTDIR: 'a path component is not a folder', EISDIR: 'is a folder', ENOENT: 'no such file or folder (deleted while the run went on?)',
     EMFILE: 'too many open files', ENFILE: 'too many open files in the system',
   };
-  return `cannot ${err.syscall === 'open' || err.syscall === 'read' ? 'open' : 'write'} ${path}: ${err.code} (${meaning[err.code]})`;
+  // a run writes its files (opening one for writing fails as 'open'); what it reads is checked as input first
+  return `cannot ${err.syscall === 'read' ? 'read' : 'write'} ${path}: ${err.code} (${meaning[err.code]})`;
 }
 
 /** the post-training analyses of a saved model (a run directory or a .safetensors file), no training */
