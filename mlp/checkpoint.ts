@@ -14,15 +14,21 @@
 // this module is pure (bytes and objects in and out); reading and writing the files is run/checkpoint-files.ts.
 import { crc32 } from './crc32.ts';
 import { createRng, type RngKind } from '../engine/rng.ts';
-import { InputError } from './errors.ts';
-import { decodeSafetensors, encodeSafetensors, type SafeTensor, type TensorInput } from './safetensors.ts';
+import { clip, InputError } from './errors.ts';
+import { decodeSafetensors, encodeSafetensors, shapeText, type SafeTensor, type TensorInput } from './safetensors.ts';
 import type { EpochMetrics } from './train.ts';
-import type { LayerParams } from './weights.ts';
+import { MAX_HIDDEN_LAYERS, type LayerParams } from './weights.ts';
 
 export const CHECKPOINT_FORMAT = 'mlp-lens/checkpoint';
 const VERSION = '1';
 
 const RNG_KINDS: readonly RngKind[] = ['torch', 'mlp-lens'];
+
+/**
+ * The most tensors a checkpoint holds: W, b and their momentum buffers for each of at most
+ * MAX_HIDDEN_LAYERS + 1 layers, and rng.state. A header naming more is refused before it is parsed.
+ */
+const MAX_CHECKPOINT_TENSORS = 4 * (MAX_HIDDEN_LAYERS + 1) + 1;
 const DEVICE_OPTIONS = ['auto', 'cpu', 'webgpu'] as const;
 
 /** the options of a run that a checkpoint must agree with (and that fix its bit-exact continuation) */
@@ -84,6 +90,8 @@ const toJson = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'numbe
 
 /** the bytes of checkpoint.safetensors */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  // the reader's limit (validateRunIdentity): never write what --resume would refuse
+  if (c.layers.length > MAX_HIDDEN_LAYERS + 1) throw new RangeError(`checkpoint: a model has at most ${MAX_HIDDEN_LAYERS} hidden layers, this one has ${c.layers.length - 1}`);
   const tensors: Record<string, TensorInput> = {};
   c.layers.forEach((l, k) => {
     tensors[`layers.${k}.W`] = { dtype: 'F32', shape: [l.dIn, l.dOut], data: l.W };
@@ -140,7 +148,9 @@ class Check {
     return v as T;
   }
   sizes(v: unknown, path: string): number[] {
-    if (!Array.isArray(v) || v.length < 2 || v.length > 64) this.fail(path, `expected 2 to 64 layer sizes, got ${brief(v)}`);
+    // the input, up to MAX_HIDDEN_LAYERS hidden layers and the classes
+    const most = MAX_HIDDEN_LAYERS + 2;
+    if (!Array.isArray(v) || v.length < 2 || v.length > most) this.fail(path, `expected 2 to ${most} layer sizes (at most ${MAX_HIDDEN_LAYERS} hidden layers), got ${brief(v)}`);
     return (v as unknown[]).map((d, i) => this.int(d, `${path}[${i}]`, 1));
   }
 }
@@ -209,7 +219,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   const fail = (problem: string): never => { throw new InputError(file, problem); };
   let decoded: ReturnType<typeof decodeSafetensors>;
   try {
-    decoded = decodeSafetensors(bytes, file);
+    decoded = decodeSafetensors(bytes, file, { maxTensors: MAX_CHECKPOINT_TENSORS });
   } catch (e) {
     // the safetensors decoder names what it finds wrong; anything else (e.g. a header nested so deeply
     // that describing it overflows the stack) is still this file's problem
@@ -235,12 +245,12 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   const layerCount = run.sizes.length - 1;
   const names = paramNames(layerCount);
   const expected = new Set([...names, ...names.map((n) => `velocity.${n}`), 'rng.state']);
-  for (const name of Object.keys(tensors)) if (!expected.has(name)) fail(`unexpected tensor '${name}'`);
+  for (const name of Object.keys(tensors)) if (!expected.has(name)) fail(`unexpected tensor '${clip(name)}'`);
   const f32 = (name: string, shape: number[], optional: boolean): Float32Array | null => {
     const t = tensors[name];
     if (!t) return optional ? null : fail(`tensor '${name}' is missing`);
     if (t.dtype !== 'F32') fail(`tensor '${name}' has dtype ${t.dtype}, expected F32`);
-    if (t.shape.join() !== shape.join()) fail(`tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+    if (t.shape.join() !== shape.join()) fail(`tensor '${name}' has shape ${shapeText(t.shape, ', ')}, expected [${shape.join(', ')}]`);
     const data = t.data as Float32Array;
     for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) fail(`tensor '${name}' holds ${data[i]} at element ${i}`);
     return data;
@@ -258,7 +268,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   if (run.momentum === 0 && buffers > 0) fail(`holds ${buffers} momentum buffers but the run has no momentum`);
   const rs = tensors['rng.state'];
   if (!rs) fail(`tensor 'rng.state' is missing`);
-  if (rs.dtype !== 'U32' || rs.shape.length !== 1) fail(`tensor 'rng.state' is ${rs.dtype} [${rs.shape.join(', ')}], expected U32 [n]`);
+  if (rs.dtype !== 'U32' || rs.shape.length !== 1) fail(`tensor 'rng.state' is ${rs.dtype} ${shapeText(rs.shape, ', ')}, expected U32 [n]`);
   const state = rs.data as Uint32Array;
   try {
     createRng(run.rng, 0).restore(state);

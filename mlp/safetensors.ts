@@ -9,7 +9,7 @@
  * `encodeSafetensors` / `decodeSafetensors` are pure (Uint8Array in/out) and run in browsers;
  * the file IO (`readSafetensorsFile` / `writeSafetensorsFile`, Node and Deno) is run/model-files.ts.
  */
-import { InputError, quote } from './errors.ts';
+import { clip, InputError, quote } from './errors.ts';
 
 /** Element types we read and write (the safetensors names; F8 variants are recognised but rejected). */
 export type Dtype =
@@ -41,8 +41,40 @@ export interface DecodedSafetensors {
   metadata: Record<string, string>;
 }
 
-/** Largest header we accept, as the reference implementation does (100 MB). */
+/**
+ * Largest header we accept by default, as the reference implementation does (100 MB). Parsing a JSON
+ * header costs memory in proportion to its bytes (up to ~30× for a hostile one of tiny values), so
+ * readers of files from elsewhere pass a smaller `maxHeaderBytes` (mlp/weights.ts: 1 MiB for a model).
+ */
 export const MAX_HEADER_BYTES = 100_000_000;
+
+/**
+ * How deep a header's JSON may nest: the header object (1), a tensor's entry or `__metadata__` (2),
+ * its `shape` and `data_offsets` (3). Checked before JSON.parse, which would otherwise build a deep
+ * chain of arrays from a file of brackets (16 MB of `[` took 5.7 s and 857 MB).
+ */
+export const MAX_HEADER_DEPTH = 3;
+
+/**
+ * The most JSON values (array elements and object members) a header of `tensors` tensors may hold,
+ * counted before JSON.parse: 16 per tensor (dtype, data_offsets and a shape of up to 13 dimensions)
+ * and 4096 metadata entries. With the byte ceiling this bounds what parsing allocates: JSON.parse makes
+ * one object per value (16 MB of `{},` made 586 MB), and a string costs about its bytes.
+ */
+function valuesFor(tensors: number): number {
+  return 16 * tensors + 4096;
+}
+
+/** Ceilings a reader of safetensors bytes may set below the defaults; all are checked before JSON.parse runs. */
+export interface DecodeLimits {
+  /** the largest header in bytes (default MAX_HEADER_BYTES) */
+  maxHeaderBytes?: number;
+  /**
+   * the most tensors the header may name, and so the most values it may hold (valuesFor); default: no
+   * count, only the header's bytes bound them
+   */
+  maxTensors?: number;
+}
 
 const ITEM_SIZE: Record<Dtype, number> = {
   BOOL: 1, U8: 1, I8: 1, I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
@@ -293,6 +325,41 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const describe = (v: unknown): string => quote(v);
 
+/** a shape for a message, `[1,32]` (or with `sep` between): at most 8 dimensions shown (a header may claim millions) */
+export function shapeText(shape: readonly number[], sep = ','): string {
+  return shape.length > 8 ? `[${shape.slice(0, 8).join(sep)}${sep}… (${shape.length} dimensions)]` : `[${shape.join(sep)}]`;
+}
+
+// an own property even for a name like `__proto__` (plain assignment would set the prototype instead)
+function own<T>(o: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Walks header text once, before JSON.parse: the deepest nesting of `{`/`[` outside strings, the
+ * number of entries of the outermost object (commas at depth 1, plus one) and of values at every depth
+ * (all commas, plus one): upper bounds on what JSON.parse would make. Stops as soon as the depth or a
+ * count passes its limit, and never reads past the text, so it is cheap and safe on text that is not
+ * JSON (JSON.parse then says what is wrong with it).
+ */
+function scanHeader(text: string, maxDepth: number, maxEntries: number, maxValues: number): { depth: number; entries: number; values: number } {
+  let depth = 0, deepest = 0, entries = 1, values = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) { // '"': skip the string, with its escapes
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b) { // '{' '['
+      if (++depth > deepest) deepest = depth;
+      if (deepest > maxDepth) break;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c) { // ','
+      if (depth === 1 && ++entries > maxEntries) break;
+      if (++values > maxValues) break;
+    }
+  }
+  return { depth: deepest, entries, values };
+}
+
 interface HeaderEntry { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }
 
 /**
@@ -305,12 +372,17 @@ interface HeaderEntry { name: string; dtype: Dtype; shape: number[]; begin: numb
  * @returns tensors in offset order (F16/BF16 widened to Float32Array, I64/U64 as BigInt arrays;
  *   every array is a fresh copy) and the `__metadata__` map ({} when absent).
  */
-export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafetensors {
+export function decodeSafetensors(bytes: Uint8Array, file: string, limits: DecodeLimits = {}): DecodedSafetensors {
   function fail(problem: string): never { throw new InputError(file, problem); }
+  const maxHeader = limits.maxHeaderBytes ?? MAX_HEADER_BYTES;
   if (bytes.length < 8) fail(`not a safetensors file: ${bytes.length} bytes, shorter than the 8-byte header length`);
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
   // check the declared length against the file before touching (or allocating) anything
-  if (n64 > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n64} is absurd (more than ${MAX_HEADER_BYTES} bytes)`);
+  if (n64 > BigInt(maxHeader)) {
+    fail(maxHeader === MAX_HEADER_BYTES
+      ? `header length ${n64} is absurd (more than ${MAX_HEADER_BYTES} bytes)`
+      : `header length ${n64} is more than the ${maxHeader} bytes this file may have`);
+  }
   const n = Number(n64);
   if (n > bytes.length - 8) fail(`header length ${n} is larger than the file (${bytes.length} bytes)`);
   if (n === 0) fail('header is empty');
@@ -321,24 +393,35 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
   } catch {
     fail('header is not valid UTF-8');
   }
+  // the shape of the text before JSON.parse allocates anything from it
+  const maxTensors = limits.maxTensors ?? Infinity, maxValues = valuesFor(maxTensors);
+  const { depth, entries: named, values } = scanHeader(text, MAX_HEADER_DEPTH, maxTensors + 1, maxValues);
+  if (depth > MAX_HEADER_DEPTH) fail(`header nests deeper than the ${MAX_HEADER_DEPTH} levels of a safetensors header`);
+  if (named > maxTensors + 1) fail(`header names more than ${maxTensors} tensors, the most this file may hold`);
+  if (values > maxValues) fail(`header holds more than ${maxValues} values, more than ${maxTensors} tensors and their metadata need`);
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (e) {
-    fail(`header is not valid JSON (${(e as Error).message})`);
+    // the parser quotes the text around the problem: keep the message on one line and short
+    fail(`header is not valid JSON (${clip((e as Error).message, 120)})`);
   }
   if (!isPlainObject(header)) fail(`header is not a JSON object but ${describe(header)}`);
   const dup = findDuplicateKey(text);
-  if (dup !== undefined) fail(`header names '${dup}' twice`);
+  if (dup !== undefined) fail(`header names '${clip(dup)}' twice`);
   const h = header as Record<string, unknown>;
+  if (limits.maxTensors !== undefined) {
+    const count = Object.keys(h).length - ('__metadata__' in h ? 1 : 0);
+    if (count > limits.maxTensors) fail(`header names ${count} tensors, more than the ${limits.maxTensors} this file may hold`);
+  }
 
   const metadata: Record<string, string> = {};
   if ('__metadata__' in h) {
     const m = h.__metadata__;
     if (!isPlainObject(m)) fail(`__metadata__ is not an object of strings but ${describe(m)}`);
     for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
-      if (typeof v !== 'string') fail(`__metadata__ '${k}' is not a string but ${describe(v)}`);
-      metadata[k] = v as string;
+      if (typeof v !== 'string') fail(`__metadata__ '${clip(k)}' is not a string but ${describe(v)}`);
+      own(metadata, k, v as string);
     }
   }
 
@@ -346,7 +429,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
   const entries: HeaderEntry[] = [];
   for (const [name, info] of Object.entries(h)) {
     if (name === '__metadata__') continue;
-    const where = `tensor '${name}'`;
+    const where = `tensor '${clip(name)}'`;
     if (!isPlainObject(info)) fail(`${where}: entry is not an object but ${describe(info)}`);
     const { dtype, shape, data_offsets: offs } = info as Record<string, unknown>;
     if (dtype === undefined) fail(`${where}: no dtype`);
@@ -369,7 +452,11 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
     for (const d of shape as number[]) count = Math.min(count * d, Number.MAX_SAFE_INTEGER);
     const need = count * ITEM_SIZE[dt];
     if (need !== end - begin) {
-      fail(`${where}: shape [${shape}] of ${dt} needs ${need} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
+      // past 2^53 the count above was clamped: the exact product for a short shape, else a bound
+      const needs = count < Number.MAX_SAFE_INTEGER ? String(need)
+        : (shape as number[]).length <= 8 ? String((shape as number[]).reduce((p, d) => p * BigInt(d), BigInt(ITEM_SIZE[dt])))
+        : 'more than 2^53';
+      fail(`${where}: shape ${shapeText(shape as number[])} of ${dt} needs ${needs} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
     }
     if (end > bufferLen) fail(`${where}: data_offsets [${begin}, ${end}] run past the end of the data (${bufferLen} bytes)`);
     entries.push({ name, dtype: dt, shape: shape as number[], begin, end });
@@ -379,8 +466,8 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0, prev = '';
   for (const e of entries) {
-    if (e.begin < at) fail(`tensors '${prev}' and '${e.name}' overlap (bytes ${e.begin}..${at})`);
-    if (e.begin > at) fail(`hole of ${e.begin - at} unused bytes before tensor '${e.name}' (bytes ${at}..${e.begin})`);
+    if (e.begin < at) fail(`tensors '${clip(prev)}' and '${clip(e.name)}' overlap (bytes ${e.begin}..${at})`);
+    if (e.begin > at) fail(`hole of ${e.begin - at} unused bytes before tensor '${clip(e.name)}' (bytes ${at}..${e.begin})`);
     at = e.end;
     prev = e.name;
   }
@@ -396,16 +483,16 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): DecodedSafet
       const data = new Float32Array(count), out = new Uint32Array(data.buffer);
       if (e.dtype === 'F16') for (let i = 0; i < count; i++) out[i] = f16BitsToF32Bits(bits[i]);
       else for (let i = 0; i < count; i++) out[i] = bits[i] << 16;
-      tensors[e.name] = { dtype: e.dtype, shape, data };
+      own(tensors, e.name, { dtype: e.dtype, shape, data });
       continue;
     }
     const buf = toHostOrder(bytes, start, count, ITEM_SIZE[e.dtype]);
     const data = new ARRAY_CTOR[e.dtype](buf);
     if (e.dtype === 'BOOL') {
       const bad = (data as Uint8Array).findIndex((v) => v > 1);
-      if (bad >= 0) fail(`tensor '${e.name}': BOOL element ${bad} is ${data[bad]}, not 0 or 1`);
+      if (bad >= 0) fail(`tensor '${clip(e.name)}': BOOL element ${bad} is ${data[bad]}, not 0 or 1`);
     }
-    tensors[e.name] = { dtype: e.dtype, shape, data } as SafeTensor;
+    own(tensors, e.name, { dtype: e.dtype, shape, data } as SafeTensor);
   }
   return { tensors, metadata };
 }
