@@ -1,24 +1,23 @@
 // model and safetensors files on disk, for Node and Deno (the formats: mlp/safetensors.ts, mlp/weights.ts).
-import { readFile } from 'node:fs/promises';
-import { InputError } from '../mlp/errors.ts';
 import { decodeSafetensors, type DecodedSafetensors } from '../mlp/safetensors.ts';
 import {
   decodeModel, decodeModelWithNorm, encodeModel, encodeModelWithNorm, type LayerParams, type NormParams,
 } from '../mlp/weights.ts';
-import { writeAtomic } from './files.ts';
+import { readBytes, writeAtomic } from './files.ts';
 
 /** Reads and decodes a safetensors file; a missing/unreadable file or bad content throws InputError naming `path`. */
 export async function readSafetensorsFile(path: string): Promise<DecodedSafetensors> {
   return decodeSafetensors(await readSafetensorsBytes(path), path);
 }
 
-async function readSafetensorsBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new InputError(path, `cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message}`);
-  }
+/**
+ * the most a model file is read into memory: Node reads no more than 2 GiB into one buffer anyway, and a
+ * 784-100000-10 model in F64 is 0.6 GB. Larger files are refused before they are read.
+ */
+export const MAX_MODEL_FILE_BYTES = 2 ** 31 - 1;
+
+function readSafetensorsBytes(path: string): Promise<Uint8Array> {
+  return readBytes(path, { limit: MAX_MODEL_FILE_BYTES, missing: 'cannot read: no such file', expected: 'a .safetensors file' });
 }
 
 /** writes the bytes atomically (run/files.ts writeAtomic): a reader never sees a half-written file */

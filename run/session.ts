@@ -18,7 +18,7 @@ import type { Mnist } from '../mlp/mnist.ts';
 import { Mlp } from '../mlp/model.ts';
 import { isPlain, pixelStats, resolveNorm, type NormConfig, type NormPlan } from '../mlp/norm.ts';
 import { evaluate, train, type EpochMetrics, type Evaluation, type StepInfo } from '../mlp/train.ts';
-import type { LayerParams, NormParams } from '../mlp/weights.ts';
+import { MAX_HIDDEN_LAYERS, type LayerParams, type NormParams } from '../mlp/weights.ts';
 import { ConfigError } from './errors.ts';
 
 /** what a training run is: the model's shape, the optimiser, the order, what is recorded */
@@ -63,6 +63,8 @@ export function checkSettings(s: TrainSettings): void {
   };
   if (!Array.isArray(s.sizes) || s.sizes.length < 2) throw new ConfigError('sizes: give the input size, the hidden sizes and the classes');
   s.sizes.forEach((n, i) => whole(`layer size ${i}`, n, 1));
+  // what a checkpoint and model.safetensors can hold (mlp/weights.ts): a deeper model could not be resumed or loaded
+  if (s.sizes.length - 2 > MAX_HIDDEN_LAYERS) throw new ConfigError(`--hidden: at most ${MAX_HIDDEN_LAYERS} hidden layers, got ${s.sizes.length - 2}`);
   whole('epochs', s.epochs, 1);
   whole('batch', s.batch, 1);
   if (s.steps !== undefined) whole('steps', s.steps, 1);

@@ -67,6 +67,9 @@ t('settings that cannot work and weights of another shape are refused with one l
   assert.throws(bad({ momentum: -1 }), /momentum must be a number ≥ 0/);
   assert.throws(bad({ steps: 1.5 }), /steps must be a whole number ≥ 1, got 1.5/);
   assert.throws(bad({ rng: 'dice' as never }), /rng must be torch or mlp-lens/);
+  // deeper than a checkpoint or model.safetensors can hold
+  assert.throws(bad({ sizes: [784, ...Array(65).fill(4), 10] }), /--hidden: at most 64 hidden layers, got 65/);
+  assert.not.throws(bad({ sizes: [784, ...Array(64).fill(4), 10] }));
   assert.throws(() => prepareSession({ ...quick, sizes: [100, 10] }, mnist, cpu), (e: unknown) => e instanceof ConfigError && /takes 100 inputs; the images have 784 pixels/.test((e as Error).message));
   const other = Mlp.init([784, 8, 10], createRng('torch', 1));
   const layers = other.layers.map((l, k) => ({ W: l.W.data() as Float32Array, b: l.b.data() as Float32Array, dIn: other.sizes[k], dOut: other.sizes[k + 1] }));
