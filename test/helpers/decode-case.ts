@@ -9,6 +9,8 @@ import { decodeCheckpoint } from '../../mlp/checkpoint.ts';
 import { InputError } from '../../mlp/errors.ts';
 import { decodeSafetensors } from '../../mlp/safetensors.ts';
 import { decodeModelWithNorm } from '../../mlp/weights.ts';
+// @ts-expect-error: a plain .mjs helper without types
+import { peakRssMB } from './peak-memory.mjs';
 
 export interface CaseOutcome {
   ok: boolean;
@@ -34,5 +36,4 @@ try {
   outcome = { ok: false, error: err?.constructor?.name, file: e instanceof InputError ? e.file : undefined, message: err?.message };
 }
 const ms = performance.now() - t0;
-// maxRSS is in kilobytes
-process.stdout.write(JSON.stringify({ ...outcome, ms, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+process.stdout.write(JSON.stringify({ ...outcome, ms, maxRssMB: peakRssMB() }) + '\n');
