@@ -37,6 +37,9 @@ const SPECS: Specs = {
   'no-fast': { type: 'boolean', help: 'the same as --no-fused (its first name)' },
   profile: { type: 'boolean', help: 'print time per kernel per step and dispatches per step at the end, for the generic step (the fused step is one kernel; on webgpu one submit per dispatch: slows the run)' },
   analyze: { type: 'string', arg: 'PATH', help: 'no training: run the post-training analyses on a saved model (run directory or .safetensors); results in PATH/analysis (or --out DIR/analysis)' },
+  epoch: { type: 'string', arg: 'K|A:B', help: 'with --analyze RUN: analyse the weights after epoch K (init: before training; A:B a range) from RUN/snapshots/, into RUN/at-epoch/' },
+  snapshots: { type: 'boolean', help: 'keep the weights after every epoch in RUN/snapshots/ even when they are large (default: kept up to 16 MiB an epoch)' },
+  'no-snapshots': { type: 'boolean', help: 'keep no snapshots of the weights' },
   'no-analysis': { type: 'boolean', help: 'skip the post-training analyses after training' },
   'analysis-layer': { type: 'string', arg: 'K', help: 'hidden layer analysed in detail (default: the last)' },
   'no-report': { type: 'boolean', help: 'do not write report.html (every figure, from the saved results) after training or --analyze' },
@@ -99,6 +102,8 @@ export interface TrainCommand extends RunOptions {
   quiet: boolean;
   /** --analyze PATH: no training, the analyses of a saved model (into --out when given) */
   analyze?: string;
+  /** --epoch: with --analyze, the snapshots' epochs to analyse (−1: the initial weights) */
+  analyzeEpochs?: number[];
   outGiven: boolean;
   /** --compare: variant names (mlp/norm.ts variantConfig) */
   compare?: string[];
@@ -131,6 +136,8 @@ export function readConfig(argv: string[]): TrainCommand | 'help' {
     fused: !o['no-fused'] && !o['no-fast'] && env.MLP_LENS_FAST !== '0',
     statsOnHost: env.MLP_LENS_STATS === 'host',
     analyze: o.analyze as string | undefined, analysis: !o['no-analysis'], outGiven: o.out !== undefined,
+    analyzeEpochs: o.epoch === undefined ? undefined : epochList(o.epoch as string, o.analyze as string | undefined),
+    snapshots: o.snapshots ? true : o['no-snapshots'] ? false : undefined,
     analysisLayer: o['analysis-layer'] === undefined ? undefined : int('analysis-layer', o['analysis-layer'], 0),
     report: !o['no-report'],
     norm: readNorm(o, intList('hidden', o.hidden).length, int('seed', o.seed, 0)),
@@ -140,6 +147,23 @@ export function readConfig(argv: string[]): TrainCommand | 'help' {
       device: given(argv).has('device') ? oneOf('device', o.device, ['auto', 'cpu', 'webgpu'] as const) : undefined,
     },
   };
+}
+
+/** --epoch K, init, or A:B (A may be init) → the epochs, ascending; only with --analyze */
+function epochList(v: string, analyze: string | undefined): number[] {
+  if (analyze === undefined) throw new UsageError('--epoch goes with --analyze RUN (the epochs of its snapshots to analyse)');
+  const one = (x: string) => {
+    const t = x.trim();
+    if (t === 'init') return -1;
+    if (!/^\d+$/.test(t) || !Number.isSafeInteger(Number(t))) throw new UsageError(`--epoch must be an epoch number, init, or a range A:B, got '${v}'`);
+    return Number(t);
+  };
+  const [a, b, extra] = v.split(':');
+  if (extra !== undefined) throw new UsageError(`--epoch must be an epoch number, init, or a range A:B, got '${v}'`);
+  const from = one(a), to = b === undefined ? from : one(b);
+  if (to < from) throw new UsageError(`--epoch ${v}: the range runs backwards`);
+  if (to - from > 10_000) throw new UsageError(`--epoch ${v}: at most 10000 epochs at once`);
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
 /** an error message as one line (a parser may quote the damaged text around the problem, newlines included) */
@@ -165,7 +189,9 @@ export async function main(argv: string[], command = 'node bench/train.js'): Pro
   }
   try {
     if (cfg.analyze) {
-      await analyzeSaved(cfg.analyze, { data: cfg.data, out: cfg.outGiven ? cfg.out : undefined, layer: cfg.analysisLayer, report: cfg.report }, { log, warn });
+      await analyzeSaved(cfg.analyze, {
+        data: cfg.data, out: cfg.outGiven ? cfg.out : undefined, layer: cfg.analysisLayer, report: cfg.report, epochs: cfg.analyzeEpochs,
+      }, { log, warn });
     } else if (cfg.compare) {
       await runCompare(cfg, cfg.compare, { log, warn, ...progress(cfg) });
     } else {

@@ -28,6 +28,7 @@ import { loadModelFileWithNorm, saveModelFile, saveModelFileWithNorm } from './m
 import { formatProfile, profileBackend, type Profiler } from './profile.ts';
 import { claimRunDir, lockRunDir, writeJson } from './run-dir.ts';
 import { prepareSession, trainSession, type EpochRow, type Session, type SessionResult, type TrainSettings } from './session.ts';
+import { describeEpochs, listSnapshots, loadSnapshot, saveSnapshot, SNAPSHOT_DEFAULT_MAX_BYTES, SNAPSHOTS_DIR } from './snapshots.ts';
 import { saveEpochStats, saveInputStats } from './stats-files.ts';
 
 export interface RunOptions extends TrainSettings {
@@ -39,6 +40,8 @@ export interface RunOptions extends TrainSettings {
   out: string;
   /** empty an earlier run's directory at `out` and train there (a folder that is not a run is never emptied) */
   replace?: boolean;
+  /** keep the weights before training and after every epoch in RUN/snapshots/ (default: when they are ≤ 16 MiB) */
+  snapshots?: boolean;
   /** start from these weights (a model.safetensors with PyTorch names) */
   init?: string;
   /** time each kernel of the generic step and print the table at the end (run/profile.ts) */
@@ -145,6 +148,7 @@ async function trainInDirectory(
       // one file replaced atomically (a run with normalisation or dropout has state the checkpoint does
       // not hold: it cannot be resumed, so none is written)
       checkpoint: async (c: Checkpoint) => { await saveCheckpoint(dir, c); checkpointed = c.epoch; },
+      snapshot: keepSnapshots(opts, log) ? (epoch, layers, norms) => saveSnapshot(dir, epoch, layers, norms, plan) : undefined,
       epochDone: async (_row, history) => { written = history; await writeJson(dir, 'metrics.json', { status: 'running', epochs: history }); },
     }, {
       onStep: (info) => { profiler?.step(); events.onStep?.(info); },
@@ -181,6 +185,17 @@ async function trainInDirectory(
   if (opts.report) await reportAndLog(dir, data, events);
   log(`run directory: ${dir}`);
   return { model, dir, data, plan, history: result.history, cancelled: result.cancelled };
+}
+
+/** whether the run keeps snapshots (run/snapshots.ts): as asked, else when the weights are small; says so when it keeps none by default */
+function keepSnapshots(opts: RunOptions, log: (line: string) => void): boolean {
+  if (opts.snapshots !== undefined) return opts.snapshots;
+  const s = opts.sizes;
+  let params = 0;
+  for (let k = 0; k + 1 < s.length; k++) params += s[k] * s[k + 1] + s[k + 1];
+  if (4 * params <= SNAPSHOT_DEFAULT_MAX_BYTES) return true;
+  log(`no snapshots: the weights are ${(4 * params / 2 ** 20).toFixed(0)} MiB an epoch (--snapshots keeps them anyway)`);
+  return false;
 }
 
 /** config.json of a new run: its options, the resolved normalisation, where and on what it ran */
@@ -221,7 +236,7 @@ function resumedOptions(opts: RunOptions, saved: RunConfig): RunOptions {
 
 /** leftovers of atomic writes cut short by a kill (`name.tmp-<pid>`): never complete, never read */
 async function removeTemporaries(dir: string): Promise<void> {
-  for (const folder of [dir, join(dir, 'stats')]) {
+  for (const folder of [dir, join(dir, 'stats'), join(dir, SNAPSHOTS_DIR)]) {
     const names = await readdir(folder).catch(() => [] as string[]);
     for (const n of names) if (/\.tmp-\d+$/.test(n)) await rm(join(folder, n), { force: true });
   }
@@ -268,9 +283,33 @@ export function fileProblem(e: unknown): string | null {
   return `cannot ${err.syscall === 'read' ? 'read' : 'write'} ${path}: ${err.code} (${meaning[err.code]})`;
 }
 
-/** the post-training analyses of a saved model (a run directory or a .safetensors file), no training */
-export async function analyzeSaved(path: string, opts: { data?: string | Mnist; out?: string; layer?: number; report: boolean }, events: RunEvents = {}): Promise<void> {
+/** where `analyze RUN --epoch K` writes: RUN/at-epoch/epoch-00K/analysis/ (RUN/analysis stays the trained model's) */
+export const atEpochDir = (dir: string, epoch: number): string => join(dir, 'at-epoch', epoch < 0 ? 'init' : `epoch-${String(epoch).padStart(3, '0')}`);
+
+/**
+ * the post-training analyses of a saved model (a run directory or a .safetensors file), no training; with
+ * `epochs`, of the run's snapshots of those epochs instead (−1: the initial weights), each into atEpochDir
+ */
+export async function analyzeSaved(
+  path: string, opts: { data?: string | Mnist; out?: string; layer?: number; report: boolean; epochs?: number[] }, events: RunEvents = {},
+): Promise<void> {
   const log = events.log ?? (() => {});
+  if (opts.epochs) {
+    // the snapshots are checked before the data is loaded or anything analysed
+    const kept = await listSnapshots(path);
+    const missing = opts.epochs.filter((e) => !kept.includes(e));
+    if (missing.length) {
+      throw new InputError(join(path, SNAPSHOTS_DIR), `has no snapshot of epoch${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}: ${kept.length ? `it holds ${describeEpochs(kept)}` : 'it holds none (the run kept no snapshots)'}`);
+    }
+    const data = typeof opts.data === 'object' ? opts.data : await loadMnist(opts.data);
+    for (const epoch of opts.epochs) {
+      const { model, file } = await loadSnapshot(path, epoch);
+      const out = atEpochDir(opts.out ?? path, epoch);
+      log(`mlp-lens: post-training analyses of ${file} (${epoch < 0 ? 'the initial weights' : `after epoch ${epoch}`}), ${data.test.count} test images`);
+      await analyzeAndLog(model, data, out, opts.layer, log);
+    }
+    return;
+  }
   const { model, dir, file } = await loadSavedModel(path);
   const data = typeof opts.data === 'object' ? opts.data : await loadMnist(opts.data);
   log(`mlp-lens: post-training analyses of ${file} (${model.sizes.join('-')}), ${data.test.count} test images`);

@@ -208,6 +208,8 @@ export interface RunSink {
   epochStats?(stats: EpochStats): void | Promise<void>;
   /** everything needed to continue after this epoch bit for bit (plain models only: normalisation state is not in it) */
   checkpoint?(ckpt: Checkpoint): void | Promise<void>;
+  /** the weights after `epoch` (−1: before the first; not again when resuming), for the analyses through training */
+  snapshot?(epoch: number, layers: LayerParams[], norms: NormParams[]): void | Promise<void>;
   /** the epoch is complete (its statistics and checkpoint handed over first); `history` is every epoch so far */
   epochDone?(row: EpochRow, history: readonly EpochRow[]): void | Promise<void>;
 }
@@ -248,6 +250,7 @@ export async function trainSession(
   const backend = model.layers[0].W.backend;
   const history: EpochRow[] = session.resume ? [...session.resume.history] : [];
   if (s.record && !session.resume) await sink.inputStats?.(computeInputStats(data.train, { firstN: 1000, bins: 30 }));
+  if (sink.snapshot && !session.resume) await sink.snapshot(-1, await model.export(), await model.exportNorms());
   const identity = runIdentity(s, data.train.count);
   const classes = s.sizes[s.sizes.length - 1];
   // statistics kernels read the slots where they are: no raw read-back unless the host loops are asked for
@@ -277,12 +280,15 @@ export async function trainSession(
           await sink.epochStats?.(stats);
           row.statsSeconds = (performance.now() - t0) / 1000;
         }
+        // one read of the weights for the checkpoint and the snapshot
+        const layers = isPlain(plan) && sink.checkpoint || sink.snapshot ? await model.export() : [];
         if (isPlain(plan) && sink.checkpoint) {
           await sink.checkpoint({
-            epoch: m.epoch, layers: await model.export(), velocity: await state.velocity(),
+            epoch: m.epoch, layers, velocity: await state.velocity(),
             rng: { kind: s.rng, state: rng.state() }, history, run: identity,
           });
         }
+        if (sink.snapshot) await sink.snapshot(m.epoch, layers, await model.exportNorms());
         row.wallSeconds = (performance.now() - epochMark) / 1000;
         await sink.epochDone?.(row, history);
         epochMark = performance.now();
