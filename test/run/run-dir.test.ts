@@ -120,10 +120,10 @@ t('a batch larger than the training set is one step an epoch, not a crash', () =
 });
 
 t('a write refused by the file-size limit: one line naming the file, exit 5, status failed', () => {
-  // bash's ulimit -f (in 1024-byte blocks): the epoch statistics (≈ 100 KB) do not fit under 50 blocks
+  // bash's ulimit -f (in 1024-byte blocks): the first file over 50 KB is the initial weights' snapshot (≈ 100 KB)
   const r = spawnSync('bash', ['-c', `ulimit -f 50; exec "${process.execPath}" bench/train.js --quiet ${quick.join(' ')} --out ${at('limited')}`], { encoding: 'utf8', timeout: 120_000 });
   assert.is(r.status, 5, r.stderr);
-  assert.match(r.stderr, /^error: cannot write .*limited\/stats\/epoch-000\.json: EFBIG \(file too large for the file-size limit\); no epoch had ended, so there is no checkpoint\n$/);
+  assert.match(r.stderr, /^error: cannot write .*limited\/snapshots\/init\.safetensors: EFBIG \(file too large for the file-size limit\); no epoch had ended, so there is no checkpoint\n$/);
   assert.is(JSON.parse(readFileSync(join(at('limited'), 'metrics.json'), 'utf8')).status, 'failed');
 });
 
