@@ -11,7 +11,7 @@ import { InputError, quote } from '../mlp/errors.ts';
 
 /** the parts of an analysis, in RESULT_FILES order (kept here so this module does not load the suite) */
 export const ANALYSIS_PARTS = [
-  'meta', 'accuracy', 'classMeans', 'gradMeans', 'topk', 'selectivity', 'interventions', 'saliency',
+  'meta', 'accuracy', 'classMeans', 'gradMeans', 'topk', 'selectivity', 'interventions', 'neuronSweep', 'saliency',
   'oneHotMaps', 'projections', 'silhouette', 'timings',
 ] as const;
 export type AnalysisPart = (typeof ANALYSIS_PARTS)[number];
@@ -26,9 +26,9 @@ type Meta = SavedAnalysis['meta'];
 
 const fileOf = (part: AnalysisPart) => `analysis/${part}.json`;
 
-// --- checks: each names the JSON path of the first problem
+// --- checks: each names the JSON path of the first problem (also used by through-training-json.ts)
 
-class Check {
+export class Check {
   constructor(readonly file: string) {}
   fail(path: string, problem: string): never { throw new InputError(this.file, `${path}: ${problem}`); }
   obj(v: unknown, path: string): Record<string, unknown> {
@@ -216,6 +216,23 @@ function checkInterventions(c: Check, v: unknown, m: Meta): SavedAnalysis['inter
   return o as unknown as SavedAnalysis['interventions'];
 }
 
+function checkNeuronSweep(c: Check, v: unknown, m: Meta): SavedAnalysis['neuronSweep'] {
+  const C = m.classes, o = c.obj(v, '$');
+  c.str(o.target, '$.target');
+  if (!c.indices(o.neurons, '$.neurons', m.width, 'neuron').length) c.fail('$.neurons', 'expected at least one neuron');
+  const S = c.nums(o.scales, '$.scales').length;
+  if (!S) c.fail('$.scales', 'expected at least one scale');
+  c.nums(o.accuracy, '$.accuracy', S, true);
+  c.matrix(o.perClassAccuracy, '$.perClassAccuracy', S, C, true);
+  c.arr(o.counts, '$.counts', C).forEach((x, i) => c.int(x, `$.counts[${i}]`));
+  const base = c.obj(o.baseline, '$.baseline');
+  base.accuracy = c.num(base.accuracy, '$.baseline.accuracy', true);
+  c.nums(base.perClass, '$.baseline.perClass', C, true);
+  const cf = c.obj(o.confusion, '$.confusion');
+  for (const k of ['baseline', 'ablation', 'ablationMinusBaseline']) c.matrix(cf[k], `$.confusion.${k}`, C, C);
+  return o as unknown as SavedAnalysis['neuronSweep'];
+}
+
 function checkSaliency(c: Check, v: unknown, m: Meta): SavedAnalysis['saliency'] {
   const o = c.obj(v, '$');
   c.int(o.index, '$.index');
@@ -274,18 +291,33 @@ function checkSubset(c: Check, v: unknown, p: string, m: Meta): void {
   c.str(o.name, `${p}.name`);
   c.indices(o.neurons, `${p}.neurons`, m.width, 'neuron');
   o.full = c.num(o.full, `${p}.full`, true);
-  o.projected = c.num(o.projected, `${p}.projected`, true);
+  o.pca = c.num(o.pca, `${p}.pca`, true);
+  if (o.umap !== null) o.umap = c.num(o.umap, `${p}.umap`, true);
 }
+
+const SILHOUETTE_KEYS = ['full', 'pca', 'umap'];
 
 function checkSilhouette(c: Check, v: unknown, m: Meta): SavedAnalysis['silhouette'] {
   const o = c.obj(v, '$');
-  c.int(o.rows, '$.rows');
-  if (o.projection !== 'pca' && o.projection !== 'umap') c.fail('$.projection', `expected "pca" or "umap", got ${quote(o.projection, 30)}`);
+  const rows = c.int(o.rows, '$.rows', 0, m.count);
+  if (c.int(o.count, '$.count') !== m.count) c.fail('$.count', `${o.count}, but meta.json analysed ${m.count} images`);
+  c.arr(o.columns, '$.columns').forEach((x, i) => {
+    const p = `$.columns[${i}]`, e = c.obj(x, p);
+    if (!SILHOUETTE_KEYS.includes(e.key as string)) c.fail(`${p}.key`, `expected one of ${SILHOUETTE_KEYS.join('|')}, got ${quote(e.key, 30)}`);
+    c.str(e.label, `${p}.label`);
+    c.int(e.rows, `${p}.rows`, 0, rows);
+  });
+  if (o.umap !== null) {
+    const u = c.obj(o.umap, '$.umap');
+    c.int(u.rows, '$.umap.rows', 0, rows);
+    c.int(u.trials, '$.umap.trials');
+    c.int(u.nEpochs, '$.umap.nEpochs');
+  }
   c.arr(o.subsets, '$.subsets').forEach((s, i) => checkSubset(c, s, `$.subsets[${i}]`, m));
   const r = c.obj(o.random, '$.random');
   c.int(r.size, '$.random.size', 0, m.width);
   c.arr(r.trials, '$.random.trials').forEach((s, i) => checkSubset(c, s, `$.random.trials[${i}]`, m));
-  for (const k of ['meanFull', 'stdFull', 'meanProjected', 'stdProjected']) r[k] = c.num(r[k], `$.random.${k}`, true);
+  for (const k of ['meanFull', 'stdFull', 'meanPca', 'stdPca', 'meanUmap', 'stdUmap']) r[k] = c.num(r[k], `$.random.${k}`, true);
   if (o.umapAll !== null) c.num(o.umapAll, '$.umapAll');
   const vs = c.obj(o.vsSize, '$.vsSize');
   const n = c.arr(vs.sizes, '$.vsSize.sizes').length;
@@ -319,7 +351,7 @@ const CHECKS: Record<Exclude<AnalysisPart, 'meta'>, (c: Check, v: unknown, m: Me
     checkMeanTables(c, o.trueLogit, '$.trueLogit', m, m.target);
     return o;
   },
-  topk: checkTopk, selectivity: checkSelectivity, interventions: checkInterventions, saliency: checkSaliency,
+  topk: checkTopk, selectivity: checkSelectivity, interventions: checkInterventions, neuronSweep: checkNeuronSweep, saliency: checkSaliency,
   oneHotMaps: checkOneHotMaps, projections: checkProjections, silhouette: checkSilhouette, timings: (c, v) => checkTimings(c, v),
 };
 

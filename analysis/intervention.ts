@@ -76,8 +76,7 @@ export async function evaluateUnderScaling(
 
 /** torch.linspace(a, b, steps) in double, with 1.0 inserted (sorted) when absent (NB02 `analyze_neuron`) */
 export function scalesWithOne(a: number, b: number, steps: number): number[] {
-  if (!(Number.isInteger(steps) && steps >= 1)) throw new RangeError(`steps must be a positive integer, got ${steps}`);
-  const s = steps === 1 ? [a] : Array.from({ length: steps }, (_, i) => (i === steps - 1 ? b : a + ((b - a) * i) / (steps - 1)));
+  const s = linspace(a, b, steps);
   if (!s.includes(1)) s.push(1);
   return s.sort((x, y) => x - y);
 }
@@ -179,5 +178,53 @@ export async function sweepLayer(
         confusion: rs.map((r) => r.confusion),
       };
     }),
+  };
+}
+
+/** torch.linspace(a, b, steps) in double, ends exact → [steps] */
+export function linspace(a: number, b: number, steps: number): number[] {
+  if (!(Number.isInteger(steps) && steps >= 1)) throw new RangeError(`steps must be a positive integer, got ${steps}`);
+  return steps === 1 ? [a] : Array.from({ length: steps }, (_, i) => (i === steps - 1 ? b : a + ((b - a) * i) / (steps - 1)));
+}
+
+export interface NeuronSweep {
+  target: ActName;
+  neurons: number[];
+  /** the scales as given (NB02 cells 60–61: linspace(0, 3, 20), which does not hold 1) */
+  scales: number[];
+  /** overall accuracy % at each scale [scales] */
+  accuracy: number[];
+  /** accuracy % of each true class at each scale [scales, classes] */
+  perClassAccuracy: number[][];
+  /** samples per class [classes] */
+  counts: number[];
+  /** the unmodified model (scale 1): accuracy %, per class [classes] */
+  baseline: { accuracy: number; perClass: number[] };
+  /** confusion matrices [classes, classes] (rows = true): unmodified, ablated (scale 0), ablation − baseline */
+  confusion: { baseline: number[][]; ablation: number[][]; ablationMinusBaseline: number[][] };
+}
+
+/**
+ * NB02 cells 60–67 as the notebook ran them (not through `analyze_neuron`): `neuron` of hidden layer
+ * `layer` (post-ReLU by default) scaled by each of `scales` exactly (no 1.0 inserted), per-class accuracy
+ * at each; the confusion matrices of the unmodified model and of the ablation (scale 0), and their
+ * difference (cells 63–67), whether or not 0 and 1 are among the scales.
+ */
+export async function sweepNeuron(
+  model: Mlp, layer: number, neuron: number | readonly number[], data: LabelledImages,
+  scales: readonly number[], opts: { site?: 'pre' | 'post' } = {},
+): Promise<NeuronSweep> {
+  if (!scales.length) throw new RangeError('sweepNeuron: give at least one scale');
+  const target = layerName(model, layer, opts.site);
+  const neurons = typeof neuron === 'number' ? [neuron] : [...neuron];
+  const all = [...new Set([...scales, 0, 1])];
+  const res = await evaluateUnderScaling(model, data, target, all.map((scale) => ({ neurons, scale })));
+  const at = (s: number) => res[all.indexOf(s)];
+  const sweep = scales.map(at), base = at(1), abl = at(0);
+  return {
+    target, neurons, scales: [...scales],
+    accuracy: sweep.map((r) => r.accuracy), perClassAccuracy: sweep.map((r) => r.perClass), counts: base.counts,
+    baseline: { accuracy: base.accuracy, perClass: base.perClass },
+    confusion: { baseline: base.confusion, ablation: abl.confusion, ablationMinusBaseline: matrixDiff(abl.confusion, base.confusion) },
   };
 }

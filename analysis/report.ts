@@ -7,6 +7,7 @@
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import { SECTIONS, type Figure, type FigureSet, type RunResults, type VegaLiteSpec } from './figures/index.ts';
+import type { Finding } from './through-training-types.ts';
 import { installTextWidths } from './figures/text-width.ts';
 
 // without a canvas Vega guesses text widths; give it the report font's real ones
@@ -62,6 +63,19 @@ figcaption .links { color: #666; margin-left: 6px; white-space: nowrap; }
 figcaption a { color: #1f5fa8; }
 .missing { color: #8a5300; background: #fff7e6; border: 1px solid #f0d9a8; padding: 6px 10px; border-radius: 4px; }
 footer { color: #777; font-size: 12px; padding: 30px 24px; }
+.findings { background: #fff; border: 1px solid #e3e3e3; border-radius: 4px; margin: 14px 0; padding: 8px 12px 10px; }
+.findings h3 { font-size: 15px; margin: 4px 0 6px; }
+.findings ol { margin: 0; padding-left: 24px; }
+.findings li { margin: 5px 0; }
+.findings details summary { color: #1f5fa8; cursor: pointer; font-size: 13px; }
+.findings .table { overflow-x: auto; }
+.findings table { border-collapse: collapse; font-size: 12.5px; margin: 4px 0 6px; }
+.findings th, .findings td { border: 1px solid #ddd; padding: 2px 8px; text-align: right; }
+.findings th { background: #f3f3f3; }
+.findings a { color: #1f5fa8; }
+.findings h3 small { font-weight: normal; color: #777; font-size: 12.5px; }
+/* the small multiples through training stay at their size on a phone, scrolled sideways, not shrunk past reading */
+@media (max-width: 700px) { #sec-through-training figure .chart svg { max-width: none; } }
 `;
 
 /** the page: sections in SECTIONS order, each figure with its SVG (by id), caption and data links */
@@ -87,13 +101,15 @@ export function reportHtml(r: RunResults, set: FigureSet, svgs: ReadonlyMap<stri
   // notes: what could not be read or was skipped (an unsound analysis file, the MNIST images), one line each
   if (o.notes?.length) L.push('<div class="notes" id="notes">', ...o.notes.map((n) => `<p class="missing">${esc(n)}</p>`), '</div>');
   L.push('<nav><ol>');
-  const used = SECTIONS.filter((s) => set.figures.some((f) => f.section === s.id) || set.missing.some((m) => m.section === s.id));
+  const used = SECTIONS.filter((s) => set.figures.some((f) => f.section === s.id) || set.missing.some((m) => m.section === s.id) ||
+    (s.id === 'through-training' && set.findings?.length));
   for (const s of used) L.push(`<li><a href="#sec-${s.id}">${esc(s.title)}</a></li>`);
   L.push('</ol></nav>', '</header>', '<main>');
   let n = 0;
   used.forEach((s, i) => {
-    L.push(`<section id="sec-${s.id}">`, `<h2>${i + 1}. ${esc(s.title)}<small>notebook 0${s.notebook}</small></h2>`);
+    L.push(`<section id="sec-${s.id}">`, `<h2>${i + 1}. ${esc(s.title)}<small>${s.notebook ? `notebook 0${s.notebook}` : 'not in the notebooks'}</small></h2>`);
     for (const m of set.missing.filter((x) => x.section === s.id)) L.push(`<p class="missing">${esc(m.note)}</p>`);
+    if (s.id === 'through-training' && set.findings?.length) L.push(findingsHtml(set.findings));
     for (const f of set.figures.filter((x) => x.section === s.id)) L.push(figureHtml(f, ++n, svgs.get(f.id) ?? ''));
     L.push('</section>');
   });
@@ -108,4 +124,18 @@ function figureHtml(f: Figure, n: number, svg: string): string {
   return `<figure class="figure" id="fig-${f.id}" data-figure="${f.id}">\n<div class="chart">${svg}</div>\n` +
     `<figcaption><span class="num">Figure ${n}.</span> ${esc(f.caption)} <span class="links">` +
     `data: <a href="${FIGURES_DIR}/${f.id}.csv">CSV</a> · <a href="${FIGURES_DIR}/${f.id}.vl.json">Vega-Lite JSON</a> · from ${sources}${items}</span></figcaption>\n</figure>`;
+}
+
+/** the findings through training: each sentence, with its table collapsed under it */
+function findingsHtml(findings: readonly Finding[]): string {
+  const cell = (v: number | string | null) => esc(typeof v === 'number' ? String(Number.isInteger(v) ? v : Number(v.toPrecision(4))) : v === null ? 'n/a' : v);
+  const items = findings.map((f) => {
+    const t = f.table, rows = t.rows.length;
+    const table = t.columns.length && rows
+      ? `<details><summary>table (${rows} row${rows === 1 ? '' : 's'})</summary><div class="table"><table><thead><tr>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>` +
+        `<tbody>${t.rows.map((r) => `<tr>${r.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`).join('')}</tbody></table></div></details>`
+      : '';
+    return `<li data-kind="${esc(f.kind)}">${esc(f.text)}${table}</li>`;
+  });
+  return `<div class="findings" id="findings">\n<h3>Findings, computed from <a href="through-training.json">through-training.json</a></h3>\n<ol>\n${items.join('\n')}\n</ol>\n</div>`;
 }

@@ -9,10 +9,12 @@ import { meanPerClassOfAll } from './class-means.ts';
 import { confusionMatrix, rowNormalize } from './confusion.ts';
 import { matrixCsv, toCsv, type Row } from './csv.ts';
 import { cacheImages, imagesFromSplit, layerName, widthOf, type HostTensor } from './forward-cache.ts';
-import { analyzeNeuron, scalesWithOne, sweepLayer, type LayerSweep, type NeuronAnalysis } from './intervention.ts';
+import {
+  analyzeNeuron, linspace, scalesWithOne, sweepLayer, sweepNeuron, type LayerSweep, type NeuronAnalysis, type NeuronSweep,
+} from './intervention.ts';
 import { oneHotMaps } from './onehot-maps.ts';
 import { pca } from './pca.ts';
-import { projectActivations, sampleRows, type Projection } from './projection.ts';
+import { projectActivations, sampleRows, umap2d, type Projection } from './projection.ts';
 import { saliencyMaps, type Saliency } from './saliency.ts';
 import { overlapOrder, selectivityPerClass } from './selectivity.ts';
 import { prefixSilhouetteScores, silhouetteScore, takeColumns, takeRows } from './silhouette.ts';
@@ -42,6 +44,11 @@ export interface SuiteOptions {
   batch?: number;
   /** seed of the suite's generator (random subsets, samples, UMAP); default 314 (NB02's random_state) */
   seed?: number;
+  /**
+   * NB02 cells 60–67's sweep: the neuron (default 7, the notebook's, or the layer's last), its scales
+   * (default linspace(0, 3, 20), as the notebook: no 1.0 inserted) on the whole test set
+   */
+  neuronSweep?: { neuron?: number; interval?: [number, number]; steps?: number };
   /** the class whose most selective neuron gets the full scale sweep (default 7, or the last class) */
   focusClass?: number;
   /** scale interval of the sweeps (default [0, 3]) and steps of the focus neuron's sweep (default 30) */
@@ -72,15 +79,33 @@ export interface SuiteOptions {
   orderings?: Record<string, number[]>;
   /** the class whose top selective neurons make item 32's subspace (default 3, or the last class) */
   subspaceClass?: number;
-  /** rows the silhouettes are computed on (default 1500, the same rows for every subset; Infinity: all, exact) */
+  /**
+   * rows the silhouettes are computed on (default 1500, the same seeded rows for every subset; Infinity:
+   * all, exact). Exact on all 10 000 rows costs ≈ 50 s for the whole section (bench/silhouette-cost.js)
+   */
   silhouetteSample?: number;
-  /** the 2-D projection the "projected" silhouettes use (default pca; umap follows the umap options) */
-  silhouetteProjection?: 'pca' | 'umap';
+  /**
+   * the UMAP 2-D column (item 33): a seeded sample of `sample` of the silhouette rows (default 500), umap-js
+   * with `nEpochs` (default 100; 0: umap-js's own), for the named subsets and the first `trials` random
+   * subsets (default 3); ≈ 0.5 s a subset (bench/silhouette-cost.js), ≈ 5 s for the section, so it is
+   * off unless asked for (FULL_SCALE, `mlp-lens analyze RUN --full`, asks for it on every row)
+   */
+  silhouetteUmap?: { sample?: number; trials?: number; nEpochs?: number } | false;
   /** progress lines (section names and seconds) */
   log?: (line: string) => void;
 }
 
-export interface SubsetSilhouette { name: string; neurons: number[]; full: number; projected: number }
+/** silhouette of one neuron subset: in the subspace itself, in its PCA 2-D and in its UMAP 2-D (null: not run) */
+export interface SubsetSilhouette { name: string; neurons: number[]; full: number; pca: number; umap: number | null }
+
+/** the silhouette columns, as labelled in the printed table, the JSON and the figure */
+export const SILHOUETTE_COLUMNS = { full: 'full space', pca: 'PCA 2-D', umap: 'UMAP 2-D' } as const;
+export type SilhouetteColumn = keyof typeof SILHOUETTE_COLUMNS;
+
+/** "a seeded sample of 1500 of the 10000 test images" or "all 10000 test images" */
+export function rowsInWords(rows: number, count: number): string {
+  return rows < count ? `a seeded sample of ${rows} of the ${count} test images` : `all ${count} test images`;
+}
 
 export interface PostTrainingResults {
   meta: {
@@ -110,6 +135,8 @@ export interface PostTrainingResults {
     raw: NeuronAnalysis | null;
     sweep: LayerSweep;
   };
+  /** items 29–30 as NB02 cells 60–67 ran them: one neuron (7) scaled by linspace(0, 3, 20) */
+  neuronSweep: NeuronSweep;
   /** item 36 */
   saliency: Saliency & { index: number; label: number };
   /** item 37 */
@@ -125,9 +152,18 @@ export interface PostTrainingResults {
   };
   /** items 33–34 */
   silhouette: {
-    rows: number; projection: 'pca' | 'umap';
+    /** rows of the full-space and PCA columns (a seeded sample of `count` unless equal) */
+    rows: number; count: number;
+    /** each column: its label and the rows it is computed on */
+    columns: { key: SilhouetteColumn; label: string; rows: number }[];
+    /** the UMAP column's settings (null: not run) */
+    umap: { rows: number; trials: number; nEpochs: number } | null;
     subsets: SubsetSilhouette[];
-    random: { size: number; trials: SubsetSilhouette[]; meanFull: number; meanProjected: number; stdFull: number; stdProjected: number };
+    /** random subsets: mean and std of each column over the trials (UMAP over the first `umap.trials`) */
+    random: {
+      size: number; trials: SubsetSilhouette[];
+      meanFull: number; stdFull: number; meanPca: number; stdPca: number; meanUmap: number; stdUmap: number;
+    };
     /** silhouette of the all-neuron UMAP embedding of `projections.umap` (its own rows), when run */
     umapAll: number | null;
     vsSize: {
@@ -207,6 +243,8 @@ export async function runPostTrainingSuite(model: Mlp, test: Split, opts: SuiteO
   const focusClass = opts.focusClass ?? Math.min(7, classes - 1);
   const focusNeuron = topSelective[focusClass][0];
   const focus = { cls: focusClass, neuron: focusNeuron, analysis: await analyzeNeuron(model, layer, focusNeuron, data, [a, b], opts.steps ?? 30) };
+  const ns = opts.neuronSweep ?? {}, [na, nb] = ns.interval ?? [0, 3];
+  const neuronSweep = await sweepNeuron(model, layer, ns.neuron ?? Math.min(7, width - 1), data, linspace(na, nb, ns.steps ?? 20));
   const sweep = await sweepLayer(model, layer, data, { scales: scalesWithOne(a, b, opts.sweepSteps ?? 3).filter((s) => s !== 1) });
   const raw = opts.rawPixels === false ? null
     : await analyzeNeuron(model, layer, focusNeuron, imagesFromSplit(test, { pixels: 'raw' }), [a, b], 2);
@@ -247,15 +285,21 @@ export async function runPostTrainingSuite(model: Mlp, test: Split, opts: SuiteO
   ]);
   lap('umap+subspaces');
 
-  // silhouettes, all on the same rows
+  // silhouettes, all on the same rows; the UMAP column on a seeded sample of them, from a generator of
+  // its own so the other columns draw what they drew without it
   const silRows = sampleRows(data.count, opts.silhouetteSample ?? 1500, rng);
   const sil = takeRows(acts, labels, silRows);
-  const silProjection = opts.silhouetteProjection ?? 'pca';
-  const project2d = (x: HostTensor): HostTensor => (silProjection === 'pca' ? pca(x, 2).projected
-    : projectActivations(x, sil.labels, 'umap', { rng, umap: { nEpochs: umapOpt?.nEpochs } }).embedding);
-  const scoreSubset = (name: string, neurons: number[]): SubsetSilhouette => {
+  // (only when asked for: it would cost the suite ≈ 5 s; UMAP needs more rows than its 15 neighbours)
+  const uo = opts.silhouetteUmap ? { sample: 500, trials: 3, nEpochs: 100, ...opts.silhouetteUmap } : null;
+  const umapRng = createRng('mlp-lens', (opts.seed ?? 314) + 1);
+  const umapSil = uo && Math.min(uo.sample, silRows.length) > 15 ? takeRows(sil.x, sil.labels, sampleRows(silRows.length, uo.sample, umapRng)) : null;
+  const scoreSubset = (name: string, neurons: number[], withUmap = true): SubsetSilhouette => {
     const x = takeColumns(sil.x, neurons);
-    return { name, neurons, full: silhouetteScore(x, sil.labels), projected: silhouetteScore(project2d(x), sil.labels) };
+    const u = umapSil && withUmap ? umap2d(takeColumns(umapSil.x, neurons), umapRng, { nEpochs: uo!.nEpochs || undefined }) : null;
+    return {
+      name, neurons, full: silhouetteScore(x, sil.labels), pca: silhouetteScore(pca(x, 2).projected, sil.labels),
+      umap: u ? silhouetteScore(u, umapSil!.labels) : null,
+    };
   };
   const all = Array.from({ length: width }, (_, j) => j);
   const subsets = [
@@ -264,8 +308,10 @@ export async function runPostTrainingSuite(model: Mlp, test: Split, opts: SuiteO
     ...Object.entries(opts.subsets ?? {}).map(([name, s]) => scoreSubset(name, s)),
     scoreSubset(`most frequent top-${k} selective, first ${subsetSize}`, selectivity.overlapOrder.slice(0, subsetSize)),
   ];
-  const trials = Array.from({ length: opts.randomTrials ?? 30 }, (_, t) => scoreSubset(`random ${t}`, randomSubset(width, subsetSize, rng)));
-  const tf = meanStd(trials.map((t) => t.full)), tp = meanStd(trials.map((t) => t.projected));
+  const trials = Array.from({ length: opts.randomTrials ?? 30 }, (_, t) =>
+    scoreSubset(`random ${t}`, randomSubset(width, subsetSize, rng), t < (uo?.trials ?? 0)));
+  const tf = meanStd(trials.map((t) => t.full)), tp = meanStd(trials.map((t) => t.pca));
+  const withUmap = trials.filter((t) => t.umap !== null), tu = withUmap.length ? meanStd(withUmap.map((t) => t.umap!)) : { mean: NaN, std: NaN };
   const sizes = opts.sizes ?? Array.from({ length: Math.floor(width / 2) }, (_, i) => 2 * (i + 1));
   const orderings = [
     { name: `selectivity overlap (top-${k})`, order: selectivity.overlapOrder },
@@ -276,8 +322,17 @@ export async function runPostTrainingSuite(model: Mlp, test: Split, opts: SuiteO
     prefixSilhouetteScores(sil.x, sil.labels, randomSubset(width, width, rng), sizes));
   const bySize = sizes.map((_, s) => meanStd(randomTrials.map((t) => t[s])));
   const silhouette = {
-    rows: silRows.length, projection: silProjection, subsets,
-    random: { size: subsetSize, trials, meanFull: tf.mean, stdFull: tf.std, meanProjected: tp.mean, stdProjected: tp.std },
+    rows: silRows.length, count: data.count,
+    columns: [
+      { key: 'full' as const, label: SILHOUETTE_COLUMNS.full, rows: silRows.length },
+      { key: 'pca' as const, label: SILHOUETTE_COLUMNS.pca, rows: silRows.length },
+      ...(umapSil ? [{ key: 'umap' as const, label: SILHOUETTE_COLUMNS.umap, rows: umapSil.labels.length }] : []),
+    ],
+    umap: umapSil ? { rows: umapSil.labels.length, trials: withUmap.length, nEpochs: uo!.nEpochs } : null,
+    subsets,
+    random: {
+      size: subsetSize, trials, meanFull: tf.mean, stdFull: tf.std, meanPca: tp.mean, stdPca: tp.std, meanUmap: tu.mean, stdUmap: tu.std,
+    },
     umapAll: umap ? silhouetteScore(umap.embedding, umap.labels) : null,
     vsSize: {
       sizes, all: subsets[0].full, orderings,
@@ -289,7 +344,7 @@ export async function runPostTrainingSuite(model: Mlp, test: Split, opts: SuiteO
   return {
     meta: { layer, target, width, count: data.count, classes, sizes: [...model.sizes], options: shown, rng: rng.algorithm },
     accuracy, classMeans, gradMeans, topk, selectivity,
-    interventions: { focus, raw, sweep }, saliency, oneHotMaps: maps,
+    interventions: { focus, raw, sweep }, neuronSweep, saliency, oneHotMaps: maps,
     projections: { pca: pcaProj, mostAccurateClasses, tsne, umap, subspaces },
     silhouette, activations: { acts, labels }, timings,
   };
@@ -311,7 +366,7 @@ function round(v: number): number | null {
 
 /** the files run/analyze.ts savePostTrainingResults writes, under <dir>/analysis/ */
 export const RESULT_FILES = [
-  'meta', 'accuracy', 'classMeans', 'gradMeans', 'topk', 'selectivity', 'interventions', 'saliency',
+  'meta', 'accuracy', 'classMeans', 'gradMeans', 'topk', 'selectivity', 'interventions', 'neuronSweep', 'saliency',
   'oneHotMaps', 'projections', 'silhouette', 'timings',
 ] as const satisfies readonly (keyof PostTrainingResults)[];
 
@@ -344,6 +399,11 @@ export function postTrainingCsv(r: PostTrainingResults): Record<string, string> 
     const raw = r.interventions.raw;
     out['focus-sweep-raw-pixels.csv'] = toCsv(raw.scales.flatMap((scale, i) => raw.perClassAccuracy[i].map((accuracy, cls) => ({ scale, cls, accuracy }))));
   }
+  const ns = r.neuronSweep;
+  out['neuron-sweep.csv'] = toCsv(ns.scales.flatMap((scale, i) => ns.perClassAccuracy[i].map((accuracy, cls) => ({
+    neuron: ns.neurons.join(' '), scale, cls, accuracy,
+  }))));
+  for (const [name, m] of Object.entries(ns.confusion)) out[`neuron-sweep-confusion-${name}.csv`] = matrixCsv(m, 'true', 'pred');
   const sw = r.interventions.sweep;
   out['layer-sweep.csv'] = toCsv(sw.neurons.flatMap((nr) => sw.scales.flatMap((scale, i) => nr.perClassAccuracy[i].map((accuracy, cls) => ({
     neuron: nr.neuron, scale, cls, accuracy, delta: nr.perClassDelta[i][cls],
@@ -367,8 +427,9 @@ export function postTrainingCsv(r: PostTrainingResults): Record<string, string> 
     })));
   }
   const sil = r.silhouette;
+  // column names say what each column is: full space, PCA 2-D, UMAP 2-D (null where not run)
   out['silhouette-subsets.csv'] = toCsv([...sil.subsets, ...sil.random.trials].map((x) => ({
-    name: x.name, neurons: x.neurons.join(' '), full: x.full, projected: x.projected,
+    name: x.name, neurons: x.neurons.join(' '), full_space: x.full, pca_2d: x.pca, umap_2d: x.umap,
   })));
   out['silhouette-vs-size.csv'] = toCsv(sil.vsSize.sizes.flatMap((size, i) => [
     ...sil.vsSize.orderings.map((o) => ({ size, ordering: o.name, score: o.scores[i], std: null as number | null })),
@@ -378,13 +439,24 @@ export function postTrainingCsv(r: PostTrainingResults): Record<string, string> 
   return out;
 }
 
-/** suite options for the notebooks' scale (minutes): exact silhouettes on every image, UMAP of all of them with umap-js's epochs, t-SNE on 2500 */
+/**
+ * suite options for the notebooks' scale (many minutes): exact silhouettes on every image, UMAP of all of
+ * them with umap-js's epochs (the projection, and the silhouettes' UMAP column for every subset), t-SNE on 2500
+ */
 export const FULL_SCALE: SuiteOptions = {
-  silhouetteSample: Infinity, umap: { sample: Infinity, nEpochs: 0, subspaces: true }, tsne: { sample: 2500 },
+  silhouetteSample: Infinity, silhouetteUmap: { sample: Infinity, trials: Infinity, nEpochs: 0 },
+  umap: { sample: Infinity, nEpochs: 0, subspaces: true }, tsne: { sample: 2500 },
 };
 
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'nan');
 const list = (v: readonly number[]) => `[${v.join(',')}]`;
+
+/** the three largest off-diagonal row-normalised rates of a confusion matrix, as "t→p r %" */
+function largestConfusions(confusion: number[][]): string {
+  const moves = rowNormalize(confusion).flatMap((row, t) => row.map((v, p) => ({ t, p, v }))).filter((e) => e.t !== e.p)
+    .sort((x, y) => y.v - x.v).slice(0, 3);
+  return moves.map((e) => `${e.t}→${e.p} ${f2(100 * e.v)} %`).join(', ');
+}
 
 /** the tables the notebooks print, as text lines */
 export function formatSuiteTables(r: PostTrainingResults): string[] {
@@ -412,10 +484,15 @@ export function formatSuiteTables(r: PostTrainingResults): string[] {
     L.push(`  ${c}: ${row.join(' | ')}${rawRow}`);
   }
   L.push(`  overall: ${[0, 1, b].map((s) => f2(an.accuracy[at(an, s)])).join(' | ')}`);
-  const rates = rowNormalize(an.confusion.ablation);
-  const moves = rates.flatMap((row, t) => row.map((v, p) => ({ t, p, v }))).filter((e) => e.t !== e.p)
-    .sort((x, y) => y.v - x.v).slice(0, 3);
-  L.push(`  ablation's largest confusions (row-normalised): ${moves.map((e) => `${e.t}→${e.p} ${f2(100 * e.v)} %`).join(', ')}`);
+  L.push(`  ablation's largest confusions (row-normalised): ${largestConfusions(an.confusion.ablation)}`);
+  L.push('');
+  const ns = r.neuronSweep, last = ns.scales.length - 1;
+  L.push(`neuron ${ns.neurons.join('+')} scaled by ${ns.scales.length} scales from ${ns.scales[0]} to ${ns.scales[last]} (NB02 cells 60–67), ` +
+    `whole test set; per-class accuracy % unmodified | ×${ns.scales[0]} | ×${ns.scales[last]}`);
+  const ends = [ns.baseline.perClass, ns.perClassAccuracy[0], ns.perClassAccuracy[last]];
+  for (let c = 0; c < C; c++) L.push(`  ${c}: ${ends.map((p) => f2(p[c])).join(' | ')}`);
+  L.push(`  overall: ${[ns.baseline.accuracy, ns.accuracy[0], ns.accuracy[last]].map(f2).join(' | ')}`);
+  L.push(`  ablation's largest confusions (row-normalised): ${largestConfusions(ns.confusion.ablation)}`);
   L.push('');
   L.push(`every neuron scaled alone (scales ${sweep.scales.join(', ')}): largest per-class change, points`);
   for (const nr of sweep.neurons) {
@@ -429,11 +506,15 @@ export function formatSuiteTables(r: PostTrainingResults): string[] {
   }
   L.push('');
   const s = r.silhouette;
-  L.push(`silhouette (${s.rows} rows; full subspace / ${s.projection} 2-D)`);
-  for (const x of s.subsets) L.push(`  ${x.name.padEnd(44)} ${list(x.neurons).padEnd(20)} ${f2(x.full)} / ${f2(x.projected)}`);
-  L.push(`  random ${s.random.size} (${s.random.trials.length} trials)`.padEnd(67) + ` ${f2(s.random.meanFull)} / ${f2(s.random.meanProjected)}`);
+  const umapNote = s.umap ? `; UMAP 2-D on ${s.umap.rows} of those rows, umap-js ${s.umap.nEpochs || 'default'} epochs, seeded` +
+    `${s.umap.trials < s.random.trials.length ? `, random subsets: the first ${s.umap.trials} trials` : ''}` : '';
+  const umapHint = s.umap ? '' : ' (the UMAP 2-D column: mlp-lens analyze RUN --full)';
+  L.push(`silhouette on ${rowsInWords(s.rows, s.count)}${umapNote}: ${s.columns.map((c) => c.label).join(' / ')}${umapHint}`);
+  const cols = (x: { full: number; pca: number; umap: number | null }) => [x.full, x.pca, ...(s.umap ? [x.umap ?? NaN] : [])].map(f2).join(' / ');
+  for (const x of s.subsets) L.push(`  ${x.name.padEnd(44)} ${list(x.neurons).padEnd(20)} ${cols(x)}`);
+  L.push(`  random ${s.random.size} (${s.random.trials.length} trials)`.padEnd(67) + ` ${cols({ full: s.random.meanFull, pca: s.random.meanPca, umap: s.random.meanUmap })}`);
   if (s.umapAll !== null) L.push(`  all neurons, UMAP embedding of the projection section: ${f2(s.umapAll)}`);
-  L.push(`  vs size ${list(s.vsSize.sizes)} (all neurons ${f2(s.vsSize.all)}):`);
+  L.push(`  vs size ${list(s.vsSize.sizes)}, ${s.columns[0].label} (all neurons ${f2(s.vsSize.all)}):`);
   for (const o of s.vsSize.orderings) L.push(`    ${o.name.padEnd(30)} ${o.scores.map(f2).join(' ')}`);
   L.push(`    ${'random (mean)'.padEnd(30)} ${s.vsSize.random.mean.map(f2).join(' ')}`);
   L.push('');

@@ -1,12 +1,15 @@
 // `mlp-lens analyze`: the post-training suite on a saved model, without retraining.
-//   mlp-lens analyze RUN_DIR|model.safetensors [--layer K] [--out DIR] [--data DIR] [--full] [--quiet]
+//   mlp-lens analyze RUN_DIR|model.safetensors [--layer K] [--out DIR] [--data DIR] [--full] [--quiet] [--no-through-training]
 // Loads the model and MNIST's test split, runs every analysis (docs/notebooks.md items 13–19, 23–37),
 // prints the notebooks' tables and the timings, and writes OUT/analysis/*.json (OUT defaults to the run
-// directory, or the model file's folder).
+// directory, or the model file's folder). A run directory with snapshots also gets the analyses through
+// training (run/through-training.ts: OUT/through-training.json, its tables, the findings printed).
 import process from 'node:process';
 import { commandArgs } from './args.ts';
 import { loadMnist } from '../run/mnist-files.ts';
 import { analyzeModel, loadSavedModel } from '../run/analyze.ts';
+import { listSnapshots } from '../run/snapshots.ts';
+import { analyzeRunThroughTraining } from '../run/through-training.ts';
 import { errorLine } from './errors.ts';
 
 const HELP = `usage: mlp-lens analyze RUN_DIR|model.safetensors [options]
@@ -21,6 +24,9 @@ notebooks print, and writes <out>/analysis/*.json.
   --full        the notebooks' scale: silhouettes exact on all test images, UMAP on 10 000 points with
                 umap-js's default epochs, t-SNE on 2500 points (minutes, not seconds)
   --quiet       print only the tables
+  --no-through-training
+                skip the analyses through training, which a run directory with snapshots (RUN/snapshots/)
+                otherwise gets: OUT/through-training.json, OUT/through-training/*.csv, the findings printed
   --help        this text
 `;
 
@@ -28,7 +34,7 @@ notebooks print, and writes <out>/analysis/*.json.
 export async function main(argv: string[]): Promise<number> {
   const args = commandArgs(argv, {
     layer: { type: 'string' }, out: { type: 'string' }, data: { type: 'string' }, seed: { type: 'string' },
-    full: { type: 'boolean' }, quiet: { type: 'boolean' },
+    full: { type: 'boolean' }, quiet: { type: 'boolean' }, 'no-through-training': { type: 'boolean' },
   }, HELP);
   if (typeof args === 'number') return args;
   const { values, positionals } = args;
@@ -55,6 +61,9 @@ export async function main(argv: string[]): Promise<number> {
     for (const line of lines) log(line);
     const suiteSeconds = Object.values(results.timings as Record<string, number>).reduce((a, b) => a + b, 0);
     const cpu = process.cpuUsage(cpu0);
+    if (dir === positionals[0] && !values['no-through-training'] && (await listSnapshots(dir)).length) {
+      await analyzeRunThroughTraining(dir, data, { log, warn: (line) => process.stderr.write(line + '\n'), out: values.out ?? dir });
+    }
     log(`suite ${suiteSeconds.toFixed(2)} s (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s with saving), with saving ${((t2 - t1) / 1000).toFixed(2)} s, loading ${((t1 - t0) / 1000).toFixed(2)} s; results in ${out}`);
     return 0;
   } catch (e) {

@@ -41,6 +41,7 @@ const SPECS: Specs = {
   snapshots: { type: 'boolean', help: 'keep the weights after every epoch in RUN/snapshots/ even when they are large (default: kept up to 16 MiB an epoch)' },
   'no-snapshots': { type: 'boolean', help: 'keep no snapshots of the weights' },
   'no-analysis': { type: 'boolean', help: 'skip the post-training analyses after training' },
+  'no-through-training': { type: 'boolean', help: 'skip the analyses through training (every snapshot on a sample of test images: RUN/through-training.json, its tables and findings) after the analyses or with --analyze RUN' },
   'analysis-layer': { type: 'string', arg: 'K', help: 'hidden layer analysed in detail (default: the last)' },
   'no-report': { type: 'boolean', help: 'do not write report.html (every figure, from the saved results) after training or --analyze' },
   'input-norm': { type: 'string', arg: 'KIND', default: 'none', help: 'input standardisation: none | standardize (mean 0.1307, std 0.3081) | computed (the training set\'s pixel mean/std)' },
@@ -63,7 +64,7 @@ const SUMMARY = 'Trains an MLP on MNIST with every activation and gradient recor
   'a full disk, a file-size limit). After 3, 4 and 5 the last checkpoint is intact.';
 
 /** the options that may come with --resume (the rest are the run's own, from its config.json) */
-const RESUME_OPTIONS = ['resume', 'device', 'data', 'quiet', 'no-analysis', 'no-report', 'help'];
+const RESUME_OPTIONS = ['resume', 'device', 'data', 'quiet', 'no-analysis', 'no-report', 'no-through-training', 'help'];
 
 /** the normalisation options → a NormConfig, validated against the hidden layer count (throws UsageError) */
 function readNorm(o: Record<string, string | boolean | undefined>, hidden: number, seed: number): NormConfig {
@@ -140,6 +141,8 @@ export function readConfig(argv: string[]): TrainCommand | 'help' {
     snapshots: o.snapshots ? true : o['no-snapshots'] ? false : undefined,
     analysisLayer: o['analysis-layer'] === undefined ? undefined : int('analysis-layer', o['analysis-layer'], 0),
     report: !o['no-report'],
+    // left out unless turned off, so config.json says nothing new for a run that has them
+    throughTraining: o['no-through-training'] ? false : undefined,
     norm: readNorm(o, intList('hidden', o.hidden).length, int('seed', o.seed, 0)),
     compare: o.compare === undefined ? undefined : String(o.compare).split(',').map((v) => v.trim()),
     resume: o.resume === undefined ? undefined : {
@@ -191,6 +194,7 @@ export async function main(argv: string[], command = 'node bench/train.js'): Pro
     if (cfg.analyze) {
       await analyzeSaved(cfg.analyze, {
         data: cfg.data, out: cfg.outGiven ? cfg.out : undefined, layer: cfg.analysisLayer, report: cfg.report, epochs: cfg.analyzeEpochs,
+        throughTraining: cfg.throughTraining,
       }, { log, warn });
     } else if (cfg.compare) {
       await runCompare(cfg, cfg.compare, { log, warn, ...progress(cfg) });

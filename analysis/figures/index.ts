@@ -18,9 +18,12 @@ import { figureOneHotMaps, figureSaliency } from './maps.ts';
 import { figureClassNeuronHeatmap, figureGradientBars, figureSelectivity, figureTopkTable } from './neurons.ts';
 import { figureProjection, figureSilhouetteSubsets, figureSilhouetteVsSize } from './projections.ts';
 import { layerShort, pickEpochs, tensorLabel, type Figure, type VegaLiteSpec } from './spec.ts';
+import { throughTrainingFigures, type FirstLayerWeights } from './through-training.ts';
+import type { Finding, ThroughTraining } from '../through-training-types.ts';
 
 export * from './spec.ts';
 export type { ImageSource } from './accuracy.ts';
+export type { FirstLayerWeights } from './through-training.ts';
 
 /** the post-training results as saved in analysis/*.json (the raw activations are CSV only) */
 export type SavedAnalysis = Omit<PostTrainingResults, 'activations'>;
@@ -36,8 +39,9 @@ export const ANALYSIS_FIGURES: Record<string, { sections: string[]; figures: str
   selectivity: { sections: ['gradients'], figures: ['selectivity'] },
   interventions: {
     sections: ['interventions'],
-    figures: ['logits-vs-scale', 'accuracy-vs-scale', 'confusion-baseline', 'confusion-ablation', 'confusion-ablation-diff', 'confusion-max-diff', 'layer-sweep'],
+    figures: ['logits-vs-scale', 'accuracy-vs-scale', 'focus-ablation-diff', 'confusion-max-diff', 'layer-sweep'],
   },
+  neuronSweep: { sections: ['interventions'], figures: ['neuron-sweep-accuracy', 'confusion-baseline', 'confusion-ablation', 'confusion-ablation-diff'] },
   silhouette: { sections: ['subspaces'], figures: ['silhouette-subsets', 'silhouette-vs-size'] },
   classMeans: { sections: ['class-neuron'], figures: ['class-means-*'] },
   saliency: { sections: ['maps'], figures: ['saliency'] },
@@ -70,10 +74,16 @@ export interface RunResults {
   skipped?: { part: string; file: string; reason: string }[];
   /** the MNIST test split: the gallery's digits and the saliency image */
   test?: ImageSource;
+  /** through-training.json, when sound */
+  throughTraining?: ThroughTraining;
+  /** the first layer's weights at a few epochs, from snapshots/ */
+  firstLayerWeights?: FirstLayerWeights;
+  /** through-training.json or snapshots/ left out (missing, unreadable, unsound), each with its reason */
+  throughTrainingSkipped?: { file: string; reason: string }[];
 }
 
-/** report sections in the notebooks' order */
-export const SECTIONS: { id: string; title: string; notebook: 1 | 2 }[] = [
+/** report sections in the notebooks' order, then the additions (no notebook) */
+export const SECTIONS: { id: string; title: string; notebook?: 1 | 2 }[] = [
   { id: 'input', title: 'Input statistics', notebook: 1 },
   { id: 'training', title: 'Training and layer-1 activations', notebook: 1 },
   { id: 'layers', title: 'Activations of every layer across epochs', notebook: 1 },
@@ -87,18 +97,27 @@ export const SECTIONS: { id: string; title: string; notebook: 1 | 2 }[] = [
   { id: 'subspaces', title: 'Neuron subspaces and silhouette scores', notebook: 2 },
   { id: 'class-neuron', title: 'Class × neuron mean activations', notebook: 2 },
   { id: 'maps', title: 'Saliency and one-hot pixel maps', notebook: 2 },
+  { id: 'through-training', title: 'Through training' },
 ];
 
 export interface FigureSet {
   figures: Figure[];
   /** per section, what could not be drawn and why */
   missing: { section: string; note: string }[];
+  /** through-training.json's findings, stated in words with their tables (the through-training section) */
+  findings?: Finding[];
 }
 
 /** index of the largest (sign 1) or smallest (sign −1) finite value */
 const argBest = (v: readonly number[], sign: 1 | -1) => v.reduce((b, x, i) => (Number.isFinite(x) && (b < 0 || sign * x > sign * v[b]) ? i : b), -1);
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
 const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'n/a');
+/** the two largest off-diagonal row-normalised rates of a confusion matrix, "t→p r %" */
+const largestMoves = (cm: number[][]) => cm.map((row) => { const n = row.reduce((x, y) => x + y, 0); return row.map((v) => (n ? (100 * v) / n : 0)); })
+  .flatMap((row, ti) => row.map((v, pi) => ({ ti, pi, v }))).filter((e) => e.ti !== e.pi).sort((x, y) => y.v - x.v).slice(0, 2)
+  .map((e) => `${e.ti}→${e.pi} ${f2(e.v)} %`).join(', ');
+/** "a seeded sample of 1500 of the 10000 test images" or "all 10000 test images" (as the suite's rowsInWords) */
+const silhouetteRows = (rows: number, count: number) => (rows < count ? `a seeded sample of ${rows} of the ${count} test images` : `all ${count} test images`);
 
 /** every figure the run's saved results allow, in report order */
 export function buildFigures(r: RunResults): FigureSet {
@@ -237,7 +256,7 @@ export function buildFigures(r: RunResults): FigureSet {
 
   if (a) {
     const t = a.meta.target, layer = layerShort(t);
-    const { topk, gradMeans, selectivity, interventions, silhouette, classMeans, saliency, oneHotMaps } = a;
+    const { topk, gradMeans, selectivity, interventions, neuronSweep, silhouette, classMeans, saliency, oneHotMaps } = a;
     if (topk) {
       guard('gradients', 'the top-k table', () => add('topk-table', 'gradients', [23, 25, 26], figureTopkTable(topk),
         `Top-${topk.k} ${layer} neurons per class by mean activation, mean gradient of the loss, mean gradient of the true-class logit (signed, torch.topk) and selectivity.`,
@@ -267,19 +286,11 @@ export function buildFigures(r: RunResults): FigureSet {
         add('logits-vs-scale', 'interventions', [28], figureLogitsVsScale(an, focus.cls),
           `Neuron ${focus.neuron} (most selective for class ${focus.cls}) scaled from ${an.interval[0]} to ${b}: the ten mean logits of class-${focus.cls} test images; dotted: scale 1.`,
           ['analysis/interventions.json', 'analysis/focus-sweep.csv']);
-        add('accuracy-vs-scale', 'interventions', [29, 31], figureAccuracyVsScale(an),
-          `Per-class accuracy as neuron ${focus.neuron} is scaled (${an.scales.length} scales); class ${focus.cls}: ${f2(an.perClassAccuracy[at(0)]?.[focus.cls] ?? NaN)} % ablated, ${f2(an.perClassAccuracy[at(1)]?.[focus.cls] ?? NaN)} % baseline, ${f2(an.perClassAccuracy[at(b)]?.[focus.cls] ?? NaN)} % at ×${b}; dashed: overall.`,
+        add('accuracy-vs-scale', 'interventions', [31], figureAccuracyVsScale(an, `Per-class accuracy vs scale of neuron ${focus.neuron} (analyze_neuron)`),
+          `analyze_neuron on neuron ${focus.neuron} (most selective for class ${focus.cls}), ${an.scales.length} scales: per-class accuracy; class ${focus.cls}: ${f2(an.perClassAccuracy[at(0)]?.[focus.cls] ?? NaN)} % ablated, ${f2(an.perClassAccuracy[at(1)]?.[focus.cls] ?? NaN)} % baseline, ${f2(an.perClassAccuracy[at(b)]?.[focus.cls] ?? NaN)} % at ×${b}; dashed: overall.`,
           ['analysis/interventions.json', 'analysis/focus-sweep.csv']);
-        add('confusion-baseline', 'interventions', [30], figureConfusion(an.confusion.baseline, 'Confusion matrix, unmodified model'),
-          `Test images by true (rows) and predicted (columns) class, unmodified model (scale 1).`,
-          ['analysis/interventions.json', 'analysis/focus-confusion-baseline.csv']);
-        add('confusion-ablation', 'interventions', [30], figureConfusion(an.confusion.ablation, `Confusion matrix, neuron ${focus.neuron} ablated`),
-          `The same with neuron ${focus.neuron} of ${layer} set to 0.`,
-          ['analysis/interventions.json', 'analysis/focus-confusion-ablation.csv']);
-        const rates = an.confusion.ablation.map((row) => { const n = row.reduce((x, y) => x + y, 0); return row.map((v) => (n ? (100 * v) / n : 0)); });
-        const moves = rates.flatMap((row, ti) => row.map((v, pi) => ({ ti, pi, v }))).filter((e) => e.ti !== e.pi).sort((x, y) => y.v - x.v).slice(0, 2);
-        add('confusion-ablation-diff', 'interventions', [30], figureConfusion(an.confusion.ablationMinusBaseline, `Ablation − baseline, neuron ${focus.neuron}`, { difference: true }),
-          `Change in each cell when neuron ${focus.neuron} is ablated (red: more images); largest confusions under ablation ${moves.map((e) => `${e.ti}→${e.pi} ${f2(e.v)} %`).join(', ')} of the row.`,
+        add('focus-ablation-diff', 'interventions', [31], figureConfusion(an.confusion.ablationMinusBaseline, `Ablation − baseline, neuron ${focus.neuron}`, { difference: true }),
+          `Change in each cell when neuron ${focus.neuron} is ablated (analyze_neuron's "ablation − baseline"; red: more images); largest confusions under ablation ${largestMoves(an.confusion.ablation)} of the row.`,
           ['analysis/interventions.json', 'analysis/focus-confusion-ablationMinusBaseline.csv']);
         add('confusion-max-diff', 'interventions', [31], figureConfusion(an.confusion.maxMinusBaseline, `×${b} − baseline, neuron ${focus.neuron}`, { difference: true }),
           `Change in each cell when neuron ${focus.neuron} is scaled ×${b} (analyze_neuron's "max − baseline").`,
@@ -287,6 +298,24 @@ export function buildFigures(r: RunResults): FigureSet {
         add('layer-sweep', 'interventions', [31], figureLayerSweep(sweep),
           `Every ${layer} neuron scaled alone by ${sweep.scales.join(', ')}: change of each class's test accuracy in points (blue: worse); analyze_neuron for all ${sweep.neurons.length} neurons at once.`,
           ['analysis/interventions.json', 'analysis/layer-sweep.csv']);
+      });
+    }
+
+    if (neuronSweep) {
+      guard('interventions', 'the neuron sweep figures', () => {
+        const ns = neuronSweep, n = ns.neurons.join('+'), last = ns.scales.length - 1, cls = [7, 9].filter((c) => c < a.meta.classes);
+        add('neuron-sweep-accuracy', 'interventions', [29], figureAccuracyVsScale(ns),
+          `Neuron ${n} of ${layer} scaled by ${ns.scales.length} scales from ${ns.scales[0]} to ${ns.scales[last]} (linspace, NB02 cells 60–61) on all ${a.meta.count} test images: per-class accuracy${cls.map((c) => `; class ${c} ${f2(ns.baseline.perClass[c])} % unmodified, ${f2(ns.perClassAccuracy[0][c])} % at ×${ns.scales[0]}, ${f2(ns.perClassAccuracy[last][c])} % at ×${ns.scales[last]}`).join('')}; dashed: overall.`,
+          ['analysis/neuronSweep.json', 'analysis/neuron-sweep.csv']);
+        add('confusion-baseline', 'interventions', [30], figureConfusion(ns.confusion.baseline, 'Confusion matrix, unmodified model'),
+          `Test images by true (rows) and predicted (columns) class, unmodified model (NB02 cell 63).`,
+          ['analysis/neuronSweep.json', 'analysis/neuron-sweep-confusion-baseline.csv']);
+        add('confusion-ablation', 'interventions', [30], figureConfusion(ns.confusion.ablation, `Confusion matrix, neuron ${n} ablated`),
+          `The same with neuron ${n} of ${layer} set to 0 (NB02 cells 64–65).`,
+          ['analysis/neuronSweep.json', 'analysis/neuron-sweep-confusion-ablation.csv']);
+        add('confusion-ablation-diff', 'interventions', [30], figureConfusion(ns.confusion.ablationMinusBaseline, `Ablation − baseline, neuron ${n}`, { difference: true }),
+          `Change in each cell when neuron ${n} is ablated (NB02 cells 66–67; red: more images); largest confusions under ablation ${largestMoves(ns.confusion.ablation)} of the row.`,
+          ['analysis/neuronSweep.json', 'analysis/neuron-sweep-confusion-ablationMinusBaseline.csv']);
       });
     }
 
@@ -299,12 +328,15 @@ export function buildFigures(r: RunResults): FigureSet {
     }
     if (silhouette) {
       guard('subspaces', 'the silhouette figures', () => {
-        const all = silhouette.subsets[0];
-        add('silhouette-subsets', 'subspaces', [33], figureSilhouetteSubsets(silhouette),
-          `Silhouette score by true class of ${silhouette.rows} test images in each neuron subset and in its ${silhouette.projection.toUpperCase()} 2-D projection; all neurons ${f2(all?.full ?? NaN)} / ${f2(all?.projected ?? NaN)}, random ${silhouette.random.size} ${f2(silhouette.random.meanFull)} / ${f2(silhouette.random.meanProjected)}.`,
+        const s = silhouette, all = s.subsets[0], on = silhouetteRows(s.rows, s.count);
+        const labels = s.columns.map((c) => c.label).join(' / ');
+        const vals = (x: { full: number; pca: number; umap: number | null }) => [x.full, x.pca, ...(s.umap ? [x.umap ?? NaN] : [])].map(f2).join(' / ');
+        const umapWords = s.umap ? ` The UMAP 2-D column is on a seeded sample of ${s.umap.rows} of those images (umap-js, ${s.umap.nEpochs || 'its default'} epochs, seeded), for every named subset and ${s.umap.trials} of the ${s.random.trials.length} random ones.` : '';
+        add('silhouette-subsets', 'subspaces', [33], figureSilhouetteSubsets(s),
+          `Silhouette score by true class, on ${on}, of each neuron subset (${labels}); all neurons ${vals(all ?? { full: NaN, pca: NaN, umap: null })}, random ${s.random.size} ${vals({ full: s.random.meanFull, pca: s.random.meanPca, umap: s.random.meanUmap })}.${umapWords}`,
           ['analysis/silhouette.json', 'analysis/silhouette-subsets.csv']);
-        add('silhouette-vs-size', 'subspaces', [34], figureSilhouetteVsSize(silhouette),
-          `Silhouette of the first n neurons of each ordering (raw subspace) against n; random subsets averaged over ${silhouette.vsSize.random.trials.length} orderings; dashed: all neurons.`,
+        add('silhouette-vs-size', 'subspaces', [34], figureSilhouetteVsSize(s),
+          `Silhouette (full space), on ${on}, of the first n neurons of each ordering against n; random subsets averaged over ${s.vsSize.random.trials.length} orderings; dashed: all neurons.`,
           ['analysis/silhouette.json', 'analysis/silhouette-vs-size.csv']);
       });
     }
@@ -335,7 +367,20 @@ export function buildFigures(r: RunResults): FigureSet {
   } else {
     for (const section of ['gradients', 'interventions', 'subspaces', 'class-neuron', 'maps']) missing.push({ section, note: noAnalysis });
   }
+
+  // --- through training (an addition): through-training.json and the first layer of snapshots/, each on its own
+  for (const s of r.throughTrainingSkipped ?? []) missing.push({ section: 'through-training', note: `${s.file} was skipped (${s.reason})` });
+  if (!r.throughTraining && !r.throughTrainingSkipped?.some((s) => s.file === 'through-training.json')) {
+    missing.push({ section: 'through-training', note: 'no through-training.json: the analyses through training (biographies, CKA, probes, aligned PCA) were not run; `node bench/train.js --analyze RUN_DIR` adds them to a run with snapshots/' });
+  }
+  const through = (what: string, tt?: ThroughTraining, w?: FirstLayerWeights) => guard('through-training', what, () => {
+    const set = throughTrainingFigures(tt, w);
+    for (const f of set.figures) add(f.id, 'through-training', [], f.spec, f.caption, f.sources);
+    for (const note of set.notes) missing.push({ section: 'through-training', note });
+  });
+  if (r.throughTraining) through('the figures of through-training.json', r.throughTraining);
+  if (r.firstLayerWeights) through('the layer-1 weights', undefined, r.firstLayerWeights);
   const order = new Map(SECTIONS.map((s, i) => [s.id, i]));
   figures.sort((x, y) => order.get(x.section)! - order.get(y.section)!);
-  return { figures, missing };
+  return { figures, missing, ...(r.throughTraining?.findings.length ? { findings: r.throughTraining.findings } : {}) };
 }

@@ -1,6 +1,7 @@
 // interventions (docs/notebooks.md items 28–31): one neuron of the layer scaled by s — mean logits and per-class
-// accuracy against s, and every neuron's effect per class. From analysis/interventions.json.
-import type { LayerSweep, NeuronAnalysis } from '../intervention.ts';
+// accuracy against s, and every neuron's effect per class. From analysis/interventions.json and
+// analysis/neuronSweep.json (item 29's neuron 7).
+import type { LayerSweep, NeuronAnalysis, NeuronSweep } from '../intervention.ts';
 import { classColor, clean, heatmap, topLevel, type Row, type VegaLiteSpec } from './spec.ts';
 
 /**
@@ -27,8 +28,13 @@ export function figureLogitsVsScale(an: NeuronAnalysis, cls: number): VegaLiteSp
   });
 }
 
-/** item 29 (and item 31's first plot): per-class accuracy against the scale of the neuron, overall dashed */
-export function figureAccuracyVsScale(an: NeuronAnalysis, title?: string): VegaLiteSpec {
+/**
+ * per-class accuracy against the scale of the neuron, overall dashed: item 29 (a NeuronSweep, NB02 cells
+ * 60–61) or item 31's first plot (a NeuronAnalysis, `analyze_neuron`)
+ */
+export function figureAccuracyVsScale(
+  an: Pick<NeuronAnalysis | NeuronSweep, 'target' | 'neurons' | 'scales' | 'accuracy' | 'perClassAccuracy' | 'counts'>, title?: string,
+): VegaLiteSpec {
   const classes = an.counts.length;
   const values: Row[] = an.scales.flatMap((scale, i) => an.perClassAccuracy[i].map((accuracy, digit) => ({ scale, digit, accuracy: clean(accuracy) })));
   const overall = an.scales.map((scale, i) => ({ scale, accuracy: clean(an.accuracy[i]) }));

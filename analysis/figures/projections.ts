@@ -38,42 +38,44 @@ export function figureProjection(p: Projection, title: string, o: { classes: num
 type Silhouette = PostTrainingResults['silhouette'];
 
 /**
- * item 33: silhouette score of neuron subsets on the raw subspace and on its 2-D projection; the random
- * subsets as their mean (± std over the trials)
+ * item 33: silhouette score of neuron subsets in the full subspace, in its PCA 2-D and in its UMAP 2-D
+ * (each column labelled as saved in silhouette.json's `columns`); the random subsets as their mean
+ * (± std over the trials)
  */
 export function figureSilhouetteSubsets(s: Silhouette): VegaLiteSpec {
-  const proj = s.projection === 'umap' ? 'UMAP 2-D' : 'PCA 2-D';
+  const cols = s.columns.map((c) => ({ ...c, space: `${c.label} (${c.rows} images)` }));
+  const spaces = cols.map((c) => c.space);
   const rows: Row[] = [];
   const label = (name: string, neurons: number[]) => `${name} [${neurons.join(',')}]`;
   for (const x of s.subsets) {
-    rows.push({ subset: label(x.name, x.neurons), space: 'full subspace', score: clean(x.full), std: null });
-    rows.push({ subset: label(x.name, x.neurons), space: proj, score: clean(x.projected), std: null });
+    for (const c of cols) {
+      const v = x[c.key];
+      if (v !== null) rows.push({ subset: label(x.name, x.neurons), space: c.space, score: clean(v), std: null });
+    }
   }
-  const rnd = `random ${s.random.size} (mean of ${s.random.trials.length})`;
-  rows.push({ subset: rnd, space: 'full subspace', score: clean(s.random.meanFull), std: clean(s.random.stdFull) });
-  rows.push({ subset: rnd, space: proj, score: clean(s.random.meanProjected), std: clean(s.random.stdProjected) });
+  const rnd = `random ${s.random.size} (mean of ${s.random.trials.length}${s.umap && s.umap.trials < s.random.trials.length ? `; UMAP of ${s.umap.trials}` : ''})`;
+  const stat = { full: [s.random.meanFull, s.random.stdFull], pca: [s.random.meanPca, s.random.stdPca], umap: [s.random.meanUmap, s.random.stdUmap] };
+  for (const c of cols) rows.push({ subset: rnd, space: c.space, score: clean(stat[c.key][0]), std: clean(stat[c.key][1]) });
   for (const r of rows) {
     r.lo = typeof r.std === 'number' && typeof r.score === 'number' ? r.score - r.std : null;
     r.hi = typeof r.std === 'number' && typeof r.score === 'number' ? r.score + r.std : null;
   }
   const order = [...new Set(rows.map((r) => r.subset as string))];
   const y = { field: 'subset', type: 'nominal', title: null, sort: order, axis: { labelLimit: 420, labelFontSize: 11 } };
-  const color = { field: 'space', type: 'nominal', title: 'silhouette on', scale: { domain: ['full subspace', proj], range: ['#4c78a8', '#f58518'] } };
-  return topLevel(`Silhouette score of neuron subsets (${s.rows} test images)`, rows, {
-    width: 360, height: { step: 9 },
+  const color = { field: 'space', type: 'nominal', title: 'silhouette in', scale: { domain: spaces, range: ['#4c78a8', '#f58518', '#54a24b'].slice(0, spaces.length) } };
+  const yOffset = { field: 'space', type: 'nominal', sort: spaces };
+  const title = s.rows < s.count ? `Silhouette score of neuron subsets (a sample of ${s.rows} of ${s.count} test images)` : `Silhouette score of neuron subsets (all ${s.count} test images)`;
+  return topLevel(title, rows, {
+    width: 360, height: { step: Math.round(4.5 * spaces.length) },
     layer: [
       {
         mark: { type: 'bar' },
         encoding: {
-          y, yOffset: { field: 'space', type: 'nominal', sort: ['full subspace', proj] },
-          x: { field: 'score', type: 'quantitative', title: 'silhouette score (euclidean)' }, color,
+          y, yOffset, x: { field: 'score', type: 'quantitative', title: 'silhouette score (euclidean)' }, color,
           tooltip: [{ field: 'subset' }, { field: 'space' }, { field: 'score', format: '.3f' }, { field: 'std', format: '.3f' }],
         },
       },
-      {
-        mark: { type: 'rule', color: 'black' },
-        encoding: { y, yOffset: { field: 'space', type: 'nominal', sort: ['full subspace', proj] }, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } },
-      },
+      { mark: { type: 'rule', color: 'black' }, encoding: { y, yOffset, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } },
     ],
   });
 }
@@ -95,7 +97,7 @@ export function figureSilhouetteVsSize(s: Silhouette): VegaLiteSpec {
   const palette = ['#4c78a8', '#f58518', '#54a24b', '#b279a2', '#9d755d', '#e45756'];
   const color = { field: 'ordering', type: 'nominal', title: 'neuron ordering', scale: { domain: names, range: names.map((_, i) => (i === names.length - 1 ? '#7f7f7f' : palette[i % palette.length])) }, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 400 } };
   const x = { field: 'size', type: 'quantitative', title: 'neurons in the subset', axis: { values: v.sizes, format: 'd' } };
-  return topLevel('Silhouette score vs subset size', rows, {
+  return topLevel(`Silhouette score vs subset size (${s.columns[0]?.label ?? 'full space'}, ${s.rows < s.count ? `a sample of ${s.rows} of ${s.count}` : `all ${s.count}`} test images)`, rows, {
     width: 480, height: 280,
     layer: [
       {

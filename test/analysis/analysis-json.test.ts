@@ -26,7 +26,7 @@ test.before(async () => {
   const { model, split: s } = randomCase(7, 120);
   split = s;
   const r = await runPostTrainingSuite(model, s, {
-    steps: 4, tsne: { sample: 40, perplexity: 5, iterations: 260 }, umap: { sample: 40, nEpochs: 20 },
+    steps: 4, tsne: { sample: 40, perplexity: 5, iterations: 260 }, umap: { sample: 40, nEpochs: 20 }, silhouetteUmap: {},
     randomTrials: 2, sizeTrials: 2, silhouetteSample: 60, saliency: { index: 3 },
   });
   for (const name of RESULT_FILES) base[name] = toJsonValue(r[name]);
@@ -75,6 +75,9 @@ const CASES: [AnalysisPart, (v: any) => void, RegExp][] = [
   ['interventions', (v) => { v.focus.analysis.confusion.baseline[0][0] = null; }, /\$\.focus\.analysis\.confusion\.baseline\[0\]\[0\]: expected a finite number, got null/],
   ['interventions', (v) => { v.focus.analysis.scales = []; }, /\$\.focus\.analysis\.scales: expected at least one scale/],
   ['interventions', (v) => { v.sweep.neurons[0].perClassDelta.pop(); }, /\$\.sweep\.neurons\[0\]\.perClassDelta: expected \d+ entries/],
+  ['neuronSweep', (v) => { v.perClassAccuracy.pop(); }, /\$\.perClassAccuracy: expected 20 entries, got 19/],
+  ['neuronSweep', (v) => { v.neurons = [9]; }, /\$\.neurons\[0\]: neuron 9 out of range \(the analysis has 5\)/],
+  ['neuronSweep', (v) => { v.confusion.ablationMinusBaseline = null; }, /\$\.confusion\.ablationMinusBaseline: expected an array, got null/],
   ['saliency', (v) => { v.abs.shape = [1e9, 9]; }, /^\$\.abs\.shape: expected \[5, 9\], got \[1000000000,9\]$/],
   ['saliency', (v) => { v.label = 4; }, /\$\.label: class 4 out of range \(the analysis has 4\)/],
   ['oneHotMaps', (v) => { v.maps.data = v.maps.data.slice(0, 10); }, /^\$\.maps\.data: expected 45 entries, got 10$/],
@@ -83,6 +86,10 @@ const CASES: [AnalysisPart, (v: any) => void, RegExp][] = [
   ['projections', (v) => { v.subspaces[0].neurons = [0, 1e9]; }, /\$\.subspaces\[0\]\.neurons\[1\]: neuron 1000000000 out of range/],
   ['silhouette', (v) => { v.vsSize.sizes = {}; }, /^\$\.vsSize\.sizes: expected an array, got \{\}$/],
   ['silhouette', (v) => { v.subsets[0].full = 'x'; }, /\$\.subsets\[0\]\.full: expected a finite number, got "x"/],
+  ['silhouette', (v) => { v.columns[2].key = 'tsne'; }, /\$\.columns\[2\]\.key: expected one of full\|pca\|umap, got "tsne"/],
+  ['silhouette', (v) => { v.columns[0].rows = 1e9; }, /\$\.columns\[0\]\.rows: expected an integer in \[0, 60\]/],
+  ['silhouette', (v) => { v.subsets[1].umap = 'x'; }, /\$\.subsets\[1\]\.umap: expected a finite number, got "x"/],
+  ['silhouette', (v) => { v.count = 7; }, /\$\.count: 7, but meta\.json analysed 120 images/],
   ['timings', (v) => { v.pca = 'fast'; }, /\$\["pca"\]: expected a finite number, got "fast"/],
 ];
 
@@ -112,6 +119,17 @@ test('each file of the wrong structure is skipped with its reason; the rest is d
       assert.ok(set.missing.some((m) => m.section === section && m.note.includes(`analysis/${part}.json was skipped`)), `${label}: named in ${section}`);
     }
   }
+});
+
+test('the neuron sweep and the labelled silhouette columns read back', () => {
+  const { analysis } = figureIds(base);
+  const ns = analysis!.neuronSweep!, sil = analysis!.silhouette!;
+  assert.is(ns.scales.length, 20);
+  assert.equal(ns.neurons, [4]);
+  assert.equal(sil.columns.map((c) => [c.key, c.label]), [['full', 'full space'], ['pca', 'PCA 2-D'], ['umap', 'UMAP 2-D']]);
+  assert.equal(sil.columns.map((c) => c.rows), [60, 60, 60]);
+  assert.ok(sil.subsets.every((x) => typeof x.umap === 'number'));
+  assert.ok(sil.random.trials.every((x) => typeof x.umap === 'number'), 'both trials have a UMAP (3 by default)');
 });
 
 test('a claimed size allocates nothing: meta claiming 1e9 classes or a billion-neuron layer is refused at once', () => {

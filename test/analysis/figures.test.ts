@@ -15,6 +15,7 @@ import { createRng } from '../../engine/rng.ts';
 import type { EpochRecord } from '../../mlp/recorder.ts';
 import type { EpochMetrics } from '../../mlp/train.ts';
 import { randomCase } from './fixtures.ts';
+import { fixtureFirstLayer, makeThroughTraining } from './through-training-fixture.ts';
 
 // --- PNG
 
@@ -113,7 +114,11 @@ async function synthetic(): Promise<RunResults> {
   const epochs: EpochMetrics[] = [0, 1, 2].map((epoch) => ({
     epoch, trainLoss: 1 / (epoch + 1), trainAccuracy: 50 + 10 * epoch, testLoss: 1.1 / (epoch + 1), testAccuracy: 48 + 10 * epoch, samples: 40, steps: 5, seconds: 0.1,
   }));
-  return { name: 'synthetic', metrics: { epochs }, stats, input: computeInputStats(split, { classes: 4, firstN: 100 }), analysis, test: split };
+  return {
+    name: 'synthetic', metrics: { epochs }, stats, input: computeInputStats(split, { classes: 4, firstN: 100 }), analysis, test: split,
+    // the section through training from its fixture (784-8-6-4 on its own sample: buildFigures draws each part on its own)
+    throughTraining: makeThroughTraining(4), firstLayerWeights: fixtureFirstLayer(),
+  };
 }
 
 let all: Figure[] = [];
@@ -126,7 +131,7 @@ test('buildFigures: every figure of a full synthetic run, in section order, pure
   assert.equal(missing, []);
   const ids = figures.map((f) => f.id);
   assert.is(new Set(ids).size, ids.length, 'ids are unique');
-  for (const id of ['input-histogram', 'layer1-histograms', 'misclassified', 'pca', 'tsne', 'umap', 'neuron-heatmap-layer2', 'layer-sweep', 'saliency', 'onehot-maps', 'class-means-logits']) {
+  for (const id of ['input-histogram', 'layer1-histograms', 'misclassified', 'pca', 'tsne', 'umap', 'neuron-heatmap-layer2', 'layer-sweep', 'saliency', 'onehot-maps', 'class-means-logits', 'tt-biographies-layer1', 'tt-aligned-pca-layer2', 'tt-weights-layer1']) {
     assert.ok(ids.includes(id), id);
   }
   const order = SECTIONS.map((s) => s.id);
@@ -163,7 +168,7 @@ test('every spec compiles without a Vega-Lite warning and renders to an SVG with
     assert.ok(/class="mark-(rect|symbol|line|area|text|image|rule)[^"]*"[^>]*><(path|image|text|line)/.test(svg), `${f.id}: marks drawn`);
     assert.not.ok(svg.includes('NaN'), `${f.id}: no NaN coordinate`);
   }
-  const images = all.filter((f) => ['misclassified', 'saliency', 'onehot-maps'].includes(f.id));
+  const images = all.filter((f) => ['misclassified', 'saliency', 'onehot-maps', 'tt-weights-layer1'].includes(f.id));
   for (const f of images) assert.match(JSON.stringify(f.spec), /"url":"data:image\/png;base64,/);
 });
 

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { imagesFromSplit } from '../../analysis/forward-cache.ts';
-import { analyzeNeuron, evaluateUnderScaling, scalesWithOne, sweepLayer } from '../../analysis/intervention.ts';
+import { analyzeNeuron, evaluateUnderScaling, linspace, scalesWithOne, sweepLayer, sweepNeuron } from '../../analysis/intervention.ts';
 import { Tensor } from '../../engine/tensor.ts';
 import { evaluate } from '../../mlp/train.ts';
 import { assertClose } from '../helpers/close.ts';
@@ -70,6 +70,39 @@ test('scale 1 reproduces the baseline accuracy exactly; scaled logits match a ha
     if (z.indexOf(Math.max(...z)) === data.labels[i]) right++;
   }
   assertClose([r.accuracy[r.scales.indexOf(2)]], [(100 * right) / data.count], { atol: 1e-9 });
+});
+
+test('linspace: torch.linspace(0, 3, 20) has 20 scales, ends exact, no 1.0', () => {
+  const s = linspace(0, 3, 20);
+  assert.is(s.length, 20);
+  assert.is(s[0], 0);
+  assert.is(s[19], 3);
+  assertClose([s[1], s[6], s[7]], [3 / 19, 18 / 19, 21 / 19]);
+  assert.not.ok(s.includes(1));
+  assert.throws(() => linspace(0, 3, 0), /positive integer/);
+});
+
+test('sweepNeuron (NB02 cells 60–67): the scales as given, per-class accuracy by hand, ablation − baseline', async () => {
+  // selectiveNet: class 0's logits are (s, 0, 0.5) at scale s of neuron 0: right only when s > 0.5
+  const data = selectiveData([4, 3, 2]);
+  const r = await sweepNeuron(selectiveNet(), 0, 0, data, linspace(0, 0.8, 5)); // 0, 0.2, 0.4, 0.6, 0.8
+  assert.is(r.scales.length, 5);
+  assert.not.ok(r.scales.includes(1), 'no 1.0 inserted');
+  assert.equal(r.perClassAccuracy.map((p) => p[0]), [0, 0, 0, 100, 100]);
+  assert.equal(r.perClassAccuracy.map((p) => [p[1], p[2]]), Array(5).fill([100, 100]));
+  assertClose(r.accuracy, [500 / 9, 500 / 9, 500 / 9, 100, 100]);
+  assert.equal(r.counts, [4, 3, 2]);
+  // the unmodified model and the ablation come whether or not 1 and 0 are swept
+  assert.equal(r.baseline.perClass, [100, 100, 100]);
+  assert.equal(r.confusion.baseline, [[4, 0, 0], [0, 3, 0], [0, 0, 2]]);
+  assert.equal(r.confusion.ablation, [[0, 0, 4], [0, 3, 0], [0, 0, 2]]);
+  assert.equal(r.confusion.ablationMinusBaseline, [[-4, 0, 4], [0, 0, 0], [0, 0, 0]]);
+  const up = await sweepNeuron(selectiveNet(), 0, 1, data, [2, 3]);
+  assert.equal(up.scales, [2, 3]);
+  assert.equal(up.confusion.ablation, [[4, 0, 0], [0, 0, 3], [0, 0, 2]]);
+  let refused = '';
+  try { await sweepNeuron(selectiveNet(), 0, 0, data, []); } catch (e) { refused = String(e); }
+  assert.match(refused, /at least one scale/);
 });
 
 test.run();

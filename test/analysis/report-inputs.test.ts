@@ -34,6 +34,7 @@ const VARIANTS: Record<(typeof RESULT_FILES)[number], [(v: any) => unknown, RegE
   topk: [(v) => { v.activation[0][0] = 99; }, /\$\.activation\[0\]\[0\]: neuron 99 out of range \(the analysis has 16\)/],
   selectivity: [(v) => { v.eps = null; }, /\$\.eps: expected a finite number, got null/],
   interventions: [(v) => { v.focus.analysis.perClassAccuracy = v.focus.analysis.perClassAccuracy.slice(1); }, /\$\.focus\.analysis\.perClassAccuracy: expected 7 entries, got 6/],
+  neuronSweep: [(v) => { v.confusion.ablation[2] = [1]; }, /\$\.confusion\.ablation\[2\]: expected 10 entries, got 1/],
   saliency: [(v) => { v.normalized.shape = [1e9, 784]; }, /\$\.normalized\.shape: expected \[16, 784\], got \[1000000000,784\]/],
   oneHotMaps: [(v) => { v.maps.data = v.maps.data.slice(0, 100); }, /\$\.maps\.data: expected 12544 entries, got 100/],
   projections: [(v) => { v.pca.rows[0] = 1e9; }, /\$\.pca\.rows\[0\]: expected an integer in \[0, 299\], got 1000000000/],

@@ -28,13 +28,15 @@ const EXPECTED = [
   'training-curves', 'layer1-histograms', 'activation-histograms', 'activation-drift', 'misclassified',
   'per-class-histograms', 'per-class-drift', 'per-class-accuracy', 'pca', 'pca-top5', 'tsne', 'umap',
   'hidden-drift', 'neuron-heatmap-layer1', 'neuron-heatmap-layer2', 'topk-table', 'grad-loss-bars',
-  'grad-true-logit-bars', 'selectivity', 'logits-vs-scale', 'accuracy-vs-scale', 'confusion-baseline',
-  'confusion-ablation', 'confusion-ablation-diff', 'confusion-max-diff', 'layer-sweep', 'subspace-0-pca',
-  'subspace-1-pca', 'silhouette-subsets', 'silhouette-vs-size', 'class-means-logits', 'class-means-layer1',
+  'grad-true-logit-bars', 'selectivity', 'logits-vs-scale', 'accuracy-vs-scale', 'focus-ablation-diff',
+  'confusion-max-diff', 'layer-sweep', 'neuron-sweep-accuracy', 'confusion-baseline', 'confusion-ablation',
+  'confusion-ablation-diff', 'subspace-0-pca', 'subspace-1-pca', 'silhouette-subsets', 'silhouette-vs-size', 'class-means-logits', 'class-means-layer1',
   'class-means-layer2', 'saliency', 'onehot-maps',
+  // the run keeps snapshots/ but has no through-training.json (the suite is run here without it)
+  'tt-weights-layer1',
 ];
 /** the figures drawn as images (PNG data URIs inside the SVG) */
-const IMAGE_FIGURES = ['misclassified', 'saliency', 'onehot-maps'];
+const IMAGE_FIGURES = ['misclassified', 'saliency', 'onehot-maps', 'tt-weights-layer1'];
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-report-'));
 const run = join(tmp, 'run');
@@ -113,7 +115,8 @@ test('report.html opens from disk in headless Chromium: every figure drawn, imag
     assert.equal(found, EXPECTED, 'figures in the page, in order');
     const sections = await page.$$eval('main > section h2', (hs) => hs.map((h) => h.textContent ?? ''));
     assert.match(sections[0], /Input statistics/);
-    assert.match(sections[sections.length - 1], /Saliency and one-hot/);
+    assert.match(sections[sections.length - 2], /Saliency and one-hot/);
+    assert.match(sections[sections.length - 1], /Through training/);
     for (const id of EXPECTED) {
       const info = await page.$eval(`#fig-${id}`, async (fig) => {
         const svg = fig.querySelector('.chart > svg') as SVGSVGElement | null;

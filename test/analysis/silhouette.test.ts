@@ -77,4 +77,25 @@ test('a sample is a seeded subset of rows', () => {
   assert.throws(() => silhouetteScore(x, labels, { sample: 5 }), /rng/);
 });
 
+test('exact and sampled agree: a sample of every row is the exact score, a half sample is close to it', () => {
+  const rng = createRng('mlp-lens', 5);
+  // four overlapping clusters in 3-D: a score well inside (0, 1), where sampling error shows
+  const rows: number[][] = [], labels: number[] = [];
+  for (let i = 0; i < 400; i++) {
+    const c = i % 4, r = rng.random(3);
+    rows.push([c + 2 * r[0], (c % 2) + 2 * r[1], r[2]]);
+    labels.push(c);
+  }
+  const x = tensor(rows);
+  const exact = silhouetteScore(x, labels);
+  assert.ok(exact > 0.05 && exact < 0.6, `exact ${exact}`);
+  assertClose([silhouetteScore(x, labels, { sample: 400, rng: createRng('mlp-lens', 9) })], [exact], { atol: 1e-12 });
+  assertClose([silhouetteScore(x, labels, { sample: 10_000, rng: createRng('mlp-lens', 9) })], [exact], { atol: 1e-12 });
+  // the mean over samples of half the rows stays near the exact score; each sample within a few hundredths
+  const halves = [1, 2, 3, 4, 5].map((seed) => silhouetteScore(x, labels, { sample: 200, rng: createRng('mlp-lens', seed) }));
+  for (const h of halves) assert.ok(Math.abs(h - exact) < 0.05, `sample ${h} vs exact ${exact}`);
+  assert.ok(Math.abs(halves.reduce((a, b) => a + b, 0) / halves.length - exact) < 0.02);
+  assert.ok(halves.some((h) => h !== exact), 'a sample is not the whole');
+});
+
 test.run();

@@ -34,7 +34,7 @@ test('a constructed network: known top-k, selectivity and ablation effect', asyn
 test('invariants on a random model: confusion rows sum to class counts, scale 1 is the baseline, files saved', async () => {
   const { model, split } = randomCase(21, 240);
   const r = await runPostTrainingSuite(model, split, {
-    layer: 0, tsne: { sample: 60, perplexity: 5, iterations: 260 }, umap: { sample: 40, nEpochs: 30 },
+    layer: 0, tsne: { sample: 60, perplexity: 5, iterations: 260 }, umap: { sample: 40, nEpochs: 30 }, silhouetteUmap: {},
     randomTrials: 3, sizeTrials: 2, silhouetteSample: 100, steps: 4,
     subsets: { mine: [0, 2] }, orderings: { backwards: [5, 4, 3, 2, 1, 0] },
   });
@@ -54,7 +54,19 @@ test('invariants on a random model: confusion rows sum to class counts, scale 1 
   assert.ok(r.silhouette.subsets.some((s) => s.name === 'mine'));
   assert.equal(r.silhouette.vsSize.orderings.map((o) => o.name), ['selectivity overlap (top-3)', 'backwards']);
   assert.is(r.silhouette.vsSize.all, r.silhouette.subsets[0].full);
-  assert.ok(formatSuiteTables(r).length > 20);
+  // NB02 cells 60–67: neuron 7, or the layer's last (5 here), by linspace(0, 3, 20); its baseline is the model's
+  assert.equal(r.neuronSweep.neurons, [5]);
+  assert.is(r.neuronSweep.scales.length, 20);
+  assert.equal(r.neuronSweep.baseline.perClass, base.perClass);
+  assert.equal(r.neuronSweep.confusion.baseline, r.accuracy.confusion);
+  // silhouettes: three labelled columns, the UMAP one on min(500, 100) rows for the first 3 trials
+  assert.equal(r.silhouette.columns.map((c) => `${c.label} ${c.rows}`), ['full space 100', 'PCA 2-D 100', 'UMAP 2-D 100']);
+  assert.is(r.silhouette.count, 240);
+  assert.ok(r.silhouette.random.trials.every((t) => typeof t.umap === 'number'));
+  const lines = formatSuiteTables(r);
+  assert.ok(lines.length > 20);
+  assert.ok(lines.includes('silhouette on a seeded sample of 100 of the 240 test images; UMAP 2-D on 100 of those rows, umap-js 100 epochs, seeded: full space / PCA 2-D / UMAP 2-D'), lines.join('\n'));
+  assert.ok(lines.some((l) => l.startsWith('neuron 5 scaled by 20 scales from 0 to 3 (NB02 cells 60–67)')));
 
   const dir = await mkdtemp(join(tmpdir(), 'mlp-lens-suite-'));
   try {
@@ -64,7 +76,7 @@ test('invariants on a random model: confusion rows sum to class counts, scale 1 
     const out = await savePostTrainingResults(loaded.dir, r);
     const files = await readdir(out);
     assert.equal(files.filter((f) => f.endsWith('.json')).sort(), RESULT_FILES.map((f) => `${f}.json`).sort());
-    for (const f of ['accuracy.csv', 'confusion.csv', 'topk.csv', 'layer-sweep.csv', 'silhouette-vs-size.csv', 'activations-layers.0.post.csv']) {
+    for (const f of ['accuracy.csv', 'confusion.csv', 'topk.csv', 'layer-sweep.csv', 'neuron-sweep.csv', 'neuron-sweep-confusion-ablationMinusBaseline.csv', 'silhouette-vs-size.csv', 'activations-layers.0.post.csv']) {
       assert.ok(files.includes(f), f);
     }
     const csv = (await readFile(join(out, 'confusion.csv'), 'utf8')).trim().split('\n');

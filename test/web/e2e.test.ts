@@ -14,7 +14,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { analyzeThroughTraining } from '../../analysis/through-training.ts';
+import type { ThroughTraining } from '../../analysis/through-training-types.ts';
+import { cpu } from '../../engine/cpu.ts';
+import { Mlp } from '../../mlp/model.ts';
 import { decodeModel } from '../../mlp/weights.ts';
+import { loadMnist } from '../../run/mnist-files.ts';
 import { loadModelFile } from '../../run/model-files.ts';
 import { buildWeb } from '../../web/build.ts';
 import { startServer, type WebServer } from '../../web/server.ts';
@@ -167,6 +172,95 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
     assert.is(p.points, 10_000);
     assert.is(p.target, 'layers.0.post');
     console.log(`  explorer (neuron sweep, saliency, one-hot map) and PCA answered in ${secs(t0)} s`);
+
+    // the explorer at an earlier epoch: the initial weights answer with other selectivities, and the PCA follows
+    t0 = performance.now();
+    assert.equal(await page.$$eval('#ex-epoch option', (os) => os.map((o) => (o as HTMLOptionElement).value)), ['-1', '0', '1']);
+    assert.is(await page.inputValue('#ex-epoch'), '1', 'the explorer starts at the last epoch');
+    const lastSel = await lens<number[]>('neuron.selectivity');
+    const shown = await lens<number>('neuron.neuron');
+    await page.selectOption('#ex-epoch', '-1');
+    await page.waitForSelector('#ex-saliency[data-updates="3"]', { timeout: 60_000 });
+    await page.waitForSelector('#ex-pca[data-updates="2"]', { timeout: 60_000 });
+    assert.is(await lens<number>('neuron.epoch'), -1);
+    assert.is(await lens<number>('neuron.neuron'), shown, 'the same neuron, at another epoch');
+    const initSel = await lens<number[]>('neuron.selectivity');
+    const selDiff = Math.max(...initSel.map((v, c) => Math.abs(v - lastSel[c])));
+    assert.ok(selDiff > 1e-3, `selectivity at init differs from the last epoch's (max |Δ| ${selDiff.toFixed(3)})`);
+    assert.is(await lens<number>('pca.epoch'), -1);
+    assert.match(await page.textContent('#ex-summary') ?? '', /initial weights/);
+    console.log(`  explorer at the initial weights: selectivity of neuron ${shown} differs by up to ${selDiff.toFixed(3)} from the last epoch's (${secs(t0)} s)`);
+
+    // through training: the slider over the epochs' aligned PCA
+    await page.waitForFunction('window.mlpLens.through || window.mlpLens.errors.length', null, { timeout: 120_000 });
+    assert.equal(await lens<string[]>('errors'), [], 'no error on the page');
+    await page.waitForSelector('#tt-pca[data-epoch="1"]', { timeout: 30_000 });
+    const slider = page.getByRole('slider', { name: 'epoch' });
+    assert.is(await slider.getAttribute('max'), '2');
+    assert.is(await page.textContent('#tt-epoch-text'), 'epoch 1 (3 of 3)');
+    assert.ok(await page.getByRole('button', { name: 'Play' }).isVisible(), 'a labelled play button');
+    assert.ok(await page.getByRole('combobox', { name: 'weights' }).isVisible(), 'a labelled epoch selector in the explorer');
+    if (shots) await page.locator('#through').screenshot({ path: join(shots, 'web-through-last.png') });
+    // the keyboard moves it: Home → the initial weights, → the next epoch
+    await slider.focus();
+    await page.keyboard.press('Home');
+    await page.waitForSelector('#tt-pca[data-epoch="-1"]', { timeout: 10_000 });
+    assert.is(await lens<number>('throughEpoch'), -1);
+    assert.is(await page.textContent('#tt-epoch-text'), 'init (1 of 3)');
+    if (shots) await page.locator('#through').screenshot({ path: join(shots, 'web-through-init.png') });
+    // the page's result against the Node function on the same snapshots: each epoch's weights downloaded
+    const through = await lens<ThroughTraining>('through');
+    assert.equal(through.epochs, [-1, 0, 1]);
+    const snaps: { epoch: number; model: Mlp }[] = [];
+    for (const epoch of through.epochs) {
+      if (epoch !== -1) {
+        await page.keyboard.press('ArrowRight');
+        await page.waitForSelector(`#tt-pca[data-epoch="${epoch}"]`, { timeout: 10_000 });
+      }
+      const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('#tt-download')]);
+      assert.is(d.suggestedFilename(), epoch < 0 ? 'init.safetensors' : `epoch-00${epoch}.safetensors`);
+      const path = join(tmp, `snap-${d.suggestedFilename()}`);
+      await d.saveAs(path);
+      await slider.focus();
+      snaps.push({ epoch, model: Mlp.fromParams((await loadModelFile(path)).layers, cpu) });
+    }
+    t0 = performance.now();
+    const node = await analyzeThroughTraining(snaps, (await loadMnist()).test);
+    let worst = 0;
+    const near = (a: number, b: number, what: string) => {
+      worst = Math.max(worst, Math.abs(a - b));
+      assert.ok(Math.abs(a - b) <= 1e-6, `${what}: page ${a}, node ${b}`);
+    };
+    assert.equal(through.sample.rows, node.sample.rows, 'the same sample');
+    node.ckaEpochs.forEach((m, k) => m.forEach((r, i) => r.forEach((v, j) => near(through.ckaEpochs[k][i][j], v, `CKA layer ${k} epochs ${i},${j}`))));
+    node.perEpoch.forEach((pe, e) => {
+      near(through.perEpoch[e].sampleAccuracy, pe.sampleAccuracy, `sample accuracy at ${pe.epoch}`);
+      pe.ckaLayers.forEach((r, i) => r.forEach((v, j) => near(through.perEpoch[e].ckaLayers[i][j], v, `CKA layers ${i},${j} at ${pe.epoch}`)));
+      pe.layers.forEach((l, k) => {
+        near(through.perEpoch[e].layers[k].probe.heldOutAccuracy, l.probe.heldOutAccuracy, `probe layer ${k} at ${pe.epoch}`);
+        near(through.perEpoch[e].layers[k].silhouette, l.silhouette, `silhouette layer ${k} at ${pe.epoch}`);
+      });
+    });
+    // Play runs from the first epoch to the last, then stops
+    await page.click('#tt-play');
+    assert.is(await page.getAttribute('#tt-play', 'aria-pressed'), 'true');
+    await page.waitForSelector('#tt-pca[data-epoch="0"]', { timeout: 10_000 });
+    await page.waitForSelector('#tt-play[aria-pressed="false"]', { timeout: 10_000 });
+    assert.is(await lens<number>('throughEpoch'), 1, 'played to the last epoch');
+    if (shots) {
+      // what users see: the slider and the explorer on a laptop and on a phone
+      for (const [w, h] of [[1280, 900], [390, 844]]) {
+        const before = Number(await page.$eval('#tt-pca', (el) => (el as HTMLElement).dataset.updates));
+        await page.setViewportSize({ width: w, height: h });
+        await page.waitForFunction(`Number(document.querySelector('#tt-pca').dataset.updates) > ${before}`, null, { timeout: 10_000 });
+        await page.$eval('#through', (el) => el.scrollIntoView({ block: 'start' }));
+        await page.screenshot({ path: join(shots, `web-through-${w}x${h}.png`) });
+        await page.$eval('#explorer', (el) => el.scrollIntoView({ block: 'start' }));
+        await page.screenshot({ path: join(shots, `web-explorer-${w}x${h}.png`) });
+      }
+      await page.setViewportSize({ width: 1400, height: 1000 });
+    }
+    console.log(`  through training: slider init → epoch 1 by keyboard; page vs Node on the downloaded snapshots (CKA, probe, silhouette): max |Δ| ${worst.toExponential(1)} (Node ${secs(t0)} s)`);
     if (shots) {
       await page.screenshot({ path: join(shots, 'web-after-training.png'), fullPage: true });
       for (const id of ['live', 'explorer']) await page.locator(`#${id}`).screenshot({ path: join(shots, `web-${id}.png`) });
@@ -212,7 +306,9 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
     const up = await lens<{ test: { accuracy: number }; name: string }>('model');
     assert.is(up.test.accuracy, c.accuracy, 'the CLI\'s model.safetensors, uploaded, scores what the CLI printed');
     await page.click('#ex-go');
-    await page.waitForSelector('#ex-saliency[data-updates="3"]', { timeout: 60_000 });
+    await page.waitForSelector('#ex-saliency[data-updates="4"]', { timeout: 60_000 });
+    assert.is(await lens<number | null>('neuron.epoch'), null, 'an uploaded model is explored as it is');
+    assert.ok(await page.isHidden('#through'), 'an uploaded model has no epochs to follow');
     console.log(`  upload of the CLI's model.safetensors: ${up.test.accuracy.toFixed(2)} % (CLI ${c.accuracy.toFixed(2)} %), explorer answered, in ${secs(t0)} s`);
 
     assert.equal(await lens<string[]>('errors'), [], 'no error on the page');

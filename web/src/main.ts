@@ -11,7 +11,9 @@ import {
 import { figureAccuracyVsScale, figureLogitsVsScale } from '../../analysis/figures/interventions.ts';
 import { figureSaliency } from '../../analysis/figures/maps.ts';
 import { figureProjection } from '../../analysis/figures/projections.ts';
-import { classColor, clean, topLevel, type VegaLiteSpec } from '../../analysis/figures/spec.ts';
+import { figureCkaEpochs } from '../../analysis/figures/through-training.ts';
+import { classColor, clean, topLevel, type Row, type VegaLiteSpec } from '../../analysis/figures/spec.ts';
+import type { ThroughTraining } from '../../analysis/through-training-types.ts';
 import { mapToPng, pngDataUri } from '../../analysis/png.ts';
 import type { EpochMetrics } from '../../mlp/train.ts';
 import type { KernelResults } from '../../bench/kernels-run.ts';
@@ -52,7 +54,11 @@ const state = {
   stats: [] as EpochStats[],
   model: null as ModelSummary | null,
   neuron: null as NeuronReport | null,
-  pca: null as { layer: number; target: string; points: number; explained: number[] } | null,
+  pca: null as { epoch: number | null; layer: number; target: string; points: number; explained: number[] } | null,
+  /** analyzeThroughTraining's result for the trained model (null until the worker has it) */
+  through: null as ThroughTraining | null,
+  /** the epoch the through-training PCA shows (−1: the initial weights) */
+  throughEpoch: null as number | null,
   training: false,
   /** longest gap between two 50 ms heartbeats of the main thread while training (ms) */
   longestGap: 0,
@@ -213,7 +219,7 @@ function setBusy(busy: boolean): void {
   $<HTMLButtonElement>('train').disabled = busy || !state.data;
   input('upload').disabled = busy || !state.data;
   $<HTMLButtonElement>('stop').disabled = !busy;
-  for (const id of ['ex-go', 'pca-go', 'dl-model', 'dl-results', 'dl-report']) $<HTMLButtonElement>(id).disabled = busy;
+  for (const id of ['ex-go', 'pca-go', 'dl-model', 'dl-results', 'dl-report', 'tt-download']) $<HTMLButtonElement>(id).disabled = busy;
 }
 
 function resetLive(): void {
@@ -222,20 +228,24 @@ function resetLive(): void {
   state.model = null;
   state.neuron = null;
   state.pca = null;
+  state.through = null;
+  state.throughEpoch = null;
+  pause();
   state.longestGap = 0;
   $('epochs').querySelector('tbody')!.replaceChildren();
   $('epochs').classList.add('hidden');
   $('summary').textContent = '';
   $('error').textContent = '';
   // the explorer and the downloads belong to the previous model: cleared, and hidden until the next one is ready
-  for (const id of ['ex-selectivity', 'ex-accuracy', 'ex-confusion', 'ex-logits', 'ex-saliency', 'ex-pca']) {
+  for (const id of ['ex-selectivity', 'ex-accuracy', 'ex-confusion', 'ex-logits', 'ex-saliency', 'ex-pca', 'tt-pca', 'tt-curves', 'tt-cka']) {
     views.get(id)?.finalize();
     views.delete(id);
     $(id).replaceChildren();
   }
-  for (const id of ['ex-summary', 'ex-picks', 'ex-onehot-caption', 'dl-status']) $(id).replaceChildren();
+  for (const id of ['ex-summary', 'ex-picks', 'ex-onehot-caption', 'dl-status', 'tt-status', 'tt-dl-status', 'tt-findings', 'tt-epoch-text']) $(id).replaceChildren();
   $('ex-onehot').classList.add('hidden');
   $('explorer').classList.add('hidden');
+  $('through').classList.add('hidden');
   $('downloads').classList.add('hidden');
 }
 
@@ -305,8 +315,18 @@ function modelReady(m: ModelSummary): void {
   select('ex-layer').value = last;
   select('pca-layer').value = last;
   input('ex-neuron').max = String(m.widths[m.widths.length - 1] - 1);
+  // the explorer answers for any kept epoch's weights; the last by default
+  const epochs = m.snapshots, lastEpoch = epochs[epochs.length - 1];
+  const exEpoch = select('ex-epoch');
+  exEpoch.replaceChildren(...(epochs.length
+    ? epochs.map((e) => new Option(e < 0 ? 'init (before training)' : `after epoch ${e}${e === lastEpoch ? ' (last)' : ''}`, String(e)))
+    : [new Option(m.source === 'uploaded' ? 'as uploaded' : 'as trained', '')]));
+  exEpoch.value = epochs.length ? String(lastEpoch) : '';
+  exEpoch.disabled = epochs.length < 2;
+  exEpoch.title = m.snapshotsNote ?? '';
   $('explorer').classList.remove('hidden');
   $('downloads').classList.remove('hidden');
+  if (m.source === 'trained') void loadThrough(m);
 }
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -327,7 +347,7 @@ function showDigit(index: number): void {
 
 function selectivitySpec(r: NeuronReport): VegaLiteSpec {
   const values = r.selectivity.map((s, digit) => ({ digit, selectivity: clean(s), mean: clean(r.classMeans[digit]) }));
-  return topLevel(`Selectivity of neuron ${r.neuron} of ${r.target} per class`, values, {
+  return topLevel(`Selectivity of neuron ${r.neuron} of ${r.target} per class${r.epoch === null ? '' : `, ${epochWords(r.epoch)}`}`, values, {
     width: 360, height: 200, mark: { type: 'bar' },
     encoding: {
       x: { field: 'digit', type: 'ordinal', title: 'class', axis: { labelAngle: 0 } },
@@ -340,16 +360,17 @@ function selectivitySpec(r: NeuronReport): VegaLiteSpec {
 
 async function explore(): Promise<void> {
   const layer = Number(select('ex-layer').value), neuron = Number(input('ex-neuron').value), image = Number(input('ex-image').value);
+  const epoch = explorerEpoch();
   showDigit(image);
-  $('ex-summary').textContent = `analysing neuron ${neuron} of layer ${layer + 1}…`;
+  $('ex-summary').textContent = `analysing neuron ${neuron} of layer ${layer + 1}${epoch === undefined ? '' : ` (${epochWords(epoch)})`}…`;
   $<HTMLButtonElement>('ex-go').disabled = true;
   try {
-    const r = await ask({ op: 'neuron', layer, neuron, image });
+    const r = await ask({ op: 'neuron', layer, neuron, image, epoch });
     state.neuron = r;
     const top = r.topClasses.map((c) => `${c} (${r.selectivity[c].toFixed(2)})`).join(', ');
     const an = r.analysis, at = (s: number) => an.scales.indexOf(s);
     const [, b] = an.interval;
-    $('ex-summary').innerHTML = `neuron <b>${r.neuron}</b> of ${r.target}: most selective for classes <b id="ex-top">${top}</b>; ` +
+    $('ex-summary').innerHTML = `${r.epoch === null ? '' : `<b>${epochWords(r.epoch)}</b>: `}neuron <b>${r.neuron}</b> of ${r.target}: most selective for classes <b id="ex-top">${top}</b>; ` +
       `test accuracy ${an.accuracy[at(1)].toFixed(2)} % as is, ${an.accuracy[at(0)].toFixed(2)} % ablated, ${an.accuracy[at(b)].toFixed(2)} % at ×${b} · ` +
       `image #${r.saliency.index} is a ${r.saliency.label}, predicted ${r.saliency.predicted} · ${r.seconds.toFixed(1)} s`;
     const picks = $('ex-picks');
@@ -359,6 +380,7 @@ async function explore(): Promise<void> {
       return b;
     }));
     await draw('ex-selectivity', selectivitySpec(r));
+    $('ex-selectivity').dataset.epoch = String(r.epoch);
     await draw('ex-accuracy', figureAccuracyVsScale(an));
     await draw('ex-confusion', figureConfusion(an.confusion.ablationMinusBaseline, `Ablation − baseline, neuron ${r.neuron}`, { difference: true }));
     await draw('ex-logits', figureLogitsVsScale(an, r.topClasses[0]));
@@ -378,16 +400,181 @@ async function explore(): Promise<void> {
 }
 
 async function project(): Promise<void> {
-  const layer = Number(select('pca-layer').value);
+  const layer = Number(select('pca-layer').value), epoch = explorerEpoch();
   try {
-    const r = await ask({ op: 'pca', layer });
+    const r = await ask({ op: 'pca', layer, epoch });
     const ev = r.projection.explainedVarianceRatio ?? [];
-    state.pca = { layer, target: r.target, points: r.projection.labels.length, explained: ev.slice(0, 2) };
-    await draw('ex-pca', figureProjection(r.projection, `PCA of layer ${layer + 1} (${r.target}), ${r.projection.labels.length} test images ` +
+    state.pca = { epoch: r.epoch, layer, target: r.target, points: r.projection.labels.length, explained: ev.slice(0, 2) };
+    await draw('ex-pca', figureProjection(r.projection, `PCA of layer ${layer + 1} (${r.target})${r.epoch === null ? '' : `, ${epochWords(r.epoch)}`}, ${r.projection.labels.length} test images ` +
       `(${(100 * ((ev[0] ?? 0) + (ev[1] ?? 0))).toFixed(1)} % of the variance)`, { classes: 10 }));
   } catch (e) {
     showError(`PCA: ${(e as Error).message}`);
   }
+}
+
+// ---------- through training: the aligned PCA per epoch, the measures per epoch
+
+/** the explorer's chosen epoch (ModelSummary.snapshots); undefined: the model as trained or uploaded */
+function explorerEpoch(): number | undefined {
+  const v = select('ex-epoch').value;
+  return v === '' ? undefined : Number(v);
+}
+
+const epochWords = (e: number) => (e < 0 ? 'initial weights' : `after epoch ${e}`);
+const epochShort = (e: number) => (e < 0 ? 'init' : `epoch ${e}`);
+
+async function loadThrough(m: ModelSummary): Promise<void> {
+  $('through').classList.remove('hidden');
+  const layers = m.widths.map((w, k) => new Option(`layer ${k + 1} (${w} neurons)`, String(k)));
+  select('tt-layer').replaceChildren(...layers);
+  select('tt-layer').value = String(m.widths.length - 1);
+  for (const id of ['tt-play', 'tt-epoch', 'tt-layer', 'tt-download']) ($(id) as HTMLInputElement).disabled = true;
+  if (m.snapshots.length < 2) {
+    $('tt-status').textContent = m.snapshotsNote ?? 'fewer than two epochs\' weights were kept: nothing to follow through training';
+    return;
+  }
+  $('tt-status').textContent = `analysing the weights of ${m.snapshots.length} epochs…`;
+  try {
+    const r = await ask({ op: 'through' });
+    if (state.model !== m) return; // a newer model meanwhile
+    state.through = r;
+    const t = r.timings, total = Object.values(t).reduce((a, b) => a + b, 0);
+    $('tt-status').textContent = `${r.epochs.length} epochs (init, ${r.epochs.filter((e) => e >= 0).join(', ')}) on ${r.sample.rows.length} test images ` +
+      `(${r.sample.perClass[0]} per class, seed ${r.sample.seed}) · ${total.toFixed(1)} s in the worker`;
+    const slider = input('tt-epoch');
+    slider.max = String(r.epochs.length - 1);
+    slider.value = slider.max;
+    for (const id of ['tt-play', 'tt-epoch', 'tt-layer', 'tt-download']) ($(id) as HTMLInputElement).disabled = false;
+    $('tt-findings').replaceChildren(...r.findings.slice(0, 8).map((f) => Object.assign(document.createElement('li'), { textContent: f.text })));
+    await drawThrough();
+    // the report's figure (analysis/figures/through-training.ts): every layer, every pair of epochs
+    await draw('tt-cka', figureCkaEpochs(r));
+  } catch (e) {
+    $('tt-status').textContent = '';
+    showError(`through training: ${(e as Error).message}`);
+  }
+}
+
+/** the aligned PCA of one layer at every epoch, showing the epoch of the signal `ep`; fixed axes over all epochs */
+function alignedPcaSpec(r: ThroughTraining, layer: number, epoch: number): VegaLiteSpec {
+  const values: Row[] = [];
+  let lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
+  r.perEpoch.forEach((pe) => pe.layers[layer].aligned.forEach(([x, y], i) => {
+    values.push({ epoch: pe.epoch, row: r.sample.rows[i], digit: r.sample.labels[i], x: clean(x), y: clean(y) });
+    if (Number.isFinite(x) && Number.isFinite(y)) {
+      lo = [Math.min(lo[0], x), Math.min(lo[1], y)];
+      hi = [Math.max(hi[0], x), Math.max(hi[1], y)];
+    }
+  }));
+  const domain = (k: number) => {
+    const pad = 0.04 * (hi[k] - lo[k] || 1);
+    return Number.isFinite(lo[k]) ? [lo[k] - pad, hi[k] + pad] : [-1, 1];
+  };
+  // a phone: the chart as wide as the screen allows, the legend below it
+  const narrow = window.innerWidth < 600, width = narrow ? Math.max(200, window.innerWidth - 110) : 440;
+  const color = classColor(r.classes) as { legend: Record<string, unknown> };
+  if (narrow) color.legend = { ...color.legend, orient: 'bottom', direction: 'horizontal', columns: 5, symbolSize: 60, labelFontSize: 11 };
+  const title = narrow ? `PCA of layer ${layer + 1}, last epoch's axes` : `PCA of layer ${layer + 1} (layers.${layer}.post), ${r.sample.rows.length} test images, in the last epoch's axes`;
+  return topLevel(title, values, {
+    width, height: Math.round(width * 0.9),
+    params: [{ name: 'ep', value: epoch }],
+    transform: [{ filter: 'datum.epoch == ep' }],
+    layer: [
+      {
+        mark: { type: 'circle', size: 16, opacity: 0.75, aria: false },
+        encoding: {
+          x: { field: 'x', type: 'quantitative', title: 'PC1 of the last epoch (rotated)', scale: { domain: domain(0), nice: false, zero: false } },
+          y: { field: 'y', type: 'quantitative', title: 'PC2 of the last epoch (rotated)', scale: { domain: domain(1), nice: false, zero: false } },
+          color,
+          tooltip: [{ field: 'row', title: 'test row' }, { field: 'digit' }],
+        },
+      },
+      {
+        // the epoch shown, in the chart's corner (an image of the chart says which epoch it is)
+        mark: { type: 'text', align: 'left', baseline: 'top', x: 6, y: 6, fontSize: 15, fontWeight: 'bold', color: '#1d2330', text: { expr: "ep < 0 ? 'init' : 'epoch ' + ep" } },
+        data: { values: [{}] },
+      },
+    ],
+  });
+}
+
+/** per epoch for one layer: the probe, the model's accuracy on the sample, the silhouette, CKA with the last epoch; a rule at `ep` */
+function throughCurvesSpec(r: ThroughTraining, layer: number, epoch: number): VegaLiteSpec {
+  const last = r.epochs.length - 1, values: Row[] = [];
+  r.perEpoch.forEach((pe, e) => {
+    const l = pe.layers[layer];
+    values.push(
+      { epoch: pe.epoch, measure: 'probe accuracy, held out', value: clean(l.probe.heldOutAccuracy / 100) },
+      { epoch: pe.epoch, measure: 'model accuracy on the sample', value: clean(pe.sampleAccuracy / 100) },
+      { epoch: pe.epoch, measure: 'silhouette of the classes', value: clean(l.silhouette) },
+      { epoch: pe.epoch, measure: 'CKA with the last epoch', value: clean(r.ckaEpochs[layer][e][last]) },
+    );
+  });
+  const width = window.innerWidth < 600 ? Math.max(200, window.innerWidth - 90) : 440;
+  const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, labelExpr: "datum.value < 0 ? 'init' : datum.label" } };
+  return topLevel(window.innerWidth < 600 ? `Layer ${layer + 1} through training` : `Layer ${layer + 1} through training (accuracies as fractions)`, values, {
+    width, height: 260,
+    params: [{ name: 'ep', value: epoch }],
+    layer: [
+      {
+        mark: { type: 'line', point: { filled: true, size: 30 } },
+        encoding: {
+          x, y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [Math.min(0, ...values.map((v) => (v.value as number) ?? 0)), 1] } },
+          color: { field: 'measure', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 2 } },
+          tooltip: [{ field: 'epoch' }, { field: 'measure' }, { field: 'value', format: '.3f' }],
+        },
+      },
+      { mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { x: { datum: { expr: 'ep' }, type: 'quantitative' } } },
+    ],
+  });
+}
+
+/** draws both charts for the chosen layer at the slider's epoch */
+async function drawThrough(): Promise<void> {
+  const r = state.through;
+  if (!r) return;
+  const layer = Number(select('tt-layer').value), epoch = r.epochs[Number(input('tt-epoch').value)];
+  await draw('tt-pca', alignedPcaSpec(r, layer, epoch));
+  await draw('tt-curves', throughCurvesSpec(r, layer, epoch));
+  await showThroughEpoch();
+}
+
+/** moves both charts to the slider's epoch (a signal change: no redraw of the specs) */
+async function showThroughEpoch(): Promise<void> {
+  const r = state.through;
+  if (!r) return;
+  const i = Number(input('tt-epoch').value), epoch = r.epochs[i];
+  const text = `${epochShort(epoch)} (${i + 1} of ${r.epochs.length})`;
+  $('tt-epoch-text').textContent = text;
+  input('tt-epoch').setAttribute('aria-valuetext', text);
+  for (const id of ['tt-pca', 'tt-curves']) {
+    const v = views.get(id)?.view;
+    if (v) await v.signal('ep', epoch).runAsync();
+  }
+  state.throughEpoch = epoch;
+  $('tt-pca').dataset.epoch = String(epoch);
+}
+
+let playing: ReturnType<typeof setInterval> | null = null;
+function pause(): void {
+  if (playing !== null) clearInterval(playing);
+  playing = null;
+  const b = $('tt-play');
+  b.textContent = 'Play';
+  b.setAttribute('aria-pressed', 'false');
+}
+function play(): void {
+  const slider = input('tt-epoch');
+  if (Number(slider.value) >= Number(slider.max)) slider.value = '0';
+  void showThroughEpoch();
+  const b = $('tt-play');
+  b.textContent = 'Pause';
+  b.setAttribute('aria-pressed', 'true');
+  playing = setInterval(() => {
+    if (Number(slider.value) >= Number(slider.max)) { pause(); return; }
+    slider.value = String(Number(slider.value) + 1);
+    void showThroughEpoch();
+  }, 600);
 }
 
 // ---------- downloads
@@ -401,11 +588,11 @@ function save(f: FileResult): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-async function download(kind: 'model' | 'results' | 'report'): Promise<void> {
-  const el = $('dl-status');
+async function download(kind: 'model' | 'results' | 'report', epoch?: number): Promise<void> {
+  const el = $(epoch === undefined ? 'dl-status' : 'tt-dl-status');
   el.textContent = kind === 'model' ? 'exporting…' : 'running the analyses and writing the file…';
   try {
-    const f = await ask({ op: 'file', kind });
+    const f = await ask({ op: 'file', kind, epoch });
     save(f);
     el.textContent = `${f.name}: ${(f.bytes.length / 1024).toFixed(0)} KiB (${f.seconds.toFixed(1)} s)`;
   } catch (e) {
@@ -472,6 +659,31 @@ select('ex-layer').addEventListener('change', () => {
   if (Number(input('ex-neuron').value) >= w) input('ex-neuron').value = '0';
 });
 $('pca-go').addEventListener('click', () => void project());
+// another epoch's weights: what is on show is answered again for them
+select('ex-epoch').addEventListener('change', () => {
+  void (async () => {
+    if (state.neuron) await explore();
+    if (state.pca) await project();
+  })();
+});
+$('tt-play').addEventListener('click', () => { if (playing === null) play(); else pause(); });
+// dragging (or the arrow keys, Home, End) pauses the animation and shows that epoch
+input('tt-epoch').addEventListener('input', () => { pause(); void showThroughEpoch(); });
+select('tt-layer').addEventListener('change', () => void drawThrough());
+// the through-training charts are sized to the window: drawn again when it changes width
+let resized: ReturnType<typeof setTimeout> | undefined, drawnWidth = window.innerWidth;
+window.addEventListener('resize', () => {
+  clearTimeout(resized);
+  resized = setTimeout(() => {
+    if (window.innerWidth === drawnWidth) return;
+    drawnWidth = window.innerWidth;
+    void drawThrough();
+  }, 250);
+});
+$('tt-download').addEventListener('click', () => {
+  const r = state.through;
+  if (r) void download('model', r.epochs[Number(input('tt-epoch').value)]);
+});
 select('heatmap-layer').addEventListener('change', () => drawLive());
 $('dl-model').addEventListener('click', () => void download('model'));
 $('dl-results').addEventListener('click', () => void download('results'));

@@ -2,6 +2,7 @@
 // id and gets one reply per id; the worker also sends events (status lines, step progress, each
 // finished epoch's metrics and statistics) while it works. Everything is structured-clonable.
 import type { EpochStats } from '../../analysis/epoch-stats.ts';
+import type { ThroughTraining } from '../../analysis/through-training-types.ts';
 import type { InputStats } from '../../analysis/input-stats.ts';
 import type { NeuronAnalysis } from '../../analysis/intervention.ts';
 import type { Projection } from '../../analysis/projection.ts';
@@ -67,6 +68,13 @@ export interface ModelSummary {
   history: EpochMetrics[];
   /** epochs were stopped early by the user */
   stopped?: boolean;
+  /**
+   * the epochs whose weights the worker kept (−1: the initial weights, then 0…), ascending; the explorer
+   * and the analyses through training can look at each. Empty for an uploaded model, or when the weights
+   * were too large to keep every epoch (`snapshotsNote` says so)
+   */
+  snapshots: number[];
+  snapshotsNote?: string;
   seconds: number;
 }
 
@@ -83,6 +91,8 @@ export interface DataSummary {
 
 /** the explorer's answer for one neuron */
 export interface NeuronReport {
+  /** the snapshot's epoch the answer is for (−1: the initial weights); null: the model as trained or uploaded */
+  epoch: number | null;
   layer: number;
   neuron: number;
   target: string;
@@ -110,9 +120,13 @@ export type Request =
   | { op: 'train'; config: WebConfig }
   | { op: 'stop' }
   | { op: 'upload'; name: string; bytes: Uint8Array }
-  | { op: 'neuron'; layer: number; neuron: number; image: number }
-  | { op: 'pca'; layer: number }
-  | { op: 'file'; kind: 'model' | 'results' | 'report' }
+  /** epoch: a kept snapshot's (ModelSummary.snapshots); absent: the model as trained or uploaded */
+  | { op: 'neuron'; layer: number; neuron: number; image: number; epoch?: number }
+  | { op: 'pca'; layer: number; epoch?: number }
+  /** analyzeThroughTraining on the kept snapshots (computed once per trained model) */
+  | { op: 'through' }
+  /** epoch (model only): that snapshot's weights, named as RUN/snapshots/ names them */
+  | { op: 'file'; kind: 'model' | 'results' | 'report'; epoch?: number }
   /** bench/kernels.js's benchmark (runKernels) on the worker's WebGPU adapter and the CPU backend; no tfjs */
   | { op: 'kernels'; quick: boolean };
 
@@ -122,7 +136,8 @@ export interface Replies {
   stop: { stopping: boolean };
   upload: ModelSummary;
   neuron: NeuronReport;
-  pca: { layer: number; target: string; projection: Projection; seconds: number };
+  pca: { epoch: number | null; layer: number; target: string; projection: Projection; seconds: number };
+  through: ThroughTraining;
   file: FileResult;
   kernels: KernelResults;
 }

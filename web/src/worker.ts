@@ -3,8 +3,10 @@
 // (run/session.ts: the CLI's training, statistics and stopping, with this worker as its sink) on WebGPU
 // (navigator.gpu in the worker, software adapters accepted; run/backend.ts) or on the CPU backend when
 // there is no adapter; each finished epoch posts its metrics and statistics (computed on the device on
-// WebGPU, one read-back per epoch; nothing is read inside an epoch). After training, the explorer's questions are
-// answered on a CPU copy of the trained weights (the same numbers as the command line's analyses).
+// WebGPU, one read-back per epoch; nothing is read inside an epoch). The weights before training and after
+// every epoch are kept in memory (the session's snapshot hook; a few hundred KB each for the reference
+// model); after training, analyzeThroughTraining looks at them all. The explorer's questions are answered
+// on a CPU copy of the trained weights, or of any kept epoch's (the same numbers as the command line's analyses).
 import type { Backend } from '../../engine/backend.ts';
 import { cpu } from '../../engine/cpu.ts';
 import { dispose } from '../../engine/memory.ts';
@@ -18,6 +20,8 @@ import { analyzeNeuron } from '../../analysis/intervention.ts';
 import { oneHotMaps } from '../../analysis/onehot-maps.ts';
 import { pca } from '../../analysis/pca.ts';
 import type { Projection } from '../../analysis/projection.ts';
+import { analyzeThroughTraining } from '../../analysis/through-training.ts';
+import type { ThroughTraining } from '../../analysis/through-training-types.ts';
 import { compactSvg, renderSvg, reportHtml, scopeSvgIds } from '../../analysis/report.ts';
 import { saliencyMaps } from '../../analysis/saliency.ts';
 import { selectivityPerClass } from '../../analysis/selectivity.ts';
@@ -33,7 +37,7 @@ import {
 import { evaluate } from '../../mlp/train.ts';
 import { adapterName, pickBackend } from '../../run/backend.ts';
 import { checkSettings, prepareSession, trainSession, type EpochRow, type TrainSettings } from '../../run/session.ts';
-import { decodeModelWithNorm, encodeModel, encodeModelWithNorm } from '../../mlp/weights.ts';
+import { decodeModelWithNorm, encodeModel, encodeModelWithNorm, type LayerParams, type NormParams } from '../../mlp/weights.ts';
 import { runKernels } from '../../bench/kernels-run.ts';
 import { fetchMnist } from './data.ts';
 import type {
@@ -52,20 +56,37 @@ const status = (text: string) => emit({ event: 'status', text });
 let data: Promise<Mnist> | null = null;
 let gpu: Promise<{ backend: Backend; device: DeviceDescription }> | null = null;
 
-interface Current {
-  summary: ModelSummary;
-  /** the weights on the CPU backend (analyses, exports) */
+/** one set of weights the explorer answers for, with what it computed on them */
+interface ModelView {
+  /** the weights on the CPU backend */
   model: Mlp;
+  /** the test split's images as floats, and every named activation of them (made on first use) */
+  cache?: Promise<{ images: LabelledImages; acts: NamedHost }>;
+  oneHot: Map<number, Promise<{ target: string; value: number; maps: { shape: number[]; data: Float32Array } }>>;
+}
+
+/** the weights after one epoch (−1: before training), as the session's snapshot hook hands them over */
+interface Snapshot { epoch: number; layers: LayerParams[]; norms: NormParams[] }
+
+interface Current extends ModelView {
+  summary: ModelSummary;
   plan: NormPlan;
   config: WebConfig | null;
   device: DeviceDescription | null;
   stats: EpochStats[];
   input: InputStats | null;
-  /** the test split's images as floats, and every named activation of them (made on first use) */
-  cache?: Promise<{ images: LabelledImages; acts: NamedHost }>;
-  oneHot: Map<number, Promise<{ target: string; value: number; maps: { shape: number[]; data: Float32Array } }>>;
   suite?: Promise<PostTrainingResults>;
+  /** every epoch's weights, ascending ([] for an uploaded model or when too large to keep) */
+  snapshots: Snapshot[];
+  /** the explorer's models of earlier epochs, built on first use (the last epoch is `model` itself) */
+  views: Map<number, ModelView>;
+  through?: Promise<ThroughTraining>;
 }
+
+/** the most memory the kept weights of a run may take; a larger run keeps none (and says so) */
+const SNAPSHOT_BUDGET_BYTES = 256 * 2 ** 20;
+/** the explorer's models of earlier epochs kept at once (each with its test-set activations, ≈ 1–5 MB for small models) */
+const MAX_VIEWS = 6;
 let current: Current | null = null;
 let busy: string | null = null;
 /** the running training's stop: it ends at the current epoch's end (run/session.ts), the model kept */
@@ -145,6 +166,12 @@ async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
   const { model, plan, settings: { sizes } } = session;
   const stats: EpochStats[] = [];
   let input: InputStats | null = null, epochStats: EpochStats | null = null;
+  // every epoch's weights (and the initial ones), when all of them fit the budget
+  const params = sizes.slice(1).reduce((sum, n, k) => sum + (sizes[k] + 1) * n, 0);
+  const keep = 4 * params * (cfg.epochs + 1) <= SNAPSHOT_BUDGET_BYTES;
+  const snapshots: Snapshot[] = [];
+  const snapshotsNote = keep ? undefined
+    : `the weights of every epoch are not kept: ${cfg.epochs + 1} × ${(4 * params / 2 ** 20).toFixed(1)} MiB is over the page's ${SNAPSHOT_BUDGET_BYTES / 2 ** 20} MiB`;
   stopping = new AbortController();
   let lastProgress = 0, stopped = false, history: EpochRow[] = [];
   const t0 = performance.now();
@@ -153,6 +180,8 @@ async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
     const result = await trainSession(session, {
       inputStats: (s) => { input = s; },
       epochStats: (s) => { stats.push(s); epochStats = s; },
+      // export() gives fresh host copies: kept as they are
+      snapshot: keep ? (epoch, layers, norms) => { snapshots.push({ epoch, layers, norms }); } : undefined,
       epochDone: (metrics) => {
         emit({ event: 'epoch', metrics, stats: epochStats, input: metrics.epoch === 0 ? input : null });
         epochStats = null;
@@ -184,9 +213,9 @@ async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
   const summary: ModelSummary = {
     source: 'trained', name: `mlp-lens ${sizes.join('-')} seed ${cfg.seed}`, sizes, widths: cfg.hidden, norm: describePlan(plan),
     test: { loss: test.loss, accuracy: test.accuracy, perClass: test.perClass }, history, stopped,
-    seconds: (performance.now() - t0) / 1000,
+    snapshots: snapshots.map((s) => s.epoch), snapshotsNote, seconds: (performance.now() - t0) / 1000,
   };
-  current = { summary, model: host, plan, config: cfg, device, stats, input, oneHot: new Map() };
+  current = { summary, model: host, plan, config: cfg, device, stats, input, oneHot: new Map(), snapshots, views: new Map() };
   status(`trained: test accuracy ${test.accuracy.toFixed(2)} % after ${history.length} epoch${history.length === 1 ? '' : 's'} (${summary.seconds.toFixed(1)} s)`);
   return summary;
 }
@@ -209,9 +238,10 @@ async function doUpload(name: string, bytes: Uint8Array): Promise<ModelSummary> 
   const test = await evaluate(model, m.test);
   const summary: ModelSummary = {
     source: 'uploaded', name, sizes, widths: sizes.slice(1, -1), norm: describePlan(spec.plan),
-    test: { loss: test.loss, accuracy: test.accuracy, perClass: test.perClass }, history: [], seconds: (performance.now() - t0) / 1000,
+    test: { loss: test.loss, accuracy: test.accuracy, perClass: test.perClass }, history: [], snapshots: [],
+    seconds: (performance.now() - t0) / 1000,
   };
-  current = { summary, model, plan: spec.plan, config: null, device: null, stats: [], input: null, oneHot: new Map() };
+  current = { summary, model, plan: spec.plan, config: null, device: null, stats: [], input: null, oneHot: new Map(), snapshots: [], views: new Map() };
   status(`${name}: ${sizes.join('-')} model, test accuracy ${test.accuracy.toFixed(2)} %`);
   return summary;
 }
@@ -223,7 +253,36 @@ function need(): Current {
   return current;
 }
 
-async function testCache(c: Current) {
+function snapshotOf(c: Current, epoch: number): Snapshot {
+  const s = c.snapshots.find((x) => x.epoch === epoch);
+  if (!s) {
+    const kept = c.snapshots.map((x) => x.epoch);
+    throw new RangeError(`no weights of epoch ${epoch}: ${kept.length ? `this model kept epochs ${kept[0]}…${kept[kept.length - 1]} (−1: before training)` : 'this model kept none'}`);
+  }
+  return s;
+}
+
+/**
+ * the weights the explorer answers for: the model as trained (epoch absent, or the last kept epoch,
+ * which holds the same weights) or a CPU model built from that epoch's snapshot, cached per epoch
+ */
+function viewAt(c: Current, epoch: number | undefined): ModelView {
+  if (epoch === undefined || epoch === c.snapshots[c.snapshots.length - 1]?.epoch) return c;
+  let v = c.views.get(epoch);
+  if (v) {
+    // most recently used last
+    c.views.delete(epoch);
+    c.views.set(epoch, v);
+    return v;
+  }
+  const s = snapshotOf(c, epoch);
+  v = { model: Mlp.fromParams(s.layers, cpu, { plan: c.plan, norms: s.norms }), oneHot: new Map() };
+  c.views.set(epoch, v);
+  while (c.views.size > MAX_VIEWS) c.views.delete(c.views.keys().next().value!);
+  return v;
+}
+
+async function testCache(c: ModelView) {
   c.cache ??= (async () => {
     const m = await ensureData();
     const images = imagesFromSplit(m.test);
@@ -235,8 +294,8 @@ async function testCache(c: Current) {
 
 const order = (v: readonly number[]) => v.map((x, i) => [x, i] as const).sort((a, b) => (Number.isFinite(b[0]) ? b[0] : -Infinity) - (Number.isFinite(a[0]) ? a[0] : -Infinity)).map(([, i]) => i);
 
-async function doNeuron(layer: number, neuron: number, image: number): Promise<NeuronReport> {
-  const c = need(), t0 = performance.now();
+async function doNeuron(layer: number, neuron: number, image: number, epoch?: number): Promise<NeuronReport> {
+  const t0 = performance.now(), c = viewAt(need(), epoch);
   const model = c.model, target = layerName(model, layer, 'post'), width = widthOf(model, target);
   if (!Number.isInteger(neuron) || neuron < 0 || neuron >= width) throw new RangeError(`neuron ${neuron}: ${target} has neurons 0..${width - 1}`);
   const { images, acts } = await testCache(c);
@@ -256,15 +315,15 @@ async function doNeuron(layer: number, neuron: number, image: number): Promise<N
   if (!maps) c.oneHot.set(layer, (maps = oneHotMaps(model, layer)));
   const oh = await maps;
   return {
-    layer, neuron, target, selectivity, classMeans: means.map((row) => row[neuron]), topClasses: order(selectivity).slice(0, 3), mostSelective,
+    epoch: epoch ?? null, layer, neuron, target, selectivity, classMeans: means.map((row) => row[neuron]), topClasses: order(selectivity).slice(0, 3), mostSelective,
     analysis, saliency: { ...sal, index: image, label: images.labels[image], predicted },
     oneHot: { target: oh.target, value: oh.value, map: oh.maps.data.slice(neuron * d, (neuron + 1) * d) },
     seconds: (performance.now() - t0) / 1000,
   };
 }
 
-async function doPca(layer: number): Promise<Replies['pca']> {
-  const c = need(), t0 = performance.now();
+async function doPca(layer: number, epoch?: number): Promise<Replies['pca']> {
+  const t0 = performance.now(), c = viewAt(need(), epoch);
   const target = layerName(c.model, layer, 'post'), width = widthOf(c.model, target);
   const { images, acts } = await testCache(c);
   const p = pca(acts[target]!, 2);
@@ -272,7 +331,29 @@ async function doPca(layer: number): Promise<Replies['pca']> {
     method: 'pca', neurons: Array.from({ length: width }, (_, j) => j), rows: Uint32Array.from({ length: images.count }, (_, i) => i),
     labels: images.labels, embedding: p.projected, explainedVarianceRatio: p.explainedVarianceRatio, seconds: (performance.now() - t0) / 1000,
   };
-  return { layer, target, projection, seconds: (performance.now() - t0) / 1000 };
+  return { epoch: epoch ?? null, layer, target, projection, seconds: (performance.now() - t0) / 1000 };
+}
+
+// ---------- through training
+
+/** analyzeThroughTraining on every kept epoch's weights, once per trained model */
+function throughTraining(c: Current): Promise<ThroughTraining> {
+  c.through ??= (async () => {
+    if (c.snapshots.length < 2) {
+      throw new Error(c.summary.source === 'uploaded' ? 'an uploaded model has no weights of earlier epochs'
+        : c.summary.snapshotsNote ?? 'fewer than two epochs\' weights were kept');
+    }
+    const m = await ensureData();
+    const t0 = performance.now();
+    status(`analysing the weights of ${c.snapshots.length} epochs (init and ${c.snapshots.length - 1} after training epochs)…`);
+    // each epoch's own CPU model: the same Mlp the command line builds from RUN/snapshots/
+    const snapshots = c.snapshots.map((s) => ({ epoch: s.epoch, model: Mlp.fromParams(s.layers, cpu, { plan: c.plan, norms: s.norms }) }));
+    const r = await analyzeThroughTraining(snapshots, m.test, { log: (line) => status(line.trim()) });
+    status(`through training: ${r.epochs.length} epochs analysed on ${r.sample.rows.length} test images in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return r;
+  })();
+  c.through.catch(() => { c.through = undefined; });
+  return c.through;
 }
 
 // ---------- downloads
@@ -305,10 +386,17 @@ function runConfig(c: Current): Record<string, unknown> {
   };
 }
 
-async function doFile(kind: 'model' | 'results' | 'report'): Promise<FileResult> {
+async function doFile(kind: 'model' | 'results' | 'report', epoch?: number): Promise<FileResult> {
   const c = need(), t0 = performance.now();
   const enc = new TextEncoder();
   const done = (name: string, mime: string, bytes: Uint8Array): FileResult => ({ name, mime, bytes, seconds: (performance.now() - t0) / 1000 });
+  if (kind === 'model' && epoch !== undefined) {
+    // a kept epoch's weights, named as the command line's RUN/snapshots/ names them (run/snapshots.ts)
+    const s = snapshotOf(c, epoch);
+    const meta: Record<string, string> = { epoch: String(epoch), ...(c.config ? { seed: String(c.config.seed), rng: c.config.rng } : {}) };
+    const bytes = isPlain(c.plan) ? encodeModel(s.layers, meta) : encodeModelWithNorm(s.layers, s.norms, { ...meta, [NORM_METADATA_KEY]: planToJson(c.plan) });
+    return done(epoch < 0 ? 'init.safetensors' : `epoch-${String(epoch).padStart(3, '0')}.safetensors`, 'application/octet-stream', bytes);
+  }
   if (kind === 'model') {
     const params = await c.model.export();
     const meta: Record<string, string> = c.config ? { seed: String(c.config.seed), rng: c.config.rng } : {};
@@ -367,8 +455,9 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
         return { result: req.op === 'train' ? await doTrain(req.config) : await doUpload(req.name, req.bytes) };
       } finally { busy = null; }
     }
-    case 'neuron': return { result: await doNeuron(req.layer, req.neuron, req.image) };
-    case 'pca': return { result: await doPca(req.layer) };
+    case 'neuron': return { result: await doNeuron(req.layer, req.neuron, req.image, req.epoch) };
+    case 'pca': return { result: await doPca(req.layer, req.epoch) };
+    case 'through': return { result: await throughTraining(need()) };
     case 'kernels': {
       // the same code as `node bench/kernels.js [--quick] --no-tfjs`, on its own device from this worker's adapter
       if (busy) throw new Error(`busy: ${busy}`);
@@ -378,7 +467,7 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
       } finally { busy = null; }
     }
     case 'file': {
-      const f = await doFile(req.kind);
+      const f = await doFile(req.kind, req.epoch);
       return { result: f, transfer: [f.bytes.buffer as ArrayBuffer] };
     }
   }

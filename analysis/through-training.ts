@@ -1,0 +1,196 @@
+// the analyses through training (docs/notebooks.md's items looked at after every epoch): the weights kept
+// before training and after each epoch (run/snapshots.ts) are each run once on a fixed, seeded,
+// class-stratified sample of test images, and every hidden layer's ReLU output (`layers.K.post`) is
+// measured the same way at every epoch: selectivity, dead units, silhouette, a linear probe, a 2-D PCA
+// aligned across epochs, linear CKA. Findings in words come from analysis/findings.ts. No node: imports
+// (the page runs it in a worker).
+import { pixel } from '../mlp/batch.ts';
+import type { Split } from '../mlp/mnist.ts';
+import type { Mlp } from '../mlp/model.ts';
+import { postName, type ActName } from '../mlp/names.ts';
+import { ckaMatrix } from './cka.ts';
+import { meanPerClass } from './class-means.ts';
+import { findingsThroughTraining } from './findings.ts';
+import { cacheImages, type HostTensor, type LabelledImages } from './forward-cache.ts';
+import { pca } from './pca.ts';
+import { probeAccuracy } from './probe.ts';
+import { procrustesRotation, rotate } from './procrustes.ts';
+import { heldOutRows, stratifiedSample } from './sample.ts';
+import { selectivityPerClass } from './selectivity.ts';
+import { silhouetteScore } from './silhouette.ts';
+import {
+  THROUGH_TRAINING_FORMAT, type EpochAnalysis, type EpochSample, type LayerAtEpoch, type ThroughTraining,
+} from './through-training-types.ts';
+import { topKPerRow } from './topk.ts';
+
+export interface ThroughTrainingOptions {
+  /** test images per class in the sample (default THROUGH_TRAINING_DEFAULTS.perClass) */
+  perClass?: number;
+  /** seed of the sample and of the probe's held-out part */
+  seed?: number;
+  /** gradient steps of each linear probe */
+  probeIterations?: number;
+  /** the probe's held-out share of the sample, per class */
+  heldOutFraction?: number;
+  /** progress lines */
+  log?: (line: string) => void;
+}
+
+/**
+ * the defaults, chosen with bench/through-training-cost.js so that the reference main job (20 epochs,
+ * 21 snapshots) with these analyses takes at most 1.3× its time without: 1000 rows make the exact
+ * silhouette ≈ 0.5 M pairs a layer and keep each probe under a tenth of a second
+ */
+export const THROUGH_TRAINING_DEFAULTS = { perClass: 100, seed: 314, probeIterations: 100, heldOutFraction: 0.2 } as const;
+
+/** a neuron counts as rare when it fires on fewer than this share of the sample's rows (but on some) */
+export const RARE_FRACTION = 0.01;
+
+/** the rows `rows` of a split as labelled images (pixels / 255, as the model was trained on) */
+function sampleImages(split: Split, rows: readonly number[]): LabelledImages {
+  const d = split.rows * split.cols;
+  const x = new Float32Array(rows.length * d); // [count, d_in]
+  rows.forEach((s, r) => {
+    for (let j = 0; j < d; j++) x[r * d + j] = pixel(split.images[s * d + j]);
+  });
+  return { x, labels: Uint8Array.from(rows, (s) => split.labels[s]), indices: Uint32Array.from(rows), count: rows.length, dim: d };
+}
+
+/** per column of x [n, width], the share of rows where it is > 0 → [width] */
+function activeFractionPerNeuron(x: HostTensor): number[] {
+  const n = x.shape[0], w = n ? x.data.length / n : 0;
+  const count = new Array<number>(w).fill(0);
+  for (let i = 0; i < n; i++) for (let j = 0; j < w; j++) if (x.data[i * w + j] > 0) count[j]++;
+  return count.map((c) => (n ? c / n : 0));
+}
+
+/**
+ * per neuron (column of s [classes][width]) the class it is most selective for, the lower class on
+ * ties; −1 for a neuron that fires on none of the rows (all its class means are 0: no class to name)
+ */
+function topClassPerNeuron(s: readonly (readonly number[])[], active: readonly number[]): number[] {
+  return active.map((a, i) => {
+    if (a === 0) return -1;
+    let best = 0;
+    for (let c = 1; c < s.length; c++) if (s[c][i] > s[best][i]) best = c;
+    return best;
+  });
+}
+
+/** argmax of logits [n, classes] per row compared with the labels → % */
+function accuracyOf(logits: HostTensor, labels: ArrayLike<number>): number {
+  const n = logits.shape[0], c = logits.shape[1];
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let k = 1; k < c; k++) if (logits.data[i * c + k] > logits.data[i * c + best]) best = k;
+    if (best === labels[i]) correct++;
+  }
+  return n ? (100 * correct) / n : NaN;
+}
+
+const seconds = (t0: number): number => (performance.now() - t0) / 1000;
+
+/**
+ * every snapshot (weights before training, epoch −1, and after each epoch) measured on one fixed
+ * sample of the test split: per epoch and hidden layer the selectivity S [classes][width] from the class
+ * means, its top 3 per class and each neuron's top class, dead and rare neurons, the silhouette of the
+ * labels (exact), a linear probe's accuracy, the 2-D PCA rotated into the last epoch's axes (orthogonal
+ * Procrustes, so the points of one image form a comparable trajectory); per epoch the CKA between
+ * hidden layers and the sample accuracy; per layer the epoch × epoch CKA; then the findings. Snapshots
+ * are taken in ascending epoch order; they must share the model's sizes.
+ */
+export async function analyzeThroughTraining(
+  snapshots: readonly { epoch: number; model: Mlp }[], test: Split, opts: ThroughTrainingOptions = {},
+): Promise<ThroughTraining> {
+  if (snapshots.length === 0) throw new RangeError('analyzeThroughTraining needs at least one snapshot');
+  const snaps = [...snapshots].sort((a, b) => a.epoch - b.epoch);
+  const sizes = [...snaps[0].model.sizes];
+  for (const s of snaps) {
+    if (s.model.sizes.join() !== sizes.join()) throw new RangeError(`snapshot of epoch ${s.epoch} is ${s.model.sizes.join('-')}, the first ${sizes.join('-')}`);
+  }
+  const perClass = opts.perClass ?? THROUGH_TRAINING_DEFAULTS.perClass, seed = opts.seed ?? THROUGH_TRAINING_DEFAULTS.seed;
+  const iterations = opts.probeIterations ?? THROUGH_TRAINING_DEFAULTS.probeIterations;
+  const fraction = opts.heldOutFraction ?? THROUGH_TRAINING_DEFAULTS.heldOutFraction;
+  const classes = sizes[sizes.length - 1], hidden = sizes.length - 2;
+  const timings: Record<string, number> = { forward: 0, selectivity: 0, silhouette: 0, probe: 0, pca: 0, cka: 0, findings: 0 };
+
+  // the sample, and the probe's split of it (positions in the sample)
+  const picked = stratifiedSample(test.labels, classes, perClass, seed);
+  const images = sampleImages(test, picked.rows);
+  const labels = Array.from(images.labels);
+  const heldOut = heldOutRows(labels, classes, fraction, seed);
+  const held = new Set(heldOut);
+  const train = labels.map((_, i) => i).filter((i) => !held.has(i));
+  const sample: EpochSample = { rows: picked.rows, labels, seed, perClass: picked.perClass, heldOut };
+  const n = labels.length;
+  opts.log?.(`through training: ${snaps.length} snapshots, ${hidden} hidden layers, sample of ${n} test images (${perClass} per class, seed ${seed}), probe on ${train.length} / held out ${heldOut.length}`);
+
+  const names: ActName[] = [...Array.from({ length: hidden }, (_, k) => postName(k)), 'logits'];
+  // per layer, per epoch: the activations (for CKA) and the PCA projection (aligned at the end)
+  const reps: HostTensor[][] = Array.from({ length: hidden }, () => []);
+  const projections: Float32Array[][] = Array.from({ length: hidden }, () => []);
+  const perEpoch: EpochAnalysis[] = [];
+  for (const { epoch, model } of snaps) {
+    let t0 = performance.now();
+    const cache = await cacheImages(model, images, { names, grads: [] });
+    timings.forward += seconds(t0);
+    const layers: LayerAtEpoch[] = [];
+    for (let k = 0; k < hidden; k++) {
+      const post = cache.acts[postName(k)]!; // [n, d_hidden]
+      reps[k].push(post);
+      t0 = performance.now();
+      const selectivity = selectivityPerClass(meanPerClass(post, labels, classes)); // [classes, d_hidden]
+      const activeFraction = activeFractionPerNeuron(post); // [d_hidden]
+      const dead = activeFraction.flatMap((a, i) => (a === 0 ? [i] : []));
+      const rare = activeFraction.flatMap((a, i) => (a > 0 && a < RARE_FRACTION ? [i] : []));
+      timings.selectivity += seconds(t0);
+      t0 = performance.now();
+      const silhouette = silhouetteScore(post, labels);
+      timings.silhouette += seconds(t0);
+      t0 = performance.now();
+      const probe = probeAccuracy(post, labels, classes, { train, test: heldOut, iterations });
+      timings.probe += seconds(t0);
+      t0 = performance.now();
+      const p = pca(post, 2);
+      projections[k].push(p.projected.data);
+      timings.pca += seconds(t0);
+      layers.push({
+        selectivity, top3: topKPerRow(selectivity, 3), topClass: topClassPerNeuron(selectivity, activeFraction),
+        dead, rare, activeFraction, silhouette,
+        probe: { heldOutAccuracy: probe.heldOutAccuracy, trainAccuracy: probe.trainAccuracy },
+        aligned: [], explained: p.explainedVarianceRatio.slice(0, 2),
+      });
+    }
+    t0 = performance.now();
+    const ckaLayers = ckaMatrix(reps.map((r) => r[r.length - 1]));
+    timings.cka += seconds(t0);
+    perEpoch.push({ epoch, layers, ckaLayers, sampleAccuracy: accuracyOf(cache.acts.logits!, labels) });
+    opts.log?.(`  ${epoch < 0 ? 'initial weights' : `epoch ${epoch}`}: sample accuracy ${perEpoch[perEpoch.length - 1].sampleAccuracy.toFixed(1)} %, ` +
+      `silhouette ${layers.map((l) => l.silhouette.toFixed(2)).join(' / ')}, probe ${layers.map((l) => l.probe.heldOutAccuracy.toFixed(1)).join(' / ')} %`);
+  }
+
+  // every epoch's 2-D PCA rotated onto the last epoch's (R = I for the last one itself)
+  let t0 = performance.now();
+  for (let k = 0; k < hidden; k++) {
+    const last = projections[k][projections[k].length - 1];
+    projections[k].forEach((proj, e) => {
+      const r = procrustesRotation(proj, last, n, 2);
+      const a = rotate(proj, n, 2, r); // [n, 2]
+      perEpoch[e].layers[k].aligned = Array.from({ length: n }, (_, i) => [a[2 * i], a[2 * i + 1]]);
+    });
+  }
+  timings.pca += seconds(t0);
+  t0 = performance.now();
+  const ckaEpochs = reps.map((r) => ckaMatrix(r)); // [hidden][epochs][epochs]
+  timings.cka += seconds(t0);
+
+  const out: ThroughTraining = {
+    format: THROUGH_TRAINING_FORMAT, version: 1, sizes, classes, sample, epochs: snaps.map((s) => s.epoch),
+    perEpoch, ckaEpochs, findings: [], timings,
+  };
+  t0 = performance.now();
+  out.findings = findingsThroughTraining(out);
+  timings.findings = seconds(t0);
+  return out;
+}

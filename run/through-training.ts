@@ -1,0 +1,123 @@
+// the analyses through training on disk: a run's snapshots (RUN/snapshots/) in, RUN/through-training.json
+// (the ThroughTraining record the report and the page draw) and its tables as CSV in RUN/through-training/
+// out, the findings as lines.
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { toCsv, type Row } from '../analysis/csv.ts';
+import { analyzeThroughTraining } from '../analysis/through-training.ts';
+import type { ThroughTraining } from '../analysis/through-training-types.ts';
+import type { Mnist } from '../mlp/mnist.ts';
+import type { Mlp } from '../mlp/model.ts';
+import { writeAtomic } from './files.ts';
+import { describeEpochs, listSnapshots, loadSnapshot } from './snapshots.ts';
+
+export const THROUGH_TRAINING_FILE = 'through-training.json';
+export const THROUGH_TRAINING_DIR = 'through-training';
+
+export interface RunThroughTrainingOptions {
+  log?: (line: string) => void;
+  warn?: (line: string) => void;
+  /** test images per class in the sample (analysis/through-training.ts THROUGH_TRAINING_DEFAULTS) */
+  perClass?: number;
+  seed?: number;
+  probeIterations?: number;
+  /** where the results go (default: the run directory) */
+  out?: string;
+}
+
+/**
+ * loads every snapshot of the run in `dir`, analyses them (analyzeThroughTraining on the test split),
+ * writes OUT/through-training.json and OUT/through-training/*.csv (each atomically) and logs a line, the
+ * findings and where the files are. Null, with a warning, when the run kept fewer than 2 snapshots.
+ */
+export async function analyzeRunThroughTraining(dir: string, data: Mnist, opts: RunThroughTrainingOptions = {}): Promise<ThroughTraining | null> {
+  const log = opts.log ?? (() => {});
+  const epochs = await listSnapshots(dir);
+  if (epochs.length < 2) {
+    opts.warn?.(`warning: no analyses through training: the run kept ${epochs.length ? `one snapshot (${describeEpochs(epochs)})` : 'no snapshots'} (they need two or more)`);
+    return null;
+  }
+  const t0 = performance.now();
+  const snapshots: { epoch: number; model: Mlp }[] = [];
+  for (const epoch of epochs) snapshots.push({ epoch, model: (await loadSnapshot(dir, epoch)).model });
+  const result = await analyzeThroughTraining(snapshots, data.test, { perClass: opts.perClass, seed: opts.seed, probeIterations: opts.probeIterations });
+  const out = opts.out ?? dir;
+  await saveThroughTraining(out, result);
+  const s = result.sample;
+  log(`through training: ${describeEpochs(epochs)}, ${s.rows.length} test images (${Math.max(...s.perClass)} per class, seed ${s.seed}), ` +
+    `${((performance.now() - t0) / 1000).toFixed(1)} s; findings:`);
+  for (const f of result.findings) log(`  ${f.text}`);
+  log(`through training: ${join(out, THROUGH_TRAINING_FILE)}, tables in ${join(out, THROUGH_TRAINING_DIR)}`);
+  return result;
+}
+
+/** OUT/through-training.json and the tables of throughTrainingCsv in OUT/through-training/ (replacing an earlier set) */
+export async function saveThroughTraining(out: string, t: ThroughTraining): Promise<void> {
+  await mkdir(out, { recursive: true });
+  // indented as writeJson does, with each array of numbers on one line (a third of the size)
+  const text = JSON.stringify(compact(t), null, 2).replace(NUMBER_ARRAY, (m) => m.replace(/\s+/g, ''));
+  await writeAtomic(join(out, THROUGH_TRAINING_FILE), text + '\n');
+  const folder = join(out, THROUGH_TRAINING_DIR);
+  // an earlier run's finding tables would otherwise stay beside this run's
+  await rm(join(folder, 'findings'), { recursive: true, force: true });
+  await mkdir(join(folder, 'findings'), { recursive: true });
+  for (const [name, text] of Object.entries(throughTrainingCsv(t))) await writeAtomic(join(folder, name), text);
+}
+
+/** an array of numbers (or nulls: NaN) as JSON.stringify indents it */
+const NUMBER_ARRAY = /\[\s*(?:-?[\d.eE+-]+|null)(?:,\s*(?:-?[\d.eE+-]+|null))*\s*\]/g;
+
+/** the record with the aligned PCA coordinates rounded to 5 decimals (float32 noise; a third of the file) */
+function compact(t: ThroughTraining): ThroughTraining {
+  return {
+    ...t,
+    perEpoch: t.perEpoch.map((p) => ({
+      ...p, layers: p.layers.map((l) => ({ ...l, aligned: l.aligned.map(([x, y]) => [Number(x.toFixed(5)), Number(y.toFixed(5))]) })),
+    })),
+  };
+}
+
+/**
+ * the per-epoch tables, file name → CSV text (long format: one observation per row): selectivity (epoch ×
+ * layer × neuron × class), top3 (epoch × layer × class), neurons (active fraction, dead, rare, top class),
+ * layers (silhouette, probe, PCA explained variance, sample accuracy), cka-layers (per epoch, layer ×
+ * layer), cka-epochs-layerK (epoch × epoch), findings (kind, text, table file) and findings/NN-kind.csv
+ */
+export function throughTrainingCsv(t: ThroughTraining): Record<string, string> {
+  const files: Record<string, string> = {};
+  const sel: Row[] = [], top3: Row[] = [], neurons: Row[] = [], layers: Row[] = [], ckaLayers: Row[] = [];
+  for (const p of t.perEpoch) {
+    p.layers.forEach((l, k) => {
+      l.selectivity.forEach((row, c) => row.forEach((s, i) => sel.push({ epoch: p.epoch, layer: k, neuron: i, class: c, selectivity: s })));
+      l.top3.forEach((ns, c) => top3.push({ epoch: p.epoch, layer: k, class: c, first: ns[0], second: ns[1], third: ns[2] }));
+      l.activeFraction.forEach((a, i) => neurons.push({
+        epoch: p.epoch, layer: k, neuron: i, activeFraction: a, dead: l.dead.includes(i) ? 1 : 0, rare: l.rare.includes(i) ? 1 : 0, topClass: l.topClass[i],
+      }));
+      layers.push({
+        epoch: p.epoch, layer: k, silhouette: l.silhouette, probeHeldOut: l.probe.heldOutAccuracy, probeTrain: l.probe.trainAccuracy,
+        explained1: l.explained[0], explained2: l.explained[1], dead: l.dead.length, rare: l.rare.length, sampleAccuracy: p.sampleAccuracy,
+      });
+    });
+    p.ckaLayers.forEach((row, a) => row.forEach((v, b) => ckaLayers.push({ epoch: p.epoch, layerA: a, layerB: b, cka: v })));
+  }
+  files['selectivity.csv'] = toCsv(sel);
+  files['top3.csv'] = toCsv(top3);
+  files['neurons.csv'] = toCsv(neurons);
+  files['layers.csv'] = toCsv(layers);
+  files['cka-layers.csv'] = toCsv(ckaLayers);
+  t.ckaEpochs.forEach((m, k) => {
+    files[`cka-epochs-layer${k}.csv`] = toCsv(m.map((row, e) => {
+      const r: Row = { epoch: t.epochs[e] };
+      row.forEach((v, f) => { r[`epoch ${t.epochs[f]}`] = v; });
+      return r;
+    }), ['epoch', ...t.epochs.map((e) => `epoch ${e}`)]);
+  });
+  const index: Row[] = [];
+  t.findings.forEach((f, i) => {
+    const file = `findings/${String(i).padStart(2, '0')}-${f.kind}.csv`;
+    index.push({ finding: i, kind: f.kind, text: f.text, table: file });
+    files[file] = toCsv(f.table.rows.map((r) => Object.fromEntries(f.table.columns.map((c, j) => [c, r[j]]))), f.table.columns);
+  });
+  files['findings.csv'] = toCsv(index, ['finding', 'kind', 'text', 'table']);
+  return files;
+}
