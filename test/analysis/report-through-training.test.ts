@@ -14,6 +14,7 @@ import { buildFigures } from '../../analysis/figures/index.ts';
 import { everyOtherEpoch, neuronMarks, spreadPositions } from '../../analysis/figures/through-training.ts';
 import { THROUGH_TRAINING_LIMITS, validateThroughTraining } from '../../analysis/through-training-json.ts';
 import { loadRunResults, weightEpochs, writeReport } from '../../run/report.ts';
+import { figureInfo } from '../helpers/report-page.ts';
 import { skipped } from '../helpers/skip.ts';
 import { makeThroughTraining, TT_SIZES, writeFixtureSnapshots } from './through-training-fixture.ts';
 
@@ -171,22 +172,8 @@ test('report.html in headless Chromium: the section\'s figures drawn, the weight
     await page.goto(pathToFileURL(join(run, 'report.html')).href, { waitUntil: 'load' });
     assert.equal(await page.$$eval('#sec-through-training figure.figure', (fs) => fs.map((f) => f.id.replace(/^fig-/, ''))), SECTION);
     for (const id of SECTION) {
-      const info = await page.$eval(`#fig-${id}`, async (fig) => {
-        const svg = fig.querySelector('.chart > svg') as SVGSVGElement | null;
-        const box = svg?.getBoundingClientRect();
-        const images = svg ? Array.from(svg.querySelectorAll('image')).map((im) => im.getAttribute('href') ?? im.getAttribute('xlink:href') ?? '') : [];
-        const sizes = await Promise.all(images.map(async (src) => {
-          const img = new Image();
-          img.src = src;
-          try { await img.decode(); } catch { return 0; }
-          return img.naturalWidth * img.naturalHeight;
-        }));
-        return {
-          width: box?.width ?? 0, height: box?.height ?? 0, marks: svg ? svg.querySelectorAll('.role-mark > *').length : 0,
-          texts: svg ? Array.from(svg.querySelectorAll('text')).filter((t) => (t.textContent ?? '').trim()).length : 0,
-          images: images.length, decoded: sizes.filter((s) => s === 28 * 28).length,
-        };
-      });
+      const f = await figureInfo(page, id);
+      const info = { ...f, images: f.imageSizes.length, decoded: f.imageSizes.filter((n) => n === 28 * 28).length };
       assert.ok(info.width > 100 && info.height > 50, `${id}: the SVG has a size (${info.width}×${info.height})`);
       assert.ok(info.marks > 0 && info.texts > 3, `${id}: marks and labels`);
       if (id === 'tt-weights-layer1') assert.ok(info.images === 8 * 4 && info.decoded === info.images, `${id}: ${info.decoded} of ${info.images} 28×28 images decoded`);

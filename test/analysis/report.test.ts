@@ -18,6 +18,7 @@ import { pngSize } from '../../analysis/png.ts';
 import { loadSavedModel, savePostTrainingResults } from '../../run/analyze.ts';
 import { runPostTrainingSuite } from '../../analysis/suite.ts';
 import { loadMnist } from '../../run/mnist-files.ts';
+import { figureInfo } from '../helpers/report-page.ts';
 import { skipped } from '../helpers/skip.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -118,22 +119,8 @@ test('report.html opens from disk in headless Chromium: every figure drawn, imag
     assert.match(sections[sections.length - 2], /Saliency and one-hot/);
     assert.match(sections[sections.length - 1], /Through training/);
     for (const id of EXPECTED) {
-      const info = await page.$eval(`#fig-${id}`, async (fig) => {
-        const svg = fig.querySelector('.chart > svg') as SVGSVGElement | null;
-        const box = svg?.getBoundingClientRect();
-        const marks = svg ? svg.querySelectorAll('.role-mark > *').length : 0;
-        const texts = svg ? Array.from(svg.querySelectorAll('text')).filter((t) => (t.textContent ?? '').trim()).length : 0;
-        const images = svg ? Array.from(svg.querySelectorAll('image')).map((im) => im.getAttribute('href') ?? im.getAttribute('xlink:href') ?? '') : [];
-        const sizes = await Promise.all(images.map(async (src) => {
-          const img = new Image();
-          img.src = src;
-          try { await img.decode(); } catch { return 0; }
-          return img.naturalWidth * img.naturalHeight;
-        }));
-        const caption = fig.querySelector('figcaption')?.textContent ?? '';
-        const links = Array.from(fig.querySelectorAll('figcaption a')).map((a) => a.getAttribute('href') ?? '');
-        return { width: box?.width ?? 0, height: box?.height ?? 0, marks, texts, images: images.length, decoded: sizes.filter((s) => s > 0).length, caption, links };
-      });
+      const f = await figureInfo(page, id);
+      const info = { ...f, images: f.imageSizes.length, decoded: f.imageSizes.filter((n) => n > 0).length };
       assert.ok(info.width > 100 && info.height > 50, `${id}: the SVG has a size (${info.width}×${info.height})`);
       assert.ok(info.marks > 0, `${id}: the SVG has marks`);
       assert.ok(info.texts > 3, `${id}: labels and titles`);
