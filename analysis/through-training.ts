@@ -41,7 +41,7 @@ export interface ThroughTrainingOptions {
  * 21 snapshots) with these analyses takes at most 1.3× its time without: 1000 rows make the exact
  * silhouette ≈ 0.5 M pairs a layer and keep each probe under a tenth of a second
  */
-export const THROUGH_TRAINING_DEFAULTS = { perClass: 100, seed: 314, probeIterations: 100, heldOutFraction: 0.2 } as const;
+export const THROUGH_TRAINING_DEFAULTS = { perClass: 80, seed: 314, probeIterations: 80, heldOutFraction: 0.2 } as const;
 
 /** a neuron counts as rare when it fires on fewer than this share of the sample's rows (but on some) */
 export const RARE_FRACTION = 0.01;
