@@ -6,7 +6,7 @@
 // where the device has 'timestamp-query', else submit + onSubmittedWorkDone around N calls; each row says which.
 import { cpu } from '../engine/cpu.ts';
 import { acquireDevice, openAdapter, type AcquiredDevice, type DeviceInfo } from '../engine/device.ts';
-import { add, exp, matmul, max, relu, scale, softmaxCrossEntropy, sum } from '../engine/ops/index.ts';
+import { add, conv2d, conv2dInputGrad, conv2dWeightGrad, exp, matmul, max, maxPool2d, maxPool2dGrad, relu, scale, softmaxCrossEntropy, sum } from '../engine/ops/index.ts';
 import { Tensor } from '../engine/tensor.ts';
 import { dispose, tidy } from '../engine/memory.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../engine/webgpu.ts';
@@ -273,6 +273,49 @@ function opCases(o: KernelOptions): OpCase[] {
 }
 
 /**
+ * the CNN primitives at the reference CNN's shapes (conv 1→8 5×5 on 28×28, pool 2, conv 8→16 5×5, pool 2;
+ * batch 64): conv2d forward and its input and weight gradients with 2·N·O·OH·OW·C·KH·KW flops each, and
+ * max pooling forward and backward with the bytes they must move
+ */
+interface CnnCase { op: string; variant: string; shape: string; flops?: number; bytes?: number; make(b: Backend): () => void }
+
+export function cnnCases(o: KernelOptions): CnnCase[] {
+  const on = (b: Backend, shape: number[], seed: number) => Tensor.from(rand(shape.reduce((p, q) => p * q, 1), seed), shape, { backend: b });
+  const convs: [number[], number[]][] = o.quick
+    ? [[[2, 1, 8, 8], [3, 1, 3, 3]], [[3, 5, 7, 6], [6, 5, 3, 2]]]
+    : [[[64, 1, 28, 28], [8, 1, 5, 5]], [[64, 8, 12, 12], [16, 8, 5, 5]]];
+  const pools: number[][] = o.quick ? [[2, 3, 8, 8], [3, 2, 5, 7]] : [[64, 8, 24, 24], [64, 16, 8, 8]];
+  const cases: CnnCase[] = [];
+  for (const [x, w] of convs) {
+    const [n, c, h, wd] = x, [oc, , kh, kw] = w, oh = h - kh + 1, ow = wd - kw + 1;
+    const flops = 2 * n * oc * oh * ow * c * kh * kw, dy = [n, oc, oh, ow];
+    const shape = `[${x}]·[${w}]`;
+    cases.push(
+      { op: 'conv2d', variant: 'forward', shape, flops, make: (b) => { const X = on(b, x, 21), W = on(b, w, 22), B = on(b, [oc], 23); return () => { conv2d(X, W, B); }; } },
+      { op: 'conv2d', variant: 'input grad', shape, flops,
+        make: (b) => { const D = on(b, dy, 24), W = on(b, w, 22); return () => { conv2dInputGrad(D, W, { stride: 1, padding: 0, height: h, width: wd }); }; } },
+      { op: 'conv2d', variant: 'weight grad', shape, flops,
+        make: (b) => { const X = on(b, x, 21), D = on(b, dy, 24); return () => { conv2dWeightGrad(X, D, { stride: 1, padding: 0, kh, kw }); }; } },
+    );
+  }
+  for (const x of pools) {
+    const n = x.reduce((p, q) => p * q, 1), y = [x[0], x[1], Math.floor(x[2] / 2), Math.floor(x[3] / 2)], ny = y.reduce((p, q) => p * q, 1);
+    cases.push(
+      { op: 'max_pool2d', variant: 'forward', shape: `[${x}] k2`, bytes: 4 * (n + ny), make: (b) => { const X = on(b, x, 25); return () => { maxPool2d(X); }; } },
+      { op: 'max_pool2d', variant: 'backward', shape: `[${x}] k2`, bytes: 4 * (2 * n + ny),
+        make: (b) => { const X = on(b, x, 25), D = on(b, y, 26); return () => { maxPool2dGrad(X, D, { kernel: 2, stride: 2, padding: 0 }); }; } },
+    );
+  }
+  return cases;
+}
+
+/** a row of a CNN case from its time: GFLOP/s for the convolutions, GB/s for pooling */
+const cnnRow = (c: CnnCase, impl: string, t: { ms: number; timing: 'timestamp' | 'wall'; wallMs?: number }): KernelRow => ({
+  op: c.op, variant: c.variant, impl, shape: c.shape, ...t,
+  ...(c.flops ? { flops: c.flops, gflops: c.flops / (t.ms * 1e6) } : { bytes: c.bytes, gbps: c.bytes! / (t.ms * 1e6) }),
+});
+
+/**
  * device-to-device copies of a large buffer: the bandwidth ceiling (read + write bytes per second). With a
  * timer, the GPU time between two empty timestamped passes around the copies
  */
@@ -485,6 +528,11 @@ export async function runKernels(o: KernelOptions = {}): Promise<KernelResults> 
       const ms = timeCpu(c.make(cpu), iters, repeats);
       rows.push({ op: c.op, variant: c.variant, impl: 'cpu', shape: c.shape, ms, timing: 'wall', bytes: c.bytes, gbps: c.bytes / (ms * 1e6) });
     }
+    for (const c of cnnCases(o)) {
+      const r = cnnRow(c, 'cpu', { ms: timeCpu(c.make(cpu), iters, repeats), timing: 'wall' });
+      rows.push(r);
+      log(`cpu ${c.op} ${c.variant} ${c.shape}: ${r.ms.toFixed(3)} ms ${r.gflops ? `${r.gflops.toFixed(2)} GFLOP/s` : `${r.gbps!.toFixed(2)} GB/s`}`);
+    }
   }
 
   let got: AcquiredDevice | null = null;
@@ -549,6 +597,11 @@ export async function runKernels(o: KernelOptions = {}): Promise<KernelResults> 
       const t = await timeGpu(b, c.make(b), iters * 4, repeats, timer);
       rows.push({ op: c.op, variant: c.variant, impl: 'webgpu', shape: c.shape, ...t, bytes: c.bytes, gbps: c.bytes / (t.ms * 1e6) });
       log(`webgpu ${c.op} ${c.variant} ${c.shape}: ${t.ms.toFixed(3)} ms ${(c.bytes / (t.ms * 1e6)).toFixed(2)} GB/s (${t.timing})`);
+    }
+    for (const c of cnnCases(o)) {
+      const r = cnnRow(c, 'webgpu', await timeGpu(b, c.make(b), iters, repeats, timer));
+      rows.push(r);
+      log(`webgpu ${c.op} ${c.variant} ${c.shape}: ${r.ms.toFixed(3)} ms ${r.gflops ? `${r.gflops.toFixed(2)} GFLOP/s` : `${r.gbps!.toFixed(2)} GB/s`} (${r.timing})`);
     }
     b.trim();
     const walls = rows.filter((r) => r.impl === 'webgpu' && r.timing === 'wall').length;

@@ -3,6 +3,9 @@
 import type { Primitive } from '../primitive.ts';
 import { addOp } from './add.ts';
 import { argmaxOp } from './argmax.ts';
+import { conv2dOp } from './conv2d.ts';
+import { conv2dInputGradOp } from './conv2d-input-grad.ts';
+import { conv2dWeightGradOp } from './conv2d-weight-grad.ts';
 import { dropoutMaskOp } from './dropout-mask.ts';
 import { eqOp } from './eq.ts';
 import { expOp } from './exp.ts';
@@ -15,6 +18,8 @@ import { linearOp } from './linear.ts';
 import { logOp } from './log.ts';
 import { matmulOp } from './matmul.ts';
 import { maxOp } from './max.ts';
+import { maxPool2dOp } from './max-pool2d.ts';
+import { maxPool2dGradOp } from './max-pool2d-grad.ts';
 import { mulOp } from './mul.ts';
 import { oneHotOp } from './onehot.ts';
 import { rangeSquaresOp } from './range-squares.ts';
@@ -45,10 +50,15 @@ export const primitives = (): readonly Primitive<any>[] => [
   groupSumsOp, histEdgesOp, groupSpreadOp, rangeSquaresOp, // epoch statistics by group (analysis/epoch-stats-gpu.ts)
   dropoutMaskOp,         // counter-based inverted-dropout mask, same bits on every backend
   linearOp, softmaxCrossEntropyGradOp, sgdUpdateOp, // fusions (one dispatch each): x·W + b (+ relu); the loss's backward; p − lr·d
+  conv2dOp, conv2dInputGradOp, conv2dWeightGradOp, // NCHW convolution (+ bias) and its two gradients
+  maxPool2dOp, maxPool2dGradOp, // k×k max pooling and its input gradient (argmax recomputed from x)
 ];
 
 export { add } from './add.ts';
 export { argmax } from './argmax.ts';
+export { conv2d } from './conv2d.ts';
+export { conv2dInputGrad } from './conv2d-input-grad.ts';
+export { conv2dWeightGrad } from './conv2d-weight-grad.ts';
 export { dropoutMask, type DropoutKey } from './dropout-mask.ts';
 export { eq } from './eq.ts';
 export { exp } from './exp.ts';
@@ -61,6 +71,8 @@ export { linear } from './linear.ts';
 export { log } from './log.ts';
 export { matmul } from './matmul.ts';
 export { max } from './max.ts';
+export { maxPool2d } from './max-pool2d.ts';
+export { maxPool2dGrad } from './max-pool2d-grad.ts';
 export { mul } from './mul.ts';
 export { oneHot } from './onehot.ts';
 export { rangeSquares } from './range-squares.ts';

@@ -65,12 +65,17 @@ t('the result names its schema, date, runtime, versions and timing method', () =
 t('cpu rows: every matmul shape and every other primitive, with a positive time, wall-clock', () => {
   const cpuRows = r.rows.filter((x) => x.impl === 'cpu');
   assert.ok(cpuRows.some((x) => x.op === 'matmul') && cpuRows.some((x) => x.op === 'sum'));
+  // the CNN primitives: conv2d forward and both gradients in GFLOP/s, max pooling both ways in GB/s
+  for (const v of ['forward', 'input grad', 'weight grad']) assert.ok(cpuRows.some((x) => x.op === 'conv2d' && x.variant === v && x.gflops! > 0), v);
+  for (const v of ['forward', 'backward']) assert.ok(cpuRows.some((x) => x.op === 'max_pool2d' && x.variant === v && x.gbps! > 0), v);
   for (const x of cpuRows) assert.ok(x.ms > 0 && (x.gflops! > 0 || x.gbps! > 0) && x.timing === 'wall', JSON.stringify(x));
 });
 
 t('webgpu rows (when there is an adapter): every variant of the staircase, the timing method of each, fractions of the ceilings', () => {
   if (!r.adapter) { console.log(`skipped: ${r.notes.join('; ')}`); return; }
   checkGpuRows(r);
+  for (const v of ['forward', 'input grad', 'weight grad']) assert.ok(timed(r).some((x) => x.op === 'conv2d' && x.variant === v && x.gflops! > 0), v);
+  for (const v of ['forward', 'backward']) assert.ok(timed(r).some((x) => x.op === 'max_pool2d' && x.variant === v && x.gbps! > 0), v);
   const by = timed(r).filter((x) => x.timing === 'timestamp').length;
   console.log(`  ${adapterName(r.adapter)}: ${by} of ${timed(r).length} webgpu rows by GPU timestamps; features ${r.adapter.features.join(', ')}`);
 });
