@@ -24,6 +24,7 @@
 //   sqrt(Σ g²) over the rows of one step; its epoch norm is sqrt(Σ g²) over the whole slot.
 import type { EpochRecord, Slot } from '../mlp/recorder.ts';
 import { Binner, binOf, type Histogram, histogram } from './histogram.ts';
+import type { ProbeStats } from './position-stats.ts';
 
 export type { Histogram } from './histogram.ts';
 
@@ -102,6 +103,8 @@ export interface EpochStats {
   /** one entry per hidden layer, in layer order */
   health: LayerHealth[];
   params?: ParamGradStats;
+  /** a CNN's feature maps position by position, on a fixed probe at the epoch's end (analysis/position-stats.ts) */
+  probe?: ProbeStats;
 }
 
 export interface EpochStatsOptions {

@@ -102,6 +102,20 @@ export function validateEpochStats(v: unknown, file: string): EpochStats {
     c.nums(p.mean, '$.params.mean', n);
     c.nums(p.max, '$.params.max', n);
   }
+  if (s.probe !== undefined) {
+    const pr = c.obj(s.probe, '$.probe'), rows = c.obj(pr.rows, '$.probe.rows');
+    c.int(rows.first, '$.probe.rows.first');
+    c.int(rows.count, '$.probe.rows.count', 1);
+    for (const [name, m] of Object.entries(c.obj(pr.maps, '$.probe.maps'))) {
+      const p = `$.probe.maps["${name}"]`, o = c.obj(m, p);
+      const shape = c.ints(o.shape, `${p}.shape`);
+      if (shape.length !== 3 || shape.some((d) => d < 1)) c.fail(`${p}.shape`, 'expected [channels, height, width]');
+      c.moments(o, p);
+      c.histogram(o.histogram, `${p}.histogram`, bins);
+      c.nums(o.positiveFraction, `${p}.positiveFraction`, shape[0]);
+      c.nums(o.channelMax, `${p}.channelMax`, shape[0]);
+    }
+  }
   return v as EpochStats;
 }
 

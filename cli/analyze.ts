@@ -11,6 +11,7 @@ import { analyzeModel, loadSavedModel } from '../run/analyze.ts';
 import { listSnapshots } from '../run/snapshots.ts';
 import { analyzeRunThroughTraining } from '../run/through-training.ts';
 import { errorLine } from './errors.ts';
+import { mlpOnly } from '../mlp/net.ts';
 
 const HELP = `usage: mlp-lens analyze RUN_DIR|model.safetensors [options]
 
@@ -47,7 +48,8 @@ export async function main(argv: string[]): Promise<number> {
   const log = (line: string) => process.stdout.write(line + '\n');
   try {
     const t0 = performance.now();
-    const { model, dir, file } = await loadSavedModel(positionals[0]);
+    const saved = await loadSavedModel(positionals[0]);
+    const { dir, file } = saved, model = mlpOnly(saved.model, 'mlp-lens analyze --full/--seed timing');
     const data = await loadMnist(values.data);
     const layer = int('layer', values.layer) ?? model.hidden - 1;
     if (layer >= model.hidden) throw new RangeError(`--layer ${layer}: the model has hidden layers 0..${model.hidden - 1}`);

@@ -15,6 +15,7 @@ import { ConfigError, RunStopped } from '../run/errors.ts';
 import { defaultRunDir } from '../run/run-dir.ts';
 import { analyzeSaved, fileProblem, runInDirectory, type RunOptions } from '../run/run.ts';
 import { int, intList, num, oneOf, parse, usage, UsageError, type Specs } from './args.ts';
+import { type ArchSpec, formatArch, parseArch } from '../mlp/arch.ts';
 
 const SPECS: Specs = {
   epochs: { type: 'string', arg: 'N', default: '20', help: 'passes over the training set' },
@@ -22,7 +23,8 @@ const SPECS: Specs = {
   lr: { type: 'string', arg: 'X', default: '0.01', help: 'SGD learning rate' },
   momentum: { type: 'string', arg: 'X', default: '0', help: 'SGD momentum' },
   'weight-decay': { type: 'string', arg: 'X', default: '0', help: 'SGD weight decay (L2)' },
-  hidden: { type: 'string', arg: 'A,B,…', default: '32,16', help: 'hidden layer sizes' },
+  arch: { type: 'string', arg: 'SPEC', help: "the network: mlp:32,16 (the default; = --hidden 32,16) | cnn (the reference CNN) | cnn:LAYER,… with LAYER convCxK[sS][pP], poolK[sS] or a width N (docs/cnn.md)" },
+  hidden: { type: 'string', arg: 'A,B,…', default: '32,16', help: 'hidden layer sizes of the MLP' },
   seed: { type: 'string', arg: 'N', default: '31416', help: 'seed of initialisation and shuffling' },
   rng: { type: 'string', arg: 'KIND', default: 'torch', help: "torch: PyTorch's MT19937 streams (the notebooks' exact weights and order); mlp-lens: our own xoshiro128**" },
   device: { type: 'string', arg: 'D', default: 'auto', help: 'auto (a hardware GPU if present, else cpu) | cpu | webgpu (software adapters too)' },
@@ -123,8 +125,10 @@ export function readConfig(argv: string[]): TrainCommand | 'help' {
     if (o[name] === '') throw new UsageError(`--${name} needs a value, got an empty string`);
   }
   const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+  const arch = readArch(o, argv);
   return {
-    sizes: [784, ...intList('hidden', o.hidden), 10],
+    sizes: arch.kind === 'mlp' ? [784, ...arch.hidden, 10] : [784, 10],
+    ...(arch.kind === 'cnn' ? { arch: formatArch(arch) } : {}),
     epochs: int('epochs', o.epochs), batch: int('batch', o.batch),
     lr: num('lr', o.lr, 0, true), momentum: num('momentum', o.momentum), weightDecay: num('weight-decay', o['weight-decay']),
     seed: int('seed', o.seed, 0), rng: oneOf('rng', o.rng, ['torch', 'mlp-lens'] as const),
@@ -143,13 +147,26 @@ export function readConfig(argv: string[]): TrainCommand | 'help' {
     report: !o['no-report'],
     // left out unless turned off, so config.json says nothing new for a run that has them
     throughTraining: o['no-through-training'] ? false : undefined,
-    norm: readNorm(o, intList('hidden', o.hidden).length, int('seed', o.seed, 0)),
+    norm: readNorm(o, arch.kind === 'mlp' ? arch.hidden.length : 0, int('seed', o.seed, 0)),
     compare: o.compare === undefined ? undefined : String(o.compare).split(',').map((v) => v.trim()),
     resume: o.resume === undefined ? undefined : {
       dir: o.resume as string, data: o.data as string | undefined,
       device: given(argv).has('device') ? oneOf('device', o.device, ['auto', 'cpu', 'webgpu'] as const) : undefined,
     },
   };
+}
+
+/** --arch, or --hidden (the MLP's widths): one of them; a CNN takes none of the MLP's normalisation options */
+function readArch(o: Record<string, string | boolean | undefined>, argv: string[]): ArchSpec {
+  if (o.arch === undefined) return { kind: 'mlp', hidden: intList('hidden', o.hidden) };
+  if (given(argv).has('hidden')) throw new UsageError('give --arch or --hidden, not both (--hidden A,B is --arch mlp:A,B)');
+  let spec: ArchSpec;
+  try { spec = parseArch(String(o.arch)); } catch (e) { throw new UsageError((e as Error).message); }
+  if (spec.kind === 'cnn') {
+    const mlpOnly = ['layernorm', 'batchnorm', 'dropout', 'dropout-layers', 'input-norm', 'compare'].filter((n) => given(argv).has(n));
+    if (mlpOnly.length) throw new UsageError(`--${mlpOnly[0]} applies to the MLP only, not to --arch ${o.arch}`);
+  }
+  return spec;
 }
 
 /** --epoch K, init, or A:B (A may be init) → the epochs, ascending; only with --analyze */

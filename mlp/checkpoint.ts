@@ -18,6 +18,7 @@ import { clip, InputError } from './errors.ts';
 import { decodeSafetensors, encodeSafetensors, shapeText, type SafeTensor, type TensorInput } from './safetensors.ts';
 import type { EpochMetrics } from './train.ts';
 import { MAX_HIDDEN_LAYERS, type LayerParams } from './weights.ts';
+import { ArchError, cnnParamShapes, parseArch, resolveCnn, type ResolvedLayer } from './arch.ts';
 
 export const CHECKPOINT_FORMAT = 'mlp-lens/checkpoint';
 const VERSION = '1';
@@ -33,7 +34,11 @@ const DEVICE_OPTIONS = ['auto', 'cpu', 'webgpu'] as const;
 
 /** the options of a run that a checkpoint must agree with (and that fix its bit-exact continuation) */
 export interface RunIdentity {
+  /** the MLP's layer sizes, input to classes; a CNN's [pixels, classes] */
   sizes: number[];
+  /** a CNN run's architecture (mlp/arch.ts formatArch) and input map [C, H, W]; absent for an MLP */
+  arch?: string;
+  inputShape?: number[];
   epochs: number;
   batch: number;
   lr: number;
@@ -94,7 +99,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   if (c.layers.length > MAX_HIDDEN_LAYERS + 1) throw new RangeError(`checkpoint: a model has at most ${MAX_HIDDEN_LAYERS} hidden layers, this one has ${c.layers.length - 1}`);
   const tensors: Record<string, TensorInput> = {};
   c.layers.forEach((l, k) => {
-    tensors[`layers.${k}.W`] = { dtype: 'F32', shape: [l.dIn, l.dOut], data: l.W };
+    tensors[`layers.${k}.W`] = { dtype: 'F32', shape: l.shape ?? [l.dIn, l.dOut], data: l.W };
     tensors[`layers.${k}.b`] = { dtype: 'F32', shape: [l.dOut], data: l.b };
   });
   const names = paramNames(c.layers.length);
@@ -177,7 +182,7 @@ function parseJson(text: string, file: string, what: string): unknown {
 export function validateRunIdentity(v: unknown, file: string, where = ''): RunIdentity {
   const c = new Check(file, where);
   const o = c.obj(v, '$');
-  return {
+  const id: RunIdentity = {
     sizes: c.sizes(o.sizes, '$.sizes'),
     epochs: c.int(o.epochs, '$.epochs', 1),
     batch: c.int(o.batch, '$.batch', 1),
@@ -190,6 +195,23 @@ export function validateRunIdentity(v: unknown, file: string, where = ''): RunId
     steps: o.steps === null ? null : c.int(o.steps, '$.steps', 1),
     trainCount: c.int(o.trainCount, '$.trainCount', 1),
   };
+  if (o.arch !== undefined) {
+    id.arch = c.str(o.arch, '$.arch');
+    const input = o.inputShape;
+    if (!Array.isArray(input) || input.length !== 3) c.fail('$.inputShape', `expected [channels, height, width], got ${brief(input)}`);
+    id.inputShape = (input as unknown[]).map((d, i) => c.int(d, `$.inputShape[${i}]`, 1));
+    try { cnnLayersOf(id); } catch (e) { c.fail('$.arch', (e as Error).message); }
+  }
+  return id;
+}
+
+/** a CNN run's resolved layers (mlp/arch.ts), or null for an MLP run; throws ArchError for a bad spec */
+export function cnnLayersOf(id: RunIdentity): ResolvedLayer[] | null {
+  if (id.arch === undefined) return null;
+  const spec = parseArch(id.arch);
+  if (spec.kind !== 'cnn') throw new ArchError(`expected a cnn architecture, got '${id.arch}'`);
+  const [c, h, w] = id.inputShape ?? [];
+  return resolveCnn(spec.layers, [c, h, w], id.sizes[id.sizes.length - 1]);
 }
 
 function validateHistory(v: unknown, file: string, epochs: number): EpochMetrics[] {
@@ -242,7 +264,10 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   if (epoch >= run.epochs) fail(`epoch ${epoch} is past the run's ${run.epochs} epochs`);
   const history = validateHistory(parseJson(md.history, file, 'metadata history'), file, epoch + 1);
 
-  const layerCount = run.sizes.length - 1;
+  // each weighted layer's shapes: from the sizes (an MLP) or the architecture (a CNN)
+  const cnn = cnnLayersOf(run);
+  const shapes = cnn ? cnnParamShapes(cnn) : run.sizes.slice(1).map((dOut, k) => ({ W: [run.sizes[k], dOut], b: [dOut] }));
+  const layerCount = shapes.length;
   const names = paramNames(layerCount);
   const expected = new Set([...names, ...names.map((n) => `velocity.${n}`), 'rng.state']);
   for (const name of Object.keys(tensors)) if (!expected.has(name)) fail(`unexpected tensor '${clip(name)}'`);
@@ -257,10 +282,12 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   };
   const layers: LayerParams[] = [];
   const velocity: (Float32Array | null)[] = [];
-  for (let k = 0; k < layerCount; k++) {
-    const dIn = run.sizes[k], dOut = run.sizes[k + 1];
-    layers.push({ W: f32(`layers.${k}.W`, [dIn, dOut], false)!, b: f32(`layers.${k}.b`, [dOut], false)!, dIn, dOut });
-    velocity.push(f32(`velocity.layers.${k}.W`, [dIn, dOut], true), f32(`velocity.layers.${k}.b`, [dOut], true));
+  for (const [k, { W, b }] of shapes.entries()) {
+    const conv = W.length === 4, dIn = conv ? W[1] * W[2] * W[3] : W[0], dOut = b[0];
+    const layer: LayerParams = { W: f32(`layers.${k}.W`, W, false)!, b: f32(`layers.${k}.b`, b, false)!, dIn, dOut };
+    if (conv) layer.shape = W;
+    layers.push(layer);
+    velocity.push(f32(`velocity.layers.${k}.W`, W, true), f32(`velocity.layers.${k}.b`, b, true));
   }
   // SGD keeps a momentum buffer for every parameter from the first step on, and none without momentum
   const buffers = velocity.filter((v) => v !== null).length;

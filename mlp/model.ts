@@ -40,6 +40,7 @@ export type Replacements = Partial<Record<ActName, (t: Tensor) => Tensor>>;
 export interface NormSpec { plan?: NormConfig | NormPlan; norms?: readonly NormParams[] }
 
 export class Mlp {
+  readonly kind = 'mlp';
   /** train mode: dropout on, BatchNorm on batch statistics (see train()/eval()) */
   training = false;
   /** training forward passes with dropout so far: the `step` of the dropout masks' key */
@@ -107,6 +108,21 @@ export class Mlp {
   }
 
   get hidden(): number { return this.layers.length - 1; }
+  get backend(): Backend { return this.layers[0].W.backend; }
+  /** outputs of the last layer */
+  get classes(): number { return this.sizes[this.sizes.length - 1]; }
+  /** the flat input's width */
+  get inputSize(): number { return this.sizes[0]; }
+
+  /** a named activation's shape per sample ([width]: every MLP tensor is a vector; loss [1]) */
+  unitShape(name: ActName): number[] {
+    if (name === 'input') return [this.sizes[0]];
+    if (name === 'logits') return [this.classes];
+    if (name === 'loss') return [1];
+    const m = /^layers\.(\d+)\.(pre|post|norm|drop)$/.exec(name);
+    if (!m || Number(m[1]) >= this.hidden) throw new RangeError(`the ${this.sizes.join('-')} model has no tensor named ${name}`);
+    return [this.sizes[Number(m[1]) + 1]];
+  }
 
   /** train mode: dropout on, BatchNorm normalises with batch statistics and updates its running ones */
   train(): this { this.training = true; return this; }

@@ -8,9 +8,16 @@
  */
 export type ActName =
   | 'input' | `layers.${number}.pre` | `layers.${number}.norm` | `layers.${number}.post` | `layers.${number}.drop`
-  | 'logits' | 'loss';
+  | `layers.${number}.pool` | 'logits' | 'loss';
+/*
+ * A CNN (mlp/cnn.ts) numbers its weighted layers the same way: conv layer K has `layers.K.pre` (the
+ * convolution, [B, C, H, W]), `layers.K.post` (its ReLU) and, where a max pooling follows it,
+ * `layers.K.pool` (the pooled map); linear layers after it continue the count. `input` stays the
+ * flat image [B, pixels] the data gives.
+ */
+
 /**
- * a parameter: `layers.K.W` [d_in, d_out] and `layers.K.b` [d_out]; the output layer is the last K.
+ * a parameter: `layers.K.W` [d_in, d_out] (a conv layer's: [out, in, kh, kw], PyTorch's layout) and `layers.K.b` [d_out]; the output layer is the last K.
  * A normalised hidden layer adds `layers.K.norm.w` and `layers.K.norm.b` [d_out] (the affine weight and bias).
  */
 export type ParamName = `layers.${number}.W` | `layers.${number}.b` | `layers.${number}.norm.w` | `layers.${number}.norm.b`;
@@ -32,3 +39,10 @@ export const preName = (k: number): ActName => `layers.${k}.pre`;
 export const postName = (k: number): ActName => `layers.${k}.post`;
 export const normName = (k: number): ActName => `layers.${k}.norm`;
 export const dropName = (k: number): ActName => `layers.${k}.drop`;
+export const poolName = (k: number): ActName => `layers.${k}.pool`;
+
+/** the reference CNN's names (conv 8×5, pool 2, conv 16×5, pool 2, linear 32, output), in model order; pinned by a test */
+export const REFERENCE_CNN_ACT_NAMES = [
+  'input', 'layers.0.pre', 'layers.0.post', 'layers.0.pool', 'layers.1.pre', 'layers.1.post', 'layers.1.pool',
+  'layers.2.pre', 'layers.2.post', 'logits', 'loss',
+] as const satisfies readonly ActName[];

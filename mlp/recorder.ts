@@ -11,6 +11,7 @@ import { Tensor } from '../engine/tensor.ts';
 import { keep } from '../engine/memory.ts';
 import type { Acts } from './model.ts';
 import type { ActName, ParamName } from './names.ts';
+import { channelMeans, channelReduce, channelSums } from './units.ts';
 
 /** [count, width] row-major: row r is the r-th sample visited in the epoch */
 export interface Slot { width: number; data: Float32Array }
@@ -152,9 +153,15 @@ export class Recorder {
         this.copyToDevice(name, t, offset);
         continue;
       }
-      const slot = rec.acts[name]!;
+      const slot = rec.acts[name]!, g = rec.grads[name];
+      if (t.shape.length === 4) {
+        // a feature map is recorded by its channels (mlp/units.ts): spatial means, gradient sums over positions
+        const [b, c, h, w] = t.shape;
+        channelReduce(t.data(), b, c, h * w, true, slot.data, offset * slot.width);
+        if (g && t.grad) channelReduce(t.grad.data(), b, c, h * w, false, g.data, offset * g.width);
+        continue;
+      }
       slot.data.set(t.data(), offset * slot.width);
-      const g = rec.grads[name];
       if (g && t.grad) g.data.set(t.grad.data(), offset * g.width);
     }
     this.recordRows(offset, labels, indices);
@@ -243,8 +250,10 @@ export class Recorder {
   /** rows [offset, offset + batch) of a device slot ← t (a buffer copy, no read-back) */
   private copyToDevice(name: ActName, t: Tensor, offset: number): void {
     const width = this.opts.widths[name]!;
-    t.backend.copyInto(t.storage, this.deviceSlot(name, 'acts', t.backend).storage, offset * width, t.size);
-    if ((this.opts.grads ?? true) && t.grad) t.backend.copyInto(t.grad.storage, this.deviceSlot(name, 'grads', t.backend).storage, offset * width, t.grad.size);
+    // a feature map goes in by its channels (mlp/units.ts), reduced on the device; the step's tidy() frees the reductions
+    const a = channelMeans(t), g = t.grad ? channelSums(t.grad) : null;
+    t.backend.copyInto(a.storage, this.deviceSlot(name, 'acts', t.backend).storage, offset * width, a.size);
+    if ((this.opts.grads ?? true) && g) t.backend.copyInto(g.storage, this.deviceSlot(name, 'grads', t.backend).storage, offset * width, g.size);
   }
 
   /** the epoch's device slot of `name` (made on first use) */

@@ -5,8 +5,11 @@
 //                                batch in buffers allocated once (WebAssembly SIMD or the same kernels in JS)
 //   fused    mlp/fused-gpu.ts     the plain ReLU MLP on webgpu: whole steps in one workgroup, many per dispatch,
 //                                the epoch encoded in a few dispatches (engine/fused-train-steps.ts)
+//   fused    mlp/fused-cnn-cpu.ts a CNN on the cpu backend: channel-last maps, sparse first-layer convolutions,
+//                                WebAssembly SIMD kernels (or the same in JS) in buffers allocated once
 // The fused engines are tested against the generic one (test/mlp/fused-cpu.test.ts, fused-gpu.test.ts).
 import type { Mlp } from './model.ts';
+import type { Net } from './net.ts';
 import type { Split } from './mnist.ts';
 import type { Recorder } from './recorder.ts';
 import { Sgd } from './sgd.ts';
@@ -14,6 +17,8 @@ import type { StepInfo, TrainOptions } from './train.ts';
 import { fusedCpuApplies, fusedCpuLabel, FusedCpuStep } from './fused-cpu.ts';
 import { fusedGpuApplies, fusedGpuLabel, FusedGpuStep } from './fused-gpu.ts';
 import { GenericStep } from './step-generic.ts';
+import type { Cnn } from './cnn.ts';
+import { fusedCnnCpuApplies, fusedCnnCpuLabel, FusedCnnCpuStep } from './fused-cnn-cpu.ts';
 
 /** an epoch's totals over its steps, after the finiteness check */
 export interface EpochTotals {
@@ -58,14 +63,27 @@ export type StepOptions = Pick<TrainOptions, 'batch' | 'lr' | 'momentum' | 'weig
 export const epochSteps = (split: Split, opts: Pick<StepOptions, 'batch' | 'steps'>): number =>
   Math.min(Math.ceil(split.count / opts.batch), opts.steps ?? Infinity);
 
-type StepKind = 'generic' | 'fused-cpu' | 'fused-gpu';
+type StepKind = 'generic' | 'fused-cpu' | 'fused-gpu' | 'fused-cnn-cpu';
 
 /** the engine for `model` (on its backend) training on `split` with these options */
-function stepKind(model: Mlp, split: Split, opts: StepOptions): StepKind {
+function stepKind(model: Net, split: Split, opts: StepOptions): StepKind {
   if (!(opts.fused ?? true)) return 'generic';
+  if (model.kind === 'cnn') return fusedCnnCpuApplies(model, split) ? 'fused-cnn-cpu' : 'generic';
   if (fusedCpuApplies(model, split)) return 'fused-cpu';
   if (fusedGpuApplies(model, split, gpuOptions(split, opts))) return 'fused-gpu';
   return 'generic';
+}
+
+/** the model a fused MLP engine was picked for (stepKind picks one only for an MLP) */
+function mlpOf(model: Net): Mlp {
+  if (model.kind !== 'mlp') throw new Error(`a fused MLP step for a ${model.kind}`);
+  return model;
+}
+
+/** the model the fused CNN engine was picked for */
+function cnnOf(model: Net): Cnn {
+  if (model.kind !== 'cnn') throw new Error(`a fused CNN step for a ${model.kind}`);
+  return model;
 }
 
 const gpuOptions = (split: Split, opts: StepOptions) => {
@@ -80,7 +98,7 @@ const gpuOptions = (split: Split, opts: StepOptions) => {
  * the step engine of a run: fused where it applies (TrainOptions.fused, on by default), else the generic
  * autograd step. `recorder`: where the steps write every named activation and gradient (opts.record)
  */
-export async function pickStepEngine(model: Mlp, split: Split, opts: StepOptions, recorder: Recorder | null = null): Promise<StepEngine> {
+export async function pickStepEngine(model: Net, split: Split, opts: StepOptions, recorder: Recorder | null = null): Promise<StepEngine> {
   const named = model.params();
   // the optimiser first, whichever step runs: it validates lr and the momentum buffers given (throws)
   const sgd = new Sgd(named.map((p) => p.tensor), { lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay });
@@ -88,12 +106,17 @@ export async function pickStepEngine(model: Mlp, split: Split, opts: StepOptions
   const steps = epochSteps(split, opts), checkFinite = opts.checkFinite ?? true;
   switch (stepKind(model, split, opts)) {
     case 'fused-cpu':
-      return FusedCpuStep.create(model, split, {
+      return FusedCpuStep.create(mlpOf(model), split, {
         batch: opts.batch, lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay, velocity: opts.velocity,
         kind: opts.fused === 'js' ? 'js' : undefined,
       }, { steps, recorder, checkFinite });
     case 'fused-gpu':
-      return new FusedGpuStep(model, split, gpuOptions(split, opts), { recorder, checkFinite });
+      return new FusedGpuStep(mlpOf(model), split, gpuOptions(split, opts), { recorder, checkFinite });
+    case 'fused-cnn-cpu':
+      return FusedCnnCpuStep.create(cnnOf(model), split, {
+        batch: opts.batch, lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay, velocity: opts.velocity,
+        kind: opts.fused === 'js' ? 'js' : undefined,
+      }, { steps, recorder, checkFinite });
     case 'generic':
       return new GenericStep(model, split, sgd, { batch: opts.batch, steps, recorder, checkFinite });
   }
@@ -104,10 +127,11 @@ export async function pickStepEngine(model: Mlp, split: Split, opts: StepOptions
  * SIMD)', ' (fused step, JavaScript kernels: <why>)', ' (fused step, N steps a dispatch)' (webgpu); '' for
  * the generic autograd step (the reference, left unmarked)
  */
-export async function stepEngineNote(model: Mlp, split: Split, opts: StepOptions): Promise<string> {
+export async function stepEngineNote(model: Net, split: Split, opts: StepOptions): Promise<string> {
   switch (stepKind(model, split, opts)) {
     case 'fused-cpu': return ` (${await fusedCpuLabel(opts.fused === 'js' ? 'js' : undefined)})`;
-    case 'fused-gpu': return ` (${fusedGpuLabel(model, split, gpuOptions(split, opts))})`;
+    case 'fused-gpu': return ` (${fusedGpuLabel(mlpOf(model), split, gpuOptions(split, opts))})`;
+    case 'fused-cnn-cpu': return ` (${await fusedCnnCpuLabel(opts.fused === 'js' ? 'js' : undefined)})`;
     case 'generic': return '';
   }
 }

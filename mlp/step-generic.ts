@@ -8,7 +8,8 @@ import { add, argmax, eq, sum } from '../engine/ops/index.ts';
 import { noGrad, Tensor } from '../engine/tensor.ts';
 import { type DeviceSplit, deviceSplit } from './device-split.ts';
 import { checkOnHost, firstFlagged, flagNonFinite } from './finite.ts';
-import { type Acts, Mlp } from './model.ts';
+import type { Acts } from './model.ts';
+import { meanLoss, type Net } from './net.ts';
 import type { Split } from './mnist.ts';
 import type { ActName } from './names.ts';
 import type { Recorder } from './recorder.ts';
@@ -28,7 +29,7 @@ export class GenericStep implements StepEngine {
   readonly label = 'generic autograd step';
   readonly steps: number;
   private readonly backend: Backend;
-  private readonly named: ReturnType<Mlp['params']>;
+  private readonly named: ReturnType<Net['params']>;
   private readonly onDevice: DeviceSplit;
   private readonly paramNames: ReadonlySet<string>;
   // the tensors the finiteness check looks at, in model order: the forward pass (every named activation
@@ -46,9 +47,9 @@ export class GenericStep implements StepEngine {
   /** on the device: one slot per step and probed tensor, NaN where that tensor held a NaN or ±Inf (made at step 0) */
   private flags: Tensor | null = null;
 
-  constructor(private readonly model: Mlp, private readonly split: Split, private readonly sgd: Sgd, private readonly opts: GenericStepOptions) {
+  constructor(private readonly model: Net, private readonly split: Split, private readonly sgd: Sgd, private readonly opts: GenericStepOptions) {
     this.steps = opts.steps;
-    this.backend = model.layers[0].W.backend;
+    this.backend = model.backend;
     this.named = model.params();
     this.paramNames = new Set<string>(this.named.map((p) => p.name));
     this.onDevice = deviceSplit(split, this.backend);
@@ -78,7 +79,7 @@ export class GenericStep implements StepEngine {
         const { x, y } = this.onDevice.batch(orderT, start, n);
         sgd.zeroGrad();
         const acts = model.forward(x, y);
-        Mlp.meanLoss(acts).backward();
+        meanLoss(acts).backward();
         if (recorder) {
           const idx = order.subarray(start, start + n);
           recorder.recordBatch(start, acts, Array.from(idx, (i) => split.labels[i]), idx);

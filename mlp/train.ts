@@ -11,8 +11,10 @@ import { argmax } from '../engine/ops/index.ts';
 import { noGrad, Tensor } from '../engine/tensor.ts';
 import { deviceSplit } from './device-split.ts';
 import { fusedCpuApplies, fusedCpuForward, prepareSparse } from './fused-cpu.ts';
+import { fusedCnnCpuApplies, fusedCnnCpuForward } from './fused-cnn-cpu.ts';
 import type { Mnist, Split } from './mnist.ts';
-import type { Mlp } from './model.ts';
+import type { Net } from './net.ts';
+import { unitWidths } from './net.ts';
 import type { ActName } from './names.ts';
 import { type EpochRecord, Recorder } from './recorder.ts';
 import { epochSteps, pickStepEngine } from './step-engine.ts';
@@ -102,7 +104,7 @@ export interface Evaluation {
 }
 
 /** trains `model` in place; returns one metrics row per epoch */
-export async function train(model: Mlp, data: Mnist, rng: Rng, asked: TrainOptions, hooks: TrainHooks = {}): Promise<EpochMetrics[]> {
+export async function train(model: Net, data: Mnist, rng: Rng, asked: TrainOptions, hooks: TrainHooks = {}): Promise<EpochMetrics[]> {
   const { train: split } = data;
   // a batch larger than the training set is the whole set, one step an epoch (as DataLoader gives it):
   // the step engines size their buffers by the batch, so they get no more rows than there are
@@ -149,12 +151,11 @@ export async function train(model: Mlp, data: Mnist, rng: Rng, asked: TrainOptio
   return history;
 }
 
-function makeRecorder(model: Mlp, count: number, steps: number, reuseSlots: boolean): Recorder {
-  // every name of a training step (the reference names, plus layers.K.norm / layers.K.drop where the model has them)
+function makeRecorder(model: Net, count: number, steps: number, reuseSlots: boolean): Recorder {
+  // every name of a training step (the reference names, plus layers.K.norm / layers.K.drop where the
+  // model has them, layers.K.pool in a CNN); a feature map's row is its channels (mlp/units.ts)
   const names = model.actNames('train').filter((n) => n !== 'input');
-  const widths: Partial<Record<ActName, number>> = { logits: model.sizes[model.sizes.length - 1], loss: 1 };
-  for (const n of names) if (n.startsWith('layers.')) widths[n] = model.sizes[Number(n.split('.')[1]) + 1];
-  return new Recorder({ names, widths, count, steps, reuseSlots });
+  return new Recorder({ names, widths: unitWidths(model, names), count, steps, reuseSlots });
 }
 
 export interface EvaluateOptions {
@@ -171,11 +172,15 @@ export interface EvaluateOptions {
  * forward pass of mlp/fused-cpu.ts where it applies and opts.fused allows (the oracle's losses and
  * predictions to f32 rounding), else the generic forward on the model's backend
  */
-export async function evaluate(model: Mlp, split: Split, opts: EvaluateOptions = {}): Promise<Evaluation> {
-  const { batch = 1000, classes = model.sizes[model.sizes.length - 1], fused = true } = opts;
-  const backend = model.layers[0].W.backend;
-  if (fused && fusedCpuApplies(model, split)) {
+export async function evaluate(model: Net, split: Split, opts: EvaluateOptions = {}): Promise<Evaluation> {
+  const { batch = 1000, classes = model.classes, fused = true } = opts;
+  const backend = model.backend;
+  if (fused && model.kind === 'mlp' && fusedCpuApplies(model, split)) {
     const { lossSum, predictions } = await fusedCpuForward(model, split, batch, fused === 'js' ? 'js' : undefined);
+    return summarize(split, lossSum, predictions, classes);
+  }
+  if (fused && model.kind === 'cnn' && fusedCnnCpuApplies(model, split)) {
+    const { lossSum, predictions } = await fusedCnnCpuForward(model, split, batch, fused === 'js' ? 'js' : undefined);
     return summarize(split, lossSum, predictions, classes);
   }
   const onDevice = deviceSplit(split, backend);
@@ -217,6 +222,6 @@ function summarize(split: Split, lossSum: number, predictions: Uint8Array, class
 }
 
 /** builds now what evaluate() with this `fused` option will need for `split` (the fused forward's sparse rows) */
-function prepareEvaluation(model: Mlp, split: Split, fused: boolean | 'js' = true): void {
-  if (fused && fusedCpuApplies(model, split)) prepareSparse(split);
+function prepareEvaluation(model: Net, split: Split, fused: boolean | 'js' = true): void {
+  if (fused && (model.kind === 'mlp' ? fusedCpuApplies(model, split) : fusedCnnCpuApplies(model, split))) prepareSparse(split);
 }

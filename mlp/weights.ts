@@ -25,10 +25,15 @@ export const MAX_MODEL_TENSORS = 2 * (MAX_HIDDEN_LAYERS + 1) + 5 * MAX_HIDDEN_LA
 export const MAX_MODEL_HEADER_BYTES = 2 ** 20;
 const MODEL_LIMITS: DecodeLimits = { maxHeaderBytes: MAX_MODEL_HEADER_BYTES, maxTensors: MAX_MODEL_TENSORS };
 
-/** One dense layer of mlp-lens: y = x·W + b. */
+/**
+ * One weighted layer of mlp-lens: a dense layer y = x·W + b, or (with `shape`) a CNN's convolution
+ * (mlp/cnn.ts), whose W is [out, in, kh, kw] in PyTorch's layout, dIn = in·kh·kw and dOut = out.
+ */
 export interface LayerParams {
-  /** [dIn, dOut], row-major */
+  /** [dIn, dOut], row-major; a conv layer's: `shape` */
   W: Float32Array;
+  /** a conv layer's weight shape [out, in, kh, kw]; absent for a dense layer */
+  shape?: number[];
   /** [dOut] */
   b: Float32Array;
   dIn: number;

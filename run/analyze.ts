@@ -7,10 +7,11 @@ import {
 } from '../analysis/suite.ts';
 import { InputError } from '../mlp/errors.ts';
 import type { Split } from '../mlp/mnist.ts';
-import { Mlp } from '../mlp/model.ts';
-import { savedNormSpec } from '../mlp/norm.ts';
+import type { Cnn } from '../mlp/cnn.ts';
+import type { Mlp } from '../mlp/model.ts';
+import type { Net } from '../mlp/net.ts';
 import { isDirectory, writeAtomic, writeJson } from './files.ts';
-import { loadModelFileWithNorm } from './model-files.ts';
+import { loadNetFile } from './net-files.ts';
 
 /**
  * writes each section of the results as <dir>/analysis/<section>.json and the tables of
@@ -58,15 +59,22 @@ export async function analyzeModel(
   return { results, out, lines: formatSuiteTables(results) };
 }
 
+/** the CNN's analyses (to come: per channel, filters, feature maps, top images); until then none, said so */
+export async function analyzeCnnModel(
+  model: Cnn, _test: Split, dir: string, _opts: SuiteOptions = {},
+): Promise<{ out: string; lines: string[] }> {
+  await analysisFolder(dir);
+  return { out: join(dir, 'analysis'), lines: [`analyses of ${model.arch}: none yet`] };
+}
+
 /**
  * a saved model: a run directory (its model.safetensors) or a .safetensors file → the model and the
  * directory results go to (the run directory, or the file's folder)
  */
-export async function loadSavedModel(path: string): Promise<{ model: Mlp; dir: string; file: string }> {
+export async function loadSavedModel(path: string): Promise<{ model: Net; dir: string; file: string }> {
   const isDir = await isDirectory(path, 'not found (expected a run directory or a .safetensors file)');
   const file = isDir ? join(path, 'model.safetensors') : path;
-  // normalisation layers (LayerNorm, BatchNorm) come back with their parameters and running statistics
-  const { layers, norms, metadata } = await loadModelFileWithNorm(file);
-  const model = Mlp.fromParams(layers, undefined, savedNormSpec(norms, metadata, layers.length - 1));
+  // an MLP's normalisation layers (LayerNorm, BatchNorm) come back with their parameters and running statistics; a CNN by its metadata
+  const { model } = await loadNetFile(file);
   return { model, dir: isDir ? path : dirname(path), file };
 }

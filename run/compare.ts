@@ -167,6 +167,8 @@ async function finishedRun(cfg: RunOptions, log: (line: string) => void): Promis
 
 async function variantResult(name: string, config: NormConfig, out: RunOutput): Promise<VariantResult> {
   const { model, dir, data, plan } = out;
+  // the normalisation experiments are MLPs (their variants are normalisation plans)
+  if (model.kind !== 'mlp') throw new Error(`compare: variant ${name} trained a ${model.kind}, not an MLP`);
   const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as { epochs: EpochMetrics[]; test: VariantResult['test'] };
   const last = metrics.epochs[metrics.epochs.length - 1];
 

@@ -3,6 +3,8 @@ import { decodeSafetensors, type DecodedSafetensors } from '../mlp/safetensors.t
 import {
   decodeModel, decodeModelWithNorm, encodeModel, encodeModelWithNorm, type LayerParams, type NormParams,
 } from '../mlp/weights.ts';
+import { decodeCnnModel, encodeCnnModel } from '../mlp/cnn-weights.ts';
+import type { ResolvedLayer } from '../mlp/arch.ts';
 import { readBytes, writeAtomic } from './files.ts';
 
 /** Reads and decodes a safetensors file; a missing/unreadable file or bad content throws InputError naming `path`. */
@@ -54,4 +56,23 @@ export async function saveModelFileWithNorm(
  */
 export async function loadModelFileWithNorm(path: string): Promise<{ layers: LayerParams[]; norms: NormParams[]; metadata: Record<string, string> }> {
   return decodeModelWithNorm(await readSafetensorsBytes(path), path);
+}
+
+/**
+ * Saves a CNN (one LayerParams per weighted layer of `resolved`, as Cnn.export() gives them) as a
+ * safetensors file that its PyTorch twin's `load_state_dict` accepts (mlp/cnn-weights.ts), atomically.
+ * Metadata is `cnnModelMetadata(resolved)` (the spec, `arch=cnn:…`) overridden by `metadata`.
+ */
+export async function saveCnnModelFile(
+  path: string, resolved: readonly ResolvedLayer[], layers: readonly LayerParams[], metadata?: Record<string, string>,
+): Promise<void> {
+  await writeSafetensorsFile(path, encodeCnnModel(resolved, layers, metadata));
+}
+
+/**
+ * Loads a CNN saved by `saveCnnModelFile` (or by PyTorch's `safetensors.torch.save_file(model.state_dict())`
+ * of the spec's twin), strictly against the spec `resolved` (mlp/cnn-weights.ts decodeCnnModel).
+ */
+export async function loadCnnModelFile(path: string, resolved: readonly ResolvedLayer[]): Promise<{ layers: LayerParams[]; metadata: Record<string, string> }> {
+  return decodeCnnModel(await readSafetensorsBytes(path), path, resolved);
 }

@@ -14,20 +14,21 @@ import { GpuDeviceError } from '../engine/webgpu.ts';
 import { identityMismatch, type Checkpoint, type RunConfig } from '../mlp/checkpoint.ts';
 import { InputError } from '../mlp/errors.ts';
 import type { Mnist } from '../mlp/mnist.ts';
-import type { Mlp } from '../mlp/model.ts';
-import { describeNorm, isPlain, NORM_METADATA_KEY, planToJson, type NormPlan } from '../mlp/norm.ts';
+import type { Net } from '../mlp/net.ts';
+import { describeNorm, isPlain, type NormPlan } from '../mlp/norm.ts';
 import { stepEngineNote } from '../mlp/step-engine.ts';
 import { DivergenceError, type EpochMetrics, type StepInfo } from '../mlp/train.ts';
-import { modelMetadata } from '../mlp/weights.ts';
-import { analyzeModel, loadSavedModel } from './analyze.ts';
+import type { LayerParams, NormParams } from '../mlp/weights.ts';
+import { analyzeCnnModel, analyzeModel, loadSavedModel } from './analyze.ts';
 import { describeBackend, pickBackend, type DeviceChoice, type PickedBackend } from './backend.ts';
 import { CHECKPOINT_FILE, loadCheckpoint, loadRunConfig, readRunStatus, saveCheckpoint } from './checkpoint-files.ts';
 import { ConfigError, RunStopped } from './errors.ts';
 import { loadMnist } from './mnist-files.ts';
-import { loadModelFileWithNorm, saveModelFile, saveModelFileWithNorm } from './model-files.ts';
+import { loadCnnModelFile, loadModelFileWithNorm } from './model-files.ts';
+import { saveNetFile } from './net-files.ts';
 import { formatProfile, profileBackend, type Profiler } from './profile.ts';
 import { claimRunDir, lockRunDir, writeJson } from './run-dir.ts';
-import { prepareSession, trainSession, type EpochRow, type Session, type SessionResult, type TrainSettings } from './session.ts';
+import { cnnLayersFor, modelLabel, prepareSession, trainSession, type EpochRow, type Session, type SessionResult, type TrainSettings } from './session.ts';
 import { describeEpochs, listSnapshots, loadSnapshot, saveSnapshot, SNAPSHOT_DEFAULT_MAX_BYTES, SNAPSHOTS_DIR } from './snapshots.ts';
 import { saveEpochStats, saveInputStats } from './stats-files.ts';
 import { analyzeRunThroughTraining } from './through-training.ts';
@@ -74,7 +75,7 @@ export interface RunEvents {
 }
 
 /** what a finished run leaves: the trained model (eval mode), its directory and the data */
-export interface RunOutput { model: Mlp; dir: string; data: Mnist; plan: NormPlan; history: EpochRow[]; cancelled: boolean }
+export interface RunOutput { model: Net; dir: string; data: Mnist; plan: NormPlan; history: EpochRow[]; cancelled: boolean }
 
 /** trains a model and writes its run directory: the main job, as a function */
 export async function runInDirectory(options: RunOptions, events: RunEvents = {}): Promise<RunOutput> {
@@ -96,10 +97,10 @@ export async function runInDirectory(options: RunOptions, events: RunEvents = {}
   if (resume && savedPlan && !isPlain(savedPlan)) {
     throw new InputError(resume.dir, 'resuming a run with normalisation or dropout is not supported (the checkpoint holds the linear layers only)');
   }
-  const init = !resume && opts.init ? { ...(await loadModelFileWithNorm(opts.init)), file: opts.init } : undefined;
+  const init = !resume && opts.init ? await loadInit(opts.init, settings, data) : undefined;
   const session = prepareSession(settings, data, backend, { resume: resume?.ckpt, init });
-  const { model, plan, rng } = session;
-  const hidden = opts.sizes.length - 2;
+  const { model } = session;
+  const hidden = model.layers.length - 1;
   if (opts.analysis && opts.analysisLayer !== undefined && opts.analysisLayer >= hidden) {
     throw new ConfigError(`--analysis-layer ${opts.analysisLayer}: the model has hidden layers 0..${hidden - 1}`);
   }
@@ -112,6 +113,16 @@ export async function runInDirectory(options: RunOptions, events: RunEvents = {}
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * --init's weights: an MLP's model file (with its normalisation layers), or a CNN's checked against the
+ * run's --arch (a file PyTorch saved has no mlp-lens tags: the run's architecture says what it must hold)
+ */
+async function loadInit(file: string, settings: TrainSettings, data: Mnist): Promise<{ layers: LayerParams[]; norms: NormParams[]; file: string }> {
+  if (settings.arch === undefined) return { ...(await loadModelFileWithNorm(file)), file };
+  const resolved = cnnLayersFor(settings, data.train.rows, data.train.cols);
+  return { layers: (await loadCnnModelFile(file, resolved)).layers, norms: [], file };
 }
 
 /** the run once its directory is held: config, training with the directory as the sink, the trained model's files, analyses, report */
@@ -140,18 +151,18 @@ async function trainInDirectory(
     // diverged / failed / cancelled; a run killed on the way stays 'running' with no process behind it
     await writeJson(dir, 'metrics.json', { status: 'running', epochs: written });
     const engine = await stepEngineNote(model, data.train, settings);
-    log(`mlp-lens: ${opts.sizes.join('-')} on ${describeBackend(picked.info)}${engine}, ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ` +
+    log(`mlp-lens: ${modelLabel(settings)} on ${describeBackend(picked.info)}${engine}, ${opts.epochs} epochs, batch ${opts.batch}, lr ${opts.lr}, ` +
       `seed ${opts.seed} (${rng.algorithm}), recording ${opts.record ? 'on' : 'off'}` +
       (isPlain(plan) ? '' : `, normalisation: ${describeNorm(plan)}`) + ` → ${dir}` +
       (resume ? ` (resumed after epoch ${resume.ckpt.epoch})` : ''));
-    events.onStart?.({ backend: model.layers[0].W.backend, dir, session });
+    events.onStart?.({ backend: model.backend, dir, session });
     result = await trainSession(session, {
       inputStats: async (s) => { await saveInputStats(dir, s); },
       epochStats: async (s) => { await saveEpochStats(dir, s); },
       // one file replaced atomically (a run with normalisation or dropout has state the checkpoint does
       // not hold: it cannot be resumed, so none is written)
       checkpoint: async (c: Checkpoint) => { await saveCheckpoint(dir, c); checkpointed = c.epoch; },
-      snapshot: keepSnapshots(opts, log) ? (epoch, layers, norms) => saveSnapshot(dir, epoch, layers, norms, plan) : undefined,
+      snapshot: keepSnapshots(model, opts, log) ? (epoch, layers, norms) => saveSnapshot(dir, epoch, model, layers, norms) : undefined,
       epochDone: async (_row, history) => { written = history; await writeJson(dir, 'metrics.json', { status: 'running', epochs: history }); },
     }, {
       onStep: (info) => { profiler?.step(); events.onStep?.(info); },
@@ -160,11 +171,8 @@ async function trainInDirectory(
       signal: events.signal,
     });
     const { history } = result, final = result.final!;
-    const params = await model.export();
-    const meta = { ...modelMetadata(params), seed: String(opts.seed), rng: opts.rng };
-    // a normalised model adds lnK.* / bnK.* (mlp/weights.ts) and its plan in the metadata
-    if (isPlain(plan)) await saveModelFile(`${dir}/model.safetensors`, params, meta);
-    else await saveModelFileWithNorm(`${dir}/model.safetensors`, params, await model.exportNorms(), { ...meta, [NORM_METADATA_KEY]: planToJson(plan) });
+    // PyTorch's state dict of the model (a normalised MLP adds lnK.* / bnK.* and its plan in the metadata, a CNN its architecture)
+    await saveNetFile(`${dir}/model.safetensors`, model, await model.export(), await model.exportNorms(), { seed: String(opts.seed), rng: opts.rng });
     await writeJson(dir, 'predictions.json', { split: 'test', predictions: Array.from(final.predictions) });
     // written last: a run directory with status done is complete
     await writeJson(dir, 'metrics.json', {
@@ -192,11 +200,9 @@ async function trainInDirectory(
 }
 
 /** whether the run keeps snapshots (run/snapshots.ts): as asked, else when the weights are small; says so when it keeps none by default */
-function keepSnapshots(opts: RunOptions, log: (line: string) => void): boolean {
+function keepSnapshots(model: Net, opts: RunOptions, log: (line: string) => void): boolean {
   if (opts.snapshots !== undefined) return opts.snapshots;
-  const s = opts.sizes;
-  let params = 0;
-  for (let k = 0; k + 1 < s.length; k++) params += s[k] * s[k + 1] + s[k + 1];
+  const params = model.params().reduce((n, p) => n + p.tensor.size, 0);
   if (4 * params <= SNAPSHOT_DEFAULT_MAX_BYTES) return true;
   log(`no snapshots: the weights are ${(4 * params / 2 ** 20).toFixed(0)} MiB an epoch (--snapshots keeps them anyway)`);
   return false;
@@ -206,7 +212,8 @@ function keepSnapshots(opts: RunOptions, log: (line: string) => void): boolean {
 function configJson(opts: RunOptions, run: { plan: NormPlan; started: string; rngAlgorithm: string; device: Record<string, unknown>; data: Mnist }) {
   const { data: _data, resume: _resume, ...options } = opts;
   return {
-    ...options, normPlan: run.plan, started: run.started, rngAlgorithm: run.rngAlgorithm, device: run.device,
+    ...options, ...(opts.arch === undefined ? {} : { inputShape: [1, run.data.train.rows, run.data.train.cols] }),
+    normPlan: run.plan, started: run.started, rngAlgorithm: run.rngAlgorithm, device: run.device,
     deviceOption: opts.device, data: run.data.dir, runtime: runtimeInfo(), trainCount: run.data.train.count, testCount: run.data.test.count,
   };
 }
@@ -232,7 +239,7 @@ function resumedOptions(opts: RunOptions, saved: RunConfig): RunOptions {
     throughTraining: opts.throughTraining !== false && throughTraining !== false,
     report: opts.report && report !== false,
     analysisLayer: typeof analysisLayer === 'number' ? analysisLayer : opts.analysisLayer,
-    sizes: saved.sizes, epochs: saved.epochs, batch: saved.batch, lr: saved.lr, momentum: saved.momentum,
+    sizes: saved.sizes, arch: saved.arch, epochs: saved.epochs, batch: saved.batch, lr: saved.lr, momentum: saved.momentum,
     weightDecay: saved.weightDecay, seed: saved.seed, rng: saved.rng, shuffle: saved.shuffle,
     steps: saved.steps ?? undefined, record: saved.record, init: undefined, out: opts.resume!.dir,
     data: opts.resume!.data ?? saved.data, device: opts.resume!.device ?? saved.deviceOption ?? 'auto',
@@ -317,16 +324,17 @@ export async function analyzeSaved(
   }
   const { model, dir, file } = await loadSavedModel(path);
   const data = typeof opts.data === 'object' ? opts.data : await loadMnist(opts.data);
-  log(`mlp-lens: post-training analyses of ${file} (${model.sizes.join('-')}), ${data.test.count} test images`);
+  log(`mlp-lens: post-training analyses of ${file} (${model.kind === 'cnn' ? model.arch : model.sizes.join('-')}), ${data.test.count} test images`);
   await analyzeAndLog(model, data, opts.out ?? dir, opts.layer, log);
   // a run directory with snapshots: the analyses through training too
   if (dir === path && opts.throughTraining !== false) await throughTrainingAndLog(dir, data, opts.out ?? dir, events);
   if (opts.report) await reportAndLog(opts.out ?? dir, data, events);
 }
 
-async function analyzeAndLog(model: Mlp, data: Mnist, dir: string, layer: number | undefined, log: (line: string) => void): Promise<void> {
-  if (layer !== undefined && layer >= model.hidden) throw new ConfigError(`--analysis-layer ${layer}: the model has hidden layers 0..${model.hidden - 1}`);
-  const { out, lines } = await analyzeModel(model, data.test, dir, { layer });
+async function analyzeAndLog(model: Net, data: Mnist, dir: string, layer: number | undefined, log: (line: string) => void): Promise<void> {
+  const hidden = model.layers.length - 1;
+  if (layer !== undefined && layer >= hidden) throw new ConfigError(`--analysis-layer ${layer}: the model has hidden layers 0..${hidden - 1}`);
+  const { out, lines } = model.kind === 'mlp' ? await analyzeModel(model, data.test, dir, { layer }) : await analyzeCnnModel(model, data.test, dir, { layer });
   for (const line of lines) log(line);
   log(`analysis: ${out}`);
 }

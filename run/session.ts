@@ -12,10 +12,14 @@ import { createRng, type Rng, type RngKind } from '../engine/rng.ts';
 import { computeEpochStats, type EpochStats } from '../analysis/epoch-stats.ts';
 import { computeEpochStatsOnDevice } from '../analysis/epoch-stats-gpu.ts';
 import { computeInputStats, type InputStats } from '../analysis/input-stats.ts';
+import { measureProbe } from '../analysis/position-stats.ts';
 import type { Checkpoint, RunIdentity } from '../mlp/checkpoint.ts';
 import { InputError } from '../mlp/errors.ts';
 import type { Mnist } from '../mlp/mnist.ts';
 import { Mlp } from '../mlp/model.ts';
+import { Cnn } from '../mlp/cnn.ts';
+import type { Net } from '../mlp/net.ts';
+import { type ArchSpec, cnnMacs, cnnParamCount, type LayerSpec, parseArch, resolveCnn, type ResolvedLayer } from '../mlp/arch.ts';
 import { isPlain, pixelStats, resolveNorm, type NormConfig, type NormPlan } from '../mlp/norm.ts';
 import { evaluate, train, type EpochMetrics, type Evaluation, type StepInfo } from '../mlp/train.ts';
 import { MAX_HIDDEN_LAYERS, type LayerParams, type NormParams } from '../mlp/weights.ts';
@@ -23,8 +27,13 @@ import { ConfigError } from './errors.ts';
 
 /** what a training run is: the model's shape, the optimiser, the order, what is recorded */
 export interface TrainSettings {
-  /** layer sizes, input to classes: [784, 32, 16, 10] for the reference model */
+  /** layer sizes, input to classes: [784, 32, 16, 10] for the reference model; a CNN's: [pixels, classes] */
   sizes: number[];
+  /**
+   * a CNN instead of the MLP: its --arch text (mlp/arch.ts), e.g. 'cnn' or 'cnn:conv8x5,pool2,32'; the
+   * images are its one-channel input map. Absent: the MLP of `sizes`.
+   */
+  arch?: string;
   epochs: number;
   batch: number;
   lr: number;
@@ -73,6 +82,32 @@ export function checkSettings(s: TrainSettings): void {
   number('momentum', s.momentum, false);
   number('weight decay', s.weightDecay, false);
   if (s.rng !== 'torch' && s.rng !== 'mlp-lens') throw new ConfigError(`rng must be torch or mlp-lens, got ${String(s.rng)}`);
+  if (s.arch !== undefined) {
+    cnnSpec(s);
+    if (s.sizes.length !== 2) throw new ConfigError(`a cnn's sizes are [pixels, classes], got [${s.sizes.join(', ')}]`);
+    if (!isPlainConfig(s.norm)) throw new ConfigError('--layernorm, --batchnorm, --dropout and --standardize apply to the MLP only, not to --arch cnn');
+  }
+}
+
+/** a CNN run's layer specs (ConfigError for an --arch that does not parse or is not a cnn) */
+function cnnSpec(s: TrainSettings): LayerSpec[] {
+  let spec: ArchSpec;
+  try { spec = parseArch(s.arch!); } catch (e) { throw new ConfigError((e as Error).message); }
+  if (spec.kind !== 'cnn') throw new ConfigError(`arch: a CNN's spec, got '${s.arch}' (an MLP is given by its sizes)`);
+  return spec.layers;
+}
+
+/** a CNN run's layers resolved on images of rows×cols (ConfigError where a layer does not fit) */
+export function cnnLayersFor(s: TrainSettings, rows: number, cols: number): ResolvedLayer[] {
+  try { return resolveCnn(cnnSpec(s), [1, rows, cols], s.sizes[s.sizes.length - 1]); } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError((e as Error).message);
+  }
+}
+
+/** a NormConfig that asks for nothing: no input standardisation, LayerNorm, BatchNorm or dropout */
+function isPlainConfig(n: NormConfig): boolean {
+  return (n.input ?? 'none') === 'none' && n.layernorm === undefined && n.batchnorm === undefined && !(n.dropout ?? 0);
 }
 
 /** above this a run is refused before anything is allocated: the arrays it would need, in bytes */
@@ -95,7 +130,8 @@ export interface RunEstimate {
   epochFlops: number;
 }
 
-export function estimateRun(s: TrainSettings, trainCount: number): RunEstimate {
+export function estimateRun(s: TrainSettings, trainCount: number, image: readonly [number, number] = [28, 28]): RunEstimate {
+  if (s.arch !== undefined) return estimateCnnRun(s, trainCount, image);
   const F = 4, sizes = s.sizes, classes = sizes[sizes.length - 1];
   let params = 0, macs = 0;
   for (let k = 0; k + 1 < sizes.length; k++) { params += sizes[k] * sizes[k + 1] + sizes[k + 1]; macs += sizes[k] * sizes[k + 1]; }
@@ -108,15 +144,37 @@ export function estimateRun(s: TrainSettings, trainCount: number): RunEstimate {
   return { weights, step, recording, total: weights + step + recording, epochFlops: 6 * samples * macs };
 }
 
+/** a CNN's estimate: the step holds every map and its gradient; the recording one value per channel */
+function estimateCnnRun(s: TrainSettings, trainCount: number, [rows, cols]: readonly [number, number]): RunEstimate {
+  const F = 4, layers = cnnLayersFor(s, rows, cols);
+  const params = cnnParamCount(layers), macs = cnnMacs(layers);
+  const batch = Math.min(s.batch, trainCount), samples = Math.min(trainCount, (s.steps ?? Infinity) * s.batch);
+  let mapValues = rows * cols, units = 0;
+  for (const l of layers) {
+    const [c, ...rest] = l.outShape;
+    // pre and post of a conv or linear layer, the pooled map; a feature map is recorded by its channels
+    const n = l.kind === 'pool' ? 1 : 2;
+    mapValues += n * l.outShape.reduce((a, b) => a * b, 1);
+    units += n * (rest.length ? c : l.outShape[0]);
+  }
+  const weights = 4 * params * F;
+  const step = 2 * batch * mapValues * F;
+  const recording = s.record ? 2 * samples * (units + 1) * F : 0;
+  return { weights, step, recording, total: weights + step + recording, epochFlops: 6 * samples * macs };
+}
+
+/** what a run is called in messages: 784-32-16-10, or the CNN's --arch text */
+export const modelLabel = (s: TrainSettings): string => s.arch ?? s.sizes.join('-');
+
 const gb = (bytes: number) => `${(bytes / 1e9).toFixed(bytes < 1e9 ? 2 : 1)} GB`;
 
 /**
  * refuses (ConfigError) a run whose arrays would exceed MAX_RUN_BYTES, with the figure and what to
  * change; returns warnings for a run that will take much memory or time
  */
-export function checkRunSize(s: TrainSettings, trainCount: number): string[] {
-  const e = estimateRun(s, trainCount);
-  const shape = s.sizes.join('-');
+export function checkRunSize(s: TrainSettings, trainCount: number, image: readonly [number, number] = [28, 28]): string[] {
+  const e = estimateRun(s, trainCount, image);
+  const shape = modelLabel(s);
   if (e.total > MAX_RUN_BYTES) {
     const parts = [`weights ${gb(e.weights)}`, `a step ${gb(e.step)}`, ...(s.record ? [`recording ${gb(e.recording)}`] : [])];
     const fix = s.record && e.recording > e.total / 2 ? '--no-record keeps no activations' : e.step > e.total / 2 ? 'use a smaller --batch' : 'use smaller --hidden layers';
@@ -131,11 +189,13 @@ export function checkRunSize(s: TrainSettings, trainCount: number): string[] {
 }
 
 /** what identifies a run's training for its checkpoint: a checkpoint continues only the run it belongs to */
-export function runIdentity(s: TrainSettings, trainCount: number): RunIdentity {
-  return {
+export function runIdentity(s: TrainSettings, trainCount: number, image: readonly [number, number] = [28, 28]): RunIdentity {
+  const id: RunIdentity = {
     sizes: s.sizes, epochs: s.epochs, batch: s.batch, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay,
     seed: s.seed, rng: s.rng, shuffle: s.shuffle, steps: s.steps ?? null, trainCount,
   };
+  if (s.arch !== undefined) { id.arch = s.arch; id.inputShape = [1, image[0], image[1]]; }
+  return id;
 }
 
 /** where the weights come from when not from the generator */
@@ -149,7 +209,7 @@ export interface StartFrom {
 export interface Session {
   settings: TrainSettings;
   data: Mnist;
-  model: Mlp;
+  model: Net;
   rng: Rng;
   plan: NormPlan;
   /** the first epoch to train (after a checkpoint's) */
@@ -167,12 +227,14 @@ export interface Session {
 export function prepareSession(settings: TrainSettings, data: Mnist, backend: Backend, from: StartFrom = {}): Session {
   checkSettings(settings);
   // nothing is allocated for a run that cannot fit
-  const warnings = checkRunSize(settings, data.train.count);
+  const image = [data.train.rows, data.train.cols] as const;
+  const warnings = checkRunSize(settings, data.train.count, image);
   const pixels = data.train.rows * data.train.cols;
   if (settings.sizes[0] !== pixels) {
     throw new ConfigError(`the model takes ${settings.sizes[0]} inputs; the images have ${pixels} pixels (${data.train.rows}×${data.train.cols})`);
   }
   const rng = createRng(settings.rng, settings.seed);
+  if (settings.arch !== undefined) return prepareCnn(settings, data, backend, from, rng, warnings);
   const norm = settings.norm;
   let plan: NormPlan;
   try {
@@ -195,6 +257,23 @@ export function prepareSession(settings: TrainSettings, data: Mnist, backend: Ba
     }
   }
   return { settings, data, model, rng, plan, startEpoch: from.resume ? from.resume.epoch + 1 : 0, resume: from.resume, warnings };
+}
+
+/** prepareSession for a CNN: PyTorch's initialisation, or --init weights (already checked against the spec), or a checkpoint */
+function prepareCnn(settings: TrainSettings, data: Mnist, backend: Backend, from: StartFrom, rng: Rng, warnings: string[]): Session {
+  const image = [1, data.train.rows, data.train.cols] as const, classes = settings.sizes[settings.sizes.length - 1];
+  const spec = cnnSpec(settings);
+  cnnLayersFor(settings, data.train.rows, data.train.cols);
+  let model = Cnn.init(spec, image, classes, rng, backend);
+  if (from.resume) {
+    model = Cnn.fromParams(spec, image, classes, from.resume.layers, backend);
+    rng.restore(from.resume.rng.state);
+  } else if (from.init) {
+    try { model = Cnn.fromParams(spec, image, classes, from.init.layers, backend); } catch (e) {
+      throw new InputError(from.init.file, `${(e as Error).message} (this run is --arch ${settings.arch})`);
+    }
+  }
+  return { settings, data, model, rng, plan: resolveNorm({}, 0), startEpoch: from.resume ? from.resume.epoch + 1 : 0, resume: from.resume, warnings };
 }
 
 /** an epoch's metrics as the run keeps them: with the time its statistics took and its whole wall time */
@@ -247,12 +326,12 @@ export async function trainSession(
   opts: { evaluate?: boolean } = {},
 ): Promise<SessionResult> {
   const { settings: s, data, model, rng, plan } = session;
-  const backend = model.layers[0].W.backend;
+  const backend = model.backend;
   const history: EpochRow[] = session.resume ? [...session.resume.history] : [];
   if (s.record && !session.resume) await sink.inputStats?.(computeInputStats(data.train, { firstN: 1000, bins: 30 }));
   if (sink.snapshot && !session.resume) await sink.snapshot(-1, await model.export(), await model.exportNorms());
-  const identity = runIdentity(s, data.train.count);
-  const classes = s.sizes[s.sizes.length - 1];
+  const identity = runIdentity(s, data.train.count, [data.train.rows, data.train.cols]);
+  const classes = model.classes;
   // statistics kernels read the slots where they are: no raw read-back unless the host loops are asked for
   const statsOnDevice = backend.name === 'webgpu' && !s.statsOnHost;
   // end of the previous epoch's saving: wallSeconds spans the whole epoch, recording and statistics included
@@ -277,6 +356,8 @@ export async function trainSession(
           const t0 = performance.now(), opts = { classes, firstBatch: s.batch };
           const stats = record.device && statsOnDevice ? await computeEpochStatsOnDevice(record.device, opts) : computeEpochStats(record, opts);
           record.device?.release();
+          // a CNN's maps position by position, on the fixed probe through this epoch's weights
+          if (model.kind === 'cnn') stats.probe = await measureProbe(model, data.train);
           await sink.epochStats?.(stats);
           row.statsSeconds = (performance.now() - t0) / 1000;
         }

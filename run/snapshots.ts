@@ -5,11 +5,9 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../mlp/errors.ts';
-import { Mlp } from '../mlp/model.ts';
-import { isPlain, NORM_METADATA_KEY, planToJson, savedNormSpec, type NormPlan } from '../mlp/norm.ts';
-import { encodeModel, encodeModelWithNorm, modelMetadata, type LayerParams, type NormParams } from '../mlp/weights.ts';
-import { writeAtomic } from './files.ts';
-import { loadModelFileWithNorm } from './model-files.ts';
+import type { Net } from '../mlp/net.ts';
+import type { LayerParams, NormParams } from '../mlp/weights.ts';
+import { loadNetFile, saveNetFile } from './net-files.ts';
 import { mkdir } from 'node:fs/promises';
 
 export const SNAPSHOTS_DIR = 'snapshots';
@@ -19,13 +17,11 @@ export const SNAPSHOT_DEFAULT_MAX_BYTES = 16 * 2 ** 20;
 /** the file of an epoch's snapshot: −1 is the initial weights */
 export const snapshotFile = (epoch: number): string => (epoch < 0 ? 'init.safetensors' : `epoch-${String(epoch).padStart(3, '0')}.safetensors`);
 
-/** writes the weights after `epoch` (−1: before training) into RUN/snapshots/, atomically */
-export async function saveSnapshot(dir: string, epoch: number, layers: readonly LayerParams[], norms: readonly NormParams[], plan: NormPlan): Promise<void> {
+/** writes `model`'s weights after `epoch` (−1: before training; its export() `layers` and `norms`) into RUN/snapshots/, atomically */
+export async function saveSnapshot(dir: string, epoch: number, model: Net, layers: readonly LayerParams[], norms: readonly NormParams[]): Promise<void> {
   const folder = join(dir, SNAPSHOTS_DIR);
   await mkdir(folder, { recursive: true });
-  const meta = { ...modelMetadata(layers), epoch: String(epoch) };
-  const bytes = isPlain(plan) ? encodeModel(layers, meta) : encodeModelWithNorm(layers, norms, { ...meta, [NORM_METADATA_KEY]: planToJson(plan) });
-  await writeAtomic(join(folder, snapshotFile(epoch)), bytes);
+  await saveNetFile(join(folder, snapshotFile(epoch)), model, layers, norms, { epoch: String(epoch) });
 }
 
 /** the epochs a run directory holds snapshots of, ascending (−1 for the initial weights); [] when none */
@@ -41,15 +37,15 @@ export async function listSnapshots(dir: string): Promise<number[]> {
 }
 
 /** the model as it was after `epoch` (−1: the initial weights), on the cpu backend */
-export async function loadSnapshot(dir: string, epoch: number): Promise<{ model: Mlp; layers: LayerParams[]; file: string }> {
+export async function loadSnapshot(dir: string, epoch: number): Promise<{ model: Net; layers: LayerParams[]; file: string }> {
   const file = join(dir, SNAPSHOTS_DIR, snapshotFile(epoch));
   const kept = await listSnapshots(dir);
   if (!kept.includes(epoch)) {
     const which = kept.length ? `it holds ${describeEpochs(kept)}` : 'it holds none (the run kept no snapshots)';
     throw new InputError(join(dir, SNAPSHOTS_DIR), `has no snapshot of ${epoch < 0 ? 'the initial weights' : `epoch ${epoch}`}: ${which}`);
   }
-  const { layers, norms, metadata } = await loadModelFileWithNorm(file);
-  return { model: Mlp.fromParams(layers, undefined, savedNormSpec(norms, metadata, layers.length - 1)), layers, file };
+  const { model, layers } = await loadNetFile(file);
+  return { model, layers, file };
 }
 
 /** '−1 (initial), 0–19' */

@@ -10,6 +10,7 @@ import type { Mnist } from '../mlp/mnist.ts';
 import type { Mlp } from '../mlp/model.ts';
 import { writeAtomic } from './files.ts';
 import { describeEpochs, listSnapshots, loadSnapshot } from './snapshots.ts';
+import { mlpOnly } from '../mlp/net.ts';
 
 export const THROUGH_TRAINING_FILE = 'through-training.json';
 export const THROUGH_TRAINING_DIR = 'through-training';
@@ -39,7 +40,7 @@ export async function analyzeRunThroughTraining(dir: string, data: Mnist, opts: 
   }
   const t0 = performance.now();
   const snapshots: { epoch: number; model: Mlp }[] = [];
-  for (const epoch of epochs) snapshots.push({ epoch, model: (await loadSnapshot(dir, epoch)).model });
+  for (const epoch of epochs) snapshots.push({ epoch, model: mlpOnly((await loadSnapshot(dir, epoch)).model, 'the analyses through training') });
   const result = await analyzeThroughTraining(snapshots, data.test, { perClass: opts.perClass, seed: opts.seed, probeIterations: opts.probeIterations });
   const out = opts.out ?? dir;
   await saveThroughTraining(out, result);

@@ -2,6 +2,10 @@
 // wat2wasm (the `wabt` npm package) on first use, the compiled module cached for the process; or the
 // plain-JavaScript kernels (engine/wasm/mlp-kernels-js.ts, same results bit for bit) where that is not
 // possible: no SIMD in this WebAssembly, wabt not importable (a browser bundle), or MLP_LENS_WASM=0.
+// The fused CNN step adds a second module (engine/wasm/cnn-kernels.ts, its JS twin cnn-kernels-js.ts),
+// instantiated over the same memory as the first: instantiateCnnKernels.
+import { jsCnnKernels } from './cnn-kernels-js.ts';
+import { cnnKernelsWat } from './cnn-kernels.ts';
 import { jsKernels } from './mlp-kernels-js.ts';
 import { mlpKernelsWat } from './mlp-kernels.ts';
 
@@ -19,6 +23,21 @@ export interface MlpKernels {
   probe(x: number, count: number): number;
 }
 
+/** the CNN kernels' signatures (see cnn-kernels.ts) */
+export interface CnnKernels {
+  conv_sparse_fwd(n: number, rows: number, rowptr: number, idx: number, val: number, lut: number, pyx: number,
+    W: number, bias: number, Z: number, Ho: number, Wo: number, Op: number, k: number, s: number, p: number): void;
+  conv_sparse_bwd(n: number, rows: number, rowptr: number, idx: number, val: number, lut: number, pyx: number,
+    dZ: number, Ho: number, Wo: number, Op: number, k: number, s: number, p: number, dW: number): void;
+  conv_fwd(n: number, X: number, Hi: number, Wi: number, Ip: number, W: number, bias: number, Z: number,
+    Ho: number, Wo: number, Op: number, k: number, s: number, p: number): void;
+  conv_bwd(n: number, X: number, Hi: number, Wi: number, Ip: number, Wb: number, dZ: number,
+    Ho: number, Wo: number, Op: number, O: number, k: number, s: number, p: number, dW: number, dX: number): void;
+  pool_fwd(n: number, X: number, Hi: number, Wi: number, C: number, k: number, s: number, Ho: number, Wo: number, P: number, arg: number): void;
+  pool_bwd(n: number, dP: number, arg: number, Hi: number, Wi: number, C: number, k: number, s: number, Ho: number, Wo: number, dX: number): void;
+  chan_sums(n: number, X: number, hw: number, C: number, Cr: number, out: number, div: number): void;
+}
+
 export type KernelKind = 'wasm-simd' | 'js';
 
 /** kernels bound to their own memory of a fixed size (never grown: views into it stay valid) */
@@ -29,6 +48,7 @@ export interface KernelInstance {
 }
 
 let compiled: Promise<WebAssembly.Module | null> | null = null;
+let compiledCnn: Promise<WebAssembly.Module | null> | null = null;
 let why = '';
 
 /** the env variable `name`, in Node, Deno (with --allow-env) and nowhere else */
@@ -41,29 +61,38 @@ export function envVar(name: string): string | undefined {
   }
 }
 
+/** WAT text → a compiled module (wabt's wat2wasm with SIMD), or null with the reason in `why` */
+async function assemble(name: string, wat: () => string): Promise<WebAssembly.Module | null> {
+  try {
+    if (typeof WebAssembly !== 'object') throw new Error('no WebAssembly');
+    // a variable specifier: bundlers leave it alone, so a browser bundle gets the JS kernels instead of wabt
+    const spec = 'wabt';
+    const wabtMod = await import(/* @vite-ignore */ spec);
+    const wabt = await (wabtMod.default ?? wabtMod)();
+    const parsed = wabt.parseWat(name, wat(), { simd: true, bulk_memory: true });
+    try {
+      parsed.validate();
+      const { buffer } = parsed.toBinary({});
+      return await WebAssembly.compile(buffer);
+    } finally {
+      parsed.destroy();
+    }
+  } catch (e) {
+    why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    return null;
+  }
+}
+
 /** the compiled SIMD module, or null (the reason in wasmUnavailable()); assembled once per process */
 export function wasmModule(): Promise<WebAssembly.Module | null> {
-  compiled ??= (async () => {
-    try {
-      if (typeof WebAssembly !== 'object') throw new Error('no WebAssembly');
-      // a variable specifier: bundlers leave it alone, so a browser bundle gets the JS kernels instead of wabt
-      const spec = 'wabt';
-      const wabtMod = await import(/* @vite-ignore */ spec);
-      const wabt = await (wabtMod.default ?? wabtMod)();
-      const parsed = wabt.parseWat('mlp-kernels.wat', mlpKernelsWat(), { simd: true, bulk_memory: true });
-      try {
-        parsed.validate();
-        const { buffer } = parsed.toBinary({});
-        return await WebAssembly.compile(buffer);
-      } finally {
-        parsed.destroy();
-      }
-    } catch (e) {
-      why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-      return null;
-    }
-  })();
+  compiled ??= assemble('mlp-kernels.wat', mlpKernelsWat);
   return compiled;
+}
+
+/** the compiled SIMD module of the CNN kernels, or null (the reason in wasmUnavailable()); once per process */
+export function cnnWasmModule(): Promise<WebAssembly.Module | null> {
+  compiledCnn ??= assemble('cnn-kernels.wat', cnnKernelsWat);
+  return compiledCnn;
 }
 
 /** why the SIMD kernels are not in use ('' when they are, or before the first load) */
@@ -87,4 +116,27 @@ export async function instantiateKernels(bytes: number, kind?: KernelKind): Prom
   }
   const buffer = new ArrayBuffer(pages * 65536);
   return { kind: 'js', buffer, k: jsKernels(buffer) };
+}
+
+/** the MLP kernels (k) and the CNN kernels (c) over one memory, both SIMD or both JS */
+export interface CnnKernelInstance extends KernelInstance {
+  readonly c: CnnKernels;
+}
+
+/**
+ * both kernel sets over one memory of at least `bytes`: WebAssembly SIMD unless `kind` is 'js',
+ * MLP_LENS_WASM=0, or either module cannot be had (then the JS kernels of both, silently)
+ */
+export async function instantiateCnnKernels(bytes: number, kind?: KernelKind): Promise<CnnKernelInstance> {
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  const want = wantedKind(kind);
+  const mlp = want === 'wasm-simd' ? await wasmModule() : null;
+  const cnn = mlp ? await cnnWasmModule() : null;
+  if (mlp && cnn) {
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const [a, b] = await Promise.all([WebAssembly.instantiate(mlp, { env: { memory } }), WebAssembly.instantiate(cnn, { env: { memory } })]);
+    return { kind: 'wasm-simd', buffer: memory.buffer, k: a.exports as unknown as MlpKernels, c: b.exports as unknown as CnnKernels };
+  }
+  const buffer = new ArrayBuffer(pages * 65536);
+  return { kind: 'js', buffer, k: jsKernels(buffer), c: jsCnnKernels(buffer) };
 }

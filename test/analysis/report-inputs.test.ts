@@ -16,6 +16,7 @@ import { RESULT_FILES, runPostTrainingSuite } from '../../analysis/suite.ts';
 import { loadSavedModel, savePostTrainingResults } from '../../run/analyze.ts';
 import { loadMnist } from '../../run/mnist-files.ts';
 import { writeReport } from '../../run/report.ts';
+import { mlpOnly } from '../../mlp/net.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-report-inputs-'));
 const run = join(tmp, 'run');
@@ -61,7 +62,7 @@ test.before(async () => {
   const r = node('bench/train.js', '--epochs', '1', '--steps', '30', '--device', 'cpu', '--no-analysis', '--no-report', '--quiet', '--out', run);
   assert.is(r.status, 0, r.stderr);
   // the suite on 300 test images with small options: the --analyze code path in seconds
-  const { model, dir } = await loadSavedModel(run);
+  const saved = await loadSavedModel(run), dir = saved.dir, model = mlpOnly(saved.model, 'this test');
   mnist = await loadMnist();
   const n = 300, d = mnist.test.rows * mnist.test.cols;
   const test300 = { ...mnist.test, count: n, images: mnist.test.images.subarray(0, n * d), labels: mnist.test.labels.subarray(0, n) };

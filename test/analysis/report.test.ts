@@ -20,6 +20,7 @@ import { runPostTrainingSuite } from '../../analysis/suite.ts';
 import { loadMnist } from '../../run/mnist-files.ts';
 import { figureInfo } from '../helpers/report-page.ts';
 import { skipped } from '../helpers/skip.ts';
+import { mlpOnly } from '../../mlp/net.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -60,7 +61,7 @@ test('bench/train.js writes report.html at the end of a run; --no-report does no
 
 test('the report of a run with analyses has every expected figure, with data files and PNG export', async () => {
   // the suite on the first 1000 test images with small options: the same code path as --analyze, seconds not tens
-  const { model, dir } = await loadSavedModel(run);
+  const saved = await loadSavedModel(run), dir = saved.dir, model = mlpOnly(saved.model, 'this test');
   const mnist = await loadMnist();
   const n = 1000, d = mnist.test.rows * mnist.test.cols;
   const test1k = { ...mnist.test, count: n, images: mnist.test.images.subarray(0, n * d), labels: mnist.test.labels.subarray(0, n) };

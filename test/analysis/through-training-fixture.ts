@@ -3,7 +3,7 @@
 // through training before (and apart from) the real producer, analysis/through-training.ts.
 import { createRng } from '../../engine/rng.ts';
 import { THROUGH_TRAINING_FORMAT, type EpochAnalysis, type ThroughTraining } from '../../analysis/through-training-types.ts';
-import { plainPlan } from '../../mlp/norm.ts';
+import { Mlp } from '../../mlp/model.ts';
 import type { LayerParams } from '../../mlp/weights.ts';
 import { saveSnapshot } from '../../run/snapshots.ts';
 
@@ -104,5 +104,8 @@ export function fixtureFirstLayer(): { epochs: number[]; W: Float32Array[]; dIn:
 
 /** RUN/snapshots/ of the fixture: init and epochs 0–2 */
 export async function writeFixtureSnapshots(dir: string): Promise<void> {
-  for (const [t, e] of TT_EPOCHS.entries()) await saveSnapshot(dir, e, fixtureLayers(t - 1), [], plainPlan(TT_SIZES.length - 2));
+  for (const [t, e] of TT_EPOCHS.entries()) {
+    const layers = fixtureLayers(t - 1);
+    await saveSnapshot(dir, e, Mlp.fromParams(layers), layers, []);
+  }
 }

@@ -20,6 +20,7 @@ import { REFERENCE_SETTINGS } from '../../run/session.ts';
 import { listSnapshots, loadSnapshot } from '../../run/snapshots.ts';
 import { analyzeRunThroughTraining } from '../../run/through-training.ts';
 import { assertClose } from '../helpers/close.ts';
+import { mlpOnly } from '../../mlp/net.ts';
 
 const t = suite('analysis/through-training');
 const full = await loadMnist();
@@ -35,7 +36,7 @@ const PER_CLASS = 20;
 
 const run = await runInDirectory(options('plain'));
 const epochs = await listSnapshots(run.dir);
-const snapshots = await Promise.all(epochs.map(async (epoch) => ({ epoch, model: (await loadSnapshot(run.dir, epoch)).model })));
+const snapshots = await Promise.all(epochs.map(async (epoch) => ({ epoch, model: mlpOnly((await loadSnapshot(run.dir, epoch)).model, 'this test') })));
 const tt: ThroughTraining = await analyzeThroughTraining(snapshots, mnist.test, { perClass: PER_CLASS, seed: 7, probeIterations: 50 });
 
 t.after(() => rmSync(root, { recursive: true, force: true }));
