@@ -16,9 +16,10 @@ import { classColor, clean, topLevel, type Row, type VegaLiteSpec } from '../../
 import type { ThroughTraining } from '../../analysis/through-training-types.ts';
 import { mapToPng, pngDataUri } from '../../analysis/png.ts';
 import type { EpochMetrics } from '../../mlp/train.ts';
+import { ArchError, formatArch, parseArch, resolveCnn } from '../../mlp/arch.ts';
 import type { KernelResults } from '../../bench/kernels-run.ts';
 import type {
-  DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent,
+  CnnReport, DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent,
 } from './protocol.ts';
 
 // ---------- the worker, as request → promise
@@ -55,6 +56,11 @@ const state = {
   model: null as ModelSummary | null,
   neuron: null as NeuronReport | null,
   pca: null as { epoch: number | null; layer: number; target: string; points: number; explained: number[] } | null,
+  /** the CNN explorer's last answer: the image, the first conv layer's filters, the channels drawn per feature map */
+  cnn: null as {
+    epoch: number | null; image: number; label: number; predicted: number;
+    filters: { shape: number[]; weights: number[]; drawn: number }; maps: Record<string, number>;
+  } | null,
   /** analyzeThroughTraining's result for the trained model (null until the worker has it) */
   through: null as ThroughTraining | null,
   /** the epoch the through-training PCA shows (−1: the initial weights) */
@@ -198,11 +204,14 @@ function onEvent(e: WorkerEvent): void {
 
 function readConfig(): WebConfig {
   const num = (id: string) => Number(input(id).value);
-  const hidden = input('cfg-hidden').value.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (!hidden.length || hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new RangeError('hidden sizes: positive integers separated by commas, e.g. 32,16');
+  const cnn = select('cfg-arch').value === 'cnn';
+  const arch = cnn ? checkSpec() : undefined;
+  if (cnn && arch === null) throw new RangeError(`CNN layers: ${$('cfg-spec-error').title}`);
+  const hidden = cnn ? [] : input('cfg-hidden').value.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (!cnn && (!hidden.length || hidden.some((h) => !Number.isInteger(h) || h < 1))) throw new RangeError('hidden sizes: positive integers separated by commas, e.g. 32,16');
   const steps = input('cfg-steps').value.trim();
   return {
-    hidden, lr: num('cfg-lr'), momentum: num('cfg-momentum'), weightDecay: 0, batch: num('cfg-batch'), epochs: num('cfg-epochs'),
+    hidden, ...(arch ? { arch } : {}), lr: num('cfg-lr'), momentum: num('cfg-momentum'), weightDecay: 0, batch: num('cfg-batch'), epochs: num('cfg-epochs'),
     steps: steps === '' ? undefined : Number(steps), seed: num('cfg-seed'), rng: select('cfg-rng').value as WebConfig['rng'],
     shuffle: input('cfg-shuffle').checked, record: input('cfg-record').checked, device: select('cfg-device').value as WebConfig['device'],
     norm: {
@@ -214,12 +223,50 @@ function readConfig(): WebConfig {
   };
 }
 
+const NORM_FIELDS = ['cfg-input-norm', 'cfg-layernorm', 'cfg-batchnorm', 'cfg-dropout'];
+
+/** MLP or CNN: the hidden sizes or the CNN's layers; a CNN disables the normalisation options (and says so) */
+function archChanged(): void {
+  const cnn = select('cfg-arch').value === 'cnn';
+  $('cfg-hidden-field').classList.toggle('hidden', cnn);
+  $('cfg-spec-field').classList.toggle('hidden', !cnn);
+  $('cfg-spec-error').classList.toggle('hidden', !cnn);
+  $('cfg-norm-note').classList.toggle('hidden', !cnn);
+  for (const id of NORM_FIELDS) ($(id) as HTMLInputElement).disabled = cnn;
+  if (cnn) checkSpec();
+}
+
+/**
+ * the CNN's layers as --arch text, checked as the run layer will (parseArch, then the shapes on 28×28
+ * images); null when they do not parse or fit, the reason next to the field in one line (whole in its title)
+ */
+function checkSpec(): string | null {
+  const el = $('cfg-spec-error'), text = input('cfg-spec').value.trim() || 'cnn';
+  const say = (message: string, ok: boolean) => {
+    el.textContent = message;
+    el.title = message;
+    el.classList.toggle('ok', ok);
+    input('cfg-spec').setAttribute('aria-invalid', String(!ok));
+  };
+  try {
+    const spec = parseArch(text);
+    if (spec.kind !== 'cnn') throw new ArchError(`a CNN's layers start with cnn (choose MLP for ${formatArch(spec)})`);
+    const rows = state.data?.rows ?? 28, cols = state.data?.cols ?? 28;
+    const layers = resolveCnn(spec.layers, [1, rows, cols], 10);
+    say(`✓ ${[`1×${rows}×${cols}`, ...layers.map((l) => l.outShape.join('×'))].join(' → ')}`, true);
+    return text;
+  } catch (e) {
+    say((e as Error).message.replace(/^--arch:?\s*/, ''), false);
+    return null;
+  }
+}
+
 function setBusy(busy: boolean): void {
   state.training = busy;
   $<HTMLButtonElement>('train').disabled = busy || !state.data;
   input('upload').disabled = busy || !state.data;
   $<HTMLButtonElement>('stop').disabled = !busy;
-  for (const id of ['ex-go', 'pca-go', 'dl-model', 'dl-results', 'dl-report', 'tt-download']) $<HTMLButtonElement>(id).disabled = busy;
+  for (const id of ['ex-go', 'ex-random', 'pca-go', 'dl-model', 'dl-results', 'dl-report', 'tt-download']) $<HTMLButtonElement>(id).disabled = busy;
 }
 
 function resetLive(): void {
@@ -228,6 +275,7 @@ function resetLive(): void {
   state.model = null;
   state.neuron = null;
   state.pca = null;
+  state.cnn = null;
   state.through = null;
   state.throughEpoch = null;
   pause();
@@ -242,6 +290,7 @@ function resetLive(): void {
     views.delete(id);
     $(id).replaceChildren();
   }
+  for (const id of ['cnn-summary', 'cnn-filters', 'cnn-maps', 'cnn-filters-caption', 'cnn-maps-caption']) $(id).replaceChildren();
   for (const id of ['ex-summary', 'ex-picks', 'ex-onehot-caption', 'dl-status', 'tt-status', 'tt-dl-status', 'tt-findings', 'tt-epoch-text']) $(id).replaceChildren();
   $('ex-onehot').classList.add('hidden');
   $('explorer').classList.add('hidden');
@@ -305,7 +354,7 @@ async function upload(): Promise<void> {
 function modelReady(m: ModelSummary): void {
   state.model = m;
   const perClass = m.test.perClass.map((a, c) => `<span class="pill">${c}: ${a.toFixed(1)}</span>`).join('');
-  $('summary').innerHTML = `<b>${escapeHtml(m.name)}</b> · ${m.sizes.join('-')} · normalisation ${escapeHtml(m.norm)} · ` +
+  $('summary').innerHTML = `<b>${escapeHtml(m.name)}</b> · ${m.kind === 'cnn' ? `CNN ${escapeHtml(m.arch)}` : `${m.sizes.join('-')} · normalisation ${escapeHtml(m.norm)}`} · ` +
     `test accuracy <b id="test-accuracy">${m.test.accuracy.toFixed(2)} %</b> (loss ${m.test.loss.toFixed(4)})` +
     (m.stopped ? ' · stopped early' : '') + `<br>per class: ${perClass}`;
   const layers = m.widths.map((w, k) => new Option(`layer ${k + 1} (${w} neurons)`, String(k)));
@@ -324,9 +373,16 @@ function modelReady(m: ModelSummary): void {
   exEpoch.value = epochs.length ? String(lastEpoch) : '';
   exEpoch.disabled = epochs.length < 2;
   exEpoch.title = m.snapshotsNote ?? '';
+  const cnn = m.kind === 'cnn';
+  $('explorer').dataset.kind = m.kind;
+  $('ex-title').textContent = cnn ? 'CNN explorer' : 'Neuron explorer';
+  $('ex-subtitle').textContent = cnn ? `${m.arch}: the first layer's filters and every feature map of one test digit` : 'on the 10 000 test images';
+  for (const id of ['dl-results', 'dl-report']) $(id).classList.toggle('hidden', cnn);
+  $('dl-note').classList.toggle('hidden', !cnn);
   $('explorer').classList.remove('hidden');
   $('downloads').classList.remove('hidden');
-  if (m.source === 'trained') void loadThrough(m);
+  if (cnn) void exploreCnn();
+  else if (m.source === 'trained') void loadThrough(m);
 }
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -359,6 +415,7 @@ function selectivitySpec(r: NeuronReport): VegaLiteSpec {
 }
 
 async function explore(): Promise<void> {
+  if (state.model?.kind === 'cnn') return exploreCnn();
   const layer = Number(select('ex-layer').value), neuron = Number(input('ex-neuron').value), image = Number(input('ex-image').value);
   const epoch = explorerEpoch();
   showDigit(image);
@@ -396,6 +453,136 @@ async function explore(): Promise<void> {
     showError(`explorer: ${(e as Error).message}`);
   } finally {
     $<HTMLButtonElement>('ex-go').disabled = state.training;
+  }
+}
+
+// ---------- the CNN explorer: filters and feature maps as small heatmaps
+
+/** RdBu-like diverging colours: −1 blue, 0 near-white, +1 red (values clamped) */
+function diverging(t: number): [number, number, number] {
+  const u = Math.max(-1, Math.min(1, Number.isFinite(t) ? t : 0));
+  const mid = [247, 247, 247], end = u < 0 ? [33, 102, 172] : [178, 24, 43], a = Math.abs(u);
+  return [0, 1, 2].map((i) => Math.round(mid[i] + (end[i] - mid[i]) * a)) as [number, number, number];
+}
+
+/** a canvas of the h×w values at `offset`, coloured by diverging(v / scale), shown `px` pixels wide */
+function heatCanvas(values: ArrayLike<number>, offset: number, h: number, w: number, scale: number, px: number): HTMLCanvasElement {
+  const c = document.createElement('canvas');
+  c.width = w;
+  c.height = h;
+  c.style.width = `${px}px`;
+  c.style.height = `${Math.round((px * h) / w)}px`;
+  const ctx = c.getContext('2d')!, img = ctx.createImageData(w, h);
+  for (let p = 0; p < h * w; p++) img.data.set([...diverging(values[offset + p] / scale), 255], p * 4);
+  ctx.putImageData(img, 0, 0);
+  return c;
+}
+
+const maxAbs = (v: ArrayLike<number>) => { let m = 0; for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i])); return m; };
+const fmtScale = (s: number) => (s === 0 ? '0' : s >= 100 || s < 0.01 ? s.toExponential(1) : s.toPrecision(2));
+/** the colour bar with its ends: ±scale (a diverging quantity) or 0 … scale (one that is never negative) */
+function colourBar(scale: number, signed: boolean): HTMLElement {
+  const f = Object.assign(document.createElement('span'), { className: 'scale', title: `colour scale: ${signed ? `−${scale} … 0 … +${scale}` : `0 … ${scale}`}` });
+  const bar = Object.assign(document.createElement('span'), { className: signed ? 'cbar' : 'cbar half' });
+  bar.setAttribute('aria-hidden', 'true');
+  f.append(signed ? `−${fmtScale(scale)}` : '0', bar, `${signed ? '+' : ''}${fmtScale(scale)}`);
+  return f;
+}
+
+const SITE_WORDS: Record<string, string> = { pre: 'before ReLU', post: 'after ReLU', pool: 'after max-pooling' };
+/** layers.1.pool → { conv: 2, site: 'after max-pooling' } (the convs come first, so conv K+1 is layers.K) */
+function plainName(name: string): { conv: number; site: string } {
+  const m = /^layers\.(\d+)\.(pre|post|pool)$/.exec(name);
+  return m ? { conv: Number(m[1]) + 1, site: SITE_WORDS[m[2]] } : { conv: 0, site: name };
+}
+
+/** the CSS width of a map of `w` columns: small maps scaled up more, every map 32–56 px wide */
+const mapPx = (w: number) => Math.max(32, Math.min(56, w * (w >= 20 ? 2 : w >= 10 ? 3 : w >= 6 ? 4 : 8)));
+
+function showCnn(r: CnnReport): void {
+  const { filters, maps } = r;
+  const [out, inC, kh, kw] = filters.shape;
+  // the filters: one scale for all, symmetric around 0
+  const fs = maxAbs(filters.weights) || 1;
+  const cells: HTMLElement[] = [];
+  for (let o = 0; o < out; o++) {
+    for (let i = 0; i < inC; i++) {
+      const fig = document.createElement('figure');
+      fig.className = 'fmap';
+      const plain = `conv 1, filter ${o}${inC > 1 ? `, input channel ${i}` : ''}`;
+      fig.title = `${plain} (${filters.name}[${o}${inC > 1 ? `, ${i}` : ''}]), bias ${filters.bias[o].toPrecision(3)}`;
+      fig.dataset.channel = String(o);
+      const canvas = heatCanvas(filters.weights, (o * inC + i) * kh * kw, kh, kw, fs, 44);
+      canvas.setAttribute('role', 'img');
+      canvas.setAttribute('aria-label', plain);
+      fig.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: inC > 1 ? `${o}·${i}` : `filter ${o}` }));
+      cells.push(fig);
+    }
+  }
+  $('cnn-filters').replaceChildren(...cells);
+  const fc = $('cnn-filters-caption');
+  fc.replaceChildren(`${out} filters of ${kh}×${kw} weights${inC > 1 ? ` × ${inC} input channels` : ''}, one colour scale for all: `, colourBar(fs, true));
+  fc.title = filters.name;
+  $('cnn-filters').dataset.updates = String(Number($('cnn-filters').dataset.updates ?? 0) + 1);
+
+  // the feature maps: one group per named map, one scale per group (its channels comparable)
+  const groups = maps.map((fm) => {
+    const [c, h, w] = fm.shape, { conv, site } = plainName(fm.name);
+    const s = maxAbs(fm.data), signed = fm.data.some((v) => v < 0);
+    const g = document.createElement('div');
+    g.className = 'map-group';
+    g.dataset.name = fm.name;
+    g.dataset.scale = String(s);
+    const title = document.createElement('div');
+    title.className = 'map-title';
+    title.title = fm.name;
+    const head = document.createElement('b');
+    head.textContent = `conv ${conv}, ${site}`;
+    const small = document.createElement('small');
+    small.append(` · ${c} channels of ${h}×${w} · `, s === 0 ? 'all 0' : colourBar(s, signed));
+    title.append(head, small);
+    const row = document.createElement('div');
+    row.className = 'maps';
+    for (let k = 0; k < c; k++) {
+      const fig = document.createElement('figure');
+      fig.className = 'fmap';
+      fig.title = `conv ${conv}, channel ${k} (${fm.name})`;
+      fig.dataset.channel = String(k);
+      const canvas = heatCanvas(fm.data, k * h * w, h, w, s || 1, mapPx(w));
+      canvas.setAttribute('role', 'img');
+      canvas.setAttribute('aria-label', `conv ${conv}, channel ${k}, ${site}`);
+      fig.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: `ch ${k}` }));
+      row.append(fig);
+    }
+    g.append(title, row);
+    return g;
+  });
+  $('cnn-maps').replaceChildren(...groups);
+  $('cnn-maps-caption').textContent = `#${r.image} (a ${r.label}) · one heatmap per channel, one colour scale per row · channels numbered from 0; hover a map for its tensor's name`;
+  $('cnn-maps').dataset.updates = String(Number($('cnn-maps').dataset.updates ?? 0) + 1);
+  $('cnn-maps').dataset.image = String(r.image);
+  const p = r.probabilities[r.predicted];
+  $('cnn-summary').innerHTML = `${r.epoch === null ? '' : `<b>${epochWords(r.epoch)}</b>: `}test image <b>#${r.image}</b> is a <b>${r.label}</b>, ` +
+    `predicted <b id="cnn-predicted">${r.predicted}</b> (p = ${p.toFixed(3)})${r.predicted === r.label ? '' : ' — wrong'} · model.forward on this image in the worker, ${(r.seconds * 1000).toFixed(0)} ms`;
+  state.cnn = {
+    epoch: r.epoch, image: r.image, label: r.label, predicted: r.predicted,
+    filters: { shape: filters.shape, weights: Array.from(filters.weights), drawn: cells.length },
+    maps: Object.fromEntries(maps.map((fm) => [fm.name, $('cnn-maps').querySelectorAll(`.map-group[data-name="${fm.name}"] figure`).length])),
+  };
+}
+
+let cnnAsked = 0;
+/** the filters and the chosen test digit's feature maps, from the worker (the latest request wins) */
+async function exploreCnn(): Promise<void> {
+  const image = Number(input('ex-image').value), epoch = explorerEpoch(), asked = ++cnnAsked;
+  showDigit(image);
+  $('cnn-summary').textContent = `feature maps of test image #${image}…`;
+  try {
+    const r = await ask({ op: 'cnn', image, epoch });
+    if (asked === cnnAsked && state.model?.kind === 'cnn') showCnn(r);
+  } catch (e) {
+    $('cnn-summary').textContent = '';
+    showError(`CNN explorer: ${(e as Error).message}`);
   }
 }
 
@@ -651,8 +838,15 @@ $('ex-go').addEventListener('click', () => void explore());
 $('ex-random').addEventListener('click', () => {
   input('ex-image').value = String(Math.floor(Math.random() * (test?.count ?? 10000)));
   showDigit(Number(input('ex-image').value));
+  if (state.model?.kind === 'cnn') void exploreCnn();
 });
-input('ex-image').addEventListener('change', () => showDigit(Number(input('ex-image').value)));
+// a CNN's feature maps follow the chosen digit at once (one forward pass); the MLP's explorer waits for Explore
+input('ex-image').addEventListener('change', () => {
+  showDigit(Number(input('ex-image').value));
+  if (state.model?.kind === 'cnn') void exploreCnn();
+});
+select('cfg-arch').addEventListener('change', archChanged);
+input('cfg-spec').addEventListener('input', () => void checkSpec());
 select('ex-layer').addEventListener('change', () => {
   const w = state.model?.widths[Number(select('ex-layer').value)] ?? 1;
   input('ex-neuron').max = String(w - 1);
@@ -662,6 +856,7 @@ $('pca-go').addEventListener('click', () => void project());
 // another epoch's weights: what is on show is answered again for them
 select('ex-epoch').addEventListener('change', () => {
   void (async () => {
+    if (state.model?.kind === 'cnn') { await exploreCnn(); return; }
     if (state.neuron) await explore();
     if (state.pca) await project();
   })();
@@ -702,6 +897,7 @@ $('kt-download').addEventListener('click', () => {
     state.data = rest;
     test = { images: testImages, labels: testLabels, rows: d.rows, cols: d.cols, count: d.testCount };
     setBusy(false);
+    archChanged();
     showDigit(Number(input('ex-image').value));
     // Vega's first chart costs the most (its code warming up): draw one out of sight now, not mid-training
     const scratch = Object.assign(document.createElement('div'), { className: 'hidden' });

@@ -14,8 +14,13 @@ import type { KernelResults } from '../../bench/kernels-run.ts';
 
 /** what the page lets the user set: the CLI's options of the same names (bench/train.js --help) */
 export interface WebConfig {
-  /** hidden layer sizes (--hidden) */
+  /** hidden layer sizes (--hidden); ignored for a CNN */
   hidden: number[];
+  /**
+   * a CNN instead of the MLP: its --arch text (mlp/arch.ts), 'cnn' for the reference CNN or a cnn:… spec;
+   * absent: the MLP of `hidden`. A CNN trains without the normalisation options (`norm` is ignored)
+   */
+  arch?: string;
   lr: number;
   momentum: number;
   weightDecay: number;
@@ -58,9 +63,14 @@ export interface TestResult { loss: number; accuracy: number; perClass: number[]
 /** a model ready for the explorer (trained here or uploaded) */
 export interface ModelSummary {
   source: 'trained' | 'uploaded';
+  /** the MLP (the neuron explorer) or a CNN (the filters and feature maps) */
+  kind: 'mlp' | 'cnn';
+  /** the architecture as --arch writes it: mlp:32,16 or cnn:conv8x5,pool2,conv16x5,pool2,32 */
+  arch: string;
   name: string;
+  /** layer sizes, input to classes (a CNN's: [pixels, classes]) */
   sizes: number[];
-  /** hidden layer widths [hidden] */
+  /** hidden layer widths [hidden] (an MLP's; [] for a CNN) */
   widths: number[];
   /** normalisation in words ("none" for the reference model) */
   norm: string;
@@ -113,6 +123,25 @@ export interface NeuronReport {
   seconds: number;
 }
 
+/** one named map of one image: [C, H, W], values row-major */
+export interface FeatureMapData { name: string; shape: number[]; data: Float32Array }
+
+/** the CNN explorer's answer for one test image: the first conv layer's filters and every feature map */
+export interface CnnReport {
+  /** the snapshot's epoch the answer is for (−1: the initial weights); null: the model as trained or uploaded */
+  epoch: number | null;
+  image: number;
+  label: number;
+  predicted: number;
+  /** softmax of the logits [classes] */
+  probabilities: number[];
+  /** the first conv layer's weights (layers.0.W) [out, in, k, k] and biases [out] */
+  filters: { name: string; shape: number[]; weights: Float32Array; bias: Float32Array };
+  /** each conv layer's pre, post and pool maps (model order) */
+  maps: FeatureMapData[];
+  seconds: number;
+}
+
 export interface FileResult { name: string; mime: string; bytes: Uint8Array; seconds: number }
 
 export type Request =
@@ -123,6 +152,8 @@ export type Request =
   /** epoch: a kept snapshot's (ModelSummary.snapshots); absent: the model as trained or uploaded */
   | { op: 'neuron'; layer: number; neuron: number; image: number; epoch?: number }
   | { op: 'pca'; layer: number; epoch?: number }
+  /** a CNN: the first conv layer's filters and the feature maps of test image `image` (model.forward on it) */
+  | { op: 'cnn'; image: number; epoch?: number }
   /** analyzeThroughTraining on the kept snapshots (computed once per trained model) */
   | { op: 'through' }
   /** epoch (model only): that snapshot's weights, named as RUN/snapshots/ names them */
@@ -136,6 +167,7 @@ export interface Replies {
   stop: { stopping: boolean };
   upload: ModelSummary;
   neuron: NeuronReport;
+  cnn: CnnReport;
   pca: { epoch: number | null; layer: number; target: string; projection: Projection; seconds: number };
   through: ThroughTraining;
   file: FileResult;

@@ -31,17 +31,21 @@ import {
 import { InputError } from '../../mlp/errors.ts';
 import type { Mnist } from '../../mlp/mnist.ts';
 import { Mlp } from '../../mlp/model.ts';
+import { Cnn } from '../../mlp/cnn.ts';
+import { mlpOnly, type Net } from '../../mlp/net.ts';
+import { decodeNet, encodeNet } from '../../mlp/net-file.ts';
+import { noGrad, Tensor } from '../../engine/tensor.ts';
 import {
-  describeNorm, isPlain, NORM_METADATA_KEY, planToJson, savedNormSpec, type NormPlan,
+  describeNorm, isPlain, NORM_METADATA_KEY, planToJson, resolveNorm, type NormPlan,
 } from '../../mlp/norm.ts';
 import { evaluate } from '../../mlp/train.ts';
 import { adapterName, pickBackend } from '../../run/backend.ts';
 import { checkSettings, prepareSession, trainSession, type EpochRow, type TrainSettings } from '../../run/session.ts';
-import { decodeModelWithNorm, encodeModel, encodeModelWithNorm, type LayerParams, type NormParams } from '../../mlp/weights.ts';
+import { encodeModel, encodeModelWithNorm, type LayerParams, type NormParams } from '../../mlp/weights.ts';
 import { runKernels } from '../../bench/kernels-run.ts';
 import { fetchMnist } from './data.ts';
 import type {
-  DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent,
+  CnnReport, DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent,
 } from './protocol.ts';
 
 const scope = globalThis as unknown as {
@@ -58,8 +62,8 @@ let gpu: Promise<{ backend: Backend; device: DeviceDescription }> | null = null;
 
 /** one set of weights the explorer answers for, with what it computed on them */
 interface ModelView {
-  /** the weights on the CPU backend */
-  model: Mlp;
+  /** the weights on the CPU backend (the MLP's neuron explorer, or a CNN's filters and maps) */
+  model: Net;
   /** the test split's images as floats, and every named activation of them (made on first use) */
   cache?: Promise<{ images: LabelledImages; acts: NamedHost }>;
   oneHot: Map<number, Promise<{ target: string; value: number; maps: { shape: number[]; data: Float32Array } }>>;
@@ -142,6 +146,15 @@ function webBackend(mode: WebConfig['device']): Promise<{ backend: Backend; devi
 
 /** the page's settings as the run layer's (run/session.ts checks them); the page's own limits first */
 function trainSettings(c: WebConfig, m: Mnist): TrainSettings {
+  if (c.arch !== undefined) {
+    // a CNN: its spec (checked by the run layer), no normalisation options (the page disables them)
+    const settings: TrainSettings = {
+      sizes: [m.train.rows * m.train.cols, 10], arch: c.arch, epochs: c.epochs, batch: c.batch, lr: c.lr, momentum: c.momentum,
+      weightDecay: c.weightDecay, seed: c.seed, rng: c.rng, shuffle: c.shuffle, steps: c.steps, record: c.record, fused: true, norm: {},
+    };
+    checkSettings(settings);
+    return settings;
+  }
   if (!Array.isArray(c.hidden) || c.hidden.length < 1 || c.hidden.length > 8) throw new RangeError('hidden sizes: give 1 to 8 layer sizes, e.g. 32,16');
   if (c.hidden.some((h) => h > 4096)) throw new RangeError('hidden sizes above 4096 are not supported in the page');
   const n = c.norm;
@@ -167,7 +180,7 @@ async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
   const stats: EpochStats[] = [];
   let input: InputStats | null = null, epochStats: EpochStats | null = null;
   // every epoch's weights (and the initial ones), when all of them fit the budget
-  const params = sizes.slice(1).reduce((sum, n, k) => sum + (sizes[k] + 1) * n, 0);
+  const params = model.params().reduce((sum, p) => sum + p.tensor.size, 0);
   const keep = 4 * params * (cfg.epochs + 1) <= SNAPSHOT_BUDGET_BYTES;
   const snapshots: Snapshot[] = [];
   const snapshotsNote = keep ? undefined
@@ -175,7 +188,8 @@ async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
   stopping = new AbortController();
   let lastProgress = 0, stopped = false, history: EpochRow[] = [];
   const t0 = performance.now();
-  status(`training ${sizes.join('-')}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}…`);
+  const label = model.kind === 'cnn' ? model.arch : sizes.join('-');
+  status(`training ${label}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}…`);
   try {
     const result = await trainSession(session, {
       inputStats: (s) => { input = s; },
@@ -207,11 +221,12 @@ async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
     stopping = null;
   }
   // the analyses and exports work on a CPU copy; the device copy is given back
-  const host = Mlp.fromParams(await model.export(), cpu, { plan, norms: await model.exportNorms() });
+  const host = hostCopy(model, await model.export(), plan, await model.exportNorms());
   if (backend !== cpu) dispose(...model.params().map((p) => p.tensor));
   const test = await evaluate(host, m.test);
   const summary: ModelSummary = {
-    source: 'trained', name: `mlp-lens ${sizes.join('-')} seed ${cfg.seed}`, sizes, widths: cfg.hidden, norm: describePlan(plan),
+    source: 'trained', kind: host.kind, arch: archOf(host), name: `mlp-lens ${label} seed ${cfg.seed}`, sizes,
+    widths: host.kind === 'mlp' ? cfg.hidden : [], norm: describePlan(plan),
     test: { loss: test.loss, accuracy: test.accuracy, perClass: test.perClass }, history, stopped,
     snapshots: snapshots.map((s) => s.epoch), snapshotsNote, seconds: (performance.now() - t0) / 1000,
   };
@@ -222,27 +237,38 @@ async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
 
 const describePlan = (plan: NormPlan) => (isPlain(plan) ? 'none' : describeNorm(plan));
 
+/** a CPU model of `model`'s kind holding `layers` (and, for an MLP, its normalisation) */
+function hostCopy(model: Net, layers: LayerParams[], plan: NormPlan, norms: NormParams[]): Net {
+  return model.kind === 'cnn' ? Cnn.fromParams(model.spec, model.input, model.classes, layers, cpu) : Mlp.fromParams(layers, cpu, { plan, norms });
+}
+
+/** the architecture as --arch writes it */
+const archOf = (model: Net) => (model.kind === 'cnn' ? model.arch : `mlp:${model.sizes.slice(1, -1).join(',')}`);
+
 // ---------- an uploaded model.safetensors
 
 async function doUpload(name: string, bytes: Uint8Array): Promise<ModelSummary> {
   const m = await ensureData();
   const t0 = performance.now();
-  const { layers, norms, metadata } = decodeModelWithNorm(bytes, name);
-  const sizes = [layers[0].dIn, ...layers.map((l) => l.dOut)];
+  // either kind: a CNN is told by its tensors (conv layers) and its architecture by the file's metadata (mlp/net-file.ts)
+  let model: Net;
+  try { model = decodeNet(bytes, name).model; } catch (e) { throw e instanceof InputError ? e : new InputError(name, (e as Error).message); }
   const d = m.test.rows * m.test.cols;
-  if (sizes[0] !== d) throw new InputError(name, `takes ${sizes[0]} inputs; MNIST images have ${d} pixels`);
-  if (sizes[sizes.length - 1] !== 10) throw new InputError(name, `has ${sizes[sizes.length - 1]} outputs; MNIST has 10 classes`);
-  const spec = savedNormSpec(norms, metadata, sizes.length - 2);
-  let model: Mlp;
-  try { model = Mlp.fromParams(layers, cpu, { plan: spec.plan, norms }); } catch (e) { throw new InputError(name, (e as Error).message); }
+  if (model.inputSize !== d) throw new InputError(name, `takes ${model.inputSize} inputs; MNIST images have ${d} pixels`);
+  if (model.kind === 'cnn' && model.input.join() !== `1,${m.test.rows},${m.test.cols}`) {
+    throw new InputError(name, `takes ${model.input.join('×')} input maps; MNIST images are 1×${m.test.rows}×${m.test.cols}`);
+  }
+  if (model.classes !== 10) throw new InputError(name, `has ${model.classes} outputs; MNIST has 10 classes`);
+  const sizes = model.kind === 'cnn' ? [d, model.classes] : model.sizes.slice();
+  const plan = model.kind === 'cnn' ? resolveNorm({}, 0) : model.plan;
   const test = await evaluate(model, m.test);
   const summary: ModelSummary = {
-    source: 'uploaded', name, sizes, widths: sizes.slice(1, -1), norm: describePlan(spec.plan),
+    source: 'uploaded', kind: model.kind, arch: archOf(model), name, sizes, widths: model.kind === 'mlp' ? sizes.slice(1, -1) : [], norm: describePlan(plan),
     test: { loss: test.loss, accuracy: test.accuracy, perClass: test.perClass }, history: [], snapshots: [],
     seconds: (performance.now() - t0) / 1000,
   };
-  current = { summary, model, plan: spec.plan, config: null, device: null, stats: [], input: null, oneHot: new Map(), snapshots: [], views: new Map() };
-  status(`${name}: ${sizes.join('-')} model, test accuracy ${test.accuracy.toFixed(2)} %`);
+  current = { summary, model, plan, config: null, device: null, stats: [], input: null, oneHot: new Map(), snapshots: [], views: new Map() };
+  status(`${name}: ${model.kind === 'cnn' ? model.arch : sizes.join('-')} model, test accuracy ${test.accuracy.toFixed(2)} %`);
   return summary;
 }
 
@@ -276,7 +302,7 @@ function viewAt(c: Current, epoch: number | undefined): ModelView {
     return v;
   }
   const s = snapshotOf(c, epoch);
-  v = { model: Mlp.fromParams(s.layers, cpu, { plan: c.plan, norms: s.norms }), oneHot: new Map() };
+  v = { model: hostCopy(c.model, s.layers, c.plan, s.norms), oneHot: new Map() };
   c.views.set(epoch, v);
   while (c.views.size > MAX_VIEWS) c.views.delete(c.views.keys().next().value!);
   return v;
@@ -296,7 +322,7 @@ const order = (v: readonly number[]) => v.map((x, i) => [x, i] as const).sort((a
 
 async function doNeuron(layer: number, neuron: number, image: number, epoch?: number): Promise<NeuronReport> {
   const t0 = performance.now(), c = viewAt(need(), epoch);
-  const model = c.model, target = layerName(model, layer, 'post'), width = widthOf(model, target);
+  const model = mlpOnly(c.model, 'the neuron explorer'), target = layerName(model, layer, 'post'), width = widthOf(model, target);
   if (!Number.isInteger(neuron) || neuron < 0 || neuron >= width) throw new RangeError(`neuron ${neuron}: ${target} has neurons 0..${width - 1}`);
   const { images, acts } = await testCache(c);
   if (!Number.isInteger(image) || image < 0 || image >= images.count) throw new RangeError(`test image ${image}: the test set has images 0..${images.count - 1}`);
@@ -324,6 +350,7 @@ async function doNeuron(layer: number, neuron: number, image: number, epoch?: nu
 
 async function doPca(layer: number, epoch?: number): Promise<Replies['pca']> {
   const t0 = performance.now(), c = viewAt(need(), epoch);
+  mlpOnly(c.model, 'the PCA of a layer');
   const target = layerName(c.model, layer, 'post'), width = widthOf(c.model, target);
   const { images, acts } = await testCache(c);
   const p = pca(acts[target]!, 2);
@@ -334,11 +361,37 @@ async function doPca(layer: number, epoch?: number): Promise<Replies['pca']> {
   return { epoch: epoch ?? null, layer, target, projection, seconds: (performance.now() - t0) / 1000 };
 }
 
+/**
+ * a CNN on one test image: the first conv layer's filters (layers.0.W) and every feature map (each conv
+ * layer's pre, post and pool), from model.forward on that image alone, on the CPU copy of the weights
+ */
+async function doCnn(image: number, epoch?: number): Promise<CnnReport> {
+  const t0 = performance.now(), c = viewAt(need(), epoch), model = c.model;
+  if (model.kind !== 'cnn') throw new Error(`feature maps take a CNN; this is an MLP (${model.sizes.join('-')})`);
+  const m = await ensureData(), split = m.test, d = model.inputSize;
+  if (!Number.isInteger(image) || image < 0 || image >= split.count) throw new RangeError(`test image ${image}: the test set has images 0..${split.count - 1}`);
+  const x = Float32Array.from(split.images.subarray(image * d, (image + 1) * d), (v) => v / 255);
+  const acts = noGrad(() => model.forward(Tensor.from(x, [1, d], { backend: model.backend })));
+  // the feature maps: every name whose per-sample shape is [C, H, W], in model order
+  const names = model.actNames().filter((n) => n !== 'input' && n !== 'logits' && n !== 'loss' && model.unitShape(n).length === 3);
+  const maps = [];
+  for (const name of names) maps.push({ name, shape: model.unitShape(name), data: Float32Array.from(await acts[name]!.read()) });
+  const logits = Array.from(await acts.logits!.read());
+  const top = Math.max(...logits), e = logits.map((v) => Math.exp(v - top)), z = e.reduce((a, b) => a + b, 0);
+  const first = model.layers[0];
+  return {
+    epoch: epoch ?? null, image, label: split.labels[image], predicted: logits.indexOf(top), probabilities: e.map((v) => v / z),
+    filters: { name: 'layers.0.W', shape: [...first.W.shape], weights: Float32Array.from(await first.W.read()), bias: Float32Array.from(await first.b.read()) },
+    maps, seconds: (performance.now() - t0) / 1000,
+  };
+}
+
 // ---------- through training
 
 /** analyzeThroughTraining on every kept epoch's weights, once per trained model */
 function throughTraining(c: Current): Promise<ThroughTraining> {
   c.through ??= (async () => {
+    if (c.model.kind === 'cnn') throw new Error('the analyses through training take an MLP; this is a CNN');
     if (c.snapshots.length < 2) {
       throw new Error(c.summary.source === 'uploaded' ? 'an uploaded model has no weights of earlier epochs'
         : c.summary.snapshotsNote ?? 'fewer than two epochs\' weights were kept');
@@ -361,10 +414,10 @@ function throughTraining(c: Current): Promise<ThroughTraining> {
 /** the post-training suite of the CLI (same defaults), run once per model */
 async function suiteOf(c: Current): Promise<PostTrainingResults> {
   c.suite ??= (async () => {
-    const m = await ensureData();
-    const layer = c.model.hidden - 1, notebookLayer = c.model.sizes[layer + 1] === 16;
+    const m = await ensureData(), model = mlpOnly(c.model, 'the page\'s post-training analyses');
+    const layer = model.hidden - 1, notebookLayer = model.sizes[layer + 1] === 16;
     status('running the post-training analyses (the command line\'s suite)…');
-    const r = await runPostTrainingSuite(c.model, m.test, {
+    const r = await runPostTrainingSuite(model, m.test, {
       layer, subsets: notebookLayer ? NOTEBOOK_SUBSETS : undefined, orderings: notebookLayer ? NOTEBOOK_ORDERINGS : undefined,
       log: (line) => status(`analyses: ${line}`),
     });
@@ -378,7 +431,7 @@ async function suiteOf(c: Current): Promise<PostTrainingResults> {
 function runConfig(c: Current): Record<string, unknown> {
   const cfg = c.config;
   return {
-    sizes: c.summary.sizes, normPlan: c.plan, ...(cfg ? {
+    sizes: c.summary.sizes, ...(c.summary.kind === 'cnn' ? { arch: c.summary.arch } : {}), normPlan: c.plan, ...(cfg ? {
       epochs: cfg.epochs, batch: cfg.batch, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay, seed: cfg.seed,
       rng: cfg.rng, shuffle: cfg.shuffle, steps: cfg.steps ?? null, record: cfg.record, deviceOption: cfg.device,
     } : { source: `uploaded ${c.summary.name}` }),
@@ -394,17 +447,19 @@ async function doFile(kind: 'model' | 'results' | 'report', epoch?: number): Pro
     // a kept epoch's weights, named as the command line's RUN/snapshots/ names them (run/snapshots.ts)
     const s = snapshotOf(c, epoch);
     const meta: Record<string, string> = { epoch: String(epoch), ...(c.config ? { seed: String(c.config.seed), rng: c.config.rng } : {}) };
-    const bytes = isPlain(c.plan) ? encodeModel(s.layers, meta) : encodeModelWithNorm(s.layers, s.norms, { ...meta, [NORM_METADATA_KEY]: planToJson(c.plan) });
+    const bytes = c.model.kind === 'cnn' ? encodeNet(c.model, s.layers, [], meta) : isPlain(c.plan) ? encodeModel(s.layers, meta) : encodeModelWithNorm(s.layers, s.norms, { ...meta, [NORM_METADATA_KEY]: planToJson(c.plan) });
     return done(epoch < 0 ? 'init.safetensors' : `epoch-${String(epoch).padStart(3, '0')}.safetensors`, 'application/octet-stream', bytes);
   }
   if (kind === 'model') {
     const params = await c.model.export();
     const meta: Record<string, string> = c.config ? { seed: String(c.config.seed), rng: c.config.rng } : {};
-    const bytes = isPlain(c.plan)
+    // a CNN: PyTorch's conv1/conv2/linear1/output names and the architecture in the metadata (mlp/net-file.ts)
+    const bytes = c.model.kind === 'cnn' ? encodeNet(c.model, params, [], meta) : isPlain(c.plan)
       ? encodeModel(params, meta)
       : encodeModelWithNorm(params, await c.model.exportNorms(), { ...meta, [NORM_METADATA_KEY]: planToJson(c.plan) });
     return done('model.safetensors', 'application/octet-stream', bytes);
   }
+  if (c.model.kind === 'cnn') throw new Error(`${kind === 'results' ? 'results.json' : 'report.html'} is made for an MLP in the page; for a CNN run use the command line's analyses`);
   const m = await ensureData();
   const results = await suiteOf(c);
   const { activations: _acts, ...saved } = results;
@@ -457,6 +512,10 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
     }
     case 'neuron': return { result: await doNeuron(req.layer, req.neuron, req.image, req.epoch) };
     case 'pca': return { result: await doPca(req.layer, req.epoch) };
+    case 'cnn': {
+      const r = await doCnn(req.image, req.epoch);
+      return { result: r, transfer: [r.filters.weights.buffer as ArrayBuffer, r.filters.bias.buffer as ArrayBuffer, ...r.maps.map((x) => x.data.buffer as ArrayBuffer)] };
+    }
     case 'through': return { result: await throughTraining(need()) };
     case 'kernels': {
       // the same code as `node bench/kernels.js [--quick] --no-tfjs`, on its own device from this worker's adapter
