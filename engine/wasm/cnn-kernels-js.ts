@@ -77,27 +77,57 @@ export function jsCnnKernels(buffer: ArrayBuffer): CnnKernels {
         }
       }
     },
-    conv_bwd(n, X, Hi, Wi, Ip, Wb, dZ, Ho, Wo, Op, O, k, s, p, dW, dX) {
-      const xsz = Hi * Wi * Ip, wos = k * k * Ip, x0 = X >> 2, wb0 = Wb >> 2, dw0 = dW >> 2, dx0 = dX >> 2;
-      F.fill(0, dw0, dw0 + O * wos);
+    conv_bwd_dx(n, X, Hi, Wi, Ip, Wb, dZ, Ho, Wo, Op, O, k, s, p, dX, cnt, ent, tmp, pat) {
+      const xsz = Hi * Wi * Ip, wos = k * k * Ip, seg = k * Ip, chs = n * Ho * Wo * 3, x0 = X >> 2, wb0 = Wb >> 2, dx0 = dX >> 2;
+      const c0 = cnt >> 2, e0 = ent >> 2, t0 = tmp >> 2;
       if (dX) F.fill(0, dx0, dx0 + n * xsz);
-      let z = dZ >> 2;
+      I.fill(0, c0, c0 + O);
+      let z = dZ >> 2, pp = pat >> 2;
       for (let i = 0; i < n; i++) {
         for (let oy = 0; oy < Ho; oy++) {
           const ky0 = Math.max(0, p - oy * s), ky1 = Math.min(k, Hi + p - oy * s);
           for (let ox = 0; ox < Wo; ox++, z += Op) {
-            const kx0 = Math.max(0, p - ox * s), kx1 = Math.min(k, Wi + p - ox * s), seg = Math.max(0, kx1 - kx0) * Ip;
+            const kx0 = Math.max(0, p - ox * s), kx1 = Math.min(k, Wi + p - ox * s);
+            const xo = x0 + i * xsz + ((oy * s - p) * Wi + ox * s - p) * Ip;
+            let xoff = xo, rs = Wi * Ip;
+            if (!(ky0 === 0 && ky1 === k && kx0 === 0 && kx1 === k)) {
+              xoff = pp; rs = seg;
+              F.fill(0, pp, pp + k * seg);
+              if (kx0 < kx1) for (let ky = ky0; ky < ky1; ky++) F.copyWithin(pp + ky * seg + kx0 * Ip, xo + ky * Wi * Ip + kx0 * Ip, xo + ky * Wi * Ip + kx1 * Ip);
+              pp += k * seg;
+            }
+            let m = 0;
             for (let o = 0; o < O; o++) {
               const dz = F[z + o];
               if (dz === 0) continue;
-              for (let ky = ky0; ky < ky1; ky++) {
-                const xo = i * xsz + ((oy * s + ky - p) * Wi + ox * s + kx0 - p) * Ip, wo = o * wos + (ky * k + kx0) * Ip;
-                for (let b = 0; b < seg; b++) {
-                  F[dw0 + wo + b] += f(dz * F[x0 + xo + b]);
-                  if (dX) F[dx0 + xo + b] += f(dz * F[wb0 + wo + b]);
-                }
+              const ep = e0 + o * chs + 3 * I[c0 + o]++;
+              F[ep] = dz; I[ep + 1] = xoff; I[ep + 2] = rs;
+              F[t0 + 2 * m] = dz; I[t0 + 2 * m + 1] = o * wos;
+              m++;
+            }
+            if (!dX || m === 0) continue;
+            for (let ky = ky0; ky < ky1; ky++) {
+              const dxp = dx0 + (xo - x0) + ky * Wi * Ip + kx0 * Ip, wo = wb0 + (ky * k + kx0) * Ip, len = Math.max(0, kx1 - kx0) * Ip;
+              for (let b = 0; b < len; b++) {
+                let acc = F[dxp + b];
+                for (let q = 0; q < m; q++) acc = f(acc + f(F[t0 + 2 * q] * F[wo + I[t0 + 2 * q + 1] + b]));
+                F[dxp + b] = acc;
               }
             }
+          }
+        }
+      }
+    },
+    conv_bwd_dw(n, Ho, Wo, O, k, Ip, dW, cnt, ent) {
+      const wos = k * k * Ip, seg = k * Ip, chs = n * Ho * Wo * 3, dw0 = dW >> 2, c0 = cnt >> 2, e0 = ent >> 2;
+      for (let o = 0; o < O; o++) {
+        const eb = e0 + o * chs, ee = eb + 3 * I[c0 + o];
+        for (let ky = 0; ky < k; ky++) {
+          const w = dw0 + o * wos + ky * seg;
+          for (let b = 0; b < seg; b++) {
+            let acc = 0;
+            for (let ep = eb; ep < ee; ep += 3) acc = f(acc + f(F[ep] * F[I[ep + 1] + ky * I[ep + 2] + b]));
+            F[w + b] = acc;
           }
         }
       }
@@ -140,6 +170,27 @@ export function jsCnnKernels(buffer: ArrayBuffer): CnnKernels {
                 for (let kx = 0; kx < k; kx++, t++) {
                   const at = base + ch + (ky * Wi + kx) * C;
                   F[at] = F[at] + (a === t ? d : 0);
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    pool_relu_bwd(n, dP, arg, C, k, Ho, Wo, dH, Z, dZ) {
+      const Wi = Wo * k, h0 = dH >> 2, z0 = Z >> 2, g0 = dZ >> 2;
+      let d0 = dP >> 2, a0 = arg >> 2;
+      for (let i = 0; i < n; i++) {
+        for (let oy = 0; oy < Ho; oy++) {
+          for (let ox = 0; ox < Wo; ox++, d0 += C, a0 += C) {
+            const base = ((i * Ho + oy) * k * Wi + ox * k) * C;
+            for (let ch = 0; ch < C; ch++) {
+              const d = F[d0 + ch], a = I[a0 + ch];
+              for (let ky = 0, t = 0; ky < k; ky++) {
+                for (let kx = 0; kx < k; kx++, t++) {
+                  const at = base + ch + (ky * Wi + kx) * C, h = 0 + (a === t ? d : 0);
+                  F[h0 + at] = h;
+                  F[g0 + at] = h * (F[z0 + at] > 0 ? 1 : 0);
                 }
               }
             }

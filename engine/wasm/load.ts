@@ -31,10 +31,13 @@ export interface CnnKernels {
     dZ: number, Ho: number, Wo: number, Op: number, k: number, s: number, p: number, dW: number): void;
   conv_fwd(n: number, X: number, Hi: number, Wi: number, Ip: number, W: number, bias: number, Z: number,
     Ho: number, Wo: number, Op: number, k: number, s: number, p: number): void;
-  conv_bwd(n: number, X: number, Hi: number, Wi: number, Ip: number, Wb: number, dZ: number,
-    Ho: number, Wo: number, Op: number, O: number, k: number, s: number, p: number, dW: number, dX: number): void;
+  conv_bwd_dx(n: number, X: number, Hi: number, Wi: number, Ip: number, Wb: number, dZ: number,
+    Ho: number, Wo: number, Op: number, O: number, k: number, s: number, p: number, dX: number,
+    cnt: number, ent: number, tmp: number, pat: number): void;
+  conv_bwd_dw(n: number, Ho: number, Wo: number, O: number, k: number, Ip: number, dW: number, cnt: number, ent: number): void;
   pool_fwd(n: number, X: number, Hi: number, Wi: number, C: number, k: number, s: number, Ho: number, Wo: number, P: number, arg: number): void;
   pool_bwd(n: number, dP: number, arg: number, Hi: number, Wi: number, C: number, k: number, s: number, Ho: number, Wo: number, dX: number): void;
+  pool_relu_bwd(n: number, dP: number, arg: number, C: number, k: number, Ho: number, Wo: number, dH: number, Z: number, dZ: number): void;
   chan_sums(n: number, X: number, hw: number, C: number, Cr: number, out: number, div: number): void;
 }
 
