@@ -1,14 +1,15 @@
 // interventions: scale (or ablate: scale 0) some columns of one named tensor during the forward pass,
 // through the model's replacement mechanism. Batched: the layers before the named tensor run once per
 // chunk of samples; the replacement stacks every variant ([variants·n, width]) so only the layers
-// after it run once per variant.
+// after it run once per variant. A CNN's unit is a channel: the replacement scales that channel's whole
+// map; given the tensor's values already computed (`cached`), the layers before it are not run at all.
 import { mul, reshape } from '../engine/ops/index.ts';
 import { noGrad, Tensor } from '../engine/tensor.ts';
-import type { Mlp } from '../mlp/model.ts';
 import type { ActName } from '../mlp/names.ts';
+import type { Net } from '../mlp/net.ts';
 import { accuracyPerClass, type ClassAccuracy } from './accuracy.ts';
 import { confusionMatrix, matrixDiff } from './confusion.ts';
-import { layerName, sliceImages, widthOf, type LabelledImages } from './forward-cache.ts';
+import { forwardFrom, layerName, sizeOf, sliceImages, widthOf, type HostTensor, type LabelledImages, type Site } from './forward-cache.ts';
 
 /** multiply columns `neurons` of the named tensor by `scale` (0: ablation; [] leaves the model as is) */
 export interface ScaleVariant { neurons: readonly number[]; scale: number }
@@ -25,6 +26,17 @@ export interface VariantResult extends ClassAccuracy {
 
 /** rows per forward pass (variants × samples) */
 const MAX_ROWS = 1 << 17;
+/** values of a stacked map per forward pass (variants × samples × C·H·W) */
+const MAX_VALUES = 1 << 23;
+
+/** what the interventions take besides the samples: the scaled tensor's values on them, when already computed */
+export interface InterventionOptions {
+  /**
+   * `target`'s values on the samples [count, values per sample] (a map flattened), e.g. cacheImages'
+   * `maps`: the layers before it are then not run
+   */
+  cached?: HostTensor;
+}
 
 /**
  * the model on `data` once per variant, with `target`'s columns scaled as the variant says: per-class
@@ -32,25 +44,48 @@ const MAX_ROWS = 1 << 17;
  * (`layers.K.post` for a neuron's output, `layers.K.pre` before its ReLU).
  */
 export async function evaluateUnderScaling(
-  model: Mlp, data: LabelledImages, target: ActName, variants: readonly ScaleVariant[],
+  model: Net, data: LabelledImages, target: ActName, variants: readonly ScaleVariant[], opts: InterventionOptions = {},
 ): Promise<VariantResult[]> {
   if (target === 'loss') throw new RangeError('cannot scale the loss: pick an activation');
   const backend = model.layers[0].W.backend;
-  const w = widthOf(model, target), classes = model.sizes[model.sizes.length - 1], V = variants.length;
-  const mask = new Float32Array(V * w).fill(1); // [variants, 1, width]
+  const w = widthOf(model, target), classes = model.classes, V = variants.length;
+  // a map's unit is a channel: its positions share the channel's scale
+  const size = sizeOf(model, target), pos = size / w, shape = model.unitShape(target);
+  const cached = opts.cached;
+  if (cached && cached.data.length !== data.count * size) throw new RangeError(`cached ${target}: expected ${data.count}×${size} values, got ${cached.data.length}`);
+  const mask = new Float32Array(V * w).fill(1); // [variants, 1, width] (a map's: [variants, 1, channels, 1])
   variants.forEach((v, r) => v.neurons.forEach((j) => {
     if (!(Number.isInteger(j) && j >= 0 && j < w)) throw new RangeError(`${target} has neurons 0..${w - 1}, got ${j}`);
     mask[r * w + j] = v.scale;
   }));
-  const maskT = Tensor.from(mask, [V, 1, w], { backend });
+  const maskT = Tensor.from(mask, pos === 1 ? [V, 1, w] : [V, 1, w, 1], { backend });
   const pred = new Uint8Array(V * data.count); // [variants, n]
   const sums = new Float64Array(V * classes * classes); // [variants, classes (true), classes]
-  const chunk = Math.max(1, Math.floor(MAX_ROWS / V));
+  const chunk = Math.max(1, pos === 1 ? Math.floor(MAX_ROWS / V) : Math.floor(MAX_VALUES / (V * size)));
   for (let start = 0; start < data.count; start += chunk) {
     const part = sliceImages(data, start, Math.min(chunk, data.count - start)), n = part.count;
-    const xt = Tensor.from(part.x, [n, data.dim], { backend }); // [n, d_in]
-    const stack = (t: Tensor) => reshape(mul(reshape(t, [1, n, w]), maskT), [V * n, w]); // [variants·n, width]
-    const logits = await noGrad(() => model.forward(xt, null, { [target]: stack }).logits!).read(); // [variants·n, classes]
+    // the cached values stacked once per variant, each unit scaled, on the host ([variants·n, units·positions])
+    const stackHost = (src: Float32Array, start: number, n: number) => {
+      const out = new Float32Array(V * n * size);
+      for (let v = 0; v < V; v++) {
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < w; j++) {
+            const sc = mask[v * w + j], o = ((v * n + i) * w + j) * pos, q = ((start + i) * w + j) * pos;
+            if (sc === 1) out.set(src.subarray(q, q + pos), o);
+            else for (let p = 0; p < pos; p++) out[o + p] = src[q + p] * sc;
+          }
+        }
+      }
+      return out;
+    };
+    const stack = pos === 1
+      ? (t: Tensor) => reshape(mul(reshape(t, [1, n, w]), maskT), [V * n, w]) // [variants·n, width]
+      : (t: Tensor) => reshape(mul(reshape(t, [1, n, w, pos]), maskT), [V * n, ...shape]); // [variants·n, C, H, W]
+    const logits = await noGrad(() => {
+      if (cached) return forwardFrom(model, target, Tensor.from(stackHost(cached.data, start, n), [V * n, ...shape], { backend })).logits!;
+      const xt = Tensor.from(part.x, [n, data.dim], { backend }); // [n, d_in]
+      return model.forward(xt, null, { [target]: stack }).logits!;
+    }).read(); // [variants·n, classes]
     for (let v = 0; v < V; v++) {
       for (let i = 0; i < n; i++) {
         const o = (v * n + i) * classes, y = part.labels[i], s = (v * classes + y) * classes;
@@ -111,15 +146,15 @@ export interface NeuronAnalysis {
  * scale 0, 1 and b (computed even when 0 is not in the sweep).
  */
 export async function analyzeNeuron(
-  model: Mlp, layer: number, neuron: number | readonly number[], data: LabelledImages,
-  interval: readonly [number, number] = [0, 3], steps = 30, opts: { site?: 'pre' | 'post' } = {},
+  model: Net, layer: number, neuron: number | readonly number[], data: LabelledImages,
+  interval: readonly [number, number] = [0, 3], steps = 30, opts: { site?: Site } & InterventionOptions = {},
 ): Promise<NeuronAnalysis> {
   const target = layerName(model, layer, opts.site);
   const neurons = typeof neuron === 'number' ? [neuron] : [...neuron];
   const [a, b] = interval;
   const scales = scalesWithOne(a, b, steps);
   const all = [...new Set([...scales, 0, 1, b])];
-  const res = await evaluateUnderScaling(model, data, target, all.map((scale) => ({ neurons, scale })));
+  const res = await evaluateUnderScaling(model, data, target, all.map((scale) => ({ neurons, scale })), opts);
   const at = (s: number) => res[all.indexOf(s)];
   const sweep = scales.map(at);
   return {
@@ -159,14 +194,14 @@ export interface LayerSweep {
  * pass per chunk of samples.
  */
 export async function sweepLayer(
-  model: Mlp, layer: number, data: LabelledImages,
-  opts: { scales?: readonly number[]; site?: 'pre' | 'post' } = {},
+  model: Net, layer: number, data: LabelledImages,
+  opts: { scales?: readonly number[]; site?: Site } & InterventionOptions = {},
 ): Promise<LayerSweep> {
   const target = layerName(model, layer, opts.site), w = widthOf(model, target);
   const scales = [...(opts.scales ?? [0, 3])];
   const variants: ScaleVariant[] = [{ neurons: [], scale: 1 }];
   for (let j = 0; j < w; j++) for (const scale of scales) variants.push({ neurons: [j], scale });
-  const [base, ...rest] = await evaluateUnderScaling(model, data, target, variants);
+  const [base, ...rest] = await evaluateUnderScaling(model, data, target, variants, opts);
   return {
     target, scales,
     baseline: { accuracy: base.accuracy, perClass: base.perClass, confusion: base.confusion },
@@ -211,14 +246,14 @@ export interface NeuronSweep {
  * difference (cells 63–67), whether or not 0 and 1 are among the scales.
  */
 export async function sweepNeuron(
-  model: Mlp, layer: number, neuron: number | readonly number[], data: LabelledImages,
-  scales: readonly number[], opts: { site?: 'pre' | 'post' } = {},
+  model: Net, layer: number, neuron: number | readonly number[], data: LabelledImages,
+  scales: readonly number[], opts: { site?: Site } & InterventionOptions = {},
 ): Promise<NeuronSweep> {
   if (!scales.length) throw new RangeError('sweepNeuron: give at least one scale');
   const target = layerName(model, layer, opts.site);
   const neurons = typeof neuron === 'number' ? [neuron] : [...neuron];
   const all = [...new Set([...scales, 0, 1])];
-  const res = await evaluateUnderScaling(model, data, target, all.map((scale) => ({ neurons, scale })));
+  const res = await evaluateUnderScaling(model, data, target, all.map((scale) => ({ neurons, scale })), opts);
   const at = (s: number) => res[all.indexOf(s)];
   const sweep = scales.map(at), base = at(1), abl = at(0);
   return {

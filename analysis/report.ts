@@ -81,10 +81,11 @@ footer { color: #777; font-size: 12px; padding: 30px 24px; }
 /** the page: sections in SECTIONS order, each figure with its SVG (by id), caption and data links */
 export function reportHtml(r: RunResults, set: FigureSet, svgs: ReadonlyMap<string, string>, o: { notes?: string[]; generated?: string } = {}): string {
   const cfg = r.config ?? {};
+  const arch = typeof cfg.arch === 'string' ? cfg.arch : r.analysis?.meta.arch;
   const sizes = Array.isArray(cfg.sizes) ? (cfg.sizes as number[]).join('-') : r.analysis ? r.analysis.meta.sizes.join('-') : '';
   const test = r.metrics?.test?.accuracy ?? r.analysis?.accuracy?.accuracy;
   const facts = [
-    sizes && `MLP ${sizes}`,
+    arch && arch.startsWith('cnn') ? `CNN ${arch}` : sizes && `MLP ${sizes}`,
     r.metrics?.epochs.length ? `${r.metrics.epochs.length} epochs` : '',
     cfg.batch !== undefined ? `batch ${cfg.batch}` : '', cfg.lr !== undefined ? `SGD lr ${cfg.lr}` : '',
     cfg.seed !== undefined ? `seed ${cfg.seed} (${cfg.rng ?? ''})` : '',

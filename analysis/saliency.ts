@@ -1,9 +1,11 @@
 // gradient saliency (NB02 cells 130–131): |d pre-activation of a neuron / d input pixels| for one
-// image, every chosen neuron in one batched backward pass.
+// image, every chosen neuron in one batched backward pass. A CNN's unit is a channel: the derivative of
+// its map's spatial mean.
 import { mul, sum } from '../engine/ops/index.ts';
 import { Tensor } from '../engine/tensor.ts';
-import type { Mlp } from '../mlp/model.ts';
-import { layerName, widthOf, type HostTensor } from './forward-cache.ts';
+import type { Net } from '../mlp/net.ts';
+import { reshape } from '../engine/ops/index.ts';
+import { layerName, sizeOf, widthOf, type HostTensor, type Site } from './forward-cache.ts';
 
 /** numpy's default (linear) percentile of values, q in [0, 100] */
 export function percentile(values: ArrayLike<number>, q: number): number {
@@ -35,20 +37,23 @@ export interface Saliency {
  * neuron's activation, so the input gradient's row r is that neuron's saliency.
  */
 export async function saliencyMaps(
-  model: Mlp, layer: number, image: ArrayLike<number>,
-  opts: { neurons?: readonly number[]; site?: 'pre' | 'post'; clip?: readonly [number, number] } = {},
+  model: Net, layer: number, image: ArrayLike<number>,
+  opts: { neurons?: readonly number[]; site?: Site; clip?: readonly [number, number] } = {},
 ): Promise<Saliency> {
-  const backend = model.layers[0].W.backend, d = model.sizes[0];
+  const backend = model.layers[0].W.backend, d = model.inputSize;
   if (image.length !== d) throw new RangeError(`image has ${image.length} values, the model takes ${d}`);
   const target = layerName(model, layer, opts.site ?? 'pre'), w = widthOf(model, target);
   const neurons = [...(opts.neurons ?? Array.from({ length: w }, (_, j) => j))], m = neurons.length;
   const x = new Float32Array(m * d); // [neurons, d_in]
   for (let r = 0; r < m; r++) for (let j = 0; j < d; j++) x[r * d + j] = image[j];
-  const pick = new Float32Array(m * w); // [neurons, width]
-  neurons.forEach((j, r) => { pick[r * w + j] = 1; });
+  // a conv map's unit is its channel's spatial mean: row r picks 1/(H·W) of every position of channel j
+  const size = sizeOf(model, target), pos = size / w;
+  const pick = new Float32Array(m * size); // [neurons, width] (a map's: [channels, C·H·W])
+  neurons.forEach((j, r) => { pick.fill(1 / pos, r * size + j * pos, r * size + (j + 1) * pos); });
   const xt = Tensor.from(x, [m, d], { backend, requiresGrad: true });
   const acts = model.forward(xt);
-  sum(sum(mul(acts[target]!, Tensor.from(pick, [m, w], { backend })), 1), 0).backward(); // []
+  const a = pos === 1 ? acts[target]! : reshape(acts[target]!, [m, size]); // [neurons, width]
+  sum(sum(mul(a, Tensor.from(pick, [m, size], { backend })), 1), 0).backward(); // []
   const g = Float32Array.from(await xt.grad!.read(), Math.abs); // [neurons, d_in]
   const [lo, hi] = opts.clip ?? [1, 99];
   const normalized = new Float32Array(m * d); // [neurons, d_in]

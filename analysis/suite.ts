@@ -2,13 +2,17 @@
 // labelled split, as plain data (saved as analysis/*.json in a run directory by run/analyze.ts).
 import { createRng, type Rng } from '../engine/rng.ts';
 import type { Split } from '../mlp/mnist.ts';
-import type { Mlp } from '../mlp/model.ts';
 import type { ActName } from '../mlp/names.ts';
+import type { Net } from '../mlp/net.ts';
 import { accuracyPerClass, classesByAccuracy, misclassified, predictionsOf, type Misclassified } from './accuracy.ts';
 import { meanPerClassOfAll } from './class-means.ts';
 import { confusionMatrix, rowNormalize } from './confusion.ts';
 import { matrixCsv, toCsv, type Row } from './csv.ts';
-import { cacheImages, imagesFromSplit, layerName, widthOf, type HostTensor } from './forward-cache.ts';
+import {
+  cacheImages, imagesFromSplit, layerName, unitSizes, widthOf, type CacheOptions, type HostTensor, type Site,
+} from './forward-cache.ts';
+
+export { unitSizes };
 import {
   analyzeNeuron, linspace, scalesWithOne, sweepLayer, sweepNeuron, type LayerSweep, type NeuronAnalysis, type NeuronSweep,
 } from './intervention.ts';
@@ -34,8 +38,13 @@ export const NOTEBOOK_ORDERINGS: Record<string, number[]> = {
 };
 
 export interface SuiteOptions {
-  /** hidden layer analysed in detail (default the last: the notebooks' layer 2) */
+  /** hidden layer analysed in detail (default the last: the notebooks' layer 2; a CNN's: its last conv layer) */
   layer?: number;
+  /**
+   * which tensor of that layer (default post; a CNN's pooled conv layer: pool): the units analysed are its
+   * neurons, or a conv map's channels (spatial means)
+   */
+  site?: Site;
   /** top-k size (default 3) */
   k?: number;
   /** selectivity ε (default 0.001) */
@@ -93,7 +102,23 @@ export interface SuiteOptions {
   silhouetteUmap?: { sample?: number; trials?: number; nEpochs?: number } | false;
   /** progress lines (section names and seconds) */
   log?: (line: string) => void;
+  /** each forward chunk's raw activations of some names (the CNN's top images read its maps) */
+  onChunk?: CacheOptions['onChunk'];
 }
+
+/** the hidden layer the suite analyses unless told: an MLP's last, a CNN's last conv layer */
+export function defaultLayer(model: Net): number {
+  if (model.kind === 'mlp') return model.hidden - 1;
+  let last = 0;
+  model.layers.forEach((l, k) => { if (k < model.layers.length - 1 && l.spec.kind === 'conv') last = k; });
+  return last;
+}
+
+/** the site analysed unless told: post, or the pooled map of a pooled conv layer */
+export function defaultSite(model: Net, layer: number): Site {
+  return model.kind === 'cnn' && model.layers[layer]?.pool ? 'pool' : 'post';
+}
+
 
 /** silhouette of one neuron subset: in the subspace itself, in its PCA 2-D and in its UMAP 2-D (null: not run) */
 export interface SubsetSilhouette { name: string; neurons: number[]; full: number; pca: number; umap: number | null }
@@ -109,7 +134,11 @@ export function rowsInWords(rows: number, count: number): string {
 
 export interface PostTrainingResults {
   meta: {
-    layer: number; target: ActName; width: number; count: number; classes: number; sizes: number[];
+    layer: number; target: ActName; width: number; count: number; classes: number;
+    /** units per layer (unitSizes): an MLP's sizes, a CNN's input size, channels or widths, classes */
+    sizes: number[];
+    /** a CNN's: its spec (mlp/arch.ts) and the word for a unit */
+    arch?: string; unit?: 'neuron' | 'channel';
     /** the options given (log dropped) */
     options: SuiteOptions; rng: string;
   };
@@ -193,7 +222,7 @@ export function randomSubset(n: number, k: number, rng: Rng): number[] {
  * hidden layer `opts.layer` (activation tables of every layer). Results are plain data (see
  * PostTrainingResults); nothing is written.
  */
-export async function runPostTrainingSuite(model: Mlp, test: Split, opts: SuiteOptions = {}): Promise<PostTrainingResults> {
+export async function runPostTrainingSuite(model: Net, test: Split, opts: SuiteOptions = {}): Promise<PostTrainingResults & { maps: Partial<Record<ActName, HostTensor>> }> {
   const timings: Record<string, number> = {};
   const log = opts.log ?? (() => {});
   let t0 = performance.now();
@@ -203,16 +232,25 @@ export async function runPostTrainingSuite(model: Mlp, test: Split, opts: SuiteO
     log(`${name}: ${timings[name].toFixed(2)} s`);
     t0 = t;
   };
-  const layer = opts.layer ?? model.hidden - 1, target = layerName(model, layer, 'post'), width = widthOf(model, target);
-  const classes = model.sizes[model.sizes.length - 1], k = opts.k ?? 3, eps = opts.eps ?? 1e-3;
+  const cnn = model.kind === 'cnn';
+  const layer = opts.layer ?? defaultLayer(model), site = opts.site ?? defaultSite(model, layer);
+  const target = layerName(model, layer, site), width = widthOf(model, target);
+  const classes = model.classes, k = opts.k ?? 3, eps = opts.eps ?? 1e-3;
   const rng = createRng('mlp-lens', opts.seed ?? 314);
   const [a, b] = opts.interval ?? [0, 3];
-  const shown: SuiteOptions = { ...opts, log: undefined };
+  const shown: SuiteOptions = { ...opts, log: undefined, onChunk: undefined };
 
-  // one cache: activations and per-sample gradients for both targets (items 23, 25, 35, and the rest)
+  // one cache: activations and per-sample gradients for both targets (items 23, 25, 35, and the rest).
+  // A CNN: its maps as channel means, the gradients from the analysed tensor on (the backward pass never
+  // enters the convolutions before it), that tensor's maps kept whole for the interventions
   const data = imagesFromSplit(test);
-  const cache = await cacheImages(model, data, { grads: ['loss', 'trueLogit'], batch: opts.batch });
+  const cache = await cacheImages(model, data, {
+    grads: ['loss', 'trueLogit'], batch: opts.batch ?? (cnn ? 1000 : undefined),
+    ...(cnn ? { gradFrom: target, keep: [target], onChunk: opts.onChunk } : {}),
+  });
   const labels = cache.labels, acts = cache.acts[target]!;
+  // the interventions start from the kept map (a CNN) instead of running the convolutions again
+  const cached = cnn ? { cached: cache.maps[target] } : {};
   lap('forward-cache');
 
   const logits = cache.acts.logits!.data;
@@ -242,12 +280,13 @@ export async function runPostTrainingSuite(model: Mlp, test: Split, opts: SuiteO
   // interventions: the focus neuron's sweep, every neuron's sweep, the raw-pixel variant
   const focusClass = opts.focusClass ?? Math.min(7, classes - 1);
   const focusNeuron = topSelective[focusClass][0];
-  const focus = { cls: focusClass, neuron: focusNeuron, analysis: await analyzeNeuron(model, layer, focusNeuron, data, [a, b], opts.steps ?? 30) };
+  const focus = { cls: focusClass, neuron: focusNeuron, analysis: await analyzeNeuron(model, layer, focusNeuron, data, [a, b], opts.steps ?? 30, { site, ...cached }) };
   const ns = opts.neuronSweep ?? {}, [na, nb] = ns.interval ?? [0, 3];
-  const neuronSweep = await sweepNeuron(model, layer, ns.neuron ?? Math.min(7, width - 1), data, linspace(na, nb, ns.steps ?? 20));
-  const sweep = await sweepLayer(model, layer, data, { scales: scalesWithOne(a, b, opts.sweepSteps ?? 3).filter((s) => s !== 1) });
-  const raw = opts.rawPixels === false ? null
-    : await analyzeNeuron(model, layer, focusNeuron, imagesFromSplit(test, { pixels: 'raw' }), [a, b], 2);
+  const neuronSweep = await sweepNeuron(model, layer, ns.neuron ?? Math.min(7, width - 1), data, linspace(na, nb, ns.steps ?? 20), { site, ...cached });
+  const sweep = await sweepLayer(model, layer, data, { scales: scalesWithOne(a, b, opts.sweepSteps ?? 3).filter((s) => s !== 1), site, ...cached });
+  // (a CNN: off unless asked for, it would run the convolutions on every image once more)
+  const raw = (opts.rawPixels ?? !cnn) === false ? null
+    : await analyzeNeuron(model, layer, focusNeuron, imagesFromSplit(test, { pixels: 'raw' }), [a, b], 2, { site });
   lap('interventions');
 
   const pick = opts.saliency ?? { cls: 9, nth: 494 };
@@ -258,7 +297,7 @@ export async function runPostTrainingSuite(model: Mlp, test: Split, opts: SuiteO
   }
   const row = data.indices.indexOf(index);
   const saliency = { index, label: labels[row], ...(await saliencyMaps(model, layer, data.x.subarray(row * data.dim, (row + 1) * data.dim))) };
-  const maps = await oneHotMaps(model, layer);
+  const maps = await oneHotMaps(model, layer, { site });
   lap('saliency+onehot');
 
   // projections
@@ -342,11 +381,14 @@ export async function runPostTrainingSuite(model: Mlp, test: Split, opts: SuiteO
   lap('silhouette');
 
   return {
-    meta: { layer, target, width, count: data.count, classes, sizes: [...model.sizes], options: shown, rng: rng.algorithm },
+    meta: {
+      layer, target, width, count: data.count, classes, sizes: unitSizes(model),
+      ...(cnn ? { arch: model.arch, unit: 'channel' as const } : {}), options: shown, rng: rng.algorithm,
+    },
     accuracy, classMeans, gradMeans, topk, selectivity,
     interventions: { focus, raw, sweep }, neuronSweep, saliency, oneHotMaps: maps,
     projections: { pca: pcaProj, mostAccurateClasses, tsne, umap, subspaces },
-    silhouette, activations: { acts, labels }, timings,
+    silhouette, activations: { acts, labels }, timings, maps: cache.maps,
   };
 }
 
@@ -461,13 +503,13 @@ function largestConfusions(confusion: number[][]): string {
 /** the tables the notebooks print, as text lines */
 export function formatSuiteTables(r: PostTrainingResults): string[] {
   const L: string[] = [];
-  const C = r.meta.classes;
-  L.push(`layer ${r.meta.layer} (${r.meta.target}, ${r.meta.width} neurons), ${r.meta.count} test images`);
+  const C = r.meta.classes, U = r.meta.unit ?? 'neuron';
+  L.push(`layer ${r.meta.layer} (${r.meta.target}, ${r.meta.width} ${U}s), ${r.meta.count} test images`);
   L.push(`test accuracy ${f2(r.accuracy.accuracy)} %`);
   L.push('per-class accuracy (sorted): ' + r.accuracy.sorted.map((s) => `${s.cls} ${f2(s.accuracy)} %`).join(', '));
   L.push(`misclassified: ${r.accuracy.misclassified.length}`);
   L.push('');
-  L.push(`top-${r.topk.k} neurons per class: activation | grad of loss | grad of true logit | selectivity`);
+  L.push(`top-${r.topk.k} ${U}s per class: activation | grad of loss | grad of true logit | selectivity`);
   for (let c = 0; c < C; c++) {
     L.push(`  ${c}: ${list(r.topk.activation[c]).padEnd(10)} | ${list(r.topk.gradLoss[c]).padEnd(10)} | ` +
       `${list(r.topk.gradTrueLogit[c]).padEnd(10)} | ${list(r.topk.selectivity[c])}`);
@@ -477,7 +519,7 @@ export function formatSuiteTables(r: PostTrainingResults): string[] {
   const { focus, raw, sweep } = r.interventions, an = focus.analysis;
   const [, b] = an.interval;
   const at = (x: NeuronAnalysis, s: number) => x.scales.indexOf(s);
-  L.push(`most class-${focus.cls}-selective neuron: ${focus.neuron}; per-class accuracy % at scales 0 | 1 | ${b}`);
+  L.push(`most class-${focus.cls}-selective ${U}: ${focus.neuron}; per-class accuracy % at scales 0 | 1 | ${b}`);
   for (let c = 0; c < C; c++) {
     const row = [0, 1, b].map((s) => f2(an.perClassAccuracy[at(an, s)][c]));
     const rawRow = raw ? '   raw pixels: ' + [0, 1, b].map((s) => f2(raw.perClassAccuracy[at(raw, s)][c])).join(' | ') : '';
@@ -487,14 +529,14 @@ export function formatSuiteTables(r: PostTrainingResults): string[] {
   L.push(`  ablation's largest confusions (row-normalised): ${largestConfusions(an.confusion.ablation)}`);
   L.push('');
   const ns = r.neuronSweep, last = ns.scales.length - 1;
-  L.push(`neuron ${ns.neurons.join('+')} scaled by ${ns.scales.length} scales from ${ns.scales[0]} to ${ns.scales[last]} (NB02 cells 60–67), ` +
+  L.push(`${U} ${ns.neurons.join('+')} scaled by ${ns.scales.length} scales from ${ns.scales[0]} to ${ns.scales[last]} (NB02 cells 60–67), ` +
     `whole test set; per-class accuracy % unmodified | ×${ns.scales[0]} | ×${ns.scales[last]}`);
   const ends = [ns.baseline.perClass, ns.perClassAccuracy[0], ns.perClassAccuracy[last]];
   for (let c = 0; c < C; c++) L.push(`  ${c}: ${ends.map((p) => f2(p[c])).join(' | ')}`);
   L.push(`  overall: ${[ns.baseline.accuracy, ns.accuracy[0], ns.accuracy[last]].map(f2).join(' | ')}`);
   L.push(`  ablation's largest confusions (row-normalised): ${largestConfusions(ns.confusion.ablation)}`);
   L.push('');
-  L.push(`every neuron scaled alone (scales ${sweep.scales.join(', ')}): largest per-class change, points`);
+  L.push(`every ${U} scaled alone (scales ${sweep.scales.join(', ')}): largest per-class change, points`);
   for (const nr of sweep.neurons) {
     const parts = sweep.scales.map((s, i) => {
       const d = nr.perClassDelta[i];
@@ -513,8 +555,8 @@ export function formatSuiteTables(r: PostTrainingResults): string[] {
   const cols = (x: { full: number; pca: number; umap: number | null }) => [x.full, x.pca, ...(s.umap ? [x.umap ?? NaN] : [])].map(f2).join(' / ');
   for (const x of s.subsets) L.push(`  ${x.name.padEnd(44)} ${list(x.neurons).padEnd(20)} ${cols(x)}`);
   L.push(`  random ${s.random.size} (${s.random.trials.length} trials)`.padEnd(67) + ` ${cols({ full: s.random.meanFull, pca: s.random.meanPca, umap: s.random.meanUmap })}`);
-  if (s.umapAll !== null) L.push(`  all neurons, UMAP embedding of the projection section: ${f2(s.umapAll)}`);
-  L.push(`  vs size ${list(s.vsSize.sizes)}, ${s.columns[0].label} (all neurons ${f2(s.vsSize.all)}):`);
+  if (s.umapAll !== null) L.push(`  all ${U}s, UMAP embedding of the projection section: ${f2(s.umapAll)}`);
+  L.push(`  vs size ${list(s.vsSize.sizes)}, ${s.columns[0].label} (all ${U}s ${f2(s.vsSize.all)}):`);
   for (const o of s.vsSize.orderings) L.push(`    ${o.name.padEnd(30)} ${o.scores.map(f2).join(' ')}`);
   L.push(`    ${'random (mean)'.padEnd(30)} ${s.vsSize.random.mean.map(f2).join(' ')}`);
   L.push('');

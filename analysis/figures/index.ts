@@ -17,7 +17,10 @@ import { figureAccuracyVsScale, figureLayerSweep, figureLogitsVsScale } from './
 import { figureOneHotMaps, figureSaliency } from './maps.ts';
 import { figureClassNeuronHeatmap, figureGradientBars, figureSelectivity, figureTopkTable } from './neurons.ts';
 import { figureProjection, figureSilhouetteSubsets, figureSilhouetteVsSize } from './projections.ts';
-import { layerShort, pickEpochs, tensorLabel, type Figure, type VegaLiteSpec } from './spec.ts';
+import { isConvLayer, layerShort, pickEpochs, tensorLabel, withLayerKinds, type Figure, type VegaLiteSpec } from './spec.ts';
+import { figureConvFilters, figureFeatureMaps, figureFlatSilhouette, figureTopImages } from './cnn.ts';
+import type { CnnResults } from '../cnn-suite.ts';
+import { parseArch } from '../../mlp/arch.ts';
 import { throughTrainingFigures, type FirstLayerWeights } from './through-training.ts';
 import type { Finding, ThroughTraining } from '../through-training-types.ts';
 
@@ -80,6 +83,8 @@ export interface RunResults {
   firstLayerWeights?: FirstLayerWeights;
   /** through-training.json or snapshots/ left out (missing, unreadable, unsound), each with its reason */
   throughTrainingSkipped?: { file: string; reason: string }[];
+  /** a CNN's own analyses, analysis/cnn.json, when sound */
+  cnn?: CnnResults;
 }
 
 /** report sections in the notebooks' order, then the additions (no notebook) */
@@ -97,6 +102,7 @@ export const SECTIONS: { id: string; title: string; notebook?: 1 | 2 }[] = [
   { id: 'subspaces', title: 'Neuron subspaces and silhouette scores', notebook: 2 },
   { id: 'class-neuron', title: 'Class × neuron mean activations', notebook: 2 },
   { id: 'maps', title: 'Saliency and one-hot pixel maps', notebook: 2 },
+  { id: 'cnn', title: 'Convolutional layers: filters, feature maps, top images' },
   { id: 'through-training', title: 'Through training' },
 ];
 
@@ -119,8 +125,51 @@ const largestMoves = (cm: number[][]) => cm.map((row) => { const n = row.reduce(
 /** "a seeded sample of 1500 of the 10000 test images" or "all 10000 test images" (as the suite's rowsInWords) */
 const silhouetteRows = (rows: number, count: number) => (rows < count ? `a seeded sample of ${rows} of the ${count} test images` : `all ${count} test images`);
 
-/** every figure the run's saved results allow, in report order */
+/** a CNN run's weighted-layer kinds (conv, linear, …, the output linear), from config.json's or the analysis's arch; null: an MLP */
+export function cnnLayerKinds(r: RunResults): string[] | null {
+  const arch = typeof r.config?.arch === 'string' ? r.config.arch : r.analysis?.meta.arch ?? r.cnn?.arch;
+  if (!arch) return null;
+  try {
+    const spec = parseArch(arch);
+    return spec.kind === 'cnn' ? [...spec.layers.filter((l) => l.kind !== 'pool').map((l) => l.kind), 'linear'] : null;
+  } catch {
+    return null;
+  }
+}
+
+/** figures of a layer whose units are channels: their words say channel, not neuron (captions, titles, tile labels) */
+function channelWords(f: Figure): void {
+  const swap = (t: string) => t.replace(/\bneurons\b/g, 'channels').replace(/\bNeurons\b/g, 'Channels').replace(/\bneuron\b/g, 'channel').replace(/\bNeuron\b/g, 'Channel');
+  f.caption = swap(f.caption);
+  f.title = swap(f.title);
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) { v.forEach(walk); return; }
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    for (const [k, x] of Object.entries(o)) {
+      if ((k === 'title' || k === 'label') && typeof x === 'string') o[k] = swap(x);
+      else if (k !== 'url') walk(x);
+    }
+  };
+  walk(f.spec);
+}
+
+/** every figure the run's saved results allow, in report order (a CNN's layers named conv1, pool1, …, its units channels) */
 export function buildFigures(r: RunResults): FigureSet {
+  const kinds = cnnLayerKinds(r);
+  const set = withLayerKinds(kinds, () => buildAll(r, kinds));
+  if (kinds) {
+    const conv = (k: number) => kinds[k] === 'conv';
+    const t = r.analysis?.meta.target, targetConv = t ? conv(Number(/^layers\.(\d+)/.exec(t)?.[1] ?? -1)) : false;
+    for (const f of set.figures) {
+      const layer = /^(?:class-means|neuron-heatmap|tt-biographies|tt-aligned-pca|tt-weights)-layer(\d+)$/.exec(f.id);
+      if (layer ? conv(Number(layer[1]) - 1) : targetConv && ['gradients', 'interventions', 'subspaces', 'maps', 'projections'].includes(f.section)) channelWords(f);
+    }
+  }
+  return set;
+}
+
+function buildAll(r: RunResults, kinds: string[] | null): FigureSet {
   const figures: Figure[] = [];
   const missing: FigureSet['missing'] = [];
   const add = (id: string, section: string, items: number[], spec: VegaLiteSpec, caption: string, sources: string[]) => {
@@ -157,21 +206,25 @@ export function buildFigures(r: RunResults): FigureSet {
   }
   if (stats && d) {
     const ep = stats.map((s) => s.epoch);
+    // a CNN: every recorded tensor (pools, the linear layers) and its maps entering by their channels' spatial means
+    const named = kinds ? Object.keys(stats[0].acts).filter((n) => n !== 'loss') : undefined;
+    const units = kinds ? ' (a conv map enters by its channels’ spatial means)' : '';
     add('layer1-histograms', 'training', [6], figureLayer1Histograms(stats),
-      `Layer-1 pre-activations (64 × 32 values) of the first mini-batch of epochs ${pickEpochs(ep, [19, 15, 10, 5, 0]).sort((x, y) => x - y).join(', ')}, 30 bins each.`,
+      kinds ? `${tensorLabel('layers.0.pre')} of the first mini-batch of epochs ${pickEpochs(ep, [19, 15, 10, 5, 0]).sort((x, y) => x - y).join(', ')}, each channel's spatial mean per image, 30 bins each.`
+        : `Layer-1 pre-activations (64 × 32 values) of the first mini-batch of epochs ${pickEpochs(ep, [19, 15, 10, 5, 0]).sort((x, y) => x - y).join(', ')}, 30 bins each.`,
       epochFiles);
-    add('activation-histograms', 'layers', [8], figureActivationHistograms(stats),
-      `First mini-batch of epochs ${pickEpochs(ep, [19, 10, 5, 0]).sort((x, y) => x - y).join(', ')} for every layer, pre- and post-ReLU; each panel has its own axes.`,
+    add('activation-histograms', 'layers', [8], figureActivationHistograms(stats, named),
+      `First mini-batch of epochs ${pickEpochs(ep, [19, 10, 5, 0]).sort((x, y) => x - y).join(', ')} for every layer, pre- and post-ReLU${kinds ? ' and pooled' : ''}; each panel has its own axes${units}.`,
       epochFiles);
-    add('activation-drift', 'layers', [9], figureActivationDrift(d),
-      `Mean and std (ddof 1, torch's .std()) of each layer's first mini-batch per epoch.`, epochFiles);
+    add('activation-drift', 'layers', [9], figureActivationDrift(d, named),
+      `Mean and std (ddof 1, torch's .std()) of each layer's first mini-batch per epoch${units}.`, epochFiles);
     add('per-class-histograms', 'per-class', [11], figurePerClassHistograms(stats),
-      `Layer-1 pre-activations of every training sample of digits 0, 1 and 3, per epoch, each digit binned over its own range (30 bins).`,
+      `${kinds ? `${tensorLabel('layers.0.pre')} (channel means)` : 'Layer-1 pre-activations'} of every training sample of digits 0, 1 and 3, per epoch, each digit binned over its own range (30 bins).`,
       epochFiles);
     const pre = d.acts['layers.0.pre'];
     const peak = pre ? pre.perClassMean.map((row) => row.reduce((m, v) => Math.max(m, v), -Infinity)) : [];
     add('per-class-drift', 'per-class', [12], figurePerClassDrift(d),
-      `Mean and std of layer-1 pre-activations per digit over every training sample of each epoch (the notebook plots digits 0, 3, 9; all ten here)${peak.length ? `; largest per-digit mean ${f4(Math.max(...peak))}` : ''}.`,
+      `Mean and std of ${kinds ? `${tensorLabel('layers.0.pre')} channel means` : 'layer-1 pre-activations'} per digit over every training sample of each epoch (the notebook plots digits 0, 3, 9; all ten here)${peak.length ? `; largest per-digit mean ${f4(Math.max(...peak))}` : ''}.`,
       epochFiles);
   } else missing.push({ section: 'training', note: noStats });
 
@@ -249,7 +302,7 @@ export function buildFigures(r: RunResults): FigureSet {
       const lastRow = d.acts[name].neuronMean[d.epochs.length - 1];
       const top = lastRow.map((v, j) => [j, v]).sort((x, y) => y[1] - x[1]).slice(0, 3).map(([j]) => j);
       add(`neuron-heatmap-layer${k}`, 'hidden', [22], figureNeuronHeatmap(d, name),
-        `Mean ${layerShort(name)} activation of each neuron over the epoch's training samples; most active at the last epoch: neurons ${top.join(', ')}.`,
+        `Mean ${layerShort(name)} activation of each neuron${isConvLayer(k - 1) ? ' (its map’s spatial mean)' : ''} over the epoch's training samples; most active at the last epoch: neurons ${top.join(', ')}.`,
         epochFiles);
     }
   } else missing.push({ section: 'hidden', note: noStats });
@@ -366,6 +419,47 @@ export function buildFigures(r: RunResults): FigureSet {
     }
   } else {
     for (const section of ['gradients', 'interventions', 'subspaces', 'class-neuron', 'maps']) missing.push({ section, note: noAnalysis });
+  }
+
+  // --- a CNN's own analyses (an addition): analysis/cnn.json
+  if (r.cnn) {
+    const c = r.cnn, src = 'analysis/cnn.json';
+    guard('cnn', 'the filters', () => {
+      const [O, I, kh, kw] = c.filters.shape;
+      add('cnn-filters', 'cnn', [], figureConvFilters(c.filters),
+        `The ${O} filters of ${tensorLabel(`layers.${c.filters.layer}.pre`).replace(' (pre-activation)', '')}, each [${I}, ${kh}, ${kw}] weight drawn as ${I === 1 ? 'a' : I} ${kh}×${kw} image${I === 1 ? '' : 's'} (red positive, blue negative, one scale for all), with its bias.`,
+        [src, `analysis/cnn-filters-layer${c.filters.layer}.csv`]);
+    });
+    guard('cnn', 'the feature maps', () => {
+      const convs = [...new Set(c.featureMaps.maps.map((m) => Number(m.name.split('.')[1])))];
+      for (const k of convs) {
+        add(`cnn-feature-maps-layer${k + 1}`, 'cnn', [], figureFeatureMaps(c.featureMaps, k, r.test),
+          `Every channel of ${layerShort(`layers.${k}.pre`)} for test image #${c.featureMaps.index} (a ${c.featureMaps.label}): pre-activation (red/blue, ± its largest |value|), ReLU output and pooled map (viridis, each on [0, its max]).`,
+          [src, 'analysis/cnn-feature-maps.csv']);
+      }
+    });
+    if (r.test) {
+      const test = r.test;
+      guard('cnn', 'the top images', () => {
+        for (const t of c.topImages) {
+          const k = Number(t.name.split('.')[1]), far = t.channels.flatMap((ch) => ch.images).find((im) => im.index >= test.count);
+          if (far) { missing.push({ section: 'cnn', note: `analysis/cnn.json names test image ${far.index}, but the MNIST test split has ${test.count}: the top images are left out` }); break; }
+          const side = t.channels[0]?.images[0]?.field.size ?? 0;
+          add(`cnn-top-images-layer${k + 1}`, 'cnn', [], figureTopImages(t, test),
+            `For each channel of ${layerShort(t.name)} the ${t.k} test images with the largest value anywhere in its ${t.shape.slice(1).join('×')} map (label and value above each); red: the ${side}×${side} receptive field of that position (clipped to the image), faded outside it.`,
+            [src, 'analysis/cnn-top-images.csv']);
+        }
+      });
+    } else missing.push({ section: 'cnn', note: 'the MNIST test images could not be read (pass --data DIR): the top images are left out' });
+    guard('cnn', 'the flattened features', () => {
+      const f = c.features, ev = f.pca.explainedVarianceRatio ?? [];
+      add('cnn-flat-features-pca', 'cnn', [], figureProjection(f.pca, `PCA of ${layerShort(f.name)} flattened (${f.dims} features), all ${f.pca.labels.length} test images`, { classes: c.classes }),
+        `First two principal components of the ${f.dims} values of ${f.name} (every position of every channel; ${f2(100 * ((ev[0] ?? NaN) + (ev[1] ?? NaN)))} % of the variance), coloured by true class; the PCA of its ${f.channels} channel means is figure “pca”.`,
+        [src, 'analysis/cnn-flat-features-pca.csv']);
+      add('cnn-flat-features-silhouette', 'cnn', [], figureFlatSilhouette(f),
+        `Silhouette by true class on a seeded sample of ${f.silhouette.rows} test images: ${f.name} flattened ${f2(f.silhouette.flattened.full)} (PCA 2-D ${f2(f.silhouette.flattened.pca)}), its channel means ${f2(f.silhouette.channels.full)} (PCA 2-D ${f2(f.silhouette.channels.pca)}).`,
+        [src, 'analysis/cnn-flat-features-silhouette.csv']);
+    });
   }
 
   // --- through training (an addition): through-training.json and the first layer of snapshots/, each on its own

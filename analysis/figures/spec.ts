@@ -78,8 +78,37 @@ export function specRows(spec: VegaLiteSpec): Row[] {
 /** NaN and ±Infinity → null (JSON has no NaN; Vega treats null as missing) */
 export const clean = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** notebook-style names: layers.0.pre → "linear1 (pre-activation)", layers.0.post → "act1 (ReLU 1)" */
+/**
+ * the kinds of a CNN's weighted layers ('conv' or 'linear', the output last) while buildFigures draws a
+ * CNN's figures, so names read conv1, pool1, linear1 (PyTorch's module names); null: an MLP
+ */
+let layerKinds: readonly string[] | null = null;
+
+/** runs `fn` with the figures naming a CNN's layers by `kinds` (null: the MLP's names) */
+export function withLayerKinds<T>(kinds: readonly string[] | null, fn: () => T): T {
+  const before = layerKinds;
+  layerKinds = kinds;
+  try {
+    return fn();
+  } finally {
+    layerKinds = before;
+  }
+}
+
+/** a CNN layer's PyTorch-style name (conv2, linear1) and whether it is a conv layer, while withLayerKinds is on */
+function cnnLayer(k: number): { conv: boolean; n: number } | null {
+  if (!layerKinds || k >= layerKinds.length) return null;
+  const kind = layerKinds[k];
+  return { conv: kind === 'conv', n: layerKinds.slice(0, k + 1).filter((x) => x === kind).length };
+}
+
+/** notebook-style names: layers.0.pre → "linear1 (pre-activation)", layers.0.post → "act1 (ReLU 1)"; a CNN's: conv1 (pre-activation), conv1 ReLU, pool1 */
 export function tensorLabel(name: string, hidden?: number): string {
+  const c = /^layers\.(\d+)\.(pre|post|pool)$/.exec(name), l = c ? cnnLayer(Number(c[1])) : null;
+  if (c && l) {
+    const base = `${l.conv ? 'conv' : 'linear'}${l.n}`;
+    return c[2] === 'pre' ? `${base} (pre-activation)` : c[2] === 'post' ? `${base} ReLU` : `pool${l.n}`;
+  }
   const m = /^layers\.(\d+)\.(pre|post)$/.exec(name);
   if (m) {
     const k = Number(m[1]) + 1;
@@ -89,12 +118,20 @@ export function tensorLabel(name: string, hidden?: number): string {
   return name;
 }
 
-/** a short name for a hidden layer's output: layers.1.post → "ReLU 2" */
+/** a short name for a hidden layer's output: layers.1.post → "ReLU 2"; a CNN's: conv2, conv2 ReLU, pool2 */
 export function layerShort(name: string): string {
+  const c = /^layers\.(\d+)\.(pre|post|pool)$/.exec(name), l = c ? cnnLayer(Number(c[1])) : null;
+  if (c && l) {
+    const base = `${l.conv ? 'conv' : 'linear'}${l.n}`;
+    return c[2] === 'pre' ? base : c[2] === 'post' ? `${base} ReLU` : `pool${l.n}`;
+  }
   const m = /^layers\.(\d+)\.(pre|post)$/.exec(name);
   if (!m) return name;
   return m[2] === 'pre' ? `linear${Number(m[1]) + 1}` : `ReLU ${Number(m[1]) + 1}`;
 }
+
+/** whether hidden layer k is a conv layer (only while withLayerKinds names a CNN) */
+export const isConvLayer = (k: number): boolean => cnnLayer(k)?.conv ?? false;
 
 /**
  * up to `max` epochs to draw: the notebook's choice where those epochs exist, else evenly spaced over

@@ -7,7 +7,7 @@
 import { holdsFrom } from '../findings.ts';
 import { encodePng, pngDataUri } from '../png.ts';
 import type { ThroughTraining } from '../through-training-types.ts';
-import { classColor, clean, CONFIG, topLevel, type Row, type VegaLiteSpec } from './spec.ts';
+import { classColor, clean, CONFIG, layerShort, topLevel, type Row, type VegaLiteSpec } from './spec.ts';
 
 /** the first layer's weights at some epochs, from RUN/snapshots/ (−1: the initial weights) */
 export interface FirstLayerWeights {
@@ -26,7 +26,8 @@ export const SELECTIVE_S = 0.5;
 export const epochName = (e: number): string => (e < 0 ? 'init' : String(e));
 const EPOCH_LABEL = "datum.value < 0 ? 'init' : datum.label";
 const epochAxis = { tickMinStep: 1, format: 'd', labelExpr: EPOCH_LABEL };
-const hiddenName = (k: number) => `ReLU ${k + 1}`;
+// `ReLU k` (an MLP); a CNN's conv1 ReLU, linear1 ReLU while buildFigures names its layers
+const hiddenName = (k: number) => layerShort(`layers.${k}.post`);
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
 
 /** per neuron of a hidden layer: its top class at the last epoch and the epochs it became selective and died */
