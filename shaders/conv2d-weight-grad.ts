@@ -1,6 +1,6 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { ceilDiv, header, WG, type GpuKernel } from './kernel.ts';
-import { convLayout, convParams } from './conv2d.ts';
+import { convLayout, convParams, header4, splitGrid } from './conv2d.ts';
 
 /**
  * dw[o, c, kh, kw] = Σ_{n, i, j} dy[n, o, i, j]·x[n, c, i·s + kh − p, j·s + kw − p]: few outputs, long sums
@@ -12,12 +12,16 @@ import { convLayout, convParams } from './conv2d.ts';
  * a = x, b = dy. Workgroups numbered kw block fastest, then kh, c and the o block; a 1-D count the
  * backend splits past 65 535 (workgroups past the end return at once: uniform, before any barrier).
  * Per invocation about N·OH/64·(OW + 1) loop steps: under Mesa's 65 535-step limit while N·OH·OW < ~4 M.
+ * This is variant 'loops'; 'v4' below is the default where it applies (much faster on CPU rasterisers).
  */
-export const conv2dWeightGradKernel: GpuKernel<{ stride: number; padding: number }> = ([x, dy], dw, { stride, padding }) => {
+export const conv2dWeightGradKernel: GpuKernel<{ stride: number; padding: number }> = ([x, dy], dw, { stride, padding }, ctx) => {
   const params = convParams(x, dw, dy, stride, padding);
+  if (ctx.variant !== 'loops' && stride === 1 && padding === 0 && x[3] % 4 === 0 && dy[3] % 4 === 0 && dy[3] <= 64 && dw[3] <= 8) {
+    return conv2dWeightGradV4(x, dy, dw, ctx.maxWorkgroupsPerDimension);
+  }
   const groups = ceilDiv(dw[0], 4) * dw[1] * dw[2] * ceilDiv(dw[3], 4);
   return {
-    variant: '',
+    variant: 'loops',
     source: () => wgsl`
 ${header(2, convLayout)}
 
@@ -99,3 +103,74 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroups: groups,
   };
 };
+
+
+/**
+ * the 'v4' weight gradient (the default for stride 1, no padding, x and dy rows in whole vec4s, OW ≤ 64
+ * (a row is unrolled), KW ≤ 8):
+ * for CPU rasterisers, where a storage load costs a loop over the SIMD lanes whether it reads 1 float or
+ * 4 (see conv2d.ts's 'v4'). One workgroup of 64 per 4 output channels × one (c, kh): KW vec4
+ * accumulators (one per kw, lanes over the 4 channels); invocation l takes the rows (n, i) = l, l + 64, …
+ * and per row loads x's row (W/4 vec4s) and the 4 channels' dy rows (OW/4 vec4s each), for 4·OW·KW
+ * multiply-adds, unrolled (the geometry is compiled in); then a tree over the 64 in workgroup memory and
+ * invocations 0 … KW−1 store one kw each. dy rows of channels past O are loads past the end (clamped),
+ * never stored. Per invocation ≈ N·OH/64 + 7 loop steps.
+ */
+function conv2dWeightGradV4(x: readonly number[], dy: readonly number[], dw: readonly number[], maxDim: number) {
+  const [N, C, H, W] = x, [, O, OH, OW] = dy, [, , KH, KW] = dw;
+  const OBS = Math.ceil(O / 4);
+  const xe = (u: number) => `x${Math.floor(u / 4)}.${'xyzw'[u % 4]}`;
+  const de = (q: number, j: number) => `d${q}_${Math.floor(j / 4)}.${'xyzw'[j % 4]}`;
+  const body: string[] = [];
+  for (let m = 0; m < W / 4; m++) body.push(`let x${m} = a[xr + ${m}u];`);
+  for (let q = 0; q < 4; q++) for (let m = 0; m < OW / 4; m++) body.push(`let d${q}_${m} = b[dr + ${(q * OH * OW) / 4 + m}u];`);
+  for (let j = 0; j < OW; j++) {
+    body.push(`let dv${j} = vec4<f32>(${[0, 1, 2, 3].map((q) => de(q, j)).join(', ')});`);
+    for (let kx = 0; kx < KW; kx++) body.push(`acc${kx} += dv${j} * ${xe(j + kx)};`);
+  }
+  return {
+    variant: `v4:${[C, H, W, O, KH, KW].join(',')}`,
+    source: () => `
+${header4(2, [true, true, false], convLayout)}
+
+var<workgroup> part: array<vec4<f32>, ${KW * WG}>;
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= ${OBS * C * KH}u) { return; }
+  let ky = g % ${KH}u;
+  let ci = (g / ${KH}u) % ${C}u;
+  let o0 = (g / ${KH * C}u) * 4u;
+${Array.from({ length: KW }, (_, k) => `  var acc${k} = vec4<f32>(0.0);`).join('\n')}
+  let rows = params.n * ${OH}u;
+  for (var r = lid; r < rows; r += ${WG}u) {
+    let n = r / ${OH}u;
+    let i = r % ${OH}u;
+    let xr = ((n * ${C}u + ci) * ${H}u + i + ky) * ${W / 4}u;
+    let dr = ((n * ${O}u + o0) * ${OH}u + i) * ${OW / 4}u;
+    ${body.join('\n    ')}
+  }
+${Array.from({ length: KW }, (_, k) => `  part[${k * WG}u + lid] = acc${k};`).join('\n')}
+  workgroupBarrier();
+  for (var half = ${WG / 2}u; half > 0u; half >>= 1u) {
+    if (lid < half) {
+${Array.from({ length: KW }, (_, k) => `      part[${k * WG}u + lid] += part[${k * WG}u + lid + half];`).join('\n')}
+    }
+    workgroupBarrier();
+  }
+  if (lid < ${KW}u) {
+    let sum = part[lid * ${WG}u];
+    let at = ((o0 * ${C}u + ci) * ${KH}u + ky) * ${KW}u + lid;
+    out[at] = sum.x;
+    if (o0 + 1u < ${O}u) { out[at + ${C * KH * KW}u] = sum.y; }
+    if (o0 + 2u < ${O}u) { out[at + ${2 * C * KH * KW}u] = sum.z; }
+    if (o0 + 3u < ${O}u) { out[at + ${3 * C * KH * KW}u] = sum.w; }
+  }
+}`,
+    layout: convLayout,
+    params: convParams(x, dw, dy, 1, 0),
+    workgroups: splitGrid(OBS * C * KH, 1, maxDim),
+  };
+}

@@ -16,7 +16,15 @@ export const poolParams = (x: readonly number[], y: readonly number[], size: num
  * replaces the running max when greater or NaN (ties keep the first; the last NaN wins), an all −inf
  * window gives its first element.
  */
+/**
+ * WGSL isNan(v): by its bits, not v != v — WGSL lets an implementation assume there are no NaNs, and
+ * lavapipe (Deno's adapter) folds v != v to false
+ */
+export const nanTest = `fn isNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }`;
+
 export const windowArgmax = `
+${nanTest}
+
 fn argmax(base: u32, i: u32, j: u32) -> vec2<u32> {
   let s = i32(params.stride);
   let h0 = i32(i) * s - i32(params.pad);
@@ -30,7 +38,7 @@ fn argmax(base: u32, i: u32, j: u32) -> vec2<u32> {
   for (var h = hs; h < h1; h++) {
     for (var v = vs; v < v1; v++) {
       let val = a[base + h * params.w + v];
-      if (val > best || val != val) { best = val; at = h * params.w + v; }
+      if (val > best || isNan(val)) { best = val; at = h * params.w + v; }
     }
   }
   return vec2<u32>(bitcast<u32>(best), at);

@@ -130,6 +130,11 @@ backendSuites('conv2d', (test, backend) => {
     { x: [3, 2, 9, 8], w: [4, 2, 3, 2], stride: 3, padding: 2 },
     { x: [64, 1, 28, 28], w: [8, 1, 5, 5] },
     { x: [64, 8, 12, 12], w: [16, 8, 5, 5] },
+    // shapes the WebGPU 'v4' kernels take (stride 1, no padding, rows of whole vec4s): channels past a
+    // block of 4, two input channels unrolled, 1-wide and 9-wide kernels, odd batches
+    { x: [3, 2, 12, 8], w: [6, 2, 5, 5] },
+    { x: [5, 4, 9, 12], w: [7, 4, 3, 1] },
+    { x: [2, 8, 6, 16], w: [5, 8, 2, 9] },
   ];
   for (const c of cases) {
     const what = `[${c.x}]·[${c.w}]${c.stride ? ` stride ${c.stride}` : ''}${c.padding ? ` padding ${c.padding}` : ''}`;

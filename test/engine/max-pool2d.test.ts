@@ -123,6 +123,10 @@ backendSuites('maxPool2d', (test, backend) => {
     assert.equal(await values(maxPool2d(z)), [-Infinity]);
     maxPool2d(z).backward(tensorOn(backend, [3], [1, 1, 1, 1]));
     assert.equal(await values(z.grad!), [3, 0, 0, 0]);
+    // two windows side by side (the shape WebGPU's 'v4' gradient takes)
+    const z2 = tensorOn(backend, new Array(8).fill(-Infinity), [1, 1, 2, 4], { requiresGrad: true });
+    maxPool2d(z2).backward(tensorOn(backend, [3, 5], [1, 1, 1, 2]));
+    assert.equal(await values(z2.grad!), [3, 0, 5, 0, 0, 0, 0, 0]);
   });
 
   const cases: { x: number[]; o: PoolOpts; ties?: boolean }[] = [
