@@ -5,7 +5,9 @@
 // Training steps only (as bench/torch_cnn_epoch.py times PyTorch); the test evaluation is timed apart.
 // Each epoch also gives its CPU time (process.cpuUsage: user + system, every thread of the process), which
 // a loaded shared machine disturbs far less than the wall clock.
-//   node bench/cnn-cpu-epoch.js [--epochs N] [--kind wasm-simd|js] [--steps N] [--phases [--kernels]]
+//   node bench/cnn-cpu-epoch.js [--epochs N] [--kind wasm-simd|js] [--steps N] [--phases [--kernels]] [--torch]
+// --torch: then PyTorch's epochs of the same model (bench/torch_cnn_epoch.py, one thread, Debian's
+// python3-torch in /usr/bin/python3 on OpenBLAS), and the two medians side by side with the load average.
 // --phases: µs per step of each phase (forward, loss, backward, update, recording) over --steps steps;
 // --kernels adds µs per step of each kernel (summed over the layers that call it).
 // A benchmark, never a test.
@@ -14,10 +16,10 @@ import { parseArgs } from 'node:util';
 await import('./node-ts.mjs');
 const { values: o } = parseArgs({ options: {
   epochs: { type: 'string', default: '3' }, kind: { type: 'string', default: 'wasm-simd' }, steps: { type: 'string' },
-  phases: { type: 'boolean' }, kernels: { type: 'boolean' }, help: { type: 'boolean' },
+  phases: { type: 'boolean' }, kernels: { type: 'boolean' }, torch: { type: 'boolean' }, help: { type: 'boolean' },
 } });
 if (o.help) {
-  console.log('usage: node bench/cnn-cpu-epoch.js [--epochs N] [--kind wasm-simd|js] [--steps N] [--phases [--kernels]]');
+  console.log('usage: node bench/cnn-cpu-epoch.js [--epochs N] [--kind wasm-simd|js] [--steps N] [--phases [--kernels]] [--torch]');
   process.exit(0);
 }
 const { createRng } = await import('../engine/rng.ts');
@@ -117,3 +119,25 @@ let right = 0;
 for (let i = 0; i < mnist.test.count; i++) if (ev.predictions[i] === mnist.test.labels[i]) right++;
 console.log(`test evaluation (${mnist.test.count} images): ${((performance.now() - t0) / 1000).toFixed(3)} s, accuracy ${(100 * right / mnist.test.count).toFixed(2)} %`);
 for (const record of variants) engines[record].engine.dispose();
+
+if (o.torch) {
+  // PyTorch right after ours, on the same data and batch, one thread: the side-by-side the issue asks for
+  const { spawnSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const before = load();
+  const r = spawnSync('/usr/bin/python3', ['bench/torch_cnn_epoch.py', mnist.dir, String(Number(o.epochs))], {
+    encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
+  });
+  if (r.status !== 0) {
+    console.log(`PyTorch: not run (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`);
+  } else {
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.epoch !== undefined);
+    const warm = rows.length > 1 ? rows.slice(1) : rows;
+    const torchS = median(warm.map((x) => x.seconds)), torchCpu = median(warm.map((x) => x.cpu));
+    for (const x of rows) console.log(`  PyTorch epoch ${x.epoch}: ${x.seconds.toFixed(3)} s, cpu ${x.cpu.toFixed(3)} s  (train loss ${x.loss.toFixed(4)}, accuracy ${x.acc.toFixed(2)} %)`);
+    const ours = times.true.length > 1 ? times.true.slice(1) : times.true, oursCpu = cpuTimes.true.length > 1 ? cpuTimes.true.slice(1) : cpuTimes.true;
+    console.log(`side by side (medians of the warm epochs; load average ${before} before PyTorch, ${load()} after):`);
+    console.log(`  ours, recording on: ${median(ours).toFixed(3)} s (cpu ${median(oursCpu).toFixed(3)} s)   PyTorch, one thread: ${torchS.toFixed(3)} s (cpu ${torchCpu.toFixed(3)} s)   ratio ${(median(ours) / torchS).toFixed(2)}`);
+  }
+}
