@@ -23,7 +23,13 @@ export { InputError } from './mlp/errors.ts';
 
 // the model, its names, training
 export { Mlp, type Acts, type Replacements } from './mlp/model.ts';
-export { actNames, REFERENCE_ACT_NAMES, type ActName, type ParamName } from './mlp/names.ts';
+export { Cnn } from './mlp/cnn.ts';
+export { meanLoss, type Net } from './mlp/net.ts';
+export {
+  parseArch, formatArch, resolveCnn, REFERENCE_CNN, ArchError, type ArchSpec, type LayerSpec, type ResolvedLayer,
+} from './mlp/arch.ts';
+export { channelMeans, channelSums } from './mlp/units.ts';
+export { actNames, REFERENCE_ACT_NAMES, REFERENCE_CNN_ACT_NAMES, type ActName, type ParamName } from './mlp/names.ts';
 export { resolveNorm, describeNorm, type NormConfig, type NormPlan } from './mlp/norm.ts';
 export {
   train, evaluate, DivergenceError,
@@ -39,6 +45,8 @@ export {
   encodeModel, decodeModel, encodeModelWithNorm, decodeModelWithNorm, torchStateDict, fromTorchStateDict,
   type LayerParams, type NormParams,
 } from './mlp/weights.ts';
+export { encodeCnnModel, decodeCnnModel, cnnStateDict, fromCnnStateDict } from './mlp/cnn-weights.ts';
+export { encodeNet, decodeNet, type DecodedNet } from './mlp/net-file.ts';
 
 // analyses: pure functions from recorded tensors or a model to results
 export { computeEpochStats, type EpochStats } from './analysis/epoch-stats.ts';
@@ -57,6 +65,10 @@ export { pca } from './analysis/pca.ts';
 export { tsne } from './analysis/tsne.ts';
 export { silhouetteScore, silhouetteSamples } from './analysis/silhouette.ts';
 export { runPostTrainingSuite, formatSuiteTables, type PostTrainingResults, type SuiteOptions } from './analysis/suite.ts';
+export { runCnnAnalyses, formatCnnTables, type CnnOptions, type CnnResults } from './analysis/cnn-suite.ts';
+export { featureMaps, convFilters } from './analysis/feature-maps.ts';
+export { receptiveField } from './analysis/receptive-field.ts';
+export { positionStats, measureProbe, type PositionStats, type ProbeStats } from './analysis/position-stats.ts';
 export { buildFigures } from './analysis/figures/index.ts';
 
 // a training run without files (the page's worker runs this)
