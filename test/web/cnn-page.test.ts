@@ -196,6 +196,9 @@ test('the page trains a CNN, shows its filters and feature maps, downloads and u
     // uploading it: a CNN again, its filters shown
     t0 = performance.now();
     await page.setInputFiles('#upload', saved);
+    // the trained CNN is on the page: the upload asks before replacing it
+    await page.waitForSelector('#upload-dialog[open]', { timeout: 10_000 });
+    await page.click('#upload-replace');
     await page.waitForFunction('window.mlpLens.model?.source === "uploaded" || window.mlpLens.errors.length', null, { timeout: 60_000 });
     const up = await lens<{ kind: string; arch: string; test: { accuracy: number } }>('model');
     assert.is(up.kind, 'cnn');

@@ -110,6 +110,10 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
     await page.waitForFunction('window.mlpLens.model || window.mlpLens.errors.length', null, { timeout: 120_000 });
     assert.equal(await lens<string[]>('errors'), [], 'no error on the page');
     const trainSeconds = secs(t0);
+    // the progress line says the run is done, nothing about the GPU still finishing an epoch
+    await page.waitForSelector('#chart-heatmap[data-epochs="2"]', { timeout: 30_000 });
+    assert.match(await page.textContent('#progress-text') ?? '', /^done: 2 epochs/);
+    assert.not.match(await page.textContent('#progress-line') ?? '', /finishing/);
     assert.ok(during, 'the first epoch\'s charts were drawn while training went on');
     const device = await lens<{ backend: string; software: boolean; text: string }>('device');
     assert.is(device.backend, 'webgpu', `trained on WebGPU (${device.text})`);
@@ -197,7 +201,8 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
     await page.waitForSelector('#tt-pca[data-epoch="1"]', { timeout: 30_000 });
     const slider = page.getByRole('slider', { name: 'epoch' });
     assert.is(await slider.getAttribute('max'), '2');
-    assert.is(await page.textContent('#tt-epoch-text'), 'epoch 1 (3 of 3)');
+    // the page counts epochs from 1: the last of 2 epochs (the run's epoch 1) is "epoch 2"
+    assert.is(await page.textContent('#tt-epoch-text'), 'epoch 2 (3 of 3)');
     assert.ok(await page.getByRole('button', { name: 'Play' }).isVisible(), 'a labelled play button');
     assert.ok(await page.getByRole('combobox', { name: 'weights' }).isVisible(), 'a labelled epoch selector in the explorer');
     if (shots) await page.locator('#through').screenshot({ path: join(shots, 'web-through-last.png') });
@@ -302,7 +307,11 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
     // an uploaded model is analysed without training: the CLI's own weights give the CLI's accuracy exactly
     t0 = performance.now();
     await page.setInputFiles('#upload', c.model);
+    // a model is on the page: the upload asks before replacing it
+    await page.waitForSelector('#upload-dialog[open]', { timeout: 10_000 });
+    await page.click('#upload-replace');
     await page.waitForFunction('window.mlpLens.model?.source === "uploaded" || window.mlpLens.errors.length', null, { timeout: 60_000 });
+    assert.ok(await page.isHidden('#progress-line'), 'no training progress for an uploaded model');
     const up = await lens<{ test: { accuracy: number }; name: string }>('model');
     assert.is(up.test.accuracy, c.accuracy, 'the CLI\'s model.safetensors, uploaded, scores what the CLI printed');
     await page.click('#ex-go');

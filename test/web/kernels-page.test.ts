@@ -38,7 +38,9 @@ test('the page times the kernels in quick mode, shows the table and offers the C
     const page = await browser.newPage({ acceptDownloads: true });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    await page.goto(server.url);
+    // the panel is a developer's: behind the developer switch (?dev=1), not on the user's page
+    await page.goto(`${server.url}?dev=1`);
+    assert.ok(await page.isVisible('#kernels'), 'the kernel panel is shown with ?dev=1');
     const t0 = performance.now();
     assert.ok(await page.isChecked('#kt-quick'), 'quick is the default');
     await page.click('#kt-go');

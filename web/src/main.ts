@@ -18,6 +18,8 @@ import { mapToPng, pngDataUri } from '../../analysis/png.ts';
 import type { EpochMetrics } from '../../mlp/train.ts';
 import { ArchError, formatArch, parseArch, resolveCnn } from '../../mlp/arch.ts';
 import type { KernelResults } from '../../bench/kernels-run.ts';
+import { fitSpec, namingOf, plainTensor, renames, renameSpec, type Naming } from './fit.ts';
+import { applyValues, fromQuery, matchPreset, persist, PRESETS, presetValues, readValues, stored } from './settings.ts';
 import type {
   CnnReport, DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent,
 } from './protocol.ts';
@@ -73,6 +75,16 @@ const state = {
   errors: [] as string[],
   /** the last kernel benchmark's results (the downloadable kernels.json) */
   kernels: null as KernelResults | null,
+  /** how the layers are named on the page (the architecture training or explored) */
+  naming: { kind: 'mlp', convs: 0 } as Naming,
+  /** the charts drawn twice because the first fit was still too wide for the card (id → times) */
+  refits: {} as Record<string, number>,
+  /** each chart's spec as drawn (renamed and fitted to its card) */
+  specs: {} as Record<string, VegaLiteSpec>,
+  /** the progress line: elapsed and estimated seconds left (null: no estimate yet) */
+  progress: { text: '', elapsed: 0, left: null as number | null, finishing: false },
+  /** the developer panels are shown (?dev=1 or the developer switch) */
+  dev: false,
 };
 (globalThis as unknown as { mlpLens: typeof state }).mlpLens = state;
 
@@ -95,20 +107,68 @@ const views = new Map<string, EmbedResult>();
 /** the next frame: drawing one chart per frame keeps each stall of the page short */
 const nextFrame = () => new Promise<void>((ok) => { requestAnimationFrame(() => ok()); setTimeout(ok, 50); });
 
-/** draws `spec` into #id, replacing what was there; counts the updates in data-updates */
-async function draw(id: string, spec: VegaLiteSpec): Promise<void> {
+/** what each chart was last asked to draw (redrawn, refitted, when the window changes width) */
+const sources = new Map<string, { spec: VegaLiteSpec; about: string }>();
+
+/** the tensor names the page renames (every site of up to 16 layers, and the output) */
+const TENSORS = Array.from({ length: 16 }, (_, k) => ['pre', 'post', 'pool'].map((s) => `layers.${k}.${s}`)).flat();
+const plain = (name: string) => plainTensor(name, state.naming);
+/** a tensor's plain name with its canonical name in a tooltip (HTML) */
+const tensorHtml = (name: string) => `<span class="tensor" title="${escapeHtml(name)}">${escapeHtml(plain(name))}</span>`;
+
+const titleOf = (spec: VegaLiteSpec): string => {
+  const t = (spec as { title?: unknown }).title;
+  const text = typeof t === 'object' && t !== null && !Array.isArray(t) ? (t as { text?: unknown }).text : t;
+  return Array.isArray(text) ? text.join(' ') : typeof text === 'string' ? text : '';
+};
+const withTitle = (spec: VegaLiteSpec, title: string): VegaLiteSpec => ({ ...spec, title } as VegaLiteSpec);
+
+/** the width a chart's card offers (a hidden card: what its grid column will) */
+function cardWidth(el: HTMLElement): number {
+  if (el.clientWidth > 0) return el.clientWidth;
+  const page = Math.min(window.innerWidth, 1500) - (window.innerWidth <= 700 ? 16 + 22 : 48 + 34);
+  return el.classList.contains('wide') || window.innerWidth < 1000 ? page : Math.floor((page - 12) / 2);
+}
+
+/**
+ * draws `spec` into #id, replacing what was there: the layers named plainly, the spec fitted to the card,
+ * the canvas an image named by the chart's title and `about` (what it shows); counts the updates in data-updates
+ */
+async function draw(id: string, spec: VegaLiteSpec, about = '', refit = false): Promise<void> {
   await nextFrame();
   const el = $(id);
-  views.get(id)?.finalize();
-  el.replaceChildren();
-  const target = document.createElement('div');
-  el.append(target);
+  sources.set(id, { spec, about });
+  const width = cardWidth(el), named = renameSpec(spec, renames(TENSORS, state.naming));
+  let fitted = fitSpec(named, width);
   const t0 = performance.now();
-  const r = await embed(target, spec as never, { actions: { export: true, source: false, compiled: false, editor: false }, renderer: 'canvas' });
+  let target: HTMLDivElement, r: EmbedResult;
+  for (let attempt = 0; ; attempt++) {
+    views.get(id)?.finalize();
+    el.replaceChildren();
+    target = document.createElement('div');
+    el.append(target);
+    r = await embed(target, fitted as never, { actions: { export: true, source: false, compiled: false, editor: false }, renderer: 'canvas' });
+    views.set(id, r);
+    // still wider than its card (wide legends, long labels): once more, narrower and each legend in one column
+    const natural = parseFloat(target.querySelector('canvas')?.style.width ?? '0');
+    if (attempt > 0 || !(natural > width - 40 + 1)) break;
+    state.refits[id] = (state.refits[id] ?? 0) + 1;
+    fitted = fitSpec(named, Math.round(width - (natural - (width - 40)) / 2), { legendColumns: 1 });
+  }
+  state.specs[id] = fitted;
   state.drawMs[id] = Math.max(state.drawMs[id] ?? 0, Math.round(performance.now() - t0));
-  views.set(id, r);
-  el.dataset.updates = String(Number(el.dataset.updates ?? 0) + 1);
+  const canvas = target.querySelector('canvas');
+  if (canvas) {
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', `${titleOf(fitted)}${about ? `. ${about}` : ''}`);
+  }
+  el.dataset.width = String(width);
+  // a refit to a new window width is the same chart: not counted as an update
+  if (!refit) el.dataset.updates = String(Number(el.dataset.updates ?? 0) + 1);
 }
+
+/** epochs as people count them: the first is epoch 1 (the run's files count from 0) */
+const fromOne = <T extends { epoch: number }>(rows: readonly T[]): T[] => rows.map((r) => ({ ...r, epoch: r.epoch + 1 }));
 
 /** a figure whose lines have no point marks shows nothing for a single epoch: points until there are two */
 function withPoints(spec: VegaLiteSpec, epochs: number): VegaLiteSpec {
@@ -135,22 +195,29 @@ let drawing = Promise.resolve();
 /** redraws the live charts from the epochs so far (one redraw at a time; a newer epoch wins) */
 function drawLive(): void {
   drawing = drawing.then(async () => {
-    const history = state.history, stats = state.stats;
+    const history = fromOne(state.history), stats = fromOne(state.stats);
+    const span = (n: number) => (n === 1 ? 'epoch 1' : `epochs 1 to ${n}`);
     if (history.length) {
-      await draw('chart-curves', figureTrainingCurves(history));
+      const last = history[history.length - 1];
+      await draw('chart-curves', figureTrainingCurves(history),
+        `Line charts of the training and test loss and accuracy per epoch, ${span(history.length)}; test accuracy after epoch ${last.epoch}: ${last.testAccuracy.toFixed(2)} %`);
       $('chart-curves').dataset.epochs = String(history.length);
     }
     if (stats.length) {
       const d = drift(stats), posts = hiddenLayers(stats);
-      const tensors = posts.flatMap((p) => [p.replace('.post', '.pre'), p]).concat('logits');
-      await draw('chart-drift', withPoints(figureHiddenDrift(d, posts), stats.length));
-      await draw('chart-hist', figureActivationHistograms(stats, tensors));
+      const tensors = posts.flatMap((p) => [p.replace('.post', '.pre'), ...(stats[0].acts[p.replace('.post', '.pool')] ? [p, p.replace('.post', '.pool')] : [p])]).concat('logits');
+      await draw('chart-drift', withPoints(figureHiddenDrift(d, posts), stats.length),
+        `Line chart of the mean and standard deviation of each hidden layer's activations over all training samples, ${span(stats.length)}: ${posts.map(plain).join('; ')}`);
+      await draw('chart-hist', figureActivationHistograms(stats, tensors),
+        `Histograms of the activations of the first mini-batch of an epoch, one panel per tensor: ${tensors.map(plain).join('; ')}`);
       const layerSel = select('heatmap-layer');
-      if (layerSel.options.length !== posts.length) {
-        layerSel.replaceChildren(...posts.map((p, k) => new Option(`layer ${k + 1} (${p})`, p)));
+      if (layerSel.options.length !== posts.length || layerSel.options[0]?.value !== posts[0]) {
+        layerSel.replaceChildren(...posts.map((p) => Object.assign(new Option(plain(p), p), { title: p })));
         layerSel.value = posts[0];
       }
-      await draw('chart-heatmap', figureNeuronHeatmap(d, layerSel.value || posts[0]));
+      layerSel.title = layerSel.value;
+      const shown = layerSel.value || posts[0];
+      await draw('chart-heatmap', figureNeuronHeatmap(d, shown), `Heatmap of the mean activation of each neuron of ${plain(shown)} (${shown}) per epoch, ${span(stats.length)}`);
       for (const id of ['chart-drift', 'chart-hist', 'chart-heatmap']) $(id).dataset.epochs = String(stats.length);
     }
   }).catch((e: Error) => showError(`drawing failed: ${e.message}`));
@@ -160,7 +227,7 @@ function addEpochRow(m: EpochMetrics): void {
   const t = $('epochs');
   t.classList.remove('hidden');
   const tr = document.createElement('tr');
-  for (const v of [String(m.epoch), m.trainLoss.toFixed(4), m.trainAccuracy.toFixed(2), m.testLoss.toFixed(4), m.testAccuracy.toFixed(2), m.seconds.toFixed(1)]) {
+  for (const v of [String(m.epoch + 1), m.trainLoss.toFixed(4), m.trainAccuracy.toFixed(2), m.testLoss.toFixed(4), m.testAccuracy.toFixed(2), m.seconds.toFixed(1)]) {
     const td = document.createElement('td');
     td.textContent = v;
     tr.append(td);
@@ -182,22 +249,75 @@ function onEvent(e: WorkerEvent): void {
       break;
     }
     case 'progress': {
-      $('progress-line').classList.remove('hidden');
+      if (!run.active) break;
+      if (!run.firstStepAt) run.firstStepAt = performance.now();
+      Object.assign(run, { epoch: e.epoch, step: e.step, steps: e.steps, epochs: e.epochs });
       const p = $<HTMLProgressElement>('progress');
       p.max = e.steps * e.epochs;
       p.value = e.epoch * e.steps + e.step;
-      $('progress-text').textContent = `epoch ${e.epoch + 1} of ${e.epochs}, step ${e.step} of ${e.steps}` +
-        (e.step === e.steps && state.device?.backend === 'webgpu' ? ' (steps queued; the GPU is finishing the epoch)' : '');
+      showProgress();
       break;
     }
     case 'epoch': {
       state.history.push(e.metrics);
       if (e.stats) state.stats.push(e.stats);
+      run.done = e.metrics.epoch + 1;
+      run.lastEpochAt = performance.now();
+      showProgress();
       addEpochRow(e.metrics);
       drawLive();
       break;
     }
   }
+}
+
+// ---------- progress: steps, epochs, elapsed time and an estimate of the time left
+
+/** the run in progress, as the worker's events tell it (epochs counted from 0 here, shown from 1) */
+const run = { active: false, t0: 0, firstStepAt: 0, epoch: 0, step: 0, steps: 0, epochs: 0, done: 0, lastEpochAt: 0 };
+
+const duration = (s: number) => (s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`);
+
+/** seconds left: from the finished epochs' pace, or (CPU backend, first epoch) from the steps'; null before either says */
+function timeLeft(now: number): number | null {
+  const elapsed = (now - run.t0) / 1000;
+  if (run.done >= 1) return Math.max(0, ((run.lastEpochAt - run.t0) / 1000 / run.done) * run.epochs - elapsed);
+  // on WebGPU the steps are queued ahead of the device: their count says nothing of the time
+  if (state.device?.backend === 'cpu' && run.step > 0 && run.firstStepAt) {
+    const done = run.epoch * run.steps + run.step, total = run.steps * run.epochs;
+    return ((now - run.firstStepAt) / 1000) * (total - done) / done;
+  }
+  return null;
+}
+
+function showProgress(): void {
+  if (!run.active) return;
+  $('progress-line').classList.remove('hidden');
+  const now = performance.now(), elapsed = (now - run.t0) / 1000, left = timeLeft(now);
+  // the device is still working on the epoch whose steps were all queued (WebGPU): said until that epoch's metrics come
+  const finishing = run.steps > 0 && run.step === run.steps && run.done < run.epoch + 1;
+  let text: string;
+  if (!run.steps) text = run.epochs ? `starting ${run.epochs} epoch${run.epochs === 1 ? '' : 's'}…` : 'starting…';
+  else if (finishing) {
+    text = `epoch ${run.epoch + 1} of ${run.epochs}: all ${run.steps} steps ${state.device?.backend === 'webgpu' ? 'queued; the GPU is finishing the epoch' : 'done; measuring the epoch'}`;
+  } else if (run.done === run.epoch + 1) text = `epoch ${run.done} of ${run.epochs} done`;
+  else text = `epoch ${run.epoch + 1} of ${run.epochs}, step ${run.step} of ${run.steps}`;
+  const time = `· elapsed ${duration(elapsed)} · ${left === null ? 'time left: estimated after the first epoch' : `about ${duration(left)} left`}`;
+  $('progress-text').textContent = text;
+  $('progress-time').textContent = time;
+  state.progress = { text: `${text} ${time}`, elapsed, left, finishing };
+}
+
+/** the run's end: the line says what was done, nothing about the device still working */
+function endProgress(summary: ModelSummary | null): void {
+  run.active = false;
+  const elapsed = (performance.now() - run.t0) / 1000;
+  const n = summary?.history.length ?? run.done;
+  $('progress-text').textContent = summary
+    ? `done: ${n} epoch${n === 1 ? '' : 's'}${summary.stopped ? ' (stopped early)' : ''}`
+    : `ended after ${n} epoch${n === 1 ? '' : 's'}`;
+  $('progress-time').textContent = `· ${duration(elapsed)} in all`;
+  state.progress = { text: `${$('progress-text').textContent} ${$('progress-time').textContent}`, elapsed, left: 0, finishing: false };
 }
 
 // ---------- configuration
@@ -261,8 +381,13 @@ function checkSpec(): string | null {
   }
 }
 
-function setBusy(busy: boolean): void {
+/** locks the settings (and says why) while the worker trains or reads a model */
+function setBusy(busy: boolean, why = ''): void {
   state.training = busy;
+  $<HTMLFieldSetElement>('cfg-fields').disabled = busy;
+  $('cfg-locked').textContent = why;
+  $('cfg-locked').classList.toggle('hidden', !busy || !why);
+  $('cfg-fields').title = busy ? why : '';
   $<HTMLButtonElement>('train').disabled = busy || !state.data;
   input('upload').disabled = busy || !state.data;
   $<HTMLButtonElement>('stop').disabled = !busy;
@@ -288,11 +413,15 @@ function resetLive(): void {
   for (const id of ['ex-selectivity', 'ex-accuracy', 'ex-confusion', 'ex-logits', 'ex-saliency', 'ex-pca', 'tt-pca', 'tt-curves', 'tt-cka']) {
     views.get(id)?.finalize();
     views.delete(id);
+    sources.delete(id);
     $(id).replaceChildren();
   }
   for (const id of ['cnn-summary', 'cnn-filters', 'cnn-maps', 'cnn-filters-caption', 'cnn-maps-caption']) $(id).replaceChildren();
   for (const id of ['ex-summary', 'ex-picks', 'ex-onehot-caption', 'dl-status', 'tt-status', 'tt-dl-status', 'tt-findings', 'tt-epoch-text']) $(id).replaceChildren();
   $('ex-onehot').classList.add('hidden');
+  $('ex-onehot-block').classList.add('hidden');
+  $('ex-health').replaceChildren();
+  $('ex-health').className = 'health';
   $('explorer').classList.add('hidden');
   $('through').classList.add('hidden');
   $('downloads').classList.add('hidden');
@@ -305,7 +434,8 @@ function heartbeat(): () => void {
     const now = performance.now();
     state.longestGap = Math.max(state.longestGap, now - last - 50);
     last = now;
-    $('heartbeat').textContent = `· page responsive (longest stall ${Math.max(0, state.longestGap).toFixed(0)} ms)`;
+    $('heartbeat').textContent = `· main thread's longest stall ${Math.max(0, state.longestGap).toFixed(0)} ms (timers, not frames)`;
+    showProgress();
   }, 50);
   return () => clearInterval(timer);
 }
@@ -315,36 +445,62 @@ async function startTraining(ev: Event): Promise<void> {
   let cfg: WebConfig;
   try { cfg = readConfig(); } catch (e) { showError((e as Error).message); return; }
   resetLive();
-  setBusy(true);
+  state.naming = namingOf(cfg.arch ?? `mlp:${cfg.hidden.join(',')}`);
+  Object.assign(run, { active: true, t0: performance.now(), firstStepAt: 0, epoch: 0, step: 0, steps: 0, epochs: cfg.epochs, done: 0, lastEpochAt: 0 });
+  showProgress();
+  setBusy(true, 'settings are locked while the model trains: they apply to the next run (Stop ends this one after its epoch)');
   const stopBeat = heartbeat();
+  let summary: ModelSummary | null = null;
   try {
-    const summary = await ask({ op: 'train', config: cfg });
+    summary = await ask({ op: 'train', config: cfg });
     await drawing;
+    endProgress(summary);
     modelReady(summary);
   } catch (e) {
     showError(`training failed: ${(e as Error).message}`);
   } finally {
+    if (run.active) endProgress(summary);
     stopBeat();
     setBusy(false);
   }
 }
 
+/** asks before a model on the page is replaced by an uploaded file: true to replace it */
+function confirmReplace(name: string): Promise<boolean> {
+  const m = state.model!, d = $<HTMLDialogElement>('upload-dialog');
+  $('upload-question').textContent = `Replace the ${m.source === 'trained' ? 'model trained here' : 'uploaded model'} (${m.name}, test accuracy ` +
+    `${m.test.accuracy.toFixed(2)} %) with ${name}? Its charts and explorer give way to the file's model (download model.safetensors first to keep it). ` +
+    'A file that cannot be read changes nothing.';
+  d.returnValue = '';
+  d.showModal();
+  return new Promise((ok) => d.addEventListener('close', () => ok(d.returnValue === 'replace'), { once: true }));
+}
+
 async function upload(): Promise<void> {
   const file = input('upload').files?.[0];
   if (!file) return;
-  resetLive();
-  setBusy(true);
+  if (state.model && !(await confirmReplace(file.name))) {
+    input('upload').value = '';
+    setStatus(`${file.name} not read: the current model is kept`);
+    return;
+  }
+  setBusy(true, `settings are locked while ${file.name} is read`);
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
+    // the worker keeps its model until the file has been read as one: a bad file changes nothing here either
     const summary = await ask({ op: 'upload', name: file.name, bytes }, [bytes.buffer]);
+    resetLive();
+    run.active = false;
+    $('progress-line').classList.add('hidden');
     for (const id of ['chart-curves', 'chart-drift', 'chart-hist', 'chart-heatmap']) {
       views.get(id)?.finalize();
       views.delete(id);
+      sources.delete(id);
       $(id).replaceChildren(Object.assign(document.createElement('div'), { className: 'placeholder', textContent: 'no training in this page: an uploaded model' }));
     }
     modelReady(summary);
   } catch (e) {
-    showError(`could not analyse ${file.name}: ${(e as Error).message}`);
+    showError(`could not analyse ${file.name}: ${(e as Error).message}${state.model ? ` (${state.model.name} is kept)` : ''}`);
   } finally {
     input('upload').value = '';
     setBusy(false);
@@ -353,11 +509,12 @@ async function upload(): Promise<void> {
 
 function modelReady(m: ModelSummary): void {
   state.model = m;
+  state.naming = namingOf(m.arch);
   const perClass = m.test.perClass.map((a, c) => `<span class="pill">${c}: ${a.toFixed(1)}</span>`).join('');
   $('summary').innerHTML = `<b>${escapeHtml(m.name)}</b> · ${m.kind === 'cnn' ? `CNN ${escapeHtml(m.arch)}` : `${m.sizes.join('-')} · normalisation ${escapeHtml(m.norm)}`} · ` +
     `test accuracy <b id="test-accuracy">${m.test.accuracy.toFixed(2)} %</b> (loss ${m.test.loss.toFixed(4)})` +
     (m.stopped ? ' · stopped early' : '') + `<br>per class: ${perClass}`;
-  const layers = m.widths.map((w, k) => new Option(`layer ${k + 1} (${w} neurons)`, String(k)));
+  const layers = layerOptions(m);
   select('ex-layer').replaceChildren(...layers.map((o) => o.cloneNode(true) as HTMLOptionElement));
   select('pca-layer').replaceChildren(...layers);
   const last = String(m.widths.length - 1);
@@ -368,7 +525,7 @@ function modelReady(m: ModelSummary): void {
   const epochs = m.snapshots, lastEpoch = epochs[epochs.length - 1];
   const exEpoch = select('ex-epoch');
   exEpoch.replaceChildren(...(epochs.length
-    ? epochs.map((e) => new Option(e < 0 ? 'init (before training)' : `after epoch ${e}${e === lastEpoch ? ' (last)' : ''}`, String(e)))
+    ? epochs.map((e) => new Option(e < 0 ? 'init (before training)' : `after epoch ${e + 1}${e === lastEpoch ? ' (last)' : ''}`, String(e)))
     : [new Option(m.source === 'uploaded' ? 'as uploaded' : 'as trained', '')]));
   exEpoch.value = epochs.length ? String(lastEpoch) : '';
   exEpoch.disabled = epochs.length < 2;
@@ -381,8 +538,14 @@ function modelReady(m: ModelSummary): void {
   $('dl-note').classList.toggle('hidden', !cnn);
   $('explorer').classList.remove('hidden');
   $('downloads').classList.remove('hidden');
+  if (!cnn) $('ex-summary').textContent = 'Choose a layer, a neuron and a test image, then Explore: its selectivity and health, what ablating or scaling it does, its saliency and one-hot map.';
   if (cnn) void exploreCnn();
   else if (m.source === 'trained') void loadThrough(m);
+}
+
+/** the hidden layers as options: plain names, the canonical name in the tooltip */
+function layerOptions(m: ModelSummary): HTMLOptionElement[] {
+  return m.widths.map((w, k) => Object.assign(new Option(`${plain(`layers.${k}.post`)} (${w} neurons)`, String(k)), { title: `layers.${k}.post` }));
 }
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -403,7 +566,8 @@ function showDigit(index: number): void {
 
 function selectivitySpec(r: NeuronReport): VegaLiteSpec {
   const values = r.selectivity.map((s, digit) => ({ digit, selectivity: clean(s), mean: clean(r.classMeans[digit]) }));
-  return topLevel(`Selectivity of neuron ${r.neuron} of ${r.target} per class${r.epoch === null ? '' : `, ${epochWords(r.epoch)}`}`, values, {
+  const dead = r.health.dead ? ' (dead: it never fires)' : '';
+  return topLevel(`Selectivity of neuron ${r.neuron} of ${plain(r.target)} per class${r.epoch === null ? '' : `, ${epochWords(r.epoch)}`}${dead}`, values, {
     width: 360, height: 200, mark: { type: 'bar' },
     encoding: {
       x: { field: 'digit', type: 'ordinal', title: 'class', axis: { labelAngle: 0 } },
@@ -417,9 +581,17 @@ function selectivitySpec(r: NeuronReport): VegaLiteSpec {
 async function explore(): Promise<void> {
   if (state.model?.kind === 'cnn') return exploreCnn();
   const layer = Number(select('ex-layer').value), neuron = Number(input('ex-neuron').value), image = Number(input('ex-image').value);
-  const epoch = explorerEpoch();
+  const epoch = explorerEpoch(), width = state.model?.widths[layer] ?? 0, count = test?.count ?? 10000;
+  // a neuron or image out of range: said here, next to the fields, and the charts of the last answer dimmed
+  const wrong = !Number.isInteger(neuron) || neuron < 0 || neuron >= width ? `neuron ${input('ex-neuron').value}: ${plain(`layers.${layer}.post`)} has neurons 0 to ${width - 1}`
+    : !Number.isInteger(image) || image < 0 || image >= count ? `test image ${input('ex-image').value}: the test set has images 0 to ${count - 1}` : '';
+  $('explorer').classList.toggle('stale', !!wrong);
+  if (wrong) {
+    $('ex-summary').innerHTML = `<span class="error">${escapeHtml(wrong)}</span>${state.neuron ? ' · the charts below still show the last neuron explored' : ''}`;
+    return;
+  }
   showDigit(image);
-  $('ex-summary').textContent = `analysing neuron ${neuron} of layer ${layer + 1}${epoch === undefined ? '' : ` (${epochWords(epoch)})`}…`;
+  $('ex-summary').innerHTML = `analysing neuron ${neuron} of ${tensorHtml(`layers.${layer}.post`)}${epoch === undefined ? '' : ` (${epochWords(epoch)})`}…`;
   $<HTMLButtonElement>('ex-go').disabled = true;
   try {
     const r = await ask({ op: 'neuron', layer, neuron, image, epoch });
@@ -427,7 +599,13 @@ async function explore(): Promise<void> {
     const top = r.topClasses.map((c) => `${c} (${r.selectivity[c].toFixed(2)})`).join(', ');
     const an = r.analysis, at = (s: number) => an.scales.indexOf(s);
     const [, b] = an.interval;
-    $('ex-summary').innerHTML = `${r.epoch === null ? '' : `<b>${epochWords(r.epoch)}</b>: `}neuron <b>${r.neuron}</b> of ${r.target}: most selective for classes <b id="ex-top">${top}</b>; ` +
+    const h = r.health, health = $('ex-health');
+    health.className = h.dead ? 'health dead' : 'health';
+    health.textContent = h.dead
+      ? `dead: neuron ${r.neuron} never fires — its activation is ${fmtScale(h.max)} on all ${h.images.toLocaleString('en')} test images, so its selectivity means nothing`
+      : `health: fires (> 0) on ${(100 * h.active).toFixed(1)} % of the ${h.images.toLocaleString('en')} test images · mean ${h.mean.toPrecision(3)} · max ${h.max.toPrecision(3)}` +
+        (h.active < 0.01 ? ' · rarely fires' : '');
+    $('ex-summary').innerHTML = `${r.epoch === null ? '' : `<b>${epochWords(r.epoch)}</b>: `}neuron <b>${r.neuron}</b> of ${tensorHtml(r.target)}: most selective for classes <b id="ex-top">${top}</b>; ` +
       `test accuracy ${an.accuracy[at(1)].toFixed(2)} % as is, ${an.accuracy[at(0)].toFixed(2)} % ablated, ${an.accuracy[at(b)].toFixed(2)} % at ×${b} · ` +
       `image #${r.saliency.index} is a ${r.saliency.label}, predicted ${r.saliency.predicted} · ${r.seconds.toFixed(1)} s`;
     const picks = $('ex-picks');
@@ -436,18 +614,30 @@ async function explore(): Promise<void> {
       b.addEventListener('click', () => { input('ex-neuron').value = String(j); void explore(); });
       return b;
     }));
-    await draw('ex-selectivity', selectivitySpec(r));
+    const who = `neuron ${r.neuron} of ${plain(r.target)}`, canonical = `${r.target}[${r.neuron}]`;
+    await draw('ex-selectivity', selectivitySpec(r), `Bar chart of the selectivity of ${who} (${canonical}) for each of the 10 classes; most selective for ${top}` +
+      (r.health.dead ? '; the neuron is dead: it never fires on the test images' : ''));
     $('ex-selectivity').dataset.epoch = String(r.epoch);
-    await draw('ex-accuracy', figureAccuracyVsScale(an));
-    await draw('ex-confusion', figureConfusion(an.confusion.ablationMinusBaseline, `Ablation − baseline, neuron ${r.neuron}`, { difference: true }));
-    await draw('ex-logits', figureLogitsVsScale(an, r.topClasses[0]));
-    await draw('ex-saliency', figureSaliency(r.saliency, test ?? undefined));
+    await draw('ex-accuracy', withTitle(figureAccuracyVsScale(an), `Per-class test accuracy vs the scale of ${who}`),
+      `Line chart of each class's test accuracy as ${who} (${canonical}) is scaled from 0 (ablated) to 3`);
+    await draw('ex-confusion', figureConfusion(an.confusion.ablationMinusBaseline, `Ablation − baseline, ${who}`, { difference: true }),
+      `Heatmap of the change in the confusion matrix when ${who} (${canonical}) is ablated`);
+    await draw('ex-logits', withTitle(figureLogitsVsScale(an, r.topClasses[0]), `Mean logits of class-${r.topClasses[0]} test images vs the scale of ${who}`),
+      `Line chart of the mean logits of the class-${r.topClasses[0]} test images as ${who} (${canonical}) is scaled from 0 to 3`);
+    // the saliency is the gradient of the neuron's pre-activation (as the notebooks compute it): the title names that tensor
+    const sal = r.saliency;
+    await draw('ex-saliency', withTitle(figureSaliency(sal, test ?? undefined),
+      `Gradient saliency of test image #${sal.index} (a ${sal.label}) for neuron ${r.neuron} of ${plain(sal.target)}`),
+      `Image of |∂ ${sal.target}[${r.neuron}] / ∂ pixel| on test image #${sal.index}, beside the image itself: the pixels that move ${r.neuron === undefined ? '' : `neuron ${r.neuron} of `}${plain(sal.target)} most`);
+    $('ex-saliency').dataset.tensor = sal.target;
     const map = r.oneHot.map, lo = Math.min(...map), hi = Math.max(...map);
     const side = Math.round(Math.sqrt(map.length));
     const img = $<HTMLImageElement>('ex-onehot');
     img.src = pngDataUri(mapToPng(map, side, side, 'hot', [lo, hi > lo ? hi : lo + 1]));
     img.classList.remove('hidden');
-    $('ex-onehot-caption').textContent = `${r.oneHot.target} of neuron ${r.neuron} with one pixel = ${r.oneHot.value} (hot, max ${hi.toPrecision(3)})`;
+    img.alt = `one-hot pixel map of neuron ${r.neuron} of ${plain(r.oneHot.target)}: its activation with one pixel lit, for each pixel`;
+    $('ex-onehot-block').classList.remove('hidden');
+    $('ex-onehot-caption').innerHTML = `${tensorHtml(r.oneHot.target)}, neuron ${r.neuron}, with one pixel = ${r.oneHot.value} (hot colours, max ${hi.toPrecision(3)})`;
   } catch (e) {
     $('ex-summary').textContent = '';
     showError(`explorer: ${(e as Error).message}`);
@@ -592,8 +782,9 @@ async function project(): Promise<void> {
     const r = await ask({ op: 'pca', layer, epoch });
     const ev = r.projection.explainedVarianceRatio ?? [];
     state.pca = { epoch: r.epoch, layer, target: r.target, points: r.projection.labels.length, explained: ev.slice(0, 2) };
-    await draw('ex-pca', figureProjection(r.projection, `PCA of layer ${layer + 1} (${r.target})${r.epoch === null ? '' : `, ${epochWords(r.epoch)}`}, ${r.projection.labels.length} test images ` +
-      `(${(100 * ((ev[0] ?? 0) + (ev[1] ?? 0))).toFixed(1)} % of the variance)`, { classes: 10 }));
+    await draw('ex-pca', figureProjection(r.projection, `PCA of ${plain(r.target)}${r.epoch === null ? '' : `, ${epochWords(r.epoch)}`}, ${r.projection.labels.length} test images ` +
+      `(${(100 * ((ev[0] ?? 0) + (ev[1] ?? 0))).toFixed(1)} % of the variance)`, { classes: 10 }),
+      `Scatter plot of the ${r.projection.labels.length} test images on the first two principal components of ${plain(r.target)} (${r.target}), coloured by class`);
   } catch (e) {
     showError(`PCA: ${(e as Error).message}`);
   }
@@ -607,13 +798,13 @@ function explorerEpoch(): number | undefined {
   return v === '' ? undefined : Number(v);
 }
 
-const epochWords = (e: number) => (e < 0 ? 'initial weights' : `after epoch ${e}`);
-const epochShort = (e: number) => (e < 0 ? 'init' : `epoch ${e}`);
+// the run counts epochs from 0 (its files: epoch-000.safetensors); the page from 1
+const epochWords = (e: number) => (e < 0 ? 'initial weights' : `after epoch ${e + 1}`);
+const epochShort = (e: number) => (e < 0 ? 'init' : `epoch ${e + 1}`);
 
 async function loadThrough(m: ModelSummary): Promise<void> {
   $('through').classList.remove('hidden');
-  const layers = m.widths.map((w, k) => new Option(`layer ${k + 1} (${w} neurons)`, String(k)));
-  select('tt-layer').replaceChildren(...layers);
+  select('tt-layer').replaceChildren(...layerOptions(m));
   select('tt-layer').value = String(m.widths.length - 1);
   for (const id of ['tt-play', 'tt-epoch', 'tt-layer', 'tt-download']) ($(id) as HTMLInputElement).disabled = true;
   if (m.snapshots.length < 2) {
@@ -626,16 +817,22 @@ async function loadThrough(m: ModelSummary): Promise<void> {
     if (state.model !== m) return; // a newer model meanwhile
     state.through = r;
     const t = r.timings, total = Object.values(t).reduce((a, b) => a + b, 0);
-    $('tt-status').textContent = `${r.epochs.length} epochs (init, ${r.epochs.filter((e) => e >= 0).join(', ')}) on ${r.sample.rows.length} test images ` +
+    $('tt-status').textContent = `${r.epochs.length} weights (init, after epochs ${r.epochs.filter((e) => e >= 0).map((e) => e + 1).join(', ')}) on ${r.sample.rows.length} test images ` +
       `(${r.sample.perClass[0]} per class, seed ${r.sample.seed}) · ${total.toFixed(1)} s in the worker`;
     const slider = input('tt-epoch');
     slider.max = String(r.epochs.length - 1);
     slider.value = slider.max;
     for (const id of ['tt-play', 'tt-epoch', 'tt-layer', 'tt-download']) ($(id) as HTMLInputElement).disabled = false;
-    $('tt-findings').replaceChildren(...r.findings.slice(0, 8).map((f) => Object.assign(document.createElement('li'), { textContent: f.text })));
+    // the findings name tensors canonically: plain names here, the canonical one in the tooltip
+    $('tt-findings').replaceChildren(...r.findings.slice(0, 8).map((f) => {
+      const li = document.createElement('li');
+      li.innerHTML = escapeHtml(f.text).replace(/layers\.\d+\.(?:pre|post|pool)/g, (name) => tensorHtml(name));
+      return li;
+    }));
     await drawThrough();
     // the report's figure (analysis/figures/through-training.ts): every layer, every pair of epochs
-    await draw('tt-cka', figureCkaEpochs(r));
+    await draw('tt-cka', figureCkaEpochs({ ...r, epochs: r.epochs.map((e) => (e < 0 ? e : e + 1)) }),
+      `Heatmaps of the linear CKA between the representations of each hidden layer at every pair of epochs (init, epochs 1 to ${r.epochs.length - 1})`);
   } catch (e) {
     $('tt-status').textContent = '';
     showError(`through training: ${(e as Error).message}`);
@@ -661,7 +858,7 @@ function alignedPcaSpec(r: ThroughTraining, layer: number, epoch: number): VegaL
   const narrow = window.innerWidth < 600, width = narrow ? Math.max(200, window.innerWidth - 110) : 440;
   const color = classColor(r.classes) as { legend: Record<string, unknown> };
   if (narrow) color.legend = { ...color.legend, orient: 'bottom', direction: 'horizontal', columns: 5, symbolSize: 60, labelFontSize: 11 };
-  const title = narrow ? `PCA of layer ${layer + 1}, last epoch's axes` : `PCA of layer ${layer + 1} (layers.${layer}.post), ${r.sample.rows.length} test images, in the last epoch's axes`;
+  const title = narrow ? `PCA of ${plain(`layers.${layer}.post`)}, last epoch's axes` : `PCA of ${plain(`layers.${layer}.post`)}, ${r.sample.rows.length} test images, in the last epoch's axes`;
   return topLevel(title, values, {
     width, height: Math.round(width * 0.9),
     params: [{ name: 'ep', value: epoch }],
@@ -678,7 +875,7 @@ function alignedPcaSpec(r: ThroughTraining, layer: number, epoch: number): VegaL
       },
       {
         // the epoch shown, in the chart's corner (an image of the chart says which epoch it is)
-        mark: { type: 'text', align: 'left', baseline: 'top', x: 6, y: 6, fontSize: 15, fontWeight: 'bold', color: '#1d2330', text: { expr: "ep < 0 ? 'init' : 'epoch ' + ep" } },
+        mark: { type: 'text', align: 'left', baseline: 'top', x: 6, y: 6, fontSize: 15, fontWeight: 'bold', color: '#1d2330', text: { expr: "ep < 0 ? 'init' : 'epoch ' + (ep + 1)" } },
         data: { values: [{}] },
       },
     ],
@@ -689,17 +886,18 @@ function alignedPcaSpec(r: ThroughTraining, layer: number, epoch: number): VegaL
 function throughCurvesSpec(r: ThroughTraining, layer: number, epoch: number): VegaLiteSpec {
   const last = r.epochs.length - 1, values: Row[] = [];
   r.perEpoch.forEach((pe, e) => {
-    const l = pe.layers[layer];
+    const l = pe.layers[layer], epoch = pe.epoch + 1;
     values.push(
-      { epoch: pe.epoch, measure: 'probe accuracy, held out', value: clean(l.probe.heldOutAccuracy / 100) },
-      { epoch: pe.epoch, measure: 'model accuracy on the sample', value: clean(pe.sampleAccuracy / 100) },
-      { epoch: pe.epoch, measure: 'silhouette of the classes', value: clean(l.silhouette) },
-      { epoch: pe.epoch, measure: 'CKA with the last epoch', value: clean(r.ckaEpochs[layer][e][last]) },
+      { epoch, measure: 'probe accuracy, held out', value: clean(l.probe.heldOutAccuracy / 100) },
+      { epoch, measure: 'model accuracy on the sample', value: clean(pe.sampleAccuracy / 100) },
+      { epoch, measure: 'silhouette of the classes', value: clean(l.silhouette) },
+      { epoch, measure: 'CKA with the last epoch', value: clean(r.ckaEpochs[layer][e][last]) },
     );
   });
   const width = window.innerWidth < 600 ? Math.max(200, window.innerWidth - 90) : 440;
-  const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, labelExpr: "datum.value < 0 ? 'init' : datum.label" } };
-  return topLevel(window.innerWidth < 600 ? `Layer ${layer + 1} through training` : `Layer ${layer + 1} through training (accuracies as fractions)`, values, {
+  const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, labelExpr: "datum.value < 1 ? 'init' : datum.label" } };
+  const name = plain(`layers.${layer}.post`);
+  return topLevel(window.innerWidth < 600 ? `${name} through training` : `${name} through training (accuracies as fractions)`, values, {
     width, height: 260,
     params: [{ name: 'ep', value: epoch }],
     layer: [
@@ -711,7 +909,7 @@ function throughCurvesSpec(r: ThroughTraining, layer: number, epoch: number): Ve
           tooltip: [{ field: 'epoch' }, { field: 'measure' }, { field: 'value', format: '.3f' }],
         },
       },
-      { mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { x: { datum: { expr: 'ep' }, type: 'quantitative' } } },
+      { mark: { type: 'rule', color: '#888', strokeDash: [4, 3] }, encoding: { x: { datum: { expr: 'ep + 1' }, type: 'quantitative' } } },
     ],
   });
 }
@@ -721,8 +919,9 @@ async function drawThrough(): Promise<void> {
   const r = state.through;
   if (!r) return;
   const layer = Number(select('tt-layer').value), epoch = r.epochs[Number(input('tt-epoch').value)];
-  await draw('tt-pca', alignedPcaSpec(r, layer, epoch));
-  await draw('tt-curves', throughCurvesSpec(r, layer, epoch));
+  const name = plain(`layers.${layer}.post`);
+  await draw('tt-pca', alignedPcaSpec(r, layer, epoch), `Scatter plot of ${r.sample.rows.length} test images on the first two principal components of ${name} (layers.${layer}.post) at the epoch on the slider, coloured by class`);
+  await draw('tt-curves', throughCurvesSpec(r, layer, epoch), `Line chart of ${name}'s probe accuracy, the model's accuracy on the sample, the silhouette of the classes and the CKA with the last epoch, per epoch`);
   await showThroughEpoch();
 }
 
@@ -865,14 +1064,26 @@ $('tt-play').addEventListener('click', () => { if (playing === null) play(); els
 // dragging (or the arrow keys, Home, End) pauses the animation and shows that epoch
 input('tt-epoch').addEventListener('input', () => { pause(); void showThroughEpoch(); });
 select('tt-layer').addEventListener('change', () => void drawThrough());
-// the through-training charts are sized to the window: drawn again when it changes width
+// every chart is fitted to its card: drawn again when the window changes width (body[data-drawn-for] says when done)
 let resized: ReturnType<typeof setTimeout> | undefined, drawnWidth = window.innerWidth;
+document.body.dataset.drawnFor = String(drawnWidth);
 window.addEventListener('resize', () => {
   clearTimeout(resized);
   resized = setTimeout(() => {
     if (window.innerWidth === drawnWidth) return;
     drawnWidth = window.innerWidth;
-    void drawThrough();
+    delete document.body.dataset.drawnFor;
+    drawing = drawing.then(async () => {
+      const width = window.innerWidth;
+      for (const [id, { spec, about }] of sources) {
+        // the through-training charts are built for the width (drawThrough), the others refitted as they are
+        if (id === 'tt-pca' || id === 'tt-curves' || !$(id).offsetParent || $(id).dataset.updates === '0') continue;
+        if ($(id).dataset.width === String(cardWidth($(id)))) continue;
+        await draw(id, spec, about, true);
+      }
+      await drawThrough();
+      if (window.innerWidth === width) document.body.dataset.drawnFor = String(width);
+    }).catch((e: Error) => showError(`drawing failed: ${e.message}`));
   }, 250);
 });
 $('tt-download').addEventListener('click', () => {
@@ -884,6 +1095,51 @@ $('dl-model').addEventListener('click', () => void download('model'));
 $('dl-results').addEventListener('click', () => void download('results'));
 $('dl-report').addEventListener('click', () => void download('report'));
 $('kt-go').addEventListener('click', () => void runKernelTimings());
+
+// ---------- the developer switch: the kernel timings and the main thread's stall, off the user's page
+
+function setDev(on: boolean): void {
+  state.dev = on;
+  input('dev-mode').checked = on;
+  if (on) $<HTMLDetailsElement>('developer').open = true;
+  $('kernels').classList.toggle('hidden', !on);
+  for (const el of Array.from(document.querySelectorAll('.dev-only'))) el.classList.toggle('hidden', !on);
+}
+input('dev-mode').addEventListener('change', () => {
+  setDev(input('dev-mode').checked);
+  const q = new URLSearchParams(location.search);
+  if (state.dev) q.set('dev', '1'); else q.delete('dev');
+  const query = q.toString();
+  history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
+});
+setDev(new URLSearchParams(location.search).get('dev') === '1');
+
+// ---------- settings: from the URL (a preset or values), else as last kept here, else the defaults
+
+const DEFAULTS = readValues();
+select('cfg-preset').append(...PRESETS.map((p) => new Option(p.label, p.id)));
+{
+  const url = fromQuery(location.search);
+  applyValues({ ...stored(), ...(url.preset ? presetValues(url.preset, DEFAULTS) : {}), ...url.values });
+}
+const showPreset = () => { select('cfg-preset').value = matchPreset(readValues(), DEFAULTS)?.id ?? ''; };
+showPreset();
+persist(readValues(), DEFAULTS);
+select('cfg-preset').addEventListener('change', () => {
+  const p = PRESETS.find((x) => x.id === select('cfg-preset').value);
+  if (!p) return;
+  applyValues(presetValues(p, DEFAULTS));
+  archChanged();
+  persist(readValues(), DEFAULTS);
+});
+for (const type of ['input', 'change']) {
+  $('cfg-fields').addEventListener(type, (e) => {
+    if ((e.target as HTMLElement).id === 'cfg-preset') return;
+    showPreset();
+    persist(readValues(), DEFAULTS);
+  });
+}
+archChanged();
 $('kt-download').addEventListener('click', () => {
   if (!state.kernels) return;
   // the CLI's --out format: `node bench/kernels-compare.js node.json kernels.json` compares them

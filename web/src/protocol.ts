@@ -118,6 +118,11 @@ export interface NeuronReport {
   analysis: NeuronAnalysis;
   /** saliency of the chosen test image for this neuron */
   saliency: Saliency & { index: number; label: number; predicted: number };
+  /**
+   * the neuron's health on the test images: the share on which it fires (activation > 0), its mean and
+   * extremes; dead when its activation is the same on every image (a ReLU that never fires)
+   */
+  health: { images: number; active: number; mean: number; min: number; max: number; dead: boolean };
   /** one-hot pixel map of this neuron [d_in] */
   oneHot: { target: string; value: number; map: Float32Array };
   seconds: number;

@@ -342,10 +342,25 @@ async function doNeuron(layer: number, neuron: number, image: number, epoch?: nu
   const oh = await maps;
   return {
     epoch: epoch ?? null, layer, neuron, target, selectivity, classMeans: means.map((row) => row[neuron]), topClasses: order(selectivity).slice(0, 3), mostSelective,
+    health: health(acts[target]!.data, width, neuron),
     analysis, saliency: { ...sal, index: image, label: images.labels[image], predicted },
     oneHot: { target: oh.target, value: oh.value, map: oh.maps.data.slice(neuron * d, (neuron + 1) * d) },
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/** one neuron's column of a [rows, width] activation: how often it fires, its mean and extremes, dead when constant */
+function health(data: ArrayLike<number>, width: number, neuron: number): NeuronReport['health'] {
+  const rows = Math.floor(data.length / width);
+  let active = 0, sum = 0, min = Infinity, max = -Infinity;
+  for (let i = 0; i < rows; i++) {
+    const v = data[i * width + neuron];
+    if (v > 0) active++;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { images: rows, active: rows ? active / rows : 0, mean: rows ? sum / rows : 0, min, max, dead: rows > 0 && max === min };
 }
 
 async function doPca(layer: number, epoch?: number): Promise<Replies['pca']> {
