@@ -9,6 +9,7 @@ import type { Split } from '../mlp/mnist.ts';
 import type { Acts, Replacements } from '../mlp/model.ts';
 import { actNames, type ActName } from '../mlp/names.ts';
 import type { Net } from '../mlp/net.ts';
+import { fusedCnnCpuActs } from '../mlp/fused-cnn-cpu.ts';
 import { channelReduce, unitCount } from '../mlp/units.ts';
 
 /** a plain row-major array and its shape: what analysis functions read */
@@ -229,27 +230,36 @@ export async function cacheImages(model: Net, data: LabelledImages, opts: CacheO
       else dst[n]!.data.set(t.data, start * w);
     }
   };
+  // (the fast CNN forward: the tables' names as channel means, whole maps only where they are read whole)
+  const split = { names, full: [...new Set([...keep, ...chunkNames, ...(from ? [from] : [])])] };
   for (let start = 0; start < data.count; start += batch) {
     const part = sliceImages(data, start, Math.min(batch, data.count - start));
     const x = { shape: [part.count, data.dim], data: part.x };
-    const first = (r: { acts: NamedHost }) => {
-      store(acts, r.acts, names, start, true);
+    const first = (r: { acts: NamedHost; units?: NamedHost }) => {
+      store(acts, r.units ?? r.acts, names, start, true);
       for (const n of keep) maps[n]!.data.set(r.acts[n]!.data, start * sizeOf(model, n));
       opts.onChunk?.fn(start, r.acts);
     };
     if (!from) {
       const passes = targets.length ? targets.map((g) => ({ grad: g as GradTarget | undefined })) : [{ grad: undefined }];
       for (const [p, { grad }] of passes.entries()) {
-        const r = await runWithCache(model, x, part.labels, { names: read, grad, replace: opts.replace });
+        const r = grad ? await runWithCache(model, x, part.labels, { names: read, grad, replace: opts.replace }) : await forwardOnly(model, x, part.labels, read, opts.replace, split);
         if (p === 0) first(r);
         if (grad) store(grads[grad]!, r.grads, gradNames, start, false);
       }
       continue;
     }
-    const r = await runWithCache(model, x, part.labels, { names: read, replace: opts.replace });
+    const r = await forwardOnly(model, x, part.labels, read, opts.replace, split);
     first(r);
     // (a replacement of `from` itself is in src already)
     const backend = model.layers[0].W.backend, src = r.acts[from]!, { [from]: _own, ...later } = opts.replace ?? {};
+    // a CNN on the cpu backend whose later layers are linear: their gradients by hand (f32 data, f64 sums)
+    const head = targets.length && !Object.keys(later).length ? linearHead(model, from) : null;
+    if (head) {
+      const byTarget = headGrads(model, head, from, src.data, part.count, part.labels, targets);
+      for (const g of targets) store(grads[g]!, byTarget[g]!, gradNames, start, false);
+      continue;
+    }
     const yt = Tensor.from(Float32Array.from(part.labels), [part.count], { backend }); // [batch]
     for (const g of targets) {
       const leaf = Tensor.from(src.data, src.shape, { backend, requiresGrad: true });
@@ -264,4 +274,129 @@ export async function cacheImages(model: Net, data: LabelledImages, opts: CacheO
     }
   }
   return { labels: Uint8Array.from(data.labels), acts, grads, maps };
+}
+
+/**
+ * runWithCache without gradients; a CNN on the cpu backend (no replacement) through the fused CNN step's
+ * kernels (mlp/fused-cnn-cpu.ts fusedCnnCpuActs: the same values to f32 rounding), else the generic forward
+ */
+async function forwardOnly(
+  model: Net, x: HostTensor, labels: ArrayLike<number>, names: readonly ActName[], replace?: Replacements,
+  units?: { names: readonly ActName[]; full: readonly ActName[] },
+): Promise<{ acts: NamedHost; grads: NamedHost; units?: NamedHost }> {
+  if (model.kind === 'cnn' && !(replace && Object.keys(replace).length)) {
+    // `units`: the tables' names straight as channel means, whole maps only for `full`
+    const r = await fusedCnnCpuActs(model, x.data, x.shape[0], units ? units.full : names, { labels, means: units?.names });
+    if (r) {
+      const { means, ...acts } = r;
+      return { acts, grads: {}, units: means };
+    }
+  }
+  return runWithCache(model, x, labels, { names, replace });
+}
+
+/** a linear layer of the head: weight [din, dout] and bias [dout] (host arrays), and the names of its outputs */
+export interface HeadLayer { W: Float32Array; b: Float32Array; din: number; dout: number; pre: ActName; post: ActName | null }
+
+/**
+ * the layers of a CNN on the cpu backend (f32) after the tensor `name` when they are all linear and the
+ * first reads `name` itself (the last conv layer's map, flattened: its pooling's output when pooled, else
+ * its ReLU's; or a hidden linear layer's post): host views of their parameters, in order, the last one
+ * giving the logits. Null otherwise (an MLP always: its analyses keep the generic ops).
+ */
+export function linearHead(model: Net, name: ActName): HeadLayer[] | null {
+  if (model.kind !== 'cnn') return null;
+  if (!model.layers.every((l) => l.W.backend.name === 'cpu' && l.W.dtype === 'f32' && l.b.dtype === 'f32')) return null;
+  const m = /^layers\.(\d+)\.(post|pool)$/.exec(name), K = m ? Number(m[1]) : -1, l = model.layers[K];
+  if (!m || !l || K >= model.layers.length - 1 || m[2] !== (l.pool ? 'pool' : 'post')) return null;
+  const rest = model.layers.slice(K + 1), last = model.layers.length - 1;
+  if (rest.some((x) => x.spec.kind !== 'linear')) return null;
+  return rest.map((x, q) => {
+    const k = K + 1 + q;
+    return {
+      W: x.W.data() as Float32Array, b: x.b.data() as Float32Array, din: x.spec.inShape[0], dout: x.spec.out,
+      pre: k === last ? 'logits' : `layers.${k}.pre`, post: k === last ? null : `layers.${k}.post`,
+    };
+  });
+}
+
+/**
+ * per-sample gradients of each target (GradTarget) of the head's layers and of its input `from` (values
+ * `x` [n, din], PyTorch's flatten order), as gradRoot(…).backward() leaves them, in the tables' units: the
+ * head's forward pass again from x, then its backward pass, by hand (f32 storage, f64 sums). A map's
+ * gradient comes as its per-channel sums over positions [n, C] (mlp/units.ts), straight from the weights
+ * summed over each channel's rows: Σ_p dx[c, p] = Σ_o dz[o] · Σ_p W[c·HW + p, o]. `loss` gets its gradient
+ * (1) under the loss target only, as in the autograd graph.
+ */
+export function headGrads(
+  model: Net, head: readonly HeadLayer[], from: ActName, x: Float32Array, n: number, labels: ArrayLike<number>, targets: readonly GradTarget[],
+): Partial<Record<GradTarget, NamedHost>> {
+  const L = head.length, classes = head[L - 1].dout, din = head[0].din;
+  // forward: the pre-activation of each layer (the last: the logits) [n, dout]
+  const Z: Float32Array[] = head.map((l) => new Float32Array(n * l.dout));
+  for (let q = 0; q < L; q++) affine(q === 0 ? x : Z[q - 1], q > 0, n, head[q], Z[q]);
+  // the input's units: a map's channels (the first layer's weight rows summed over each channel's positions), or itself
+  const shape = model.kind === 'cnn' ? model.unitShape(from) : [din];
+  const C = shape.length === 3 ? shape[0] : din, hw = din / C, H0 = head[0].dout;
+  let W0 = head[0].W;
+  if (hw > 1) {
+    const sum = new Float64Array(C * H0);
+    for (let r = 0; r < din; r++) for (let o = 0, c = Math.floor(r / hw) * H0; o < H0; o++) sum[c + o] += W0[r * H0 + o];
+    W0 = Float32Array.from(sum);
+  }
+  const logits = Z[L - 1], out: Partial<Record<GradTarget, NamedHost>> = {};
+  for (const g of targets) {
+    const host: NamedHost = {};
+    // d logits: softmax − one-hot (the sample's own loss), or the one-hot (its true logit)
+    let dz = new Float32Array(n * classes);
+    for (let i = 0; i < n; i++) {
+      const y = labels[i], row = i * classes;
+      if (g === 'trueLogit') { dz[row + y] = 1; continue; }
+      let mx = -Infinity, s = 0;
+      for (let c = 0; c < classes; c++) mx = Math.max(mx, logits[row + c]);
+      for (let c = 0; c < classes; c++) s += Math.exp(logits[row + c] - mx);
+      for (let c = 0; c < classes; c++) dz[row + c] = Math.exp(logits[row + c] - mx) / s - (c === y ? 1 : 0);
+    }
+    if (g === 'loss') host.loss = { shape: [n], data: new Float32Array(n).fill(1) };
+    for (let q = L - 1; q >= 0; q--) {
+      const { pre } = head[q];
+      host[pre] = { shape: [n, head[q].dout], data: dz };
+      if (q === 0) { host[from] = { shape: [n, C], data: backThrough(dz, n, W0, C, H0) }; break; }
+      // d input = dz · Wᵀ [n, k]; then through the previous layer's ReLU
+      const prev = head[q - 1], k = head[q].din, dx = backThrough(dz, n, head[q].W, k, head[q].dout), zp = Z[q - 1];
+      host[prev.post!] = { shape: [n, k], data: dx };
+      dz = new Float32Array(n * k);
+      for (let e = 0; e < n * k; e++) dz[e] = zp[e] > 0 ? dx[e] : 0;
+    }
+    out[g] = host;
+  }
+  return out;
+}
+
+/** out [n, dout] = relu?(x) [n, din] · W [din, dout] + b, f64 sums (zeros skipped; the ReLU: NaN → 0) */
+function affine(x: Float32Array, relu: boolean, n: number, l: HeadLayer, out: Float32Array): void {
+  const { W, b, din, dout } = l, acc = new Float64Array(dout);
+  for (let i = 0; i < n; i++) {
+    acc.fill(0);
+    for (let r = 0; r < din; r++) {
+      let v = x[i * din + r];
+      if (relu && !(v > 0)) v = 0;
+      if (v === 0) continue;
+      for (let o = 0, w = r * dout; o < dout; o++) acc[o] += v * W[w + o];
+    }
+    for (let o = 0; o < dout; o++) out[i * dout + o] = acc[o] + b[o];
+  }
+}
+
+/** dx [n, k] = dz [n, m] · Wᵀ (W [k, m]), f64 sums */
+function backThrough(dz: Float32Array, n: number, W: Float32Array, k: number, m: number): Float32Array {
+  const dx = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < k; r++) {
+      let s = 0;
+      for (let o = 0, w = r * m, z = i * m; o < m; o++) s += dz[z + o] * W[w + o];
+      dx[i * k + r] = s;
+    }
+  }
+  return dx;
 }

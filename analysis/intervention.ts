@@ -9,7 +9,10 @@ import type { ActName } from '../mlp/names.ts';
 import type { Net } from '../mlp/net.ts';
 import { accuracyPerClass, type ClassAccuracy } from './accuracy.ts';
 import { confusionMatrix, matrixDiff } from './confusion.ts';
-import { forwardFrom, layerName, sizeOf, sliceImages, widthOf, type HostTensor, type LabelledImages, type Site } from './forward-cache.ts';
+import { fusedCnnCpuActs } from '../mlp/fused-cnn-cpu.ts';
+import {
+  forwardFrom, layerName, linearHead, sizeOf, sliceImages, widthOf, type HeadLayer, type HostTensor, type LabelledImages, type Site,
+} from './forward-cache.ts';
 
 /** multiply columns `neurons` of the named tensor by `scale` (0: ablation; [] leaves the model as is) */
 export interface ScaleVariant { neurons: readonly number[]; scale: number }
@@ -61,8 +64,11 @@ export async function evaluateUnderScaling(
   const maskT = Tensor.from(mask, pos === 1 ? [V, 1, w] : [V, 1, w, 1], { backend });
   const pred = new Uint8Array(V * data.count); // [variants, n]
   const sums = new Float64Array(V * classes * classes); // [variants, classes (true), classes]
+  // a CNN on the cpu backend whose layers after `target` are linear: every variant from each sample's channel contributions
+  const head = linearHead(model, target);
+  if (head) await scaledThroughHead(model, data, target, head, mask, V, opts.cached, pred, sums);
   const chunk = Math.max(1, pos === 1 ? Math.floor(MAX_ROWS / V) : Math.floor(MAX_VALUES / (V * size)));
-  for (let start = 0; start < data.count; start += chunk) {
+  for (let start = 0; start < (head ? 0 : data.count); start += chunk) {
     const part = sliceImages(data, start, Math.min(chunk, data.count - start)), n = part.count;
     // the cached values stacked once per variant, each unit scaled, on the host ([variants·n, units·positions])
     const stackHost = (src: Float32Array, start: number, n: number) => {
@@ -107,6 +113,88 @@ export async function evaluateUnderScaling(
       byClass.reduce((s, row, t) => s + row[c] * acc.counts[t], 0) / data.count);
     return { variant, ...acc, confusion: confusionMatrix(p, data.labels, classes), meanLogits, meanLogitsByClass: byClass };
   });
+}
+
+/** samples per pass of scaledThroughHead when the target's values are computed (not cached) */
+const HEAD_CHUNK = 1000;
+
+/**
+ * evaluateUnderScaling's variants through a linear head (forward-cache.ts linearHead: the layers after
+ * `target` all linear, the first reading it): the first layer's pre-activation is linear in the target's
+ * units, so per sample each unit's contribution c_j = Σ_positions x · W (f64) is computed once, and a
+ * variant's pre-activation is b + Σ_j c_j + Σ_{j scaled} (scale − 1) · c_j; then the ReLU and the other
+ * layers. Instead of stacking the map once per variant (a CNN's ≈ 1 M rows of 256 values through the
+ * oracle's linear op): the same numbers to f32 rounding. The target's values: `cached`, else the fused
+ * CNN forward (mlp/fused-cnn-cpu.ts), else the generic one. Fills pred [variants, count] and sums.
+ */
+async function scaledThroughHead(
+  model: Net, data: LabelledImages, target: ActName, head: readonly HeadLayer[], mask: Float32Array, V: number,
+  cached: HostTensor | undefined, pred: Uint8Array, sums: Float64Array,
+): Promise<void> {
+  const w = widthOf(model, target), size = sizeOf(model, target), pos = size / w, classes = model.classes;
+  const first = head[0], H = first.dout, L = head.length;
+  // per variant: the scaled units and their scale − 1
+  const scaled = Array.from({ length: V }, (_, v) => {
+    const js: number[] = [], ds: number[] = [];
+    for (let j = 0; j < w; j++) if (mask[v * w + j] !== 1) { js.push(j); ds.push(mask[v * w + j] - 1); }
+    return { js, ds };
+  });
+  const contrib = new Float64Array(w * H), base = new Float64Array(H);
+  const widest = Math.max(...head.map((l) => l.dout));
+  const h = new Float64Array(widest), nxt = new Float64Array(widest);
+  const step = cached ? data.count : HEAD_CHUNK;
+  for (let start = 0; start < data.count; start += step) {
+    const n = Math.min(step, data.count - start);
+    let src: Float32Array, off: number;
+    if (cached) { src = cached.data; off = start; } else {
+      const part = sliceImages(data, start, n);
+      const fast = model.kind === 'cnn' ? await fusedCnnCpuActs(model, part.x, n, [target]) : null;
+      src = fast ? fast[target]!.data : Float32Array.from(await noGrad(() => model.forward(Tensor.from(part.x, [n, data.dim], { backend: model.layers[0].W.backend })))[target]!.read());
+      off = 0;
+    }
+    for (let i = 0; i < n; i++) {
+      const row = (off + i) * size, y = data.labels[start + i];
+      contrib.fill(0);
+      for (let j = 0; j < w; j++) {
+        for (let p = 0; p < pos; p++) {
+          const r = j * pos + p, v = src[row + r];
+          if (v === 0) continue;
+          for (let o = 0, q = r * H, c = j * H; o < H; o++) contrib[c + o] += v * first.W[q + o];
+        }
+      }
+      for (let o = 0; o < H; o++) {
+        let s = first.b[o];
+        for (let j = 0; j < w; j++) s += contrib[j * H + o];
+        base[o] = s;
+      }
+      for (let v = 0; v < V; v++) {
+        const { js, ds } = scaled[v];
+        for (let o = 0; o < H; o++) h[o] = base[o];
+        for (let t = 0; t < js.length; t++) for (let o = 0, c = js[t] * H; o < H; o++) h[o] += ds[t] * contrib[c + o];
+        // the ReLU and the next layers (each as f32 values)
+        let width = H;
+        for (let q = 1; q < L; q++) {
+          const { W, b, dout } = head[q];
+          for (let o = 0; o < dout; o++) nxt[o] = 0;
+          for (let r = 0; r < width; r++) {
+            const x = Math.fround(h[r]);
+            if (!(x > 0)) continue;
+            for (let o = 0, k = r * dout; o < dout; o++) nxt[o] += x * W[k + o];
+          }
+          for (let o = 0; o < dout; o++) h[o] = nxt[o] + b[o];
+          width = dout;
+        }
+        const s = (v * classes + y) * classes;
+        let best = 0, top = -Infinity;
+        for (let c = 0; c < classes; c++) {
+          const z = Math.fround(h[c]);
+          sums[s + c] += z;
+          if (z > top || c === 0) { top = z; best = c; }
+        }
+        pred[v * data.count + start + i] = best;
+      }
+    }
+  }
 }
 
 /** torch.linspace(a, b, steps) in double, with 1.0 inserted (sorted) when absent (NB02 `analyze_neuron`) */

@@ -705,3 +705,131 @@ export async function fusedCnnCpuForward(model: Cnn, split: Split, batch: number
   }
   return { lossSum, predictions, losses };
 }
+
+// --- analyses: the named maps of any images
+
+/** a named activation of n images as the generic forward returns it: a map [n, C, H, W], a vector [n, D], the loss [n] */
+export interface NamedMap { shape: number[]; data: Float32Array }
+
+/**
+ * images given as floats [n, rows·cols] as a split of byte codes: each distinct non-zero value one code
+ * 1..255 (0 stays 0, never stored by the sparse rows), its value in `lut`; null past 255 distinct values
+ */
+function codedImages(x: Float32Array, n: number, rows: number, cols: number): { split: Split; lut: Float32Array } | null {
+  const d = rows * cols, images = new Uint8Array(n * d), lut = new Float32Array(256), codes = new Map<number, number>();
+  let last = NaN, lastCode = 0;
+  for (let q = 0; q < n * d; q++) {
+    const v = x[q];
+    if (v === 0) continue;
+    if (v !== last) {
+      let code = codes.get(v);
+      if (code === undefined) {
+        if (codes.size === 255) return null;
+        code = codes.size + 1;
+        codes.set(v, code);
+        lut[code] = v;
+      }
+      last = v;
+      lastCode = code;
+    }
+    images[q] = lastCode;
+  }
+  return { split: { images, labels: new Uint8Array(n), count: n, rows, cols }, lut };
+}
+
+/**
+ * the forward pass of a CNN on n images x [n, rows·cols] with the fused step's kernels: the named
+ * activations asked for, maps in the generic forward's layout [n, C, H, W] (copied out of the kernels'
+ * channel-last memory), vectors [n, D], the loss [n] (only with `labels`). What the analyses read
+ * (analysis/forward-cache.ts cacheImages, analysis/intervention.ts) in place of model.forward: the same
+ * numbers to f32 rounding (f32 sums in the kernels' order, not the oracle's f64 ones). Null where the
+ * path does not apply: not an f32 CNN on the cpu backend with one input channel and a first conv, or
+ * images with more than 255 distinct non-zero values (the sparse first conv reads bytes through a table).
+ * The model's weights are copied, never changed.
+ */
+export async function fusedCnnCpuActs(
+  model: Cnn, x: Float32Array, n: number, names: readonly ActName[],
+  opts: { labels?: ArrayLike<number>; kind?: KernelKind; means?: readonly ActName[] } = {},
+): Promise<(Partial<Record<ActName, NamedMap>> & { means?: Partial<Record<ActName, NamedMap>> }) | null> {
+  if (model.kind !== 'cnn' || n < 1) return null;
+  const [, rows, cols] = model.input;
+  if (x.length < n * rows * cols) throw new RangeError(`fusedCnnCpuActs: ${n} images of ${rows * cols} pixels need ${n * rows * cols} values, got ${x.length}`);
+  const coded = codedImages(x, n, rows, cols);
+  if (!coded || !fusedCnnCpuApplies(model, coded.split)) return null;
+  const cap = Math.min(n, EVAL_ROWS);
+  const net = await FusedCnn.create(model, cap, coded.split, { training: false, momentum: false, kind: opts.kind });
+  const F = net.F;
+  F.set(coded.lut, net.data.lut >> 2);
+  let ci = 0, li = 0;
+  for (const l of model.layers) {
+    const B = l.spec.kind === 'conv' ? net.convs[ci++] : net.lins[li++];
+    net.view(B.W, l.W.size).set(l.W.data());
+    net.view(B.b, l.b.size).set(l.b.data());
+  }
+  // each name: where it lives in the kernels' memory, as [positions, Cp] rows per image (a vector: 1 position)
+  const src = new Map<ActName, { at: number; hw: number; C: number; Cp: number }>();
+  for (const v of net.convs) {
+    const hw = v.Ho * v.Wo;
+    src.set(preName(v.K), { at: v.Z, hw, C: v.O, Cp: v.Op });
+    src.set(postName(v.K), { at: v.H, hw, C: v.O, Cp: v.Op });
+    if (v.pool) src.set(poolName(v.K), { at: v.pool.P, hw: v.pool.Ho * v.pool.Wo, C: v.O, Cp: v.Op });
+  }
+  for (const l of net.lins) {
+    if (l.last) src.set('logits', { at: l.Z, hw: 1, C: l.dout, Cp: l.dout });
+    else { src.set(preName(l.K), { at: l.Z, hw: 1, C: l.dout, Cp: l.dout }); src.set(postName(l.K), { at: l.H, hw: 1, C: l.dout, Cp: l.dout }); }
+  }
+  const labels = opts.labels;
+  if (labels) src.set('loss', { at: net.loss, hw: 1, C: 1, Cp: 1 });
+  const out: Partial<Record<ActName, NamedMap>> & { means?: Partial<Record<ActName, NamedMap>> } = {};
+  const wanted = [...new Set(names)].filter((name) => name === 'input' || src.has(name));
+  for (const name of wanted) {
+    const shape = name === 'loss' ? [n] : [n, ...model.unitShape(name)];
+    out[name] = { shape, data: name === 'input' ? Float32Array.from(x.subarray(0, n * rows * cols)) : new Float32Array(shape.reduce((a, b) => a * b, 1)) };
+  }
+  // `means`: a map as its channels' spatial means [n, C] (the recorder's rows: f64 sums, positions ascending,
+  // as mlp/units.ts channelReduce), a vector as itself
+  const rec = new Map<ActName, number>();
+  for (const v of net.convs) {
+    rec.set(preName(v.K), v.rec.pre);
+    rec.set(postName(v.K), v.rec.post);
+    if (v.pool) rec.set(poolName(v.K), v.rec.pool);
+  }
+  const reduced = [...new Set(opts.means ?? [])].filter((name) => rec.has(name) || src.has(name));
+  if (opts.means) {
+    out.means = {};
+    if (opts.means.includes('input')) out.means.input = { shape: [n, rows * cols], data: Float32Array.from(x.subarray(0, n * rows * cols)) };
+    for (const name of reduced) {
+      const w = rec.has(name) ? model.unitShape(name)[0] : src.get(name)!.C;
+      out.means[name] = { shape: name === 'loss' ? [n] : [n, w], data: new Float32Array(n * w) };
+    }
+  }
+  const byMean = reduced.some((name) => rec.has(name));
+  for (let start = 0; start < n; start += cap) {
+    const m = Math.min(cap, n - start);
+    net.gatherRange(start, m);
+    net.forward(m);
+    if (labels && (out.loss || out.means?.loss)) {
+      for (let r = 0; r < m; r++) net.labels[r] = labels[start + r];
+      net.crossEntropy(m, false);
+    }
+    if (byMean) net.channelRows(m, false);
+    for (const name of reduced) {
+      const dst = out.means![name]!, w = dst.data.length / n, at = rec.get(name) ?? src.get(name)!.at;
+      dst.data.set(net.view(at, m * w), start * w);
+    }
+    for (const name of wanted) {
+      const s = src.get(name);
+      if (!s) continue;
+      const dst = out[name]!.data, { hw, C, Cp } = s, from = s.at >> 2;
+      if (hw === 1 && C === Cp) { dst.set(F.subarray(from, from + m * C), start * C); continue; }
+      // channel-last [m, hw, Cp] → [m, C, hw]
+      for (let i = 0; i < m; i++) {
+        for (let ch = 0; ch < C; ch++) {
+          const o = ((start + i) * C + ch) * hw, p = from + i * hw * Cp + ch;
+          for (let q = 0; q < hw; q++) dst[o + q] = F[p + q * Cp];
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,16 +1,18 @@
 // the CNN under the lens: receptive fields, top images, feature maps and filters on tiny hand-computed
 // cases; channel units and channel interventions against an independent computation; the gradients from
-// the analysed tensor on (cacheImages' gradFrom) against the full backward pass; a CNN end to end through
-// the analyses, their files and the report's figures.
+// the analysed tensor on (cacheImages' gradFrom) against the full backward pass; on the cpu backend, the
+// fast path (the fused CNN forward, the linear head's gradients by hand, the interventions through the head)
+// against the generic ops; a CNN end to end through the analyses, their files and the report's figures.
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateCnnResults } from '../../analysis/cnn-json.ts';
-import { flatFeatures } from '../../analysis/cnn-suite.ts';
+import { flatFeatures, topPca } from '../../analysis/cnn-suite.ts';
+import { pca } from '../../analysis/pca.ts';
 import { convFilters, featureMaps } from '../../analysis/feature-maps.ts';
-import { cacheImages, imagesFromSplit, runWithCache, unitSizes, widthOf } from '../../analysis/forward-cache.ts';
+import { cacheImages, imagesFromSplit, linearHead, runWithCache, unitSizes, widthOf } from '../../analysis/forward-cache.ts';
 import { evaluateUnderScaling } from '../../analysis/intervention.ts';
 import { receptiveField, receptiveRange, windowsTo } from '../../analysis/receptive-field.ts';
 import { saliencyMaps } from '../../analysis/saliency.ts';
@@ -21,6 +23,9 @@ import { createRng } from '../../engine/rng.ts';
 import { Tensor } from '../../engine/tensor.ts';
 import { parseArch, type LayerSpec } from '../../mlp/arch.ts';
 import { Cnn } from '../../mlp/cnn.ts';
+import { fusedCnnCpuActs } from '../../mlp/fused-cnn-cpu.ts';
+import type { ActName } from '../../mlp/names.ts';
+import { channelReduce } from '../../mlp/units.ts';
 import type { Split } from '../../mlp/mnist.ts';
 import { analyzeCnnModel } from '../../run/analyze.ts';
 import { loadRunResults, writeReport } from '../../run/report.ts';
@@ -180,6 +185,78 @@ test('ablating a channel = its whole map zeroed; scaling = the map scaled; from 
   }
 });
 
+/** n MNIST-sized images: 120 lit pixels each (bytes 55..255) at places from a seeded generator, balanced labels */
+function litSplit(n: number, seed: number): Split {
+  const rng = createRng('mlp-lens', seed), images = new Uint8Array(n * 784);
+  for (let i = 0; i < n; i++) { const p = rng.epochPermutation(784); for (let j = 0; j < 120; j++) images[i * 784 + p[j]] = 55 + ((i + j) % 201); }
+  return { images, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), count: n, rows: 28, cols: 28 };
+}
+
+/** |a − e| ≤ 1e-5·(max |e| + |e|): the fast CPU path computes in f32 with f32 sums where the oracle sums in f64 */
+const closeToScale = (a: ArrayLike<number>, e: ArrayLike<number>, label: string) => {
+  let m = 0;
+  for (let i = 0; i < e.length; i++) m = Math.max(m, Math.abs(e[i]));
+  assertClose(a, e, { atol: 1e-5 * m, rtol: 1e-5 }, label);
+};
+
+for (const [arch, target] of [['cnn', 'layers.1.pool'], ['cnn:conv3x3s2p1,pool3s2,conv5x3p2,12', 'layers.1.post']] as const) {
+  test(`${arch} on the cpu (the fused forward, the linear head by hand): the cache and the interventions = the generic ops on ${target}`, async () => {
+    const model = Cnn.init(specOf(arch), [1, 28, 28], 10, createRng('mlp-lens', 11)), n = 120;
+    const data = imagesFromSplit(litSplit(n, 12));
+    assert.ok(linearHead(model, target), 'the layers after the target are linear: the head by hand');
+    assert.ok(await fusedCnnCpuActs(model, data.x, 2, ['logits']), 'the fused forward applies');
+    const posts = model.actNames().filter((x) => x.endsWith('.post') && model.unitShape(x).length === 3);
+    const seen: Record<string, Float32Array> = {};
+    const c = await cacheImages(model, data, {
+      grads: ['loss', 'trueLogit'], batch: 50, gradFrom: target, keep: [target],
+      onChunk: { names: posts, fn: (start, a) => { for (const p of posts) (seen[p] ??= new Float32Array(n * a[p]!.data.length / a[p]!.shape[0])).set(a[p]!.data, start * a[p]!.data.length / a[p]!.shape[0]); } },
+    });
+    // the generic forward and full backward pass, one per target
+    const x = { shape: [n, 784], data: data.x };
+    for (const g of ['loss', 'trueLogit'] as const) {
+      const full = await runWithCache(model, x, data.labels, { grad: g });
+      for (const [name, t] of Object.entries(full.acts)) {
+        if (!t) continue;
+        const w = widthOf(model, name as ActName), mean = t.shape.length === 4;
+        const want = mean ? new Float32Array(n * w) : t.data;
+        if (mean) channelReduce(t.data, n, t.shape[1], t.shape[2] * t.shape[3], true, want);
+        closeToScale(c.acts[name as ActName]!.data, want, `${name} (act)`);
+        const gt = full.grads[name as ActName];
+        const cg = c.grads[g]![name as ActName];
+        if (!cg) continue;
+        if (!gt) { assert.ok(cg.data.every((v) => v === 0), `${g} ${name}: no gradient`); continue; }
+        const gw = mean ? new Float32Array(n * w) : gt.data;
+        if (mean) channelReduce(gt.data, n, gt.shape[1], gt.shape[2] * gt.shape[3], false, gw);
+        closeToScale(cg.data, gw, `${g} ${name} (grad)`);
+      }
+      closeToScale(c.maps[target]!.data, full.acts[target]!.data, `${target} kept whole`);
+      for (const p of posts) closeToScale(seen[p], full.acts[p]!.data, `${p} (onChunk)`);
+    }
+    // the interventions from the kept map: every variant = the generic forward with the replacement written out
+    const variants = [{ neurons: [], scale: 1 }, { neurons: [1], scale: 0 }, { neurons: [0, 2], scale: 2.5 }, { neurons: [3], scale: -1 }];
+    const fast = await evaluateUnderScaling(model, data, target, variants, { cached: c.maps[target] });
+    const fromImages = await evaluateUnderScaling(model, data, target, variants);
+    const xt = Tensor.from(data.x, [n, 784]);
+    variants.forEach((v, r) => {
+      const logits = model.forward(xt, null, {
+        [target]: (t: Tensor) => {
+          const d = Float32Array.from(t.data()), [, C, H, W] = t.shape;
+          for (let i = 0; i < n; i++) for (const ch of v.neurons) for (let q = 0; q < H * W; q++) d[(i * C + ch) * H * W + q] *= v.scale;
+          return Tensor.from(d, t.shape);
+        },
+      }).logits!.data() as Float32Array;
+      const mean = Array.from({ length: 10 }, (_, k) => Array.from({ length: n }, (_, i) => logits[i * 10 + k]).reduce((a, b) => a + b, 0) / n);
+      closeToScale(fast[r].meanLogits, mean, `variant ${r} mean logits`);
+      closeToScale(fromImages[r].meanLogits, mean, `variant ${r} mean logits (from the images)`);
+      const pred = Array.from({ length: n }, (_, i) => { let b = 0; for (let k = 1; k < 10; k++) if (logits[i * 10 + k] > logits[i * 10 + b]) b = k; return b; });
+      const conf = Array.from({ length: 10 }, () => new Array(10).fill(0));
+      pred.forEach((p, i) => conf[data.labels[i]][p]++);
+      assert.equal(fast[r].confusion, conf, `variant ${r} confusion`);
+      assert.equal(fromImages[r].confusion, conf, `variant ${r} confusion (from the images)`);
+    });
+  });
+}
+
 test('saliency of a channel: the input gradient of its map\'s spatial mean', async () => {
   const m = tinyCnn();
   const s = await saliencyMaps(m, 0, IMAGE, { site: 'post', neurons: [1] });
@@ -206,6 +283,26 @@ test('flattened features: PCA of every value and silhouettes beside the channel 
   assert.ok(f.silhouette.flattened.full > 0.9, String(f.silhouette.flattened.full));
   assert.ok(f.silhouette.channels.full < 0.2, String(f.silhouette.channels.full));
   assert.ok(f.pca.explainedVarianceRatio![0] > 0.99);
+});
+
+test('flattened features\' PCA by subspace iteration (topPca) = the full Jacobi PCA: projection, sign rule, first ratios', () => {
+  // 400 rows × 100 features: a decaying spectrum along random directions, ReLU-like zeros
+  const rng = createRng('mlp-lens', 21), n = 400, d = 100;
+  const dirs = Array.from({ length: 12 }, () => rng.uniform(-1, 1, d));
+  const x = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const z = rng.uniform(-1, 1, 12), noise = rng.uniform(-0.05, 0.05, d);
+    for (let j = 0; j < d; j++) {
+      let v = noise[j];
+      for (let c = 0; c < 12; c++) v += z[c] * dirs[c][j] / (c + 1);
+      x[i * d + j] = Math.max(v, 0);
+    }
+  }
+  const full = pca({ shape: [n, d], data: x }, 2), top = topPca({ shape: [n, d], data: x }, 2, 10);
+  let m = 0;
+  for (const v of full.projected.data) m = Math.max(m, Math.abs(v));
+  assertClose(top.projected.data, full.projected.data, { atol: 1e-5 * m, rtol: 1e-5 }, 'projection');
+  assertClose(top.explainedVarianceRatio, full.explainedVarianceRatio.slice(0, 10), { atol: 1e-12, rtol: 1e-9 }, 'ratios');
 });
 
 test('a CNN end to end: the analyses on a small test split, their files, analysis/cnn.json valid, the report\'s CNN figures', async () => {

@@ -13,12 +13,13 @@ import { instantiateCnnKernels, type KernelKind, wasmUnavailable } from '../../e
 import { parseArch, REFERENCE_CNN } from '../../mlp/arch.ts';
 import { Cnn } from '../../mlp/cnn.ts';
 import { DivergenceError } from '../../mlp/finite.ts';
-import { fusedCnnCpuApplies, fusedCnnCpuForward, FusedCnnCpuStep } from '../../mlp/fused-cnn-cpu.ts';
+import { fusedCnnCpuActs, fusedCnnCpuApplies, fusedCnnCpuForward, FusedCnnCpuStep } from '../../mlp/fused-cnn-cpu.ts';
 import type { Split } from '../../mlp/mnist.ts';
 import type { ActName } from '../../mlp/names.ts';
 import { meanLoss, unitWidths } from '../../mlp/net.ts';
 import { type EpochRecord, Recorder } from '../../mlp/recorder.ts';
 import { Sgd } from '../../mlp/sgd.ts';
+import { channelReduce } from '../../mlp/units.ts';
 import type { StepEngine } from '../../mlp/step-engine.ts';
 import { GenericStep } from '../../mlp/step-generic.ts';
 import { loadMnist } from '../../run/mnist-files.ts';
@@ -254,3 +255,52 @@ scope('the model\'s parameters follow the trainer, and get storage of their own 
 });
 
 scope.run();
+
+// --- the analyses' forward pass (fusedCnnCpuActs) against the generic forward
+const acts = suite('fused cnn cpu forward for the analyses (fusedCnnCpuActs) vs model.forward');
+
+/** |a − e| ≤ 1e-5·(max |e| + |e|): agreement to f32 rounding relative to the tensor's scale */
+const closeToScale = (a: ArrayLike<number>, e: ArrayLike<number>, label: string) => assertClose(a, e, { atol: 1e-5 * maxAbs(e), rtol: 1e-5 }, label);
+
+for (const arch of [REFERENCE_CNN, 'cnn:conv3x3s2p1,pool3s2,conv5x3p2,12', 'cnn:conv4x5,conv6x3s2,pool2,10,7', 'cnn:conv5x7s3']) {
+  acts(`${arch}: every named tensor [n, C, H, W] / [n, D], the channel means and the loss, 300 test images (two passes of 256 rows), SIMD and JS kernels`, async () => {
+    const model = newModel(arch), n = 300;
+    const x = Float32Array.from(mnist.test.images.subarray(0, n * 784), (b) => b / 255), labels = mnist.test.labels.subarray(0, n);
+    const names = model.actNames();
+    const ref = model.forward(Tensor.from(x, [n, 784]), Tensor.from(Float32Array.from(labels), [n]));
+    for (const kind of (simd ? ['wasm-simd', 'js'] : ['js']) as KernelKind[]) {
+      const got = (await fusedCnnCpuActs(model, x, n, names, { labels, kind, means: names.filter((m) => m !== 'input') }))!;
+      assert.ok(got, `${kind}: the path applies`);
+      for (const name of names) {
+        const r = ref[name]!, g = got[name]!;
+        assert.equal(g.shape, [...r.shape], `${kind} ${name} shape`);
+        closeToScale(g.data, r.data() as Float32Array, `${kind} ${name}`);
+        if (name === 'input') continue;
+        // the channel means (a map) or the rows themselves (a vector, the loss)
+        const want = r.shape.length === 4 ? new Float32Array(n * r.shape[1]) : (r.data() as Float32Array);
+        if (r.shape.length === 4) channelReduce(r.data(), n, r.shape[1], r.shape[2] * r.shape[3], true, want);
+        closeToScale(got.means![name]!.data, want, `${kind} ${name} means`);
+      }
+    }
+  });
+}
+
+acts('raw 0–255 pixels as floats; a few images and names; the model unchanged; no loss without labels', async () => {
+  const model = newModel('cnn:conv3x3s2p1,pool3s2,conv5x3p2,12'), n = 5;
+  const before = model.params().map((p) => Float32Array.from(p.tensor.data()));
+  const x = Float32Array.from(mnist.test.images.subarray(0, n * 784));
+  const got = (await fusedCnnCpuActs(model, x, n, ['layers.1.post', 'logits', 'loss']))!;
+  const ref = model.forward(Tensor.from(x, [n, 784]));
+  closeToScale(got['layers.1.post']!.data, ref['layers.1.post']!.data() as Float32Array, 'layers.1.post');
+  closeToScale(got.logits!.data, ref.logits!.data() as Float32Array, 'logits');
+  assert.is(got.loss, undefined);
+  model.params().forEach((p, k) => assert.ok(equalBits(Float32Array.from(p.tensor.data()), before[k]), `parameter ${k} unchanged`));
+});
+
+acts('does not apply: images with more than 255 distinct non-zero values', async () => {
+  const model = newModel(REFERENCE_CNN);
+  const x = Float32Array.from({ length: 2 * 784 }, (_, i) => (i + 1) / 2000);
+  assert.is(await fusedCnnCpuActs(model, x, 2, ['logits']), null);
+});
+
+acts.run();
