@@ -34,13 +34,11 @@ import { type CnnKernelInstance, cnnWasmModule, instantiateCnnKernels, type Kern
 import { Tensor } from '../engine/tensor.ts';
 import { pixel } from './batch.ts';
 import type { Cnn } from './cnn.ts';
-import { checkOnHost } from './finite.ts';
 import { type SparseRows, sparseRows } from './fused-cpu.ts';
 import type { Split } from './mnist.ts';
 import { type ActName, type ParamName, poolName, postName, preName } from './names.ts';
 import type { Recorder } from './recorder.ts';
-import type { EpochTotals, StepEngine } from './step-engine.ts';
-import type { StepInfo } from './train.ts';
+import { FusedHostStep, type FusedRun } from './fused-host-step.ts';
 
 /**
  * whether the fused CNN path can run `model` on `split`: a CNN on the cpu backend in f32, one input
@@ -425,8 +423,6 @@ export interface FusedCnnCpuOptions {
   kind?: KernelKind;
 }
 
-/** FusedCnnCpuStep's share of the run: steps per epoch, where to record, whether to check finiteness */
-export interface FusedCnnCpuRun { steps: number; recorder: Recorder | null; checkFinite: boolean }
 
 interface Param { name: ParamName; tensor: Tensor; at: number; grad: number; v: number; size: number }
 
@@ -607,59 +603,13 @@ export async function fusedCnnCpuLabel(kind?: KernelKind): Promise<string> {
   return js === null ? 'fused CNN step, WebAssembly SIMD' : `fused CNN step, JavaScript kernels: ${js}`;
 }
 
-/** the fused CNN step as a StepEngine (mlp/step-engine.ts), as FusedCpuStep is for the MLP */
-export class FusedCnnCpuStep implements StepEngine {
-  private readonly paramNames: ReadonlySet<string>;
-  private epoch = 0;
-  private order: Uint32Array = new Uint32Array(0);
-  private lossSum = 0;
-  private correct = 0;
-  private samples = 0;
-
-  private constructor(readonly trainer: FusedCnnCpuTrainer, private readonly split: Split, private readonly run: FusedCnnCpuRun, readonly label: string, model: Cnn) {
-    this.paramNames = new Set<string>(model.params().map((p) => p.name));
-  }
-
-  get steps(): number { return this.run.steps; }
-
-  static async create(model: Cnn, split: Split, opts: FusedCnnCpuOptions, run: FusedCnnCpuRun): Promise<FusedCnnCpuStep> {
+/** the fused CNN step as a StepEngine: FusedCnnCpuTrainer driven by mlp/fused-host-step.ts, as the MLP's is */
+export const FusedCnnCpuStep = {
+  async create(model: Cnn, split: Split, opts: FusedCnnCpuOptions, run: FusedRun): Promise<FusedHostStep> {
     const trainer = await FusedCnnCpuTrainer.create(model, split, opts);
-    return new FusedCnnCpuStep(trainer, split, run, await fusedCnnCpuLabel(opts.kind), model);
-  }
-
-  beginEpoch(epoch: number, order: Uint32Array): void {
-    this.epoch = epoch;
-    this.order = order;
-  }
-
-  runSteps(onStep?: (info: StepInfo) => void): void {
-    const { trainer, epoch, order, split } = this, { steps, recorder, checkFinite } = this.run;
-    const batch = trainer.batch;
-    let lossSum = 0, correct = 0, samples = 0;
-    for (let step = 0; step < steps; step++) {
-      const start = step * batch, n = Math.min(batch, split.count - start);
-      const totals = trainer.step(order, start, n);
-      const paramsFinite = trainer.update(!!recorder);
-      if (recorder) trainer.record(recorder, step, order, start, n);
-      if (checkFinite && !(trainer.actsFinite(n) && paramsFinite)) checkOnHost(trainer.checked(n), trainer.checkedNames, this.paramNames, epoch, step);
-      lossSum = Math.fround(lossSum + totals.loss);
-      correct += totals.correct;
-      samples += n;
-      onStep?.({ epoch, step, steps, samples, loss: lossSum / samples, batchLoss: totals.loss / n });
-    }
-    this.lossSum = lossSum;
-    this.correct = correct;
-    this.samples = samples;
-  }
-
-  async endEpoch(): Promise<EpochTotals> {
-    return { lossSum: this.lossSum, correct: this.correct, samples: this.samples };
-  }
-
-  async velocity(): Promise<(Float32Array | null)[]> { return this.trainer.velocity(); }
-
-  dispose(): void { this.trainer.detach(); }
-}
+    return new FusedHostStep(trainer, split, run, await fusedCnnCpuLabel(opts.kind), model.params().map((p) => p.name));
+  },
+};
 
 // --- evaluation
 

@@ -20,10 +20,8 @@ import type { Mlp } from './model.ts';
 import type { Split } from './mnist.ts';
 import { type ActName, type ParamName, postName, preName } from './names.ts';
 import { isPlain } from './norm.ts';
-import { checkOnHost } from './finite.ts';
 import type { Recorder } from './recorder.ts';
-import type { EpochTotals, StepEngine } from './step-engine.ts';
-import type { StepInfo } from './train.ts';
+import { FusedHostStep, type FusedRun } from './fused-host-step.ts';
 
 /** whether the fused path can run `model` on `split`: the cpu backend, f32, the plain MLP, rows that fit the kernels' u16 columns */
 export function fusedCpuApplies(model: Mlp, split: Split): boolean {
@@ -460,72 +458,14 @@ export async function fusedCpuLabel(kind?: KernelKind): Promise<string> {
   return js === null ? 'fused step, WebAssembly SIMD' : `fused step, JavaScript kernels: ${js}`;
 }
 
-/** FusedCpuStep's share of the run: steps per epoch, where to record, whether to check finiteness */
-export interface FusedCpuRun { steps: number; recorder: Recorder | null; checkFinite: boolean }
 
-/**
- * the fused cpu step as a StepEngine (mlp/step-engine.ts): the epoch's steps one by one, each one
- * step(), update(), record() and the finiteness check, the running loss read for free (host memory)
- */
-export class FusedCpuStep implements StepEngine {
-  private readonly paramNames: ReadonlySet<string>;
-  private epoch = 0;
-  private order: Uint32Array = new Uint32Array(0);
-  // the epoch's totals, summed in f32 as the generic step's tensors are
-  private lossSum = 0;
-  private correct = 0;
-  private samples = 0;
-
-  private constructor(
-    private readonly trainer: FusedCpuTrainer, private readonly split: Split, private readonly run: FusedCpuRun,
-    readonly label: string, model: Mlp,
-  ) {
-    this.paramNames = new Set<string>(model.params().map((p) => p.name));
-  }
-
-  get steps(): number { return this.run.steps; }
-
-  static async create(model: Mlp, split: Split, opts: FusedCpuOptions, run: FusedCpuRun): Promise<FusedCpuStep> {
+/** the fused cpu step as a StepEngine: FusedCpuTrainer driven by mlp/fused-host-step.ts */
+export const FusedCpuStep = {
+  async create(model: Mlp, split: Split, opts: FusedCpuOptions, run: FusedRun): Promise<FusedHostStep> {
     const trainer = await FusedCpuTrainer.create(model, split, opts);
-    return new FusedCpuStep(trainer, split, run, await fusedCpuLabel(opts.kind), model);
-  }
-
-  beginEpoch(epoch: number, order: Uint32Array): void {
-    this.epoch = epoch;
-    this.order = order;
-  }
-
-  runSteps(onStep?: (info: StepInfo) => void): void {
-    const { trainer, epoch, order, split } = this, { steps, recorder, checkFinite } = this.run;
-    const batch = trainer.batch;
-    let lossSum = 0, correct = 0, samples = 0;
-    for (let step = 0; step < steps; step++) {
-      const start = step * batch, n = Math.min(batch, split.count - start);
-      const totals = trainer.step(order, start, n);
-      // the update leaves activations and gradients as they were; it also sums each gradient's squares for the recorder
-      const paramsFinite = trainer.update(!!recorder);
-      if (recorder) trainer.record(recorder, step, order, start, n);
-      if (checkFinite && !(trainer.actsFinite(n) && paramsFinite)) checkOnHost(trainer.checked(n), trainer.checkedNames, this.paramNames, epoch, step);
-      lossSum = Math.fround(lossSum + totals.loss);
-      correct += totals.correct;
-      samples += n;
-      onStep?.({ epoch, step, steps, samples, loss: lossSum / samples, batchLoss: totals.loss / n });
-    }
-    this.lossSum = lossSum;
-    this.correct = correct;
-    this.samples = samples;
-  }
-
-  // every step was checked as it ran
-  async endEpoch(): Promise<EpochTotals> {
-    return { lossSum: this.lossSum, correct: this.correct, samples: this.samples };
-  }
-
-  async velocity(): Promise<(Float32Array | null)[]> { return this.trainer.velocity(); }
-
-  /** the parameters get storage of their own again (FusedCpuTrainer.detach) */
-  dispose(): void { this.trainer.detach(); }
-}
+    return new FusedHostStep(trainer, split, run, await fusedCpuLabel(opts.kind), model.params().map((p) => p.name));
+  },
+};
 
 // --- evaluation
 
