@@ -203,7 +203,7 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
     assert.is(await slider.getAttribute('max'), '2');
     // the page counts epochs from 1: the last of 2 epochs (the run's epoch 1) is "epoch 2"
     assert.is(await page.textContent('#tt-epoch-text'), 'epoch 2 (3 of 3)');
-    assert.ok(await page.getByRole('button', { name: 'Play' }).isVisible(), 'a labelled play button');
+    assert.ok(await page.getByRole('button', { name: 'Play', exact: true }).isVisible(), 'a labelled play button');
     assert.ok(await page.getByRole('combobox', { name: 'weights' }).isVisible(), 'a labelled epoch selector in the explorer');
     if (shots) await page.locator('#through').screenshot({ path: join(shots, 'web-through-last.png') });
     // the keyboard moves it: Home → the initial weights, → the next epoch

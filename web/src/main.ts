@@ -21,7 +21,7 @@ import type { KernelResults } from '../../bench/kernels-run.ts';
 import { fitSpec, namingOf, plainTensor, renames, renameSpec, type Naming } from './fit.ts';
 import { applyValues, fromQuery, matchPreset, persist, PRESETS, presetValues, readValues, stored } from './settings.ts';
 import type {
-  CnnReport, DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent,
+  CnnReport, DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent, PausedRun, TrainMode,
 } from './protocol.ts';
 
 // ---------- the worker, as request → promise
@@ -68,6 +68,8 @@ const state = {
   /** the epoch the through-training PCA shows (−1: the initial weights) */
   throughEpoch: null as number | null,
   training: false,
+  /** a run paused at an epoch's end (the worker keeps its checkpoint): its settings stay locked; Play or Step continue it */
+  paused: null as PausedRun | null,
   /** longest gap between two 50 ms heartbeats of the main thread while training (ms) */
   longestGap: 0,
   /** the longest draw of each chart so far (ms of vega-embed, parse to first render) */
@@ -109,6 +111,8 @@ const nextFrame = () => new Promise<void>((ok) => { requestAnimationFrame(() => 
 
 /** what each chart was last asked to draw (redrawn, refitted, when the window changes width) */
 const sources = new Map<string, { spec: VegaLiteSpec; about: string }>();
+/** the live charts' placeholders as the page starts with them (Reset brings them back) */
+const LIVE_PLACEHOLDERS = new Map(['chart-curves', 'chart-drift', 'chart-hist', 'chart-heatmap'].map((id) => [id, document.getElementById(id)!.innerHTML]));
 
 /** the tensor names the page renames (every site of up to 16 layers, and the output) */
 const TENSORS = Array.from({ length: 16 }, (_, k) => ['pre', 'post', 'pool'].map((s) => `layers.${k}.${s}`)).flat();
@@ -274,7 +278,11 @@ function onEvent(e: WorkerEvent): void {
 // ---------- progress: steps, epochs, elapsed time and an estimate of the time left
 
 /** the run in progress, as the worker's events tell it (epochs counted from 0 here, shown from 1) */
-const run = { active: false, t0: 0, firstStepAt: 0, epoch: 0, step: 0, steps: 0, epochs: 0, done: 0, lastEpochAt: 0 };
+const run = {
+  active: false, t0: 0, firstStepAt: 0, epoch: 0, step: 0, steps: 0, epochs: 0, done: 0, lastEpochAt: 0,
+  /** the run can be paused (it has a checkpoint: no normalisation or dropout), and a pause was asked */
+  pausable: false, pauseAsked: false, pausedAt: 0,
+};
 
 const duration = (s: number) => (s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`);
 
@@ -381,16 +389,33 @@ function checkSpec(): string | null {
   }
 }
 
-/** locks the settings (and says why) while the worker trains or reads a model */
-function setBusy(busy: boolean, why = ''): void {
+const LOCKED_TRAINING = 'settings are locked while the model trains: they apply to the next run (Stop ends this one after its epoch)';
+const LOCKED_PAUSED = 'settings are locked while the run is paused: they belong to it (Reset discards it)';
+const NO_PAUSE = 'a run with normalisation or dropout cannot be paused (its checkpoint would not hold that state): Stop ends it';
+
+/**
+ * locks the settings (and says why) while the worker trains or reads a model, or while a run is paused;
+ * the run's buttons follow: Train and Step start a run, Pause and Stop end the running epoch, Play and
+ * Step continue a paused run, Reset discards the run or the model
+ */
+function setBusy(busy: boolean, why = '', training = false): void {
   state.training = busy;
-  $<HTMLFieldSetElement>('cfg-fields').disabled = busy;
+  const paused = !!state.paused, locked = busy || paused;
+  if (paused && !busy) why = LOCKED_PAUSED;
+  $<HTMLFieldSetElement>('cfg-fields').disabled = locked;
   $('cfg-locked').textContent = why;
-  $('cfg-locked').classList.toggle('hidden', !busy || !why);
-  $('cfg-fields').title = busy ? why : '';
-  $<HTMLButtonElement>('train').disabled = busy || !state.data;
-  input('upload').disabled = busy || !state.data;
-  $<HTMLButtonElement>('stop').disabled = !busy;
+  $('cfg-locked').classList.toggle('hidden', !locked || !why);
+  $('cfg-fields').title = locked ? why : '';
+  $<HTMLButtonElement>('train').disabled = locked || !state.data;
+  input('upload').disabled = locked || !state.data;
+  $<HTMLButtonElement>('stop').disabled = !busy || !training;
+  const pause = $<HTMLButtonElement>('pause');
+  pause.disabled = !(busy && training && run.pausable && !run.pauseAsked);
+  pause.title = busy && training && !run.pausable ? NO_PAUSE : '';
+  $<HTMLButtonElement>('play').disabled = busy || !paused;
+  $<HTMLButtonElement>('step').disabled = busy || !state.data;
+  $<HTMLButtonElement>('reset').disabled = busy || !(paused || state.model || state.history.length || run.done);
+  $('run-controls').dataset.state = busy ? (training ? 'running' : 'busy') : paused ? 'paused' : state.model ? 'done' : 'idle';
   for (const id of ['ex-go', 'ex-random', 'pca-go', 'dl-model', 'dl-results', 'dl-report', 'tt-download']) $<HTMLButtonElement>(id).disabled = busy;
 }
 
@@ -440,22 +465,54 @@ function heartbeat(): () => void {
   return () => clearInterval(timer);
 }
 
-async function startTraining(ev: Event): Promise<void> {
-  ev.preventDefault();
+/** a run can be paused where the session hands over a checkpoint: a CNN, or an MLP without normalisation or dropout */
+const pausable = (c: WebConfig) => c.arch !== undefined ||
+  (c.norm.input === 'none' && c.norm.layernorm === 'none' && c.norm.batchnorm === 'none' && !c.norm.dropout);
+
+/** a new run: to the end (Train), or its first epoch and then paused (Step) */
+async function startTraining(ev: Event | null, mode: TrainMode = 'play'): Promise<void> {
+  ev?.preventDefault();
+  if (state.training || state.paused) return;
   let cfg: WebConfig;
   try { cfg = readConfig(); } catch (e) { showError((e as Error).message); return; }
   resetLive();
   state.naming = namingOf(cfg.arch ?? `mlp:${cfg.hidden.join(',')}`);
-  Object.assign(run, { active: true, t0: performance.now(), firstStepAt: 0, epoch: 0, step: 0, steps: 0, epochs: cfg.epochs, done: 0, lastEpochAt: 0 });
+  Object.assign(run, {
+    active: true, t0: performance.now(), firstStepAt: 0, epoch: 0, step: 0, steps: 0, epochs: cfg.epochs, done: 0, lastEpochAt: 0,
+    pausable: pausable(cfg), pauseAsked: mode === 'step', pausedAt: 0,
+  });
   showProgress();
-  setBusy(true, 'settings are locked while the model trains: they apply to the next run (Stop ends this one after its epoch)');
+  await trainRun(ask({ op: 'train', config: cfg, mode }));
+}
+
+/** the paused run continues from its checkpoint: to the end (Play) or for one epoch (Step); the charts go on */
+async function continueRun(mode: TrainMode): Promise<void> {
+  if (state.training || !state.paused) return;
+  // the time paused is not the run's: the elapsed time and the estimate go on from where they stopped
+  const shift = performance.now() - run.pausedAt;
+  run.t0 += shift;
+  run.lastEpochAt += shift;
+  if (run.firstStepAt) run.firstStepAt += shift;
+  Object.assign(run, { active: true, pauseAsked: mode === 'step' });
+  state.paused = null;
+  showProgress();
+  await trainRun(ask({ op: 'resume', mode }));
+}
+
+/** the worker trains: settings locked until it answers a model (the run's end) or a paused run */
+async function trainRun(reply: Promise<ModelSummary | PausedRun>): Promise<void> {
+  setBusy(true, LOCKED_TRAINING, true);
   const stopBeat = heartbeat();
   let summary: ModelSummary | null = null;
   try {
-    summary = await ask({ op: 'train', config: cfg });
+    const r = await reply;
     await drawing;
-    endProgress(summary);
-    modelReady(summary);
+    if ('paused' in r) pausedAt(r);
+    else {
+      summary = r;
+      endProgress(summary);
+      modelReady(summary);
+    }
   } catch (e) {
     showError(`training failed: ${(e as Error).message}`);
   } finally {
@@ -463,6 +520,34 @@ async function startTraining(ev: Event): Promise<void> {
     stopBeat();
     setBusy(false);
   }
+}
+
+/** paused at an epoch's end: the line says where, and what Play and Step do */
+function pausedAt(r: PausedRun): void {
+  state.paused = r;
+  Object.assign(run, { active: false, pauseAsked: false, pausedAt: performance.now() });
+  $('progress-line').classList.remove('hidden');
+  $('progress-text').textContent = `paused after epoch ${r.epoch + 1} of ${r.epochs}`;
+  $('progress-time').textContent = `· ${duration(r.seconds)} of training so far · Play continues, Step trains one more epoch, Reset discards the run`;
+  state.progress = { text: `${$('progress-text').textContent} ${$('progress-time').textContent}`, elapsed: r.seconds, left: null, finishing: false };
+}
+
+/** back to the untrained state: the paused run or the model discarded, the charts emptied, the settings unlocked */
+async function resetRun(): Promise<void> {
+  if (state.training) return;
+  try { await ask({ op: 'reset' }); } catch (e) { showError(`reset failed: ${(e as Error).message}`); return; }
+  state.paused = null;
+  resetLive();
+  Object.assign(run, { active: false, done: 0, pauseAsked: false });
+  $('progress-line').classList.add('hidden');
+  for (const [id, html] of LIVE_PLACEHOLDERS) {
+    views.get(id)?.finalize();
+    views.delete(id);
+    sources.delete(id);
+    $(id).innerHTML = html;
+    $(id).removeAttribute('data-epochs');
+  }
+  setBusy(false);
 }
 
 /** asks before a model on the page is replaced by an uploaded file: true to replace it */
@@ -1032,6 +1117,14 @@ async function runKernelTimings(): Promise<void> {
 
 $('config-form').addEventListener('submit', (e) => void startTraining(e));
 $('stop').addEventListener('click', () => { void ask({ op: 'stop' }).then(() => setStatus('stopping after this epoch…')); });
+$('pause').addEventListener('click', () => {
+  run.pauseAsked = true;
+  setBusy(true, LOCKED_TRAINING, true);
+  void ask({ op: 'pause' }).then(() => setStatus('pausing after this epoch…'));
+});
+$('play').addEventListener('click', () => void continueRun('play'));
+$('step').addEventListener('click', () => void (state.paused ? continueRun('step') : startTraining(null, 'step')));
+$('reset').addEventListener('click', () => void resetRun());
 input('upload').addEventListener('change', () => void upload());
 $('ex-go').addEventListener('click', () => void explore());
 $('ex-random').addEventListener('click', () => {

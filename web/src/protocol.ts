@@ -88,6 +88,23 @@ export interface ModelSummary {
   seconds: number;
 }
 
+/** play: train to the last epoch (unless paused or stopped); step: one epoch, then paused */
+export type TrainMode = 'play' | 'step';
+
+/**
+ * a run paused at an epoch's end: the worker keeps its checkpoint (weights, momentum, generator state,
+ * history), and `resume` continues it bit for bit
+ */
+export interface PausedRun {
+  paused: true;
+  /** the last epoch trained (0-based) */
+  epoch: number;
+  epochs: number;
+  history: EpochMetrics[];
+  /** seconds of training so far */
+  seconds: number;
+}
+
 export interface DataSummary {
   trainCount: number;
   testCount: number;
@@ -151,8 +168,16 @@ export interface FileResult { name: string; mime: string; bytes: Uint8Array; sec
 
 export type Request =
   | { op: 'load' }
-  | { op: 'train'; config: WebConfig }
+  /** a new run (a paused one is discarded); mode step: its first epoch, then paused */
+  | { op: 'train'; config: WebConfig; mode?: TrainMode }
+  /** the running training ends at the current epoch's end, its model kept */
   | { op: 'stop' }
+  /** the running training pauses at the current epoch's end (MLPs without normalisation and CNNs: they have a checkpoint) */
+  | { op: 'pause' }
+  /** the paused run continues from its checkpoint: to the end (play) or for one epoch (step) */
+  | { op: 'resume'; mode: TrainMode }
+  /** back to the untrained state: the paused run and the model are discarded */
+  | { op: 'reset' }
   | { op: 'upload'; name: string; bytes: Uint8Array }
   /** epoch: a kept snapshot's (ModelSummary.snapshots); absent: the model as trained or uploaded */
   | { op: 'neuron'; layer: number; neuron: number; image: number; epoch?: number }
@@ -168,8 +193,11 @@ export type Request =
 
 export interface Replies {
   load: DataSummary;
-  train: ModelSummary;
+  train: ModelSummary | PausedRun;
   stop: { stopping: boolean };
+  pause: { stopping: boolean };
+  resume: ModelSummary | PausedRun;
+  reset: { reset: boolean };
   upload: ModelSummary;
   neuron: NeuronReport;
   cnn: CnnReport;

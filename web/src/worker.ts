@@ -28,6 +28,7 @@ import { selectivityPerClass } from '../../analysis/selectivity.ts';
 import {
   NOTEBOOK_ORDERINGS, NOTEBOOK_SUBSETS, runPostTrainingSuite, toJsonValue, type PostTrainingResults,
 } from '../../analysis/suite.ts';
+import type { Checkpoint } from '../../mlp/checkpoint.ts';
 import { InputError } from '../../mlp/errors.ts';
 import type { Mnist } from '../../mlp/mnist.ts';
 import { Mlp } from '../../mlp/model.ts';
@@ -45,7 +46,8 @@ import { encodeModel, encodeModelWithNorm, type LayerParams, type NormParams } f
 import { runKernels } from '../../bench/kernels-run.ts';
 import { fetchMnist } from './data.ts';
 import type {
-  CnnReport, DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent,
+  CnnReport, DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, PausedRun, Replies, Reply, Request, TrainMode,
+  WebConfig, WorkerEvent,
 } from './protocol.ts';
 
 const scope = globalThis as unknown as {
@@ -95,6 +97,27 @@ let current: Current | null = null;
 let busy: string | null = null;
 /** the running training's stop: it ends at the current epoch's end (run/session.ts), the model kept */
 let stopping: AbortController | null = null;
+/**
+ * what the page asked of the running training: end it (stop) or pause it at the current epoch's end. Set by
+ * a request that comes while training, even before the session has started (its controller is aborted then)
+ */
+let halt: 'stop' | 'pause' | null = null;
+
+/**
+ * a run paused at an epoch's end: everything to continue it bit for bit (the session's checkpoint of that
+ * epoch: weights, momentum, generator state, history) and what the page has of it so far
+ */
+interface Paused {
+  cfg: WebConfig;
+  settings: TrainSettings;
+  ckpt: Checkpoint;
+  stats: EpochStats[];
+  input: InputStats | null;
+  snapshots: Snapshot[];
+  /** seconds of training so far */
+  seconds: number;
+}
+let paused: Paused | null = null;
 
 // ---------- data and device
 
@@ -170,35 +193,52 @@ function trainSettings(c: WebConfig, m: Mnist): TrainSettings {
   return settings;
 }
 
-async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
+/**
+ * trains a new run (from: null) or continues a paused one from its checkpoint (prepareSession's resume: the
+ * same weights, momentum, generator state and history, so the result is the uninterrupted run's bit for
+ * bit). mode 'step': one epoch, then paused again. A run paused by the page (halt 'pause') answers a
+ * PausedRun and is kept in `paused`; one that ends answers its ModelSummary.
+ */
+async function doTrain(cfg: WebConfig, mode: TrainMode, from: Paused | null): Promise<ModelSummary | PausedRun> {
   const m = await ensureData();
-  const settings = trainSettings(cfg, m);
+  const settings = from ? from.settings : trainSettings(cfg, m);
   const { backend, device } = await webBackend(cfg.device);
   emit({ event: 'device', device });
-  const session = prepareSession(settings, m, backend);
+  const session = prepareSession(settings, m, backend, from ? { resume: from.ckpt } : {});
   const { model, plan, settings: { sizes } } = session;
-  const stats: EpochStats[] = [];
-  let input: InputStats | null = null, epochStats: EpochStats | null = null;
+  const stats: EpochStats[] = from ? from.stats : [];
+  let input: InputStats | null = from ? from.input : null, epochStats: EpochStats | null = null;
   // every epoch's weights (and the initial ones), when all of them fit the budget
   const params = model.params().reduce((sum, p) => sum + p.tensor.size, 0);
   const keep = 4 * params * (cfg.epochs + 1) <= SNAPSHOT_BUDGET_BYTES;
-  const snapshots: Snapshot[] = [];
+  const snapshots: Snapshot[] = from ? from.snapshots : [];
   const snapshotsNote = keep ? undefined
     : `the weights of every epoch are not kept: ${cfg.epochs + 1} × ${(4 * params / 2 ** 20).toFixed(1)} MiB is over the page's ${SNAPSHOT_BUDGET_BYTES / 2 ** 20} MiB`;
   stopping = new AbortController();
+  // a step pauses after its epoch; a stop or pause asked before the session started ends its first epoch
+  if (mode === 'step') halt = 'pause';
+  if (halt) stopping.abort();
+  // the last epoch's checkpoint (plain models: the session hands one over after every epoch)
+  let ckpt: Checkpoint | null = from ? from.ckpt : null;
   let lastProgress = 0, stopped = false, history: EpochRow[] = [];
-  const t0 = performance.now();
+  const t0 = performance.now(), before = from ? from.seconds : 0;
   const label = model.kind === 'cnn' ? model.arch : sizes.join('-');
-  status(`training ${label}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}…`);
+  status(from
+    ? `continuing ${label} after epoch ${from.ckpt.epoch + 1} of ${cfg.epochs}${mode === 'step' ? ': one epoch' : ''}…`
+    : `training ${label}, ${mode === 'step' ? `one epoch of ${cfg.epochs}` : `${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}`}…`);
   try {
     const result = await trainSession(session, {
       inputStats: (s) => { input = s; },
       epochStats: (s) => { stats.push(s); epochStats = s; },
+      checkpoint: (c) => { ckpt = c; },
       // export() gives fresh host copies: kept as they are
       snapshot: keep ? (epoch, layers, norms) => { snapshots.push({ epoch, layers, norms }); } : undefined,
-      epochDone: (metrics) => {
+      epochDone: async (metrics) => {
         emit({ event: 'epoch', metrics, stats: epochStats, input: metrics.epoch === 0 ? input : null });
         epochStats = null;
+        // a turn of the event loop before the session looks at the signal: a Pause or Stop sent during the
+        // epoch is received here even where the epoch never yields (the CPU backend's steps are synchronous)
+        await new Promise((ok) => setTimeout(ok, 0));
       },
     }, {
       // step counts only: nothing is read from the device inside an epoch
@@ -220,6 +260,17 @@ async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
   } finally {
     stopping = null;
   }
+  const pausedCkpt = ckpt as Checkpoint | null;
+  if (stopped && halt === 'pause' && pausedCkpt) {
+    // paused: the checkpoint is all a continuation needs; the device copy is given back
+    if (backend !== cpu) dispose(...model.params().map((p) => p.tensor));
+    const seconds = before + (performance.now() - t0) / 1000;
+    paused = { cfg, settings, ckpt: pausedCkpt, stats, input, snapshots, seconds };
+    // the page's model is this run now (its explorer comes when the run ends)
+    current = null;
+    status(`paused after epoch ${pausedCkpt.epoch + 1} of ${cfg.epochs}: Play continues the run, Step trains one more epoch`);
+    return { paused: true, epoch: pausedCkpt.epoch, epochs: cfg.epochs, history, seconds };
+  }
   // the analyses and exports work on a CPU copy; the device copy is given back
   const host = hostCopy(model, await model.export(), plan, await model.exportNorms());
   if (backend !== cpu) dispose(...model.params().map((p) => p.tensor));
@@ -228,7 +279,7 @@ async function doTrain(cfg: WebConfig): Promise<ModelSummary> {
     source: 'trained', kind: host.kind, arch: archOf(host), name: `mlp-lens ${label} seed ${cfg.seed}`, sizes,
     widths: host.kind === 'mlp' ? cfg.hidden : [], norm: describePlan(plan),
     test: { loss: test.loss, accuracy: test.accuracy, perClass: test.perClass }, history, stopped,
-    snapshots: snapshots.map((s) => s.epoch), snapshotsNote, seconds: (performance.now() - t0) / 1000,
+    snapshots: snapshots.map((s) => s.epoch), snapshotsNote, seconds: before + (performance.now() - t0) / 1000,
   };
   current = { summary, model: host, plan, config: cfg, device, stats, input, oneHot: new Map(), snapshots, views: new Map() };
   status(`trained: test accuracy ${test.accuracy.toFixed(2)} % after ${history.length} epoch${history.length === 1 ? '' : 's'} (${summary.seconds.toFixed(1)} s)`);
@@ -515,16 +566,36 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
       return { result: r, transfer: [testImages.buffer, testLabels.buffer] };
     }
     case 'stop':
+    case 'pause': {
+      // at the current epoch's end; asked before the session has started, at its first epoch's end
+      if (busy !== 'training') return { result: { stopping: false } };
+      halt = req.op;
       stopping?.abort();
-      return { result: { stopping: !!stopping } };
+      return { result: { stopping: true } };
+    }
     case 'train':
+    case 'resume':
     case 'upload': {
       if (busy) throw new Error(`busy: ${busy}`);
-      busy = req.op === 'train' ? 'training' : 'reading the model';
+      const from = req.op === 'resume' ? paused : null;
+      if (req.op === 'resume' && !from) throw new Error('no paused run to continue');
+      busy = req.op === 'upload' ? 'reading the model' : 'training';
+      halt = null;
       try {
-        return { result: req.op === 'train' ? await doTrain(req.config) : await doUpload(req.name, req.bytes) };
-      } finally { busy = null; }
+        if (req.op === 'upload') return { result: await doUpload(req.name, req.bytes) };
+        // a new run discards a paused one; a continued one is paused again only if asked
+        paused = null;
+        const cfg = req.op === 'train' ? req.config : from!.cfg;
+        return { result: await doTrain(cfg, req.mode ?? 'play', from) };
+      } finally { busy = null; halt = null; }
     }
+    case 'reset':
+      // the untrained state: the paused run and the model are discarded
+      if (busy) throw new Error(`busy: ${busy}`);
+      paused = null;
+      current = null;
+      status('reset: no model; the settings apply to the next run');
+      return { result: { reset: true } };
     case 'neuron': return { result: await doNeuron(req.layer, req.neuron, req.image, req.epoch) };
     case 'pca': return { result: await doPca(req.layer, req.epoch) };
     case 'cnn': {
