@@ -34,7 +34,7 @@ import { type CnnKernelInstance, cnnWasmModule, instantiateCnnKernels, type Kern
 import { Tensor } from '../engine/tensor.ts';
 import { pixel } from './batch.ts';
 import type { Cnn } from './cnn.ts';
-import { type SparseRows, sparseRows } from './fused-cpu.ts';
+import { fusedCrossEntropy, type SparseRows, sparseRows } from './fused-cpu.ts';
 import type { Split } from './mnist.ts';
 import { type ActName, type ParamName, poolName, postName, preName } from './names.ts';
 import type { Recorder } from './recorder.ts';
@@ -224,31 +224,10 @@ class FusedCnn {
     }
   }
 
-  /** the MLP fused step's loss (mlp/fused-cpu.ts FusedMlp.crossEntropy): f64 per row, d logits of the mean loss */
+  /** the MLP fused step's loss (mlp/fused-cpu.ts fusedCrossEntropy): f64 per row, d logits of the mean loss */
   crossEntropy(n: number, grads: boolean): { sum: number; correct: number } {
-    const F = this.F, last = this.lins[this.lins.length - 1], c = last.dout, e = this.expScratch;
-    const z0 = last.Z >> 2, g0 = last.dZ >> 2, l0 = this.loss >> 2, dl0 = this.dloss >> 2;
-    const dy = Math.fround(1 / n);
-    let sum = 0, correct = 0;
-    for (let i = 0; i < n; i++) {
-      const row = z0 + i * c, label = this.labels[i];
-      if (label >= c) throw new Error(`softmaxCrossEntropy: label ${label} of row ${i} is not a class index in [0, ${c})`);
-      let m = -Infinity, best = 0, top = F[row];
-      for (let j = 0; j < c; j++) {
-        const v = F[row + j];
-        m = Math.max(m, v);
-        if (v > top) { top = v; best = j; }
-      }
-      let s = 0;
-      for (let j = 0; j < c; j++) s += (e[j] = Math.exp(F[row + j] - m));
-      F[l0 + i] = m + Math.log(s) - F[row + label];
-      sum += F[l0 + i];
-      if (best === label) correct++;
-      if (!grads) continue;
-      F[dl0 + i] = dy;
-      for (let j = 0; j < c; j++) F[g0 + i * c + j] = (e[j] / s - (j === label ? 1 : 0)) * dy;
-    }
-    return { sum: Math.fround(sum), correct };
+    const last = this.lins[this.lins.length - 1];
+    return fusedCrossEntropy(this.F, { logits: last.Z, dLogits: last.dZ, loss: this.loss, dLoss: this.dloss }, n, last.dout, this.labels, this.expScratch, grads);
   }
 
   /** every gradient from d logits (crossEntropy with grads), in the model layout */

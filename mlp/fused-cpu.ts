@@ -185,36 +185,10 @@ class FusedMlp {
     }
   }
 
-  /**
-   * per-sample loss (as the softmaxCrossEntropy oracle: max + log Σ exp(x − max) − x[label], in f64) and,
-   * when `grads`, the gradient of the mean loss: d loss_i = f32(1/n), d logits = (softmax − onehot)·f32(1/n).
-   * Returns Σ loss as the oracle's sum gives it (f64 over the f32 values, rounded to f32) and the rows whose
-   * first maximal logit is the label.
-   */
+  /** the batch's per-sample loss and (with `grads`) d logits of the mean loss: fusedCrossEntropy below */
   crossEntropy(n: number, grads: boolean): { sum: number; correct: number } {
-    const F = this.F, last = this.layers[this.layers.length - 1], c = last.dout, e = this.expScratch;
-    const z0 = last.Z >> 2, g0 = last.dZ >> 2, l0 = this.loss >> 2, dl0 = this.dloss >> 2;
-    const dy = Math.fround(1 / n);
-    let sum = 0, correct = 0;
-    for (let i = 0; i < n; i++) {
-      const row = z0 + i * c, label = this.labels[i];
-      if (label >= c) throw new Error(`softmaxCrossEntropy: label ${label} of row ${i} is not a class index in [0, ${c})`);
-      let m = -Infinity, best = 0, top = F[row];
-      for (let j = 0; j < c; j++) {
-        const v = F[row + j];
-        m = Math.max(m, v);
-        if (v > top) { top = v; best = j; }
-      }
-      let s = 0;
-      for (let j = 0; j < c; j++) s += (e[j] = Math.exp(F[row + j] - m));
-      F[l0 + i] = m + Math.log(s) - F[row + label];
-      sum += F[l0 + i];
-      if (best === label) correct++;
-      if (!grads) continue;
-      F[dl0 + i] = dy;
-      for (let j = 0; j < c; j++) F[g0 + i * c + j] = (e[j] / s - (j === label ? 1 : 0)) * dy;
-    }
-    return { sum: Math.fround(sum), correct };
+    const last = this.layers[this.layers.length - 1];
+    return fusedCrossEntropy(this.F, { logits: last.Z, dLogits: last.dZ, loss: this.loss, dLoss: this.dloss }, n, last.dout, this.labels, this.expScratch, grads);
   }
 
   /** gradients of every parameter and named activation from d logits (crossEntropy with grads) */
@@ -243,6 +217,43 @@ class FusedMlp {
     }
     return p;
   }
+}
+
+/** byte offsets of the loss's operands in a fused trainer's memory */
+export interface LossBuffers { logits: number; dLogits: number; loss: number; dLoss: number }
+
+/**
+ * the fused steps' loss (FusedMlp's and mlp/fused-cnn-cpu.ts's): per-sample loss as the softmaxCrossEntropy
+ * oracle computes it (max + log Σ exp(x − max) − x[label], in f64) into `loss` [n] and, when `grads`, the
+ * gradient of the mean loss: d loss_i = f32(1/n), d logits = (softmax − onehot)·f32(1/n). Returns Σ loss as
+ * the oracle's sum gives it (f64 over the f32 values, rounded to f32) and the rows whose first maximal logit
+ * is the label. `e`: scratch of `c` doubles.
+ */
+export function fusedCrossEntropy(
+  F: Float32Array, at: LossBuffers, n: number, c: number, labels: ArrayLike<number>, e: Float64Array, grads: boolean,
+): { sum: number; correct: number } {
+  const z0 = at.logits >> 2, g0 = at.dLogits >> 2, l0 = at.loss >> 2, dl0 = at.dLoss >> 2;
+  const dy = Math.fround(1 / n);
+  let sum = 0, correct = 0;
+  for (let i = 0; i < n; i++) {
+    const row = z0 + i * c, label = labels[i];
+    if (label >= c) throw new Error(`softmaxCrossEntropy: label ${label} of row ${i} is not a class index in [0, ${c})`);
+    let m = -Infinity, best = 0, top = F[row];
+    for (let j = 0; j < c; j++) {
+      const v = F[row + j];
+      m = Math.max(m, v);
+      if (v > top) { top = v; best = j; }
+    }
+    let s = 0;
+    for (let j = 0; j < c; j++) s += (e[j] = Math.exp(F[row + j] - m));
+    F[l0 + i] = m + Math.log(s) - F[row + label];
+    sum += F[l0 + i];
+    if (best === label) correct++;
+    if (!grads) continue;
+    F[dl0 + i] = dy;
+    for (let j = 0; j < c; j++) F[g0 + i * c + j] = (e[j] / s - (j === label ? 1 : 0)) * dy;
+  }
+  return { sum: Math.fround(sum), correct };
 }
 
 interface FusedLayout {
