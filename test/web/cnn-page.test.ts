@@ -8,20 +8,18 @@
 // uploading that file shows the same filters. No console error. Skips, saying why, only where
 // /usr/bin/chromium is missing (a failure under MLP_LENS_REQUIRE_CHROMIUM=1). MLP_LENS_WEB_SHOTS=DIR saves
 // screenshots of the CNN explorer at 1280×900 and 390×844 there.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REFERENCE_CNN } from '../../mlp/arch.ts';
 import { decodeNet } from '../../mlp/net-file.ts';
 import { evaluate } from '../../mlp/train.ts';
 import { loadMnist } from '../../run/mnist-files.ts';
-import { buildWeb } from '../../web/build.ts';
-import { startServer, type WebServer } from '../../web/server.ts';
-import { skipped } from '../helpers/skip.ts';
+import type { WebServer } from '../../web/server.ts';
+import { chromiumMissing, servePage, launchChromium, collectErrors, lensOf } from '../helpers/web-page.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const STEPS = 30, SEED = 31416;
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-cnn-page-'));
 const shots = process.env.MLP_LENS_WEB_SHOTS;
@@ -29,29 +27,15 @@ const secs = (t0: number) => ((performance.now() - t0) / 1000).toFixed(1);
 let server: WebServer | undefined;
 
 test('the page trains a CNN, shows its filters and feature maps, downloads and uploads it', async () => {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.MLP_LENS_REQUIRE_CHROMIUM) assert.unreachable(`${CHROMIUM} is missing and MLP_LENS_REQUIRE_CHROMIUM is set`);
-    skipped(`${CHROMIUM} not found (apt-get install chromium; .ci/run does)`);
-    return;
-  }
+  if (chromiumMissing()) return;
   const tStart = performance.now();
-  const root = join(tmp, 'root');
-  mkdirSync(root, { recursive: true });
-  copyFileSync(resolve('web/index.html'), join(root, 'index.html'));
-  await buildWeb({ outdir: join(root, 'dist') });
-  server = await startServer({ port: 0, root });
-  const { chromium } = await import('playwright-core');
+  server = await servePage(tmp);
   // the CPU backend is chosen in the page: no WebGPU flag needed
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    const lens = <T>(f: string) => page.evaluate(`window.mlpLens.${f}`) as Promise<T>;
+    const errors = collectErrors(page);
+    const lens = lensOf(page);
     await page.goto(server.url);
     await page.waitForSelector('body[data-ready="1"]', { timeout: 60_000 });
 

@@ -4,36 +4,22 @@
 // worker; the table must fill, and the downloaded kernels.json must have the CLI's schema (rows, the
 // adapter) and go through bench/kernels-compare.js against itself. Skips, saying why, only where
 // /usr/bin/chromium is missing (a failure under MLP_LENS_REQUIRE_CHROMIUM=1).
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KernelResults } from '../../bench/kernels-run.ts';
-import { buildWeb } from '../../web/build.ts';
-import { startServer, type WebServer } from '../../web/server.ts';
-import { skipped } from '../helpers/skip.ts';
+import type { WebServer } from '../../web/server.ts';
+import { chromiumMissing, servePage, launchChromium } from '../helpers/web-page.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-kernels-page-'));
 let server: WebServer | undefined;
 
 test('the page times the kernels in quick mode, shows the table and offers the CLI\'s JSON', async () => {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.MLP_LENS_REQUIRE_CHROMIUM) assert.unreachable(`${CHROMIUM} is missing and MLP_LENS_REQUIRE_CHROMIUM is set`);
-    skipped(`${CHROMIUM} not found (apt-get install chromium; .ci/run does)`);
-    return;
-  }
-  const root = join(tmp, 'root');
-  mkdirSync(root, { recursive: true });
-  copyFileSync(resolve('web/index.html'), join(root, 'index.html'));
-  await buildWeb({ outdir: join(root, 'dist') });
-  server = await startServer({ port: 0, root });
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  if (chromiumMissing()) return;
+  server = await servePage(tmp);
+  const browser = await launchChromium(['--enable-unsafe-webgpu']);
   try {
     const page = await browser.newPage({ acceptDownloads: true });
     const errors: string[] = [];

@@ -8,17 +8,15 @@
 // changes nothing; a dead neuron's health says it never fires; the kernel panel only behind the developer
 // switch. MLP_LENS_WEB_SHOTS=DIR saves a screenshot of each state there. Skips, saying why, where
 // /usr/bin/chromium is missing (a failure under MLP_LENS_REQUIRE_CHROMIUM=1).
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeModel, type LayerParams } from '../../mlp/weights.ts';
-import { buildWeb } from '../../web/build.ts';
-import { startServer, type WebServer } from '../../web/server.ts';
-import { skipped } from '../helpers/skip.ts';
+import type { WebServer } from '../../web/server.ts';
+import { chromiumMissing, servePage, launchChromium, collectErrors, lensOf } from '../helpers/web-page.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-page-ux-'));
 const shots = process.env.MLP_LENS_WEB_SHOTS;
 const secs = (t0: number) => ((performance.now() - t0) / 1000).toFixed(1);
@@ -37,29 +35,15 @@ function deadNeuronModel(): Uint8Array {
 }
 
 test('the page: URL settings and presets, locked settings, progress, names, layout at 390 and 1280, upload confirmation, dead neurons', async () => {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.MLP_LENS_REQUIRE_CHROMIUM) assert.unreachable(`${CHROMIUM} is missing and MLP_LENS_REQUIRE_CHROMIUM is set`);
-    skipped(`${CHROMIUM} not found (apt-get install chromium; .ci/run does)`);
-    return;
-  }
+  if (chromiumMissing()) return;
   const tStart = performance.now();
-  const root = join(tmp, 'root');
-  mkdirSync(root, { recursive: true });
-  copyFileSync(resolve('web/index.html'), join(root, 'index.html'));
-  await buildWeb({ outdir: join(root, 'dist') });
-  server = await startServer({ port: 0, root });
+  server = await servePage(tmp);
   if (shots) mkdirSync(shots, { recursive: true });
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    const lens = <T>(f: string) => page.evaluate(`window.mlpLens.${f}`) as Promise<T>;
+    const errors = collectErrors(page);
+    const lens = lensOf(page);
     const shot = async (name: string, fullPage = false) => { if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage }); };
     const resize = async (w: number, h: number) => {
       const before = await page.evaluate(() => window.innerWidth);
