@@ -34,7 +34,7 @@ import { type CnnKernelInstance, cnnWasmModule, instantiateCnnKernels, type Kern
 import { Tensor } from '../engine/tensor.ts';
 import { pixel } from './batch.ts';
 import type { Cnn } from './cnn.ts';
-import { fusedCrossEntropy, type SparseRows, sparseRows } from './fused-cpu.ts';
+import { forwardSplit, fusedCrossEntropy, type SparseRows, sparseRows } from './fused-cpu.ts';
 import type { Split } from './mnist.ts';
 import { type ActName, type ParamName, poolName, postName, preName } from './names.ts';
 import type { Recorder } from './recorder.ts';
@@ -615,24 +615,8 @@ export async function fusedCnnCpuForward(model: Cnn, split: Split, batch: number
     net.view(B.W, l.W.size).set(l.W.data());
     net.view(B.b, l.b.size).set(l.b.data());
   }
-  const last = net.lins[net.lins.length - 1], c = last.dout;
-  const predictions = new Uint8Array(split.count), losses = new Float32Array(split.count);
-  let lossSum = 0;
-  for (let start = 0; start < split.count; start += cap) {
-    const n = Math.min(cap, split.count - start);
-    net.gatherRange(start, n);
-    net.forward(n);
-    net.crossEntropy(n, false);
-    const logits = net.view(last.Z, n * c), loss = net.view(net.loss, n);
-    for (let i = 0; i < n; i++) {
-      let best = 0, top = logits[i * c];
-      for (let j = 1; j < c; j++) if (logits[i * c + j] > top) { top = logits[i * c + j]; best = j; }
-      predictions[start + i] = best;
-      losses[start + i] = loss[i];
-      lossSum += loss[i];
-    }
-  }
-  return { lossSum, predictions, losses };
+  const last = net.lins[net.lins.length - 1];
+  return forwardSplit(net, split, cap, last.Z, last.dout);
 }
 
 // --- analyses: the named maps of any images

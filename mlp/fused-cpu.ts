@@ -500,7 +500,25 @@ export async function fusedCpuForward(model: Mlp, split: Split, batch: number, k
     net.view(net.layers[q].W, l.W.size).set(l.W.data());
     net.view(net.layers[q].b, l.b.size).set(l.b.data());
   });
-  const last = net.layers[net.layers.length - 1], c = last.dout;
+  const last = net.layers[net.layers.length - 1];
+  return forwardSplit(net, split, cap, last.Z, last.dout);
+}
+
+/** what forwardSplit needs of a fused net (FusedMlp, mlp/fused-cnn-cpu.ts's FusedCnn) */
+export interface SplitForward {
+  readonly loss: number;
+  gatherRange(start: number, n: number): void;
+  forward(n: number): void;
+  crossEntropy(n: number, grads: boolean): unknown;
+  view(at: number, count: number): Float32Array;
+}
+
+/**
+ * a fused net's forward pass over a whole split in file order, `cap` rows at a time (its weights already
+ * in place): per-sample loss, its sum (f64 over the f32 losses, as evaluate() sums the oracle's), and the
+ * predicted class of each row (the first maximal of the `c` logits at `logitsAt`)
+ */
+export function forwardSplit(net: SplitForward, split: Split, cap: number, logitsAt: number, c: number): { lossSum: number; predictions: Uint8Array; losses: Float32Array } {
   const predictions = new Uint8Array(split.count), losses = new Float32Array(split.count);
   let lossSum = 0;
   for (let start = 0; start < split.count; start += cap) {
@@ -508,7 +526,7 @@ export async function fusedCpuForward(model: Mlp, split: Split, batch: number, k
     net.gatherRange(start, n);
     net.forward(n);
     net.crossEntropy(n, false);
-    const logits = net.view(last.Z, n * c), loss = net.view(net.loss, n);
+    const logits = net.view(logitsAt, n * c), loss = net.view(net.loss, n);
     for (let i = 0; i < n; i++) {
       let best = 0, top = logits[i * c];
       for (let j = 1; j < c; j++) if (logits[i * c + j] > top) { top = logits[i * c + j]; best = j; }
