@@ -26,7 +26,7 @@
 import { type ArchSpec, formatArch, type LayerSpec, MAX_SPEC_LAYERS, parseArch, type ResolvedLayer } from './arch.ts';
 import { clip, InputError, listSome } from './errors.ts';
 import { decodeSafetensors, encodeSafetensors, shapeText, type DecodeLimits, type SafeTensor } from './safetensors.ts';
-import { MAX_MODEL_HEADER_BYTES, type LayerParams, type TorchTensorF32 } from './weights.ts';
+import { MAX_MODEL_HEADER_BYTES, transpose, type LayerParams, type TorchTensorF32 } from './weights.ts';
 
 // ceilings for CNN model files, checked before the header is parsed (as mlp/weights.ts's for an MLP)
 
@@ -78,14 +78,6 @@ function torchWeightShape(l: Weighted): number[] {
 
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** Transposes a row-major [rows, cols] matrix into a fresh row-major [cols, rows] one. */
-function transpose(src: ArrayLike<number>, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
-  }
-  return out;
-}
 
 /**
  * PyTorch state dict of a CNN: one entry per weighted layer of `resolved`, in order, as Cnn.export()

@@ -13,11 +13,11 @@ import { mean } from '../engine/composite.ts';
 import { conv2d, linear, maxPool2d, reshape, softmaxCrossEntropy } from '../engine/ops/index.ts';
 import type { Rng } from '../engine/rng.ts';
 import { Tensor } from '../engine/tensor.ts';
-import { cnnParamShapes, type ConvSpec, formatArch, type LayerSpec, type PoolSpec, resolveCnn, type ResolvedLayer } from './arch.ts';
+import { cnnParamShapes, formatArch, type LayerSpec, resolveCnn, type ResolvedLayer } from './arch.ts';
 import { linearInit } from './init.ts';
 import type { Acts, Replacements } from './model.ts';
 import { type ActName, type ParamName, poolName, postName, preName } from './names.ts';
-import type { LayerParams, NormParams } from './weights.ts';
+import { transpose, type LayerParams, type NormParams } from './weights.ts';
 
 
 /** a weighted layer of the network: its spec, shapes and parameter tensors; `pool` is the pooling after it */
@@ -174,11 +174,4 @@ export function weightShape(l: Extract<ResolvedLayer, { kind: 'conv' | 'linear' 
   return cnnParamShapes([l])[0].W;
 }
 
-export type { ConvSpec, PoolSpec };
 
-/** [rows, cols] row-major → [cols, rows] */
-function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(a.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
-  return t;
-}

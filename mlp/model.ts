@@ -15,7 +15,7 @@ import { keep } from '../engine/memory.ts';
 import { mlpInit } from './init.ts';
 import { type ActName, dropName, normName, type ParamName, postName, preName } from './names.ts';
 import { isNormPlan, type NormConfig, type NormKind, type NormPlan, resolveNorm } from './norm.ts';
-import type { LayerParams, NormParams } from './weights.ts';
+import { transpose, type LayerParams, type NormParams } from './weights.ts';
 
 export interface Layer { W: Tensor /* [d_in, d_out] */; b: Tensor /* [d_out] */ }
 
@@ -244,9 +244,3 @@ export class Mlp {
   }
 }
 
-/** [rows, cols] row-major → [cols, rows] */
-function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(a.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
-  return t;
-}

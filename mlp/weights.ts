@@ -69,7 +69,7 @@ function checkLayers(layers: readonly LayerParams[]): void {
 }
 
 /** Transposes a row-major [rows, cols] matrix into a fresh row-major [cols, rows] one. */
-function transpose(src: ArrayLike<number>, rows: number, cols: number): Float32Array {
+export function transpose(src: ArrayLike<number>, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];

@@ -13,6 +13,7 @@ import { compactSvg, FIGURES_DIR, renderSvg, reportHtml, scopeSvgIds } from '../
 import { CNN_JSON, validateCnnResults } from '../analysis/cnn-json.ts';
 import type { CnnResults } from '../analysis/cnn-suite.ts';
 import { InputError } from '../mlp/errors.ts';
+import { transpose } from '../mlp/weights.ts';
 import { readBytes, writeAtomic } from './files.ts';
 import { loadMnist } from './mnist-files.ts';
 import { loadInputStats, loadRunStats } from './stats-files.ts';
@@ -125,19 +126,13 @@ export async function loadFirstLayerWeights(dir: string): Promise<{ weights?: Fi
     }
     ({ dIn, dOut } = layer);
     // a conv layer's weight [out, in·k·k] (PyTorch's layout) → [dIn, dOut] as a dense layer's: each unit's column a filter
-    W.push(layer.shape ? transposed(layer.W, dOut, dIn) : layer.W);
+    W.push(layer.shape ? transpose(layer.W, dOut, dIn) : layer.W);
   }
   const side = Math.round(Math.sqrt(dIn));
   if (side * side !== dIn) return { skip: { file: `${SNAPSHOTS_DIR}/`, reason: `layer 1 has ${dIn} inputs, not a square image: its weights are not drawn` } };
   return { weights: { epochs, W, dIn, dOut } };
 }
 
-/** [rows, cols] row-major → [cols, rows] */
-function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(a.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
-  return t;
-}
 
 /**
  * analysis/cnn.json checked by analysis/cnn-json.ts (a CNN run's own analyses): the results, nothing when
