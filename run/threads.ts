@@ -1,0 +1,151 @@
+// A second thread for the run layer: a function of some module called on a worker (Node's
+// worker_threads, Deno's and browsers' Web Workers), its arguments and result structured-cloned. The
+// main job uses it to compute what does not depend on the training thread (an epoch's statistics while
+// the next epoch trains, analyses side by side) on the machine's other core.
+//
+// Why a module URL and a function name rather than a closure: a worker shares no memory with the
+// caller, it imports the module itself. Why also the function itself (`local`): where no worker can be
+// started or the module cannot be imported there (an esbuild bundle, a runtime without workers, or
+// MLP_LENS_THREADS=1) the call runs on the calling thread instead, with the same result. Results never
+// depend on the thread: the functions called are pure.
+import process from 'node:process';
+
+/** a function to call on the helper thread: where it lives and what it is called there */
+export interface ThreadTask<A extends unknown[], R> {
+  /** the module's URL, as `taskModule(import.meta.url, '../analysis/x')` gives it */
+  url: string;
+  /** the export's name */
+  fn: string;
+  /** the same function, for a call on this thread where no worker can run it */
+  local: (...args: A) => R | Promise<R>;
+}
+
+/**
+ * the URL of a sibling module in this source tree, with this file's extension: `.ts` when run from the
+ * sources (Node with the loader hooks, Deno), `.js` in the built package (dist/)
+ */
+export function taskModule(from: string, path: string): string {
+  const ext = from.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(path + ext, from).href;
+}
+
+interface Pending { resolve(v: unknown): void; reject(e: Error): void }
+type Message = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; stack?: string; loading: boolean };
+
+/** what a helper thread needs from a worker, in Node and in Deno alike */
+interface Port {
+  post(message: unknown, transfer: Transferable[]): void;
+  onMessage(handler: (m: Message) => void, onError: (e: Error) => void): void;
+  ref(): void;
+  unref(): void;
+  terminate(): Promise<void>;
+}
+
+const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
+
+async function startPort(): Promise<Port> {
+  const entry = new URL(`./thread-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  if (isDeno || typeof process?.versions?.node !== 'string') {
+    const w = new Worker(entry.href, { type: 'module' });
+    return {
+      post: (m, t) => w.postMessage(m, t),
+      onMessage: (h, onError) => {
+        w.onmessage = (e: MessageEvent<Message>) => h(e.data);
+        w.onerror = (e: ErrorEvent) => { e.preventDefault(); onError(new Error(e.message)); };
+      },
+      ref() {}, unref() {},
+      terminate: async () => w.terminate(),
+    };
+  }
+  const { Worker: NodeWorker } = await import('node:worker_threads');
+  // Node 20 runs .ts sources through loader hooks (bench/node-ts.mjs) that a worker does not inherit
+  const hooks = import.meta.url.endsWith('.ts') ? ['--import', new URL('../bench/node-ts.mjs', import.meta.url).href] : [];
+  const w = new NodeWorker(entry, { execArgv: [...process.execArgv, ...hooks] });
+  return {
+    post: (m, t) => w.postMessage(m, t as never),
+    onMessage: (h, onError) => { w.on('message', h); w.on('error', onError); },
+    ref: () => w.ref(), unref: () => w.unref(),
+    terminate: async () => { await w.terminate(); },
+  };
+}
+
+/**
+ * one helper thread, started on first use and reused: calls run on it one after another, in the order
+ * made. close() ends it (a Node worker never keeps the process alive while idle; Deno's must be closed).
+ */
+export class HelperThread {
+  private port: Promise<Port | null> | null = null;
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** set once a worker could not run a task's module: every later call runs here */
+  private unavailable: string | null = null;
+
+  constructor(private readonly enabled = threadsEnabled()) {}
+
+  /** why calls run on this thread, or null while they go to the helper */
+  get fallback(): string | null { return this.enabled ? this.unavailable : 'MLP_LENS_THREADS=1'; }
+
+  /** calls task(...args) on the helper thread (or here, see ThreadTask.local) */
+  async call<A extends unknown[], R>(task: ThreadTask<A, R>, args: A, transfer: Transferable[] = []): Promise<R> {
+    const port = this.enabled && !this.unavailable ? await this.start() : null;
+    if (!port) return task.local(...args);
+    const id = this.nextId++;
+    const reply = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    if (this.pending.size === 1) port.ref();
+    port.post({ id, url: task.url, fn: task.fn, args }, transfer);
+    try {
+      return await reply as R;
+    } catch (e) {
+      // the module could not be loaded there (an esbuild bundle has no sibling files): run it here
+      if ((e as { loading?: boolean }).loading) {
+        this.unavailable = (e as Error).message;
+        return task.local(...args);
+      }
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    const port = await this.port;
+    this.port = null;
+    await port?.terminate();
+  }
+
+  private start(): Promise<Port | null> {
+    this.port ??= startPort().then((port) => {
+      port.onMessage((m) => this.settle(m, port), (e) => this.failAll(e, port));
+      port.unref();
+      return port;
+    }, (e: Error) => { this.unavailable = `no worker: ${e.message}`; return null; });
+    return this.port;
+  }
+
+  private settle(m: Message, port: Port): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) port.unref();
+    if (m.ok) { p.resolve(m.result); return; }
+    const err = Object.assign(new Error(m.error), { loading: m.loading });
+    if (m.stack) err.stack = m.stack;
+    p.reject(err);
+  }
+
+  /** the worker died (out of memory, a crash): every pending call fails, later ones run here */
+  private failAll(e: Error, port: Port): void {
+    this.unavailable = `the helper thread failed: ${e.message}`;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    port.unref();
+  }
+}
+
+/** MLP_LENS_THREADS=1 keeps everything on one thread (to compare, or to debug) */
+function threadsEnabled(): boolean {
+  try {
+    return process?.env?.MLP_LENS_THREADS !== '1';
+  } catch {
+    // Deno without --allow-env: the default
+    return true;
+  }
+}

@@ -1,0 +1,20 @@
+// Functions for test/run/threads.test.ts to call on the helper thread.
+
+/** whether this code runs on a worker (Node's worker_threads or a Web Worker), not the main thread */
+export async function onWorker(): Promise<boolean> {
+  if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined') return true;
+  if (typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined') return false;
+  const { isMainThread } = await import('node:worker_threads');
+  return !isMainThread;
+}
+
+/** the sum of squares of a typed array, returned with the array itself (structured clone both ways) */
+export function sumOfSquares(x: Float32Array): { sum: number; echo: Float32Array } {
+  let s = 0;
+  for (const v of x) s += v * v;
+  return { sum: s, echo: x };
+}
+
+export function fails(message: string): never {
+  throw new RangeError(message);
+}

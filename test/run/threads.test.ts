@@ -1,0 +1,63 @@
+// run/threads.ts: a function called on the helper thread gives what it gives here, errors come back with
+// their message, a module the worker cannot load runs here instead, MLP_LENS_THREADS=1 keeps every call
+// here. Runs under Node (worker_threads) and Deno (Web Workers).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HelperThread, taskModule } from '../../run/threads.ts';
+import { fails, onWorker, sumOfSquares } from '../helpers/thread-task.ts';
+
+const t = suite('run/threads');
+const url = taskModule(import.meta.url, '../helpers/thread-task');
+
+t('a call runs on the worker and returns what the function returns here', async () => {
+  const h = new HelperThread(true);
+  try {
+    assert.is(await h.call({ url, fn: 'onWorker', local: onWorker }, []), true);
+    assert.is(await onWorker(), false);
+    const x = Float32Array.from({ length: 65 }, (_, i) => Math.sin(i));
+    const there = await h.call({ url, fn: 'sumOfSquares', local: sumOfSquares }, [x]);
+    assert.is(there.sum, sumOfSquares(x).sum);
+    assert.instance(there.echo, Float32Array);
+    assert.equal(Array.from(there.echo), Array.from(x));
+    assert.is(h.fallback, null);
+  } finally {
+    await h.close();
+  }
+});
+
+t('calls run in the order made; an error thrown there comes back with its message', async () => {
+  const h = new HelperThread(true);
+  try {
+    const xs = [1, 2, 3].map((n) => new Float32Array([n]));
+    const sums = await Promise.all(xs.map((x) => h.call({ url, fn: 'sumOfSquares', local: sumOfSquares }, [x])));
+    assert.equal(sums.map((s) => s.sum), [1, 4, 9]);
+    let message = '';
+    try { await h.call({ url, fn: 'fails', local: fails }, ['no such layer']); } catch (e) { message = (e as Error).message; }
+    assert.is(message, 'no such layer');
+    // the worker is still there after a failed call
+    assert.is(await h.call({ url, fn: 'onWorker', local: onWorker }, []), true);
+  } finally {
+    await h.close();
+  }
+});
+
+t('a module the worker cannot load: the call runs here, and so do later ones', async () => {
+  const h = new HelperThread(true);
+  try {
+    const r = await h.call({ url: taskModule(import.meta.url, '../helpers/no-such-module'), fn: 'onWorker', local: onWorker }, []);
+    assert.is(r, false);
+    assert.match(h.fallback ?? '', /cannot load .*no-such-module/);
+    assert.is(await h.call({ url, fn: 'onWorker', local: onWorker }, []), false);
+  } finally {
+    await h.close();
+  }
+});
+
+t('threads off (MLP_LENS_THREADS=1): every call runs here', async () => {
+  const h = new HelperThread(false);
+  assert.is(await h.call({ url, fn: 'onWorker', local: onWorker }, []), false);
+  assert.is(h.fallback, 'MLP_LENS_THREADS=1');
+  await h.close();
+});
+
+t.run();
