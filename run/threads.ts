@@ -8,7 +8,9 @@
 // started or the module cannot be imported there (an esbuild bundle, a runtime without workers, or
 // MLP_LENS_THREADS=1) the call runs on the calling thread instead, with the same result. Results never
 // depend on the thread: the functions called are pure.
-import process from 'node:process';
+
+// (no static `node:` import: the page's bundle reaches this file through the analyses' optional helper)
+const process = (globalThis as { process?: NodeJS.Process }).process;
 
 /** a function to call on the helper thread: where it lives and what it is called there */
 export interface ThreadTask<A extends unknown[], R> {
@@ -45,7 +47,7 @@ const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
 
 async function startPort(): Promise<Port> {
   const entry = new URL(`./thread-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  if (isDeno || typeof process?.versions?.node !== 'string') {
+  if (isDeno || !process || typeof process.versions?.node !== 'string') {
     const w = new Worker(entry.href, { type: 'module' });
     return {
       post: (m, t) => w.postMessage(m, t),
