@@ -23,7 +23,7 @@
 // - gradient slots hold d(mean batch loss)/d(tensor) (retain_grad()'s value); a tensor's step norm is
 //   sqrt(Σ g²) over the rows of one step; its epoch norm is sqrt(Σ g²) over the whole slot.
 import type { EpochRecord, Slot } from '../mlp/recorder.ts';
-import { Binner, binOf, type Histogram, histogram } from './histogram.ts';
+import { Binner, type Histogram, histogram } from './histogram.ts';
 import type { ProbeStats } from './position-stats.ts';
 
 export type { Histogram } from './histogram.ts';
@@ -123,10 +123,22 @@ export interface EpochStatsOptions {
  */
 export function computeEpochStats(record: EpochRecord, opts: EpochStatsOptions): EpochStats {
   const ctx = epochContext(record, opts);
+  // each row's class as int32 (the loops read one monomorphic array whatever the record's labels are)
+  const rowClass = Int32Array.from({ length: ctx.count }, (_, r) => ctx.labels[r]); // [count]
   const acts: Record<string, TensorStats> = {}, grads: Record<string, TensorStats> = {};
-  for (const [name, slot] of Object.entries(record.acts)) if (slot) acts[name] = tensorStats(slot, ctx, 'act');
-  for (const [name, slot] of Object.entries(record.grads)) if (slot) grads[name] = tensorStats(slot, ctx, 'grad');
+  for (const [name, slot] of Object.entries(record.acts)) if (slot) acts[name] = tensorStats(slot, ctx, 'act', rowClass);
+  for (const [name, slot] of Object.entries(record.grads)) if (slot) grads[name] = tensorStats(slot, ctx, 'grad', rowClass);
   return assembleEpochStats(record.epoch, ctx, acts, grads, record.paramGrads);
+}
+
+/**
+ * computeEpochStats and the seconds it took, measured where it ran: what run/session.ts calls on its
+ * helper thread (run/threads.ts), whose clock is the only one that sees the work
+ */
+export function computeEpochStatsTimed(record: EpochRecord, opts: EpochStatsOptions): { stats: EpochStats; seconds: number } {
+  const t0 = performance.now();
+  const stats = computeEpochStats(record, opts);
+  return { stats, seconds: (performance.now() - t0) / 1000 };
 }
 
 // --- the parts shared with the WGSL path (epoch-stats-gpu.ts): the passes over a slot differ, the rest
@@ -199,13 +211,13 @@ export interface SlotPasses {
   firstBatch?: TensorStats['firstBatch'];
 }
 
-function tensorStats(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad'): TensorStats {
-  return finishTensorStats(slot.width, cpuPasses(slot, ctx, kind), ctx, kind);
+function tensorStats(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad', rowClass: Int32Array): TensorStats {
+  return finishTensorStats(slot.width, cpuPasses(slot, ctx, kind, rowClass), ctx, kind);
 }
 
 /** the two CPU passes over one slot */
-function cpuPasses(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad'): SlotPasses {
-  const { count, labels, classes, classCounts, bins } = ctx;
+function cpuPasses(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad', rowClass: Int32Array): SlotPasses {
+  const { count, classes, classCounts, bins } = ctx;
   const w = slot.width, d = slot.data, cw = classes * w;
   if (d.length < count * w) throw new Error(`epoch stats: slot of width ${w} holds ${d.length} values, fewer than ${count} rows`);
 
@@ -214,7 +226,8 @@ function cpuPasses(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad'): SlotPas
   const pos = new Int32Array(w); // [width]
   const offsets = kind === 'grad' && ctx.offsets ? ctx.offsets : Uint32Array.of(0, count); // [steps + 1]
   const stepSq = new Float64Array(offsets.length - 1); // [steps]
-  accumulate(d, w, labels, offsets, kind === 'act', kind === 'grad', sum, mn, mx, pos, stepSq);
+  if (kind === 'act') accumulateActs(d, w, rowClass, count, sum, mn, mx, pos);
+  else accumulateGrads(d, w, rowClass, offsets, sum, mn, mx, stepSq);
 
   // pass 2: Σ(x − mean)² per class × neuron about its own mean; histograms on shared and own edges
   const mean = groupMeans(sum, classCounts, w);
@@ -223,9 +236,13 @@ function cpuPasses(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad'): SlotPas
   const hShared = new Int32Array(classes * bins), hOwn = new Int32Array(classes * bins); // [classes, bins]
   const ownEdges = new Float64Array(classes * (bins + 1)); // [classes, bins + 1]
   own.forEach((b, c) => ownEdges.set(b.edges, c * (bins + 1)));
-  spread(d, w, count, labels, bins, kind === 'act', mean, m2, hShared, hOwn,
-    shared.lo, shared.hi, shared.scale, Float64Array.from(shared.edges),
-    Float64Array.from(own, (b) => b.lo), Float64Array.from(own, (b) => b.hi), Float64Array.from(own, (b) => b.scale), ownEdges);
+  const sharedEdges = Float64Array.from(shared.edges);
+  if (kind === 'act') {
+    spreadActs(d, w, count, rowClass, bins, mean, m2, hShared, hOwn, shared.lo, shared.hi, shared.scale, sharedEdges,
+      Float64Array.from(own, (b) => b.lo), Float64Array.from(own, (b) => b.hi), Float64Array.from(own, (b) => b.scale), ownEdges);
+  } else {
+    spreadGrads(d, w, count, rowClass, bins, mean, m2, hShared, shared.lo, shared.hi, shared.scale, sharedEdges);
+  }
   const passes: SlotPasses = { sum, mn, mx, m2, pos, stepSq, hShared, hOwn };
   if (ctx.firstBatch !== undefined) passes.firstBatch = firstRows(d, w, Math.min(ctx.firstBatch, count), bins);
   return passes;
@@ -335,47 +352,104 @@ export function finishTensorStats(w: number, p: SlotPasses, ctx: EpochContext, k
   return out;
 }
 
-/** pass 1 over rows offsets[0] .. offsets[last]: sums, extremes, positive counts, Σ x² per step */
-function accumulate(
-  d: Float32Array, w: number, labels: ArrayLike<number>, offsets: Uint32Array, positives: boolean, squares: boolean,
-  sum: Float64Array, mn: Float64Array, mx: Float64Array, pos: Int32Array, stepSq: Float64Array,
+// the loops below visit rows in order and, within a row, neurons in order: every float64 sum (per class ×
+// neuron, per step) adds its terms in the same order as the straightforward loop over the slot, so the
+// results are the same to the bit. They are written out per kind (no flags tested per value) and with
+// the bins found inline (binOf of analysis/histogram.ts, the same steps).
+
+/** pass 1 of an activation slot: per class × neuron sums and extremes, samples > 0 per neuron */
+function accumulateActs(
+  d: Float32Array, w: number, rowClass: Int32Array, count: number,
+  sum: Float64Array, mn: Float64Array, mx: Float64Array, pos: Int32Array,
+): void {
+  // x > 0 from x's bits, without a branch (a ReLU's input is positive about half the time, at random):
+  // float32 x > 0 ⇔ its bits b, as int32, are in [1, 0x7f800000] (+0, negatives, −0 and NaN are not)
+  // ⇔ a = b − 1 (wrapped) is in [0, 0x7f7fffff]: sign bit of a clear and of a − 0x7f800000 set
+  const bits = new Int32Array(d.buffer, d.byteOffset, d.length);
+  for (let r = 0; r < count; r++) {
+    const o = rowClass[r] * w, row = r * w;
+    for (let j = 0; j < w; j++) {
+      const x = d[row + j], k = o + j;
+      sum[k] += x;
+      if (x < mn[k]) mn[k] = x;
+      if (x > mx[k]) mx[k] = x;
+      const a = (bits[row + j] - 1) | 0;
+      pos[j] += (~a >>> 31) & ((a - 0x7f800000) >>> 31);
+    }
+  }
+}
+
+/** pass 1 of a gradient slot over rows offsets[0] .. offsets[last]: sums, extremes, Σ x² per step (in row order) */
+function accumulateGrads(
+  d: Float32Array, w: number, rowClass: Int32Array, offsets: Uint32Array,
+  sum: Float64Array, mn: Float64Array, mx: Float64Array, stepSq: Float64Array,
 ): void {
   for (let s = 0; s + 1 < offsets.length; s++) {
     let sq = 0;
-    for (let r = offsets[s]; r < offsets[s + 1]; r++) {
-      const o = labels[r] * w, row = r * w;
+    const end = offsets[s + 1];
+    for (let r = offsets[s]; r < end; r++) {
+      const o = rowClass[r] * w, row = r * w;
       for (let j = 0; j < w; j++) {
         const x = d[row + j], k = o + j;
         sum[k] += x;
         if (x < mn[k]) mn[k] = x;
         if (x > mx[k]) mx[k] = x;
-        if (positives) pos[j] += x > 0 ? 1 : 0;
-        if (squares) sq += x * x;
+        sq += x * x;
       }
     }
     stepSq[s] = sq;
   }
 }
 
-/** pass 2: Σ(x − mean)² per class × neuron, counts on the shared edges and on each class's own edges */
-function spread(
-  d: Float32Array, w: number, count: number, labels: ArrayLike<number>, bins: number, withOwn: boolean,
+/** pass 2 of an activation slot: Σ(x − mean)² per class × neuron, counts on the shared edges and on each class's own */
+function spreadActs(
+  d: Float32Array, w: number, count: number, rowClass: Int32Array, bins: number,
   mean: Float64Array, m2: Float64Array, hShared: Int32Array, hOwn: Int32Array,
   lo: number, hi: number, scale: number, edges: Float64Array,
   ownLo: Float64Array, ownHi: Float64Array, ownScale: Float64Array, ownEdges: Float64Array,
 ): void {
   const last = bins - 1;
   for (let r = 0; r < count; r++) {
-    const c = labels[r], o = c * w, row = r * w, hb = c * bins, eb = c * (bins + 1);
+    const c = rowClass[r], o = c * w, row = r * w, hb = c * bins, eb = c * (bins + 1);
     const cLo = ownLo[c], cHi = ownHi[c], cScale = ownScale[c];
     for (let j = 0; j < w; j++) {
       const x = d[row + j], dx = x - mean[o + j];
       m2[o + j] += dx * dx;
-      const a = binOf(x, lo, hi, scale, edges, 0, last);
-      if (a >= 0) hShared[hb + a]++;
-      if (withOwn) {
-        const b = binOf(x, cLo, cHi, cScale, ownEdges, eb, last);
-        if (b >= 0) hOwn[hb + b]++;
+      if (x >= lo && x <= hi) {
+        let i = ((x - lo) * scale) | 0;
+        if (i > last) i = last;
+        if (x < edges[i]) i--;
+        else if (i !== last && x >= edges[i + 1]) i++;
+        hShared[hb + i]++;
+      }
+      if (x >= cLo && x <= cHi) {
+        let i = ((x - cLo) * cScale) | 0;
+        if (i > last) i = last;
+        if (x < ownEdges[eb + i]) i--;
+        else if (i !== last && x >= ownEdges[eb + i + 1]) i++;
+        hOwn[hb + i]++;
+      }
+    }
+  }
+}
+
+/** pass 2 of a gradient slot: Σ(x − mean)² per class × neuron, counts on the shared edges */
+function spreadGrads(
+  d: Float32Array, w: number, count: number, rowClass: Int32Array, bins: number,
+  mean: Float64Array, m2: Float64Array, hShared: Int32Array, lo: number, hi: number, scale: number, edges: Float64Array,
+): void {
+  const last = bins - 1;
+  for (let r = 0; r < count; r++) {
+    const c = rowClass[r], o = c * w, row = r * w, hb = c * bins;
+    for (let j = 0; j < w; j++) {
+      const x = d[row + j], dx = x - mean[o + j];
+      m2[o + j] += dx * dx;
+      if (x >= lo && x <= hi) {
+        let i = ((x - lo) * scale) | 0;
+        if (i > last) i = last;
+        if (x < edges[i]) i--;
+        else if (i !== last && x >= edges[i + 1]) i++;
+        hShared[hb + i]++;
       }
     }
   }

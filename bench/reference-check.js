@@ -22,9 +22,9 @@ const RUNS = {
   generic: { args: ['--no-fused', '--no-analysis', '--no-report'], what: 'the generic autograd step, training only' },
 };
 
-/** the log with what changes from run to run masked: seconds and the run directory's path */
+/** the log with what changes from run to run masked: seconds and the run directory's path; the 'time:' line (the run's split, all timings) left out */
 export function normalise(log, dir) {
-  return log.split('\n').filter((l) => l.length)
+  return log.split('\n').filter((l) => l.length && !l.startsWith('time: '))
     .map((l) => l.split(dir).join('RUN').replace(/\b\d+(\.\d+)? s\b/g, 'T s'));
 }
 

@@ -91,10 +91,16 @@ export interface RecorderOptions {
   steps?: number;
   /**
    * write each epoch into the previous epoch's host arrays instead of fresh ones (no 50 MB of new,
-   * untouched pages per epoch); then a record is only valid until the next beginEpoch
+   * untouched pages per epoch); then a record is only valid until the next beginEpoch. 'double': two
+   * sets of host arrays, epochs alternating between them, on SharedArrayBuffer where there is one (a
+   * worker reads them without a copy): a record stays valid while the next epoch records, until the
+   * beginEpoch after that (its statistics are computed on another thread meanwhile, run/session.ts)
    */
-  reuseSlots?: boolean;
+  reuseSlots?: boolean | 'double';
 }
+
+/** the host arrays an epoch is recorded into */
+type HostSet = Pick<EpochRecord, 'labels' | 'indices' | 'acts' | 'grads'>;
 
 /** device-side slots of one epoch (non-cpu backends): flat [count · width] tensors, squared norms [steps · params] */
 interface DeviceSlots { acts: Map<ActName, Tensor>; grads: Map<ActName, Tensor>; sq: Tensor | null }
@@ -106,8 +112,10 @@ export class Recorder {
   private norms = new Float32Array(0);
   private steps = 0;
   private dev: DeviceSlots | null = null;
-  /** the host arrays of the last epoch begun (RecorderOptions.reuseSlots) */
-  private lastHost: Pick<EpochRecord, 'labels' | 'indices' | 'acts' | 'grads'> | null = null;
+  /** the host arrays of the last epochs begun, to write into again (RecorderOptions.reuseSlots): one set, or two alternating */
+  private hostSets: HostSet[] = [];
+  /** epochs begun (picks the set of a 'double' recorder) */
+  private begun = 0;
   /** the last epoch endEpoch returned with its device slots, released when the next one begins */
   private kept: DeviceEpoch | null = null;
 
@@ -127,13 +135,17 @@ export class Recorder {
     const { names, widths, count, grads = true, reuseSlots = false } = this.opts;
     this.kept?.release();
     this.kept = null;
+    // a 'double' recorder's arrays are shared memory where the runtime has it (a worker reads them in place)
+    const shared = reuseSlots === 'double' && typeof SharedArrayBuffer === 'function';
+    const bytes = (n: number): ArrayBuffer => (shared ? new SharedArrayBuffer(n) as unknown as ArrayBuffer : new ArrayBuffer(n));
     const slots = (): Partial<Record<ActName, Slot>> =>
-      Object.fromEntries(names.map((n) => [n, { width: widths[n]!, data: new Float32Array(count * widths[n]!) }]));
-    const prev = reuseSlots ? this.lastHost : null;
+      Object.fromEntries(names.map((n) => [n, { width: widths[n]!, data: new Float32Array(bytes(4 * count * widths[n]!)) }]));
+    const sets = reuseSlots === 'double' ? 2 : reuseSlots ? 1 : 0, which = this.begun++ % Math.max(sets, 1);
+    const prev = sets ? this.hostSets[which] : undefined;
     this.rec = prev
       ? { epoch, count: 0, labels: prev.labels, indices: prev.indices, acts: prev.acts, grads: prev.grads }
-      : { epoch, count: 0, labels: new Uint8Array(count), indices: new Uint32Array(count), acts: slots(), grads: grads ? slots() : {} };
-    this.lastHost = { labels: this.rec.labels, indices: this.rec.indices, acts: this.rec.acts, grads: this.rec.grads };
+      : { epoch, count: 0, labels: new Uint8Array(bytes(count)), indices: new Uint32Array(bytes(4 * count)), acts: slots(), grads: grads ? slots() : {} };
+    if (sets) this.hostSets[which] = { labels: this.rec.labels, indices: this.rec.indices, acts: this.rec.acts, grads: this.rec.grads };
     this.offsets = [];
     this.paramNames = null;
     this.steps = 0;

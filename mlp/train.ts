@@ -36,8 +36,12 @@ export interface TrainOptions {
    * acts/grads stay empty until `record.device.read()`), saving the raw read-back
    */
   recordOnDevice?: boolean;
-  /** the recorder overwrites the previous epoch's host slots (a record is valid only during its onEpoch) */
-  reuseRecordSlots?: boolean;
+  /**
+   * the recorder overwrites the previous epoch's host slots (a record is valid only during its onEpoch);
+   * 'double': two sets of slots in turn, so a record stays valid until the epoch after next begins
+   * (RecorderOptions.reuseSlots)
+   */
+  reuseRecordSlots?: boolean | 'double';
   /** keep every named activation and gradient of each epoch in the recorder's slots */
   record?: boolean;
   /** the first epoch to run: a resumed run, whose earlier epochs are in its checkpoint (0 when absent) */
@@ -87,6 +91,15 @@ export interface StepInfo {
   samples: number;
   /** running mean loss of the epoch so far, and this batch's mean loss (only where free to read: cpu) */
   loss?: number; batchLoss?: number;
+  /** running % of the epoch's samples so far classified right (only where free to read: cpu) */
+  accuracy?: number;
+  /**
+   * where the running values live on a device (webgpu): reads them as they are after this step. Call it
+   * during onStep or not at all: the read is queued behind the work encoded so far, so it costs one small
+   * copy and waits for nothing (the promise settles when the device gets there). The fused GPU step offers
+   * it only at the end of a dispatch (its steps are encoded a dispatch at a time)
+   */
+  peek?: () => Promise<{ loss: number; accuracy: number }>;
 }
 
 export interface TrainHooks {
@@ -112,7 +125,7 @@ export async function train(model: Net, data: Mnist, rng: Rng, asked: TrainOptio
   const { epochs } = opts;
   const steps = epochSteps(split, opts);
   const recordRows = Math.min(split.count, steps * opts.batch);
-  const recorder = opts.record ? makeRecorder(model, recordRows, steps, !!opts.reuseRecordSlots) : null;
+  const recorder = opts.record ? makeRecorder(model, recordRows, steps, opts.reuseRecordSlots ?? false) : null;
   const engine = await pickStepEngine(model, split, opts, recorder);
   // the fused evaluation's sparse rows are built here, with the data loading, not in the first epoch
   prepareEvaluation(model, data.test, opts.fused);
@@ -151,7 +164,7 @@ export async function train(model: Net, data: Mnist, rng: Rng, asked: TrainOptio
   return history;
 }
 
-function makeRecorder(model: Net, count: number, steps: number, reuseSlots: boolean): Recorder {
+function makeRecorder(model: Net, count: number, steps: number, reuseSlots: boolean | 'double'): Recorder {
   // every name of a training step (the reference names, plus layers.K.norm / layers.K.drop where the
   // model has them, layers.K.pool in a CNN); a feature map's row is its channels (mlp/units.ts)
   const names = model.actNames('train').filter((n) => n !== 'input');

@@ -31,6 +31,7 @@ import { claimRunDir, lockRunDir, writeJson } from './run-dir.ts';
 import { cnnLayersFor, modelLabel, prepareSession, trainSession, type EpochRow, type Session, type SessionResult, type TrainSettings } from './session.ts';
 import { describeEpochs, listSnapshots, loadSnapshot, saveSnapshot, SNAPSHOT_DEFAULT_MAX_BYTES, SNAPSHOTS_DIR } from './snapshots.ts';
 import { saveEpochStats, saveInputStats } from './stats-files.ts';
+import { HelperThread } from './threads.ts';
 import { analyzeRunThroughTraining } from './through-training.ts';
 
 export interface RunOptions extends TrainSettings {
@@ -160,6 +161,8 @@ async function trainInDirectory(
       (resume ? ` (resumed after epoch ${resume.ckpt.epoch})` : ''));
     events.onStart?.({ backend: model.backend, dir, session });
     clock.lap('setup');
+    // each epoch's statistics on a helper thread while the next epoch trains (run/session.ts)
+    const statsThread = new HelperThread();
     result = await trainSession(session, {
       inputStats: async (s) => { await saveInputStats(dir, s); },
       epochStats: async (s) => { await saveEpochStats(dir, s); },
@@ -173,7 +176,7 @@ async function trainInDirectory(
       onEpoch: (row) => log(formatEpoch(row)),
       onEpochSaved: events.onEpochSaved,
       signal: events.signal,
-    });
+    }, { statsThread }).finally(() => statsThread.close());
     const { history } = result, final = result.final!;
     clock.lap('training');
     // PyTorch's state dict of the model (a normalised MLP adds lnK.* / bnK.* and its plan in the metadata, a CNN its architecture)
@@ -202,8 +205,9 @@ async function trainInDirectory(
   }
   if (opts.report) { await reportAndLog(dir, data, events); clock.lap('report'); }
   // where the run's time went (RUN/timings.json; bench/main-job.js reads it)
-  const statistics = result.history.reduce((t, r) => t + (r.statsSeconds ?? 0), 0);
-  const split = clock.split({ statistics });
+  // the statistics' computing time (on the helper thread where one ran them) and what training waited for them
+  const sum = (f: (r: EpochRow) => number | undefined) => result.history.reduce((t, r) => t + (f(r) ?? 0), 0);
+  const split = clock.split({ statistics: sum((r) => r.statsSeconds), 'statistics waited for': sum((r) => r.statsWaitSeconds ?? r.statsSeconds) });
   await writeJson(dir, 'timings.json', split).catch((e) => events.warn?.(`warning: timings.json not written: ${fileProblem(e) ?? e}`));
   log(`time: ${formatSplit(split)}`);
   log(`run directory: ${dir}`);

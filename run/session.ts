@@ -9,12 +9,13 @@
 //                    metrics, each to the sink; then the final evaluation on the test split
 import type { Backend } from '../engine/backend.ts';
 import { createRng, type Rng, type RngKind } from '../engine/rng.ts';
-import { computeEpochStats, type EpochStats } from '../analysis/epoch-stats.ts';
+import { computeEpochStatsTimed, type EpochStats } from '../analysis/epoch-stats.ts';
 import { computeEpochStatsOnDevice } from '../analysis/epoch-stats-gpu.ts';
 import { computeInputStats, type InputStats } from '../analysis/input-stats.ts';
-import { measureProbe } from '../analysis/position-stats.ts';
+import { measureProbe, type ProbeStats } from '../analysis/position-stats.ts';
 import type { Checkpoint, RunIdentity } from '../mlp/checkpoint.ts';
 import { InputError } from '../mlp/errors.ts';
+import type { EpochRecord } from '../mlp/recorder.ts';
 import type { Mnist } from '../mlp/mnist.ts';
 import { Mlp } from '../mlp/model.ts';
 import { Cnn } from '../mlp/cnn.ts';
@@ -24,6 +25,8 @@ import { isPlain, pixelStats, resolveNorm, type NormConfig, type NormPlan } from
 import { evaluate, train, type EpochMetrics, type Evaluation, type StepInfo } from '../mlp/train.ts';
 import { MAX_HIDDEN_LAYERS, type LayerParams, type NormParams } from '../mlp/weights.ts';
 import { ConfigError } from './errors.ts';
+// a type only: the page's bundle must not load run/threads.ts (it imports node:process)
+import type { HelperThread } from './threads.ts';
 
 /** what a training run is: the model's shape, the optimiser, the order, what is recorded */
 export interface TrainSettings {
@@ -276,8 +279,17 @@ function prepareCnn(settings: TrainSettings, data: Mnist, backend: Backend, from
   return { settings, data, model, rng, plan: resolveNorm({}, 0), startEpoch: from.resume ? from.resume.epoch + 1 : 0, resume: from.resume, warnings };
 }
 
-/** an epoch's metrics as the run keeps them: with the time its statistics took and its whole wall time */
-export type EpochRow = EpochMetrics & { statsSeconds?: number; wallSeconds?: number };
+/**
+ * an epoch's metrics as the run keeps them, with (recording runs) the time its statistics took and what
+ * the training thread waited for them, and the epoch's wall time on the training thread:
+ * - statsSeconds: computing the statistics, where they ran (the helper thread's clock when they ran
+ *   there, else this thread's; the device's kernels and read-back on webgpu), plus a CNN's probe (this thread)
+ * - statsWaitSeconds: what the training thread spent on them: all of the computing when they run inline;
+ *   off the thread, the time it waited for the result (0 when it came while the next epoch trained)
+ * - wallSeconds: the training thread from the end of the previous epoch to the end of this one (the
+ *   steps, the evaluation, the statistics or the wait for them, the files saved meanwhile)
+ */
+export type EpochRow = EpochMetrics & { statsSeconds?: number; statsWaitSeconds?: number; wallSeconds?: number };
 
 /** where a run's products go as they are made: files in a run directory, or messages to a page */
 export interface RunSink {
@@ -317,25 +329,64 @@ export interface SessionResult {
 class StopAtEpochEnd extends Error {}
 
 /**
+ * what computes an epoch's statistics off the training thread: a HelperThread (run/threads.ts). One whose
+ * `fallback` says its calls run here (MLP_LENS_THREADS=1) changes nothing: each epoch is saved at its end.
+ */
+export type StatsThread = Pick<HelperThread, 'call'> & { readonly fallback?: string | null };
+
+/** analysis/epoch-stats.ts as the helper thread imports it (run/threads.ts taskModule, which this file cannot import) */
+const epochStatsModule = (): string => new URL(`../analysis/epoch-stats${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+
+/** the host record alone, as it crosses to a worker (a webgpu record's `device` handle does not) */
+const hostRecord = (r: EpochRecord): EpochRecord => {
+  const { device: _device, ...host } = r;
+  return host;
+};
+
+/**
  * trains the session's model in place. A DivergenceError (mlp/train.ts) or GpuDeviceError propagates:
  * the sink has had every completed epoch and checkpoint by then.
+ *
+ * With `opts.statsThread` (a recording run on the cpu, or webgpu with the statistics on the host) epoch
+ * e's statistics are computed there while epoch e+1 trains: the recorder keeps two sets of slots (shared
+ * memory, read in place by the worker) and the epoch's products go to the sink when its statistics are
+ * back, at the end of epoch e+1 or of the run, in the same order as without one (statistics, checkpoint,
+ * snapshot, metrics; the weights and generator state read at epoch e's end). A failure in the statistics
+ * is thrown from there. So the files lag one epoch behind the training: a run killed during epoch e+1
+ * resumes after epoch e−1 (epoch e's checkpoint never goes out without its statistics), and
+ * onEpochSaved(e) comes at the end of epoch e+1 (an abort it signals stops the run after epoch e+1).
+ * Without it (the page, MLP_LENS_THREADS=1) each epoch's statistics are computed and saved at its end.
  */
 export async function trainSession(
   session: Session, sink: RunSink = {}, events: SessionEvents = {},
-  /** evaluate: false leaves `final` null (the page evaluates its host copy of the weights instead) */
-  opts: { evaluate?: boolean } = {},
+  /** evaluate: false leaves `final` null (the page evaluates its host copy of the weights instead); statsThread: see above */
+  opts: { evaluate?: boolean; statsThread?: StatsThread } = {},
 ): Promise<SessionResult> {
   const { settings: s, data, model, rng, plan } = session;
   const backend = model.backend;
+  const classes = model.classes;
+  // statistics kernels read the slots where they are: no raw read-back unless the host loops are asked for
+  const statsOnDevice = backend.name === 'webgpu' && !s.statsOnHost;
+  const thread = s.record && !statsOnDevice && !opts.statsThread?.fallback ? opts.statsThread : undefined;
+  const statsTask = { url: epochStatsModule(), fn: 'computeEpochStatsTimed', local: computeEpochStatsTimed };
+  // the worker starts and loads the statistics' module now, while this thread computes the input
+  // statistics and trains the first epoch (a call with an empty record)
+  if (thread) thread.call(statsTask, [{ epoch: 0, count: 0, labels: new Uint8Array(0), indices: new Uint32Array(0), acts: {}, grads: {} }, { classes }]).catch(() => {});
   const history: EpochRow[] = session.resume ? [...session.resume.history] : [];
   if (s.record && !session.resume) await sink.inputStats?.(computeInputStats(data.train, { firstN: 1000, bins: 30 }));
   if (sink.snapshot && !session.resume) await sink.snapshot(-1, await model.export(), await model.exportNorms());
   const identity = runIdentity(s, data.train.count, [data.train.rows, data.train.cols]);
-  const classes = model.classes;
-  // statistics kernels read the slots where they are: no raw read-back unless the host loops are asked for
-  const statsOnDevice = backend.name === 'webgpu' && !s.statsOnHost;
-  // end of the previous epoch's saving: wallSeconds spans the whole epoch, recording and statistics included
+  const checkpointing = isPlain(plan) && !!sink.checkpoint;
+  // end of the previous epoch (its saving, inline): wallSeconds spans the whole epoch, recording and statistics included
   let epochMark = performance.now();
+  // the saving of the epoch whose statistics are on the helper thread (at most one: its slots are
+  // recorded into again by the epoch after next)
+  let unsaved: (() => Promise<void>) | null = null;
+  const saveUnsaved = async () => {
+    const save = unsaved;
+    unsaved = null;
+    await save?.();
+  };
   let cancelled = false;
   try {
     await train(model, data, rng, {
@@ -343,44 +394,95 @@ export async function trainSession(
       shuffle: s.shuffle, steps: s.steps, record: s.record, fused: s.fused,
       startEpoch: session.startEpoch, velocity: session.resume?.velocity,
       recordOnDevice: statsOnDevice,
-      // each record is done with (statistics saved) before the next epoch begins
-      reuseRecordSlots: true,
+      // inline, each record is done with (statistics saved) before the next epoch begins; on the helper
+      // thread it is read while the next epoch records into the other set
+      reuseRecordSlots: thread ? 'double' : true,
     }, {
       onStep: events.onStep,
       onEpoch: async (m, record, state) => {
         const row: EpochRow = m;
         events.onEpoch?.(row);
         history.push(row);
+        const upTo = history.length;
+        // the statistics: on the helper thread (started now, awaited when the epoch is saved), WGSL kernels
+        // and one read-back on webgpu (analysis/epoch-stats-gpu.ts), or loops here
+        let result: Promise<{ stats: EpochStats; seconds: number }> | null = null;
+        let probe: ProbeStats | undefined, probeSeconds = 0, inlineSeconds = 0;
         if (record) {
-          // WGSL kernels and one read-back on webgpu, loops on the cpu (analysis/epoch-stats-gpu.ts)
-          const t0 = performance.now(), opts = { classes, firstBatch: s.batch };
-          const stats = record.device && statsOnDevice ? await computeEpochStatsOnDevice(record.device, opts) : computeEpochStats(record, opts);
+          const t0 = performance.now(), statsOpts = { classes, firstBatch: s.batch };
+          if (thread) {
+            result = thread.call(statsTask, [hostRecord(record), statsOpts]);
+            // failures are thrown where the result is awaited
+            result.catch(() => {});
+          } else {
+            const stats = record.device && statsOnDevice ? await computeEpochStatsOnDevice(record.device, statsOpts) : computeEpochStatsTimed(record, statsOpts).stats;
+            inlineSeconds = (performance.now() - t0) / 1000;
+            result = Promise.resolve({ stats, seconds: inlineSeconds });
+          }
           record.device?.release();
           // a CNN's maps position by position, on the fixed probe through this epoch's weights
-          if (model.kind === 'cnn') stats.probe = await measureProbe(model, data.train);
-          await sink.epochStats?.(stats);
-          row.statsSeconds = (performance.now() - t0) / 1000;
+          if (model.kind === 'cnn') {
+            const t1 = performance.now();
+            probe = await measureProbe(model, data.train);
+            probeSeconds = (performance.now() - t1) / 1000;
+          }
         }
-        // one read of the weights for the checkpoint and the snapshot
-        const layers = isPlain(plan) && sink.checkpoint || sink.snapshot ? await model.export() : [];
-        if (isPlain(plan) && sink.checkpoint) {
-          await sink.checkpoint({
-            epoch: m.epoch, layers, velocity: await state.velocity(),
-            rng: { kind: s.rng, state: rng.state() }, history, run: identity,
-          });
+        // one read of the weights for the checkpoint and the snapshot, now: the next epoch changes them
+        const layers = checkpointing || sink.snapshot ? await model.export() : [];
+        const velocity = checkpointing ? await state.velocity() : [];
+        const rngState = checkpointing ? rng.state() : null;
+        const norms = sink.snapshot ? await model.exportNorms() : [];
+        const save = async () => {
+          if (result) {
+            const t0 = performance.now();
+            const { stats, seconds } = await result;
+            if (probe) stats.probe = probe;
+            row.statsSeconds = seconds + probeSeconds;
+            row.statsWaitSeconds = thread ? (performance.now() - t0) / 1000 : inlineSeconds + probeSeconds;
+            await sink.epochStats?.(stats);
+          }
+          const saved = history.slice(0, upTo);
+          if (checkpointing) {
+            await sink.checkpoint!({ epoch: m.epoch, layers, velocity, rng: { kind: s.rng, state: rngState! }, history: saved, run: identity });
+          }
+          if (sink.snapshot) await sink.snapshot(m.epoch, layers, norms);
+          if (!thread) row.wallSeconds = (performance.now() - epochMark) / 1000;
+          await sink.epochDone?.(row, saved);
+          if (!thread) epochMark = performance.now();
+          events.onEpochSaved?.(m.epoch);
+        };
+        if (thread) {
+          // the previous epoch's statistics came in while this one trained (or are waited for now)
+          await saveUnsaved();
+          unsaved = save;
+          row.wallSeconds = (performance.now() - epochMark) / 1000;
+          epochMark = performance.now();
+        } else {
+          await save();
         }
-        if (sink.snapshot) await sink.snapshot(m.epoch, layers, await model.exportNorms());
-        row.wallSeconds = (performance.now() - epochMark) / 1000;
-        await sink.epochDone?.(row, history);
-        epochMark = performance.now();
-        events.onEpochSaved?.(m.epoch);
-        if (events.signal?.aborted && m.epoch < s.epochs - 1) throw new StopAtEpochEnd();
+        if (events.signal?.aborted && m.epoch < s.epochs - 1) {
+          await saveUnsaved();
+          throw new StopAtEpochEnd();
+        }
       },
     });
   } catch (e) {
-    if (!(e instanceof StopAtEpochEnd)) throw e;
+    if (!(e instanceof StopAtEpochEnd)) {
+      // the sink gets every completed epoch before the error propagates (the error that stopped the run
+      // wins over one in saving the last epoch)
+      await saveUnsaved().catch(() => {});
+      throw e;
+    }
     cancelled = true;
   }
-  const final = opts.evaluate === false ? null : await evaluate(model, data.test, { fused: s.fused });
+  // the final evaluation while the helper thread computes the last epoch's statistics, then they are saved
+  let final: Evaluation | null;
+  try {
+    final = opts.evaluate === false ? null : await evaluate(model, data.test, { fused: s.fused });
+  } catch (e) {
+    await saveUnsaved().catch(() => {});
+    throw e;
+  }
+  await saveUnsaved();
   return { history, final, cancelled };
 }

@@ -69,10 +69,11 @@ const quick = ['--epochs', '2', '--steps', '5', '--no-analysis', '--no-report'];
 
 t('two processes training into one --out: the second is refused naming the first; once that one is killed, --resume takes the directory over', async () => {
   const out = at('shared');
-  const first = spawn(process.execPath, ['bench/train.js', '--quiet', ...quick, '--out', out],
-    { env: { ...process.env, MLP_LENS_TEST_HOOK: 'pause@1:2' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const first = spawn(process.execPath, ['bench/train.js', '--quiet', '--epochs', '3', ...quick.slice(2), '--out', out],
+    { env: { ...process.env, MLP_LENS_TEST_HOOK: 'pause@2:2' }, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
-    // the test hook stops it dead after step 2 of epoch 1 (epoch 0 checkpointed), lock held
+    // the test hook stops it dead after step 2 of epoch 2 (epoch 0 checkpointed: with its statistics on
+    // the helper thread an epoch is saved at the end of the next one, run/session.ts), lock held
     await new Promise<void>((ok, fail) => {
       let err = '';
       first.stderr.on('data', (d) => { err += d; if (err.includes('test hook: paused')) ok(); });

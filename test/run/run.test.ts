@@ -29,7 +29,7 @@ t('writes the run directory and says what it does, line by line', async () => {
   assert.match(lines[0], /^mlp-lens: 784-32-16-10 on cpu \(fused step, .*\), 3 epochs, batch 64, lr 0.01, seed 31416 \(MT19937 .*\), recording on → .*plain$/);
   assert.equal(lines.slice(1, 4).map((l) => l.slice(0, 9)), ['epoch   0', 'epoch   1', 'epoch   2']);
   assert.match(lines[lines.length - 1], /^run directory: .*plain$/);
-  assert.equal(readdirSync(r.dir).sort(), ['checkpoint.safetensors', 'config.json', 'metrics.json', 'model.safetensors', 'predictions.json', 'snapshots', 'stats']);
+  assert.equal(readdirSync(r.dir).sort(), ['checkpoint.safetensors', 'config.json', 'metrics.json', 'model.safetensors', 'predictions.json', 'snapshots', 'stats', 'timings.json']);
   assert.equal(readdirSync(join(r.dir, 'snapshots')).sort(), ['epoch-000.safetensors', 'epoch-001.safetensors', 'epoch-002.safetensors', 'init.safetensors']);
   assert.equal(readdirSync(join(r.dir, 'stats')).sort(), ['epoch-000.json', 'epoch-001.json', 'epoch-002.json', 'input.json']);
   const m = json(r.dir, 'metrics.json');
@@ -41,7 +41,7 @@ t('writes the run directory and says what it does, line by line', async () => {
 t('an aborted signal ends the run after its epoch (status cancelled); resumed, it ends where an unstopped run does', async () => {
   const whole = await runInDirectory(options('whole'));
   const stop = new AbortController();
-  const cut = await runInDirectory(options('cut'), { onEpochSaved: (e) => { if (e === 0) stop.abort(); }, signal: stop.signal });
+  const cut = await runInDirectory(options('cut'), { log: (l) => { if (l.startsWith('epoch   0 ')) stop.abort(); }, signal: stop.signal });
   assert.is(cut.cancelled, true);
   const m = json(cut.dir, 'metrics.json');
   assert.is(m.status, 'cancelled');
