@@ -31,7 +31,7 @@ import { claimRunDir, lockRunDir, writeJson } from './run-dir.ts';
 import { cnnLayersFor, modelLabel, prepareSession, trainSession, type EpochRow, type Session, type SessionResult, type TrainSettings } from './session.ts';
 import { describeEpochs, listSnapshots, loadSnapshot, saveSnapshot, SNAPSHOT_DEFAULT_MAX_BYTES, SNAPSHOTS_DIR } from './snapshots.ts';
 import { saveEpochStats, saveInputStats } from './stats-files.ts';
-import { HelperThread } from './threads.ts';
+import { HelperThread } from '../engine/threads.ts';
 import { analyzeRunThroughTraining } from './through-training.ts';
 
 export interface RunOptions extends TrainSettings {

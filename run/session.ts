@@ -25,8 +25,7 @@ import { isPlain, pixelStats, resolveNorm, type NormConfig, type NormPlan } from
 import { evaluate, train, type EpochMetrics, type Evaluation, type StepInfo } from '../mlp/train.ts';
 import { MAX_HIDDEN_LAYERS, type LayerParams, type NormParams } from '../mlp/weights.ts';
 import { ConfigError } from './errors.ts';
-// a type only: the page's bundle must not load run/threads.ts (it imports node:process)
-import type { HelperThread } from './threads.ts';
+import { taskModule, type HelperThread } from '../engine/threads.ts';
 
 /** what a training run is: the model's shape, the optimiser, the order, what is recorded */
 export interface TrainSettings {
@@ -329,13 +328,13 @@ export interface SessionResult {
 class StopAtEpochEnd extends Error {}
 
 /**
- * what computes an epoch's statistics off the training thread: a HelperThread (run/threads.ts). One whose
+ * what computes an epoch's statistics off the training thread: a HelperThread (engine/threads.ts). One whose
  * `fallback` says its calls run here (MLP_LENS_THREADS=1) changes nothing: each epoch is saved at its end.
  */
 export type StatsThread = Pick<HelperThread, 'call'> & { readonly fallback?: string | null };
 
-/** analysis/epoch-stats.ts as the helper thread imports it (run/threads.ts taskModule, which this file cannot import) */
-const epochStatsModule = (): string => new URL(`../analysis/epoch-stats${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+/** analysis/epoch-stats.ts as the helper thread imports it */
+const epochStatsModule = (): string => taskModule(import.meta.url, '../analysis/epoch-stats');
 
 /** the host record alone, as it crosses to a worker (a webgpu record's `device` handle does not) */
 const hostRecord = (r: EpochRecord): EpochRecord => {

@@ -20,7 +20,7 @@ export const MARKERS: Record<string, string> = {
   'test/setup/gpu.ts': 'the shared WebGPU test device',
   'engine/device.ts': 'WebGPU device acquisition',
   'engine/wasm/load.ts': 'the WebAssembly kernels',
-  'run/threads.ts': 'the helper thread (worker_threads in Node, Web Workers in Deno)',
+  'engine/threads.ts': 'the helper thread (worker_threads in Node, Web Workers in Deno)',
 };
 
 /** selected files that do not run under Deno, and why */

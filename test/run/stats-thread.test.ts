@@ -1,5 +1,5 @@
 // run/session.ts with a statistics thread: each epoch's statistics computed on the helper thread
-// (run/threads.ts) while the next epoch trains give the same files, byte for byte, as computed inline
+// (engine/threads.ts) while the next epoch trains give the same files, byte for byte, as computed inline
 // (no thread, or MLP_LENS_THREADS=1's fallback), and the sink gets the same calls in the same order with
 // the same checkpoints; a failure in the statistics surfaces from trainSession with every earlier epoch
 // saved; an aborted run saves the epoch it stops at. Runs under Node (worker_threads) and Deno (Web Workers).
@@ -9,7 +9,7 @@ import { cpu } from '../../engine/cpu.ts';
 import type { Checkpoint } from '../../mlp/checkpoint.ts';
 import { loadMnist } from '../../run/mnist-files.ts';
 import { prepareSession, REFERENCE_SETTINGS, type RunSink, type SessionResult, type StatsThread, trainSession, type TrainSettings } from '../../run/session.ts';
-import { HelperThread, taskModule } from '../../run/threads.ts';
+import { HelperThread, taskModule } from '../../engine/threads.ts';
 import { fails } from '../helpers/thread-task.ts';
 
 const t = suite('run/session: statistics on the helper thread');

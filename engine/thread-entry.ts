@@ -1,4 +1,4 @@
-// The helper thread's side of run/threads.ts: imports the asked module, calls the asked export with the
+// The helper thread's side of engine/threads.ts: imports the asked module, calls the asked export with the
 // arguments and posts the result back (or the error, saying whether the module could not even load).
 export {}; // a module (its top-level await needs one), though it exports nothing
 type Call = { id: number; url: string; fn: string; args: unknown[] };

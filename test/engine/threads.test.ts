@@ -1,12 +1,12 @@
-// run/threads.ts: a function called on the helper thread gives what it gives here, errors come back with
+// engine/threads.ts: a function called on the helper thread gives what it gives here, errors come back with
 // their message, a module the worker cannot load runs here instead, MLP_LENS_THREADS=1 keeps every call
 // here. Runs under Node (worker_threads) and Deno (Web Workers).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HelperThread, taskModule } from '../../run/threads.ts';
+import { HelperThread, taskModule } from '../../engine/threads.ts';
 import { fails, onWorker, sumOfSquares } from '../helpers/thread-task.ts';
 
-const t = suite('run/threads');
+const t = suite('engine/threads');
 const url = taskModule(import.meta.url, '../helpers/thread-task');
 
 t('a call runs on the worker and returns what the function returns here', async () => {
