@@ -11,6 +11,8 @@ import { actNames, type ActName } from '../mlp/names.ts';
 import type { Net } from '../mlp/net.ts';
 import { fusedCnnCpuActs } from '../mlp/fused-cnn-cpu.ts';
 import { channelReduce, unitCount } from '../mlp/units.ts';
+import { plainForward, plainGrads, plainLosses, plainMlpOf } from './plain-mlp.ts';
+import { sparseRows } from '../mlp/fused-cpu.ts';
 
 /** a plain row-major array and its shape: what analysis functions read */
 export interface HostTensor { shape: number[]; data: Float32Array }
@@ -61,16 +63,38 @@ export function imagesFromSplit(split: Split, opts: ImageOptions = {}): Labelled
     if (!keep || keep.has(split.labels[i])) picked.push(i);
   }
   const x = new Float32Array(picked.length * d); // [count, d_in]
-  picked.forEach((s, r) => {
-    for (let j = 0; j < d; j++) {
-      const b = split.images[s * d + j];
-      x[r * d + j] = raw ? b : pixel(b);
-    }
-  });
+  const lut = Float32Array.from({ length: 256 }, (_, b) => (raw ? b : pixel(b))), img = split.images;
+  for (let r = 0; r < picked.length; r++) {
+    for (let j = 0, o = r * d, i = picked[r] * d; j < d; j++) x[o + j] = lut[img[i + j]];
+  }
   return {
     x, labels: Uint8Array.from(picked, (s) => split.labels[s]), indices: Uint32Array.from(picked),
     count: picked.length, dim: d,
   };
+}
+
+/** the split each lazyImages set reads, so that cacheImages can read its pixels as sparse rows */
+const lazySources = new WeakMap<LabelledImages, Split>();
+
+/**
+ * imagesFromSplit(split) (every image, unit pixels) with `x` made only when first read: what the plain MLP's
+ * forward cache reads as the split's sparse rows (mlp/fused-cpu.ts sparseRows) instead, the same values
+ */
+export function lazyImages(split: Split): LabelledImages {
+  let x: Float32Array | null = null;
+  const data: LabelledImages = {
+    get x() { return (x ??= imagesFromSplit(split).x); },
+    labels: Uint8Array.from(split.labels.subarray(0, split.count)), indices: Uint32Array.from({ length: split.count }, (_, i) => i),
+    count: split.count, dim: split.rows * split.cols,
+  };
+  lazySources.set(data, split);
+  return data;
+}
+
+/** image `i` of a split as imagesFromSplit gives its row (unit pixels) → [rows·cols] */
+export function imageRow(split: Split, i: number): Float32Array {
+  const d = split.rows * split.cols;
+  return Float32Array.from(split.images.subarray(i * d, (i + 1) * d), (b) => pixel(b));
 }
 
 /** rows [start, start + n) of a labelled set */
@@ -230,6 +254,27 @@ export async function cacheImages(model: Net, data: LabelledImages, opts: CacheO
       else dst[n]!.data.set(t.data, start * w);
     }
   };
+  // the plain MLP on the cpu backend: its passes by hand (plain-mlp.ts: the oracle's numbers, no graph)
+  // (inputs of another width: the generic pass, which says so)
+  const generic = from || keep.length || opts.onChunk || (opts.replace && Object.keys(opts.replace).length) || model.inputSize !== data.dim;
+  const plain = generic ? null : plainMlpOf(model);
+  // (a lazyImages set: its split's pixels as sparse rows, the dense rows never made)
+  const source = plain && plain.sizes.length > 2 && data.dim <= 65536 ? lazySources.get(data) : undefined, rows = source ? sparseRows(source) : null;
+  const lut = rows ? Float32Array.from({ length: 256 }, (_, b) => pixel(b)) : null;
+  for (let start = 0; plain && start < data.count; start += batch) {
+    const n = Math.min(batch, data.count - start);
+    const part = rows ? { x: new Float32Array(0), labels: data.labels.subarray(start, start + n) } : sliceImages(data, start, n);
+    const fw = plainForward(plain, part.x, n, undefined, rows ? { ...rows, lut: lut!, start } : undefined);
+    const host = (of: Partial<Record<ActName, Float32Array>>): NamedHost =>
+      Object.fromEntries(Object.entries(of).map(([k, v]) => [k, { shape: [n, v!.length / n], data: v! }])) as NamedHost;
+    const H = fw.pre.length, own: Partial<Record<ActName, Float32Array>> = {
+      ...(names.includes('input') ? { input: rows ? data.x.subarray(start * data.dim, (start + n) * data.dim) : part.x } : {}), logits: fw.logits, loss: plainLosses(fw.logits, part.labels, n, plain.sizes[H + 1]),
+    };
+    for (let k = 0; k < H; k++) { own[`layers.${k}.pre`] = fw.pre[k]; own[`layers.${k}.post`] = fw.post[k]; }
+    store(acts, host(own), names, start, true);
+    for (const g of targets) store(grads[g]!, host(plainGrads(plain, fw, part.labels, n, g)), gradNames, start, false);
+  }
+  if (plain) return { labels: Uint8Array.from(data.labels), acts, grads, maps };
   // (the fast CNN forward: the tables' names as channel means, whole maps only where they are read whole)
   const split = { names, full: [...new Set([...keep, ...chunkNames, ...(from ? [from] : [])])] };
   for (let start = 0; start < data.count; start += batch) {

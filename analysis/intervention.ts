@@ -7,25 +7,17 @@ import { mul, reshape } from '../engine/ops/index.ts';
 import { noGrad, Tensor } from '../engine/tensor.ts';
 import type { ActName } from '../mlp/names.ts';
 import type { Net } from '../mlp/net.ts';
-import { accuracyPerClass, type ClassAccuracy } from './accuracy.ts';
-import { confusionMatrix, matrixDiff } from './confusion.ts';
 import { fusedCnnCpuActs } from '../mlp/fused-cnn-cpu.ts';
 import {
   forwardFrom, layerName, linearHead, sizeOf, sliceImages, widthOf, type HeadLayer, type HostTensor, type LabelledImages, type Site,
 } from './forward-cache.ts';
+import { isPlainMlp, plainMlpOf, type PlainMlp } from './plain-mlp.ts';
+import {
+  evaluatePlain, layerSweepWith, neuronAnalysisWith, neuronSweepWith, plainSite, plainTarget, scaleMask, variantResults,
+  type LayerSweep, type NeuronAnalysis, type NeuronSweep, type ScaleVariant, type VariantResult,
+} from './scaling.ts';
 
-/** multiply columns `neurons` of the named tensor by `scale` (0: ablation; [] leaves the model as is) */
-export interface ScaleVariant { neurons: readonly number[]; scale: number }
-
-export interface VariantResult extends ClassAccuracy {
-  variant: ScaleVariant;
-  /** [classes, classes], rows = true class */
-  confusion: number[][];
-  /** mean logits over all samples [classes] */
-  meanLogits: number[];
-  /** mean logits over the samples of each true class [classes (true), classes] */
-  meanLogitsByClass: number[][];
-}
+export { linspace, scalesWithOne, type LayerSweep, type NeuronAnalysis, type NeuronSweep, type ScaleVariant, type VariantResult } from './scaling.ts';
 
 /** rows per forward pass (variants × samples) */
 const MAX_ROWS = 1 << 17;
@@ -47,20 +39,20 @@ export interface InterventionOptions {
  * (`layers.K.post` for a neuron's output, `layers.K.pre` before its ReLU).
  */
 export async function evaluateUnderScaling(
-  model: Net, data: LabelledImages, target: ActName, variants: readonly ScaleVariant[], opts: InterventionOptions = {},
+  model: Net | PlainMlp, data: LabelledImages, target: ActName, variants: readonly ScaleVariant[], opts: InterventionOptions = {},
 ): Promise<VariantResult[]> {
   if (target === 'loss') throw new RangeError('cannot scale the loss: pick an activation');
+  // the plain MLP on the cpu backend: its layers by hand (plain-mlp.ts, the oracle's numbers)
+  const plain = isPlainMlp(model) ? model : plainMlpOf(model);
+  if (plain && plainSite(plain, target)) return evaluatePlain(plain, data, target, variants, opts.cached);
+  if (isPlainMlp(model)) throw new RangeError(`cannot scale ${target} of a plain MLP's weights: pick a hidden layer's pre or post`);
   const backend = model.layers[0].W.backend;
   const w = widthOf(model, target), classes = model.classes, V = variants.length;
   // a map's unit is a channel: its positions share the channel's scale
   const size = sizeOf(model, target), pos = size / w, shape = model.unitShape(target);
   const cached = opts.cached;
   if (cached && cached.data.length !== data.count * size) throw new RangeError(`cached ${target}: expected ${data.count}×${size} values, got ${cached.data.length}`);
-  const mask = new Float32Array(V * w).fill(1); // [variants, 1, width] (a map's: [variants, 1, channels, 1])
-  variants.forEach((v, r) => v.neurons.forEach((j) => {
-    if (!(Number.isInteger(j) && j >= 0 && j < w)) throw new RangeError(`${target} has neurons 0..${w - 1}, got ${j}`);
-    mask[r * w + j] = v.scale;
-  }));
+  const mask = scaleMask(variants, target, w); // [variants, 1, width] (a map's: [variants, 1, channels, 1])
   const maskT = Tensor.from(mask, pos === 1 ? [V, 1, w] : [V, 1, w, 1], { backend });
   const pred = new Uint8Array(V * data.count); // [variants, n]
   const sums = new Float64Array(V * classes * classes); // [variants, classes (true), classes]
@@ -104,16 +96,17 @@ export async function evaluateUnderScaling(
       }
     }
   }
-  return variants.map((variant, v) => {
-    const p = pred.subarray(v * data.count, (v + 1) * data.count);
-    const acc = accuracyPerClass(p, data.labels, classes);
-    const byClass = Array.from({ length: classes }, (_, t) =>
-      Array.from({ length: classes }, (_, c) => sums[(v * classes + t) * classes + c] / acc.counts[t]));
-    const meanLogits = Array.from({ length: classes }, (_, c) =>
-      byClass.reduce((s, row, t) => s + row[c] * acc.counts[t], 0) / data.count);
-    return { variant, ...acc, confusion: confusionMatrix(p, data.labels, classes), meanLogits, meanLogitsByClass: byClass };
-  });
+  return variantResults(variants, pred, sums, data.labels, data.count, classes);
 }
+
+/** the name of hidden layer `layer`'s tensor at `site` (layerName), for a model or a plain MLP's weights */
+function targetOf(model: Net | PlainMlp, layer: number, site?: Site): ActName {
+  return isPlainMlp(model) ? plainTarget(model, layer, site) : layerName(model, layer, site);
+}
+
+/** units of a hidden tensor (widthOf), for a model or a plain MLP's weights */
+const unitsOf = (model: Net | PlainMlp, name: ActName): number =>
+  isPlainMlp(model) ? model.sizes[Number(name.split('.')[1]) + 1] : widthOf(model, name);
 
 /** samples per pass of scaledThroughHead when the target's values are computed (not cached) */
 const HEAD_CHUNK = 1000;
@@ -197,36 +190,6 @@ async function scaledThroughHead(
   }
 }
 
-/** torch.linspace(a, b, steps) in double, with 1.0 inserted (sorted) when absent (NB02 `analyze_neuron`) */
-export function scalesWithOne(a: number, b: number, steps: number): number[] {
-  const s = linspace(a, b, steps);
-  if (!s.includes(1)) s.push(1);
-  return s.sort((x, y) => x - y);
-}
-
-export interface NeuronAnalysis {
-  target: ActName;
-  neurons: number[];
-  interval: [number, number];
-  /** linspace(a, b, steps) ∪ {1}, sorted */
-  scales: number[];
-  /** overall accuracy % at each scale [scales] */
-  accuracy: number[];
-  /** accuracy % of each true class at each scale [scales, classes] */
-  perClassAccuracy: number[][];
-  /** mean logits at each scale [scales, classes] */
-  meanLogits: number[][];
-  /** mean logits per true class at each scale [scales, classes (true), classes] */
-  meanLogitsByClass: number[][][];
-  /** samples per class [classes] */
-  counts: number[];
-  /** confusion matrices [classes, classes] (rows = true) at scale 0, 1 and b, and the differences */
-  confusion: {
-    ablation: number[][]; baseline: number[][]; max: number[][];
-    ablationMinusBaseline: number[][]; maxMinusBaseline: number[][];
-  };
-}
-
 /**
  * NB02's `analyze_neuron` (cells 60–72), batched: scales `neuron` (one index or several, scaled
  * together) of hidden layer `layer` (post-ReLU by default) by every scale of
@@ -234,46 +197,11 @@ export interface NeuronAnalysis {
  * scale 0, 1 and b (computed even when 0 is not in the sweep).
  */
 export async function analyzeNeuron(
-  model: Net, layer: number, neuron: number | readonly number[], data: LabelledImages,
+  model: Net | PlainMlp, layer: number, neuron: number | readonly number[], data: LabelledImages,
   interval: readonly [number, number] = [0, 3], steps = 30, opts: { site?: Site } & InterventionOptions = {},
 ): Promise<NeuronAnalysis> {
-  const target = layerName(model, layer, opts.site);
-  const neurons = typeof neuron === 'number' ? [neuron] : [...neuron];
-  const [a, b] = interval;
-  const scales = scalesWithOne(a, b, steps);
-  const all = [...new Set([...scales, 0, 1, b])];
-  const res = await evaluateUnderScaling(model, data, target, all.map((scale) => ({ neurons, scale })), opts);
-  const at = (s: number) => res[all.indexOf(s)];
-  const sweep = scales.map(at);
-  return {
-    target, neurons, interval: [a, b], scales,
-    accuracy: sweep.map((r) => r.accuracy), perClassAccuracy: sweep.map((r) => r.perClass),
-    meanLogits: sweep.map((r) => r.meanLogits), meanLogitsByClass: sweep.map((r) => r.meanLogitsByClass),
-    counts: at(1).counts,
-    confusion: {
-      ablation: at(0).confusion, baseline: at(1).confusion, max: at(b).confusion,
-      ablationMinusBaseline: matrixDiff(at(0).confusion, at(1).confusion),
-      maxMinusBaseline: matrixDiff(at(b).confusion, at(1).confusion),
-    },
-  };
-}
-
-export interface LayerSweep {
-  target: ActName;
-  scales: number[];
-  baseline: { accuracy: number; perClass: number[]; confusion: number[][] };
-  /** one entry per neuron of the layer */
-  neurons: {
-    neuron: number;
-    /** [scales] */
-    accuracy: number[];
-    /** [scales, classes] */
-    perClassAccuracy: number[][];
-    /** per-class accuracy change from the baseline, percentage points [scales, classes] */
-    perClassDelta: number[][];
-    /** [scales, classes, classes] */
-    confusion: number[][][];
-  }[];
+  const target = targetOf(model, layer, opts.site);
+  return neuronAnalysisWith((t, v) => evaluateUnderScaling(model, data, t, v, opts), target, neuron, interval, steps);
 }
 
 /**
@@ -282,49 +210,11 @@ export interface LayerSweep {
  * pass per chunk of samples.
  */
 export async function sweepLayer(
-  model: Net, layer: number, data: LabelledImages,
+  model: Net | PlainMlp, layer: number, data: LabelledImages,
   opts: { scales?: readonly number[]; site?: Site } & InterventionOptions = {},
 ): Promise<LayerSweep> {
-  const target = layerName(model, layer, opts.site), w = widthOf(model, target);
-  const scales = [...(opts.scales ?? [0, 3])];
-  const variants: ScaleVariant[] = [{ neurons: [], scale: 1 }];
-  for (let j = 0; j < w; j++) for (const scale of scales) variants.push({ neurons: [j], scale });
-  const [base, ...rest] = await evaluateUnderScaling(model, data, target, variants, opts);
-  return {
-    target, scales,
-    baseline: { accuracy: base.accuracy, perClass: base.perClass, confusion: base.confusion },
-    neurons: Array.from({ length: w }, (_, j) => {
-      const rs = rest.slice(j * scales.length, (j + 1) * scales.length);
-      return {
-        neuron: j, accuracy: rs.map((r) => r.accuracy), perClassAccuracy: rs.map((r) => r.perClass),
-        perClassDelta: rs.map((r) => r.perClass.map((a, c) => a - base.perClass[c])),
-        confusion: rs.map((r) => r.confusion),
-      };
-    }),
-  };
-}
-
-/** torch.linspace(a, b, steps) in double, ends exact → [steps] */
-export function linspace(a: number, b: number, steps: number): number[] {
-  if (!(Number.isInteger(steps) && steps >= 1)) throw new RangeError(`steps must be a positive integer, got ${steps}`);
-  return steps === 1 ? [a] : Array.from({ length: steps }, (_, i) => (i === steps - 1 ? b : a + ((b - a) * i) / (steps - 1)));
-}
-
-export interface NeuronSweep {
-  target: ActName;
-  neurons: number[];
-  /** the scales as given (NB02 cells 60–61: linspace(0, 3, 20), which does not hold 1) */
-  scales: number[];
-  /** overall accuracy % at each scale [scales] */
-  accuracy: number[];
-  /** accuracy % of each true class at each scale [scales, classes] */
-  perClassAccuracy: number[][];
-  /** samples per class [classes] */
-  counts: number[];
-  /** the unmodified model (scale 1): accuracy %, per class [classes] */
-  baseline: { accuracy: number; perClass: number[] };
-  /** confusion matrices [classes, classes] (rows = true): unmodified, ablated (scale 0), ablation − baseline */
-  confusion: { baseline: number[][]; ablation: number[][]; ablationMinusBaseline: number[][] };
+  const target = targetOf(model, layer, opts.site);
+  return layerSweepWith((t, v) => evaluateUnderScaling(model, data, t, v, opts), target, unitsOf(model, target), opts.scales ?? [0, 3]);
 }
 
 /**
@@ -334,20 +224,9 @@ export interface NeuronSweep {
  * difference (cells 63–67), whether or not 0 and 1 are among the scales.
  */
 export async function sweepNeuron(
-  model: Net, layer: number, neuron: number | readonly number[], data: LabelledImages,
+  model: Net | PlainMlp, layer: number, neuron: number | readonly number[], data: LabelledImages,
   scales: readonly number[], opts: { site?: Site } & InterventionOptions = {},
 ): Promise<NeuronSweep> {
-  if (!scales.length) throw new RangeError('sweepNeuron: give at least one scale');
-  const target = layerName(model, layer, opts.site);
-  const neurons = typeof neuron === 'number' ? [neuron] : [...neuron];
-  const all = [...new Set([...scales, 0, 1])];
-  const res = await evaluateUnderScaling(model, data, target, all.map((scale) => ({ neurons, scale })), opts);
-  const at = (s: number) => res[all.indexOf(s)];
-  const sweep = scales.map(at), base = at(1), abl = at(0);
-  return {
-    target, neurons, scales: [...scales],
-    accuracy: sweep.map((r) => r.accuracy), perClassAccuracy: sweep.map((r) => r.perClass), counts: base.counts,
-    baseline: { accuracy: base.accuracy, perClass: base.perClass },
-    confusion: { baseline: base.confusion, ablation: abl.confusion, ablationMinusBaseline: matrixDiff(abl.confusion, base.confusion) },
-  };
+  const target = targetOf(model, layer, opts.site);
+  return neuronSweepWith((t, v) => evaluateUnderScaling(model, data, t, v, opts), target, neuron, scales);
 }

@@ -35,7 +35,7 @@ export function prefixSilhouetteSamples(
   for (let i = 0; i < n; i++) { const c = labels[i]; rowOf[fill[c]] = i; lab[fill[c]++] = c; }
   const xs = new Float64Array(n * d); // [n, d]: the ordered columns, rows grouped by label
   for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) xs[r * d + j] = x.data[rowOf[r] * w + order[j]];
-  const ends = Int32Array.from(sizes);
+  const ends = Int32Array.from(sizes), byTwo = sizes.every((e, t) => e === 2 * (t + 1));
   // sums[(t·classes + c)·n + r]: total distance, in prefix t, from sorted point r to the members of cluster c
   const sums = new Float64Array(S * classes * n);
   const acc = new Float64Array(S);
@@ -44,9 +44,9 @@ export function prefixSilhouetteSamples(
     for (let c = cr; c < classes; c++) {
       const lo = Math.max(start[c], r + 1), end = start[c + 1];
       if (S === 1) {
-        sums[c * n + r] += d === 2 ? block2(xs, o, lo, end, sums, cr * n) : blockD(xs, d, o, lo, end, sums, cr * n);
+        sums[c * n + r] += d === 2 ? block2(xs, o, lo, end, sums, cr * n) : d === 5 ? block5(xs, o, lo, end, sums, cr * n) : blockD(xs, d, o, lo, end, sums, cr * n);
       } else {
-        blockPrefix(xs, d, o, lo, end, sums, cr * n, classes * n, ends, acc);
+        (byTwo ? blockPrefix2 : blockPrefix)(xs, d, o, lo, end, sums, cr * n, classes * n, ends, acc);
         for (let t = 0; t < S; t++) sums[(t * classes + c) * n + r] += acc[t];
       }
     }
@@ -118,7 +118,10 @@ export function takeColumns(x: HostTensor, cols: readonly number[]): HostTensor 
 }
 
 // the pair kernels, small so that the JIT optimises each on its own: the distances from point `o` (an
-// offset into xs [n, d]) to points lo..end−1, added to sums[back + q] and returned as a total
+// offset into xs [n, d]) to points lo..end−1, added to sums[back + q] and returned as a total. block2 and
+// block5 (the suite's subsets: 5 neurons, and their PCA 2-D) hold point o in registers, the columns
+// unrolled: each squared distance summed in column order from 0 as blockD's loop does, bit for bit
+// (test/analysis/silhouette-fast.test.ts); ≈ 1.6× faster than blockD on 5 columns
 
 function block2(xs: Float64Array, o: number, lo: number, end: number, sums: Float64Array, back: number): number {
   const a0 = xs[o], a1 = xs[o + 1];
@@ -159,6 +162,38 @@ function blockPrefix(
       const dist = Math.sqrt(s);
       acc[t] += dist;
       sums[t * stride + back + q] += dist;
+    }
+  }
+}
+
+function block5(xs: Float64Array, o: number, lo: number, end: number, sums: Float64Array, back: number): number {
+  const a0 = xs[o], a1 = xs[o + 1], a2 = xs[o + 2], a3 = xs[o + 3], a4 = xs[o + 4];
+  let a = 0;
+  for (let q = lo, p = 5 * lo; q < end; q++, p += 5) {
+    const e0 = a0 - xs[p], e1 = a1 - xs[p + 1], e2 = a2 - xs[p + 2], e3 = a3 - xs[p + 3], e4 = a4 - xs[p + 4];
+    const dist = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3 + e4 * e4);
+    a += dist;
+    sums[back + q] += dist;
+  }
+  return a;
+}
+
+// blockPrefix for the sizes 2, 4, 6, … (item 34's): two columns a prefix, unrolled (the same sums, ≈ 1.3× faster)
+function blockPrefix2(
+  xs: Float64Array, d: number, o: number, lo: number, end: number, sums: Float64Array, back: number,
+  stride: number, ends: Int32Array, acc: Float64Array,
+): void {
+  const S = ends.length;
+  acc.fill(0);
+  for (let q = lo; q < end; q++) {
+    let s = 0;
+    const p = q * d;
+    for (let t = 0, j = 0, at = back + q; t < S; t++, j += 2, at += stride) {
+      const e0 = xs[o + j] - xs[p + j], e1 = xs[o + j + 1] - xs[p + j + 1];
+      s = s + e0 * e0 + e1 * e1;
+      const dist = Math.sqrt(s);
+      acc[t] += dist;
+      sums[at] += dist;
     }
   }
 }

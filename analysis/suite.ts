@@ -9,20 +9,30 @@ import { meanPerClassOfAll } from './class-means.ts';
 import { confusionMatrix, rowNormalize } from './confusion.ts';
 import { matrixCsv, toCsv, type Row } from './csv.ts';
 import {
-  cacheImages, imagesFromSplit, layerName, unitSizes, widthOf, type CacheOptions, type HostTensor, type Site,
+  cacheImages, imageRow, imagesFromSplit, layerName, lazyImages, unitSizes, widthOf, type CacheOptions, type HostTensor, type Site,
 } from './forward-cache.ts';
 
 export { unitSizes };
-import {
-  analyzeNeuron, linspace, scalesWithOne, sweepLayer, sweepNeuron, type LayerSweep, type NeuronAnalysis, type NeuronSweep,
-} from './intervention.ts';
+import { evaluateUnderScaling, type LayerSweep, type NeuronAnalysis, type NeuronSweep } from './intervention.ts';
 import { oneHotMaps } from './onehot-maps.ts';
+import { plainMlpOf } from './plain-mlp.ts';
 import { pca } from './pca.ts';
 import { projectActivations, sampleRows, umap2d, type Projection } from './projection.ts';
 import { saliencyMaps, type Saliency } from './saliency.ts';
 import { overlapOrder, selectivityPerClass } from './selectivity.ts';
-import { prefixSilhouetteScores, silhouetteScore, takeColumns, takeRows } from './silhouette.ts';
+import { silhouetteScore, takeColumns, takeRows } from './silhouette.ts';
 import { topKPerRow } from './topk.ts';
+import { interventionsWith, ready, suiteInterventions, suitePrefixScores, suiteTsne, type InterventionArgs } from './suite-tasks.ts';
+import { taskModule, type HelperThread } from '../engine/threads.ts';
+
+/** one turn of the event loop: lets a helper thread's start and its posted calls go out before a long section here */
+const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** a call handed to the helper thread, awaited later: its failure is not an unhandled rejection meanwhile (the await rethrows it) */
+function later<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
 
 /**
  * the notebooks' hand-made neuron lists for layer 2 of their trained model (NB02 cells 89–110): only
@@ -102,6 +112,14 @@ export interface SuiteOptions {
   silhouetteUmap?: { sample?: number; trials?: number; nEpochs?: number } | false;
   /** progress lines (section names and seconds) */
   log?: (line: string) => void;
+  /**
+   * a second thread for the parts that draw nothing from the generator (engine/threads.ts): the interventions
+   * (the plain MLP's), t-SNE's iterations (its rows are drawn here) and item 34's silhouette curves run
+   * there while this thread runs UMAP and item 33's silhouettes; the results are the same with or without
+   * it. `timings` then holds each section's seconds on both threads together: sections overlap, the
+   * suite's wall time is less than their sum (logged)
+   */
+  helper?: HelperThread;
   /** each forward chunk's raw activations of some names (the CNN's top images read its maps) */
   onChunk?: CacheOptions['onChunk'];
 }
@@ -226,31 +244,48 @@ export async function runPostTrainingSuite(model: Net, test: Split, opts: SuiteO
   const timings: Record<string, number> = {};
   const log = opts.log ?? (() => {});
   let t0 = performance.now();
-  const lap = (name: string) => {
+  const wall0 = performance.now();
+  // each section's seconds on this thread; a section handed to the helper thread logs when it is back
+  const lap = (name: string, away = false) => {
     const t = performance.now();
     timings[name] = (t - t0) / 1000;
-    log(`${name}: ${timings[name].toFixed(2)} s`);
+    if (!away) log(`${name}: ${timings[name].toFixed(2)} s`);
     t0 = t;
   };
+  // a section's seconds on the helper thread, added to what it took here (handing it over)
+  const back = (name: string, seconds: number) => {
+    timings[name] += seconds;
+    log(`${name}: ${timings[name].toFixed(2)} s (on the helper thread)`);
+  };
+  // (a helper thread that runs every call here, MLP_LENS_THREADS=1: as without one)
+  const helper = opts.helper && opts.helper.fallback === null ? opts.helper : null;
   const cnn = model.kind === 'cnn';
   const layer = opts.layer ?? defaultLayer(model), site = opts.site ?? defaultSite(model, layer);
   const target = layerName(model, layer, site), width = widthOf(model, target);
   const classes = model.classes, k = opts.k ?? 3, eps = opts.eps ?? 1e-3;
   const rng = createRng('mlp-lens', opts.seed ?? 314);
   const [a, b] = opts.interval ?? [0, 3];
-  const shown: SuiteOptions = { ...opts, log: undefined, onChunk: undefined };
+  const shown: SuiteOptions = { ...opts, log: undefined, onChunk: undefined, helper: undefined };
+  // the helper thread loads its modules while the forward pass runs here
+  if (helper) {
+    void later(helper.call({ url: taskModule(import.meta.url, './suite-tasks'), fn: 'ready', local: ready }, []));
+    await turn();
+  }
 
   // one cache: activations and per-sample gradients for both targets (items 23, 25, 35, and the rest).
   // A CNN: its maps as channel means, the gradients from the analysed tensor on (the backward pass never
   // enters the convolutions before it), that tensor's maps kept whole for the interventions
-  const data = imagesFromSplit(test);
+  // (the plain MLP: the images as floats only where read, its forward pass reading the split's sparse rows)
+  const plain = plainMlpOf(model);
+  const data = plain ? lazyImages(test) : imagesFromSplit(test);
   const cache = await cacheImages(model, data, {
     grads: ['loss', 'trueLogit'], batch: opts.batch ?? (cnn ? 1000 : undefined),
     ...(cnn ? { gradFrom: target, keep: [target], onChunk: opts.onChunk } : {}),
   });
   const labels = cache.labels, acts = cache.acts[target]!;
   // the interventions start from the kept map (a CNN) instead of running the convolutions again
-  const cached = cnn ? { cached: cache.maps[target] } : {};
+  // (the plain MLP's: the analysed tensor's table itself, plain-mlp.ts running only the layers after it)
+  const cached = cnn ? { cached: cache.maps[target] } : plain ? { cached: acts } : {};
   lap('forward-cache');
 
   const logits = cache.acts.logits!.data;
@@ -277,17 +312,29 @@ export async function runPostTrainingSuite(model: Net, test: Split, opts: SuiteO
   };
   lap('tables');
 
-  // interventions: the focus neuron's sweep, every neuron's sweep, the raw-pixel variant
+  // interventions: the focus neuron's sweep, every neuron's sweep, the raw-pixel variant. No draws from
+  // the generator: with a helper thread and the plain MLP (its weights and the analysed table as plain
+  // data) they run there while this thread goes on
   const focusClass = opts.focusClass ?? Math.min(7, classes - 1);
   const focusNeuron = topSelective[focusClass][0];
-  const focus = { cls: focusClass, neuron: focusNeuron, analysis: await analyzeNeuron(model, layer, focusNeuron, data, [a, b], opts.steps ?? 30, { site, ...cached }) };
-  const ns = opts.neuronSweep ?? {}, [na, nb] = ns.interval ?? [0, 3];
-  const neuronSweep = await sweepNeuron(model, layer, ns.neuron ?? Math.min(7, width - 1), data, linspace(na, nb, ns.steps ?? 20), { site, ...cached });
-  const sweep = await sweepLayer(model, layer, data, { scales: scalesWithOne(a, b, opts.sweepSteps ?? 3).filter((s) => s !== 1), site, ...cached });
-  // (a CNN: off unless asked for, it would run the convolutions on every image once more)
-  const raw = (opts.rawPixels ?? !cnn) === false ? null
-    : await analyzeNeuron(model, layer, focusNeuron, imagesFromSplit(test, { pixels: 'raw' }), [a, b], 2, { site });
-  lap('interventions');
+  const ns = opts.neuronSweep ?? {};
+  const away = helper && plain ? helper : null;
+  const interventionArgs: InterventionArgs = {
+    layer, site, focusNeuron, interval: [a, b], steps: opts.steps ?? 30,
+    sweepNeuron: ns.neuron ?? Math.min(7, width - 1), sweepInterval: ns.interval ?? [0, 3], sweepSteps: ns.steps ?? 20,
+    layerSteps: opts.sweepSteps ?? 3,
+    // (a CNN: off unless asked for, it would run the convolutions on every image once more)
+    raw: opts.rawPixels ?? !cnn,
+  };
+  const rawFrom = interventionArgs.raw ? test : null;
+  const interventionsDone = away
+    ? later(away.call({ url: taskModule(import.meta.url, './suite-tasks'), fn: 'suiteInterventions', local: suiteInterventions },
+      [plain!, interventionArgs, acts, labels, rawFrom]))
+    : await interventionsWith((on) => (t, v) => on === 'samples'
+      ? evaluateUnderScaling(model, data, t, v, cached)
+      : evaluateUnderScaling(model, imagesFromSplit(test, { pixels: 'raw' }), t, v), target, width, interventionArgs);
+  if (away) await turn();
+  lap('interventions', !!away);
 
   const pick = opts.saliency ?? { cls: 9, nth: 494 };
   let index = 'index' in pick ? pick.index : -1;
@@ -296,7 +343,7 @@ export async function runPostTrainingSuite(model: Net, test: Split, opts: SuiteO
     index = ofClass.length ? ofClass[Math.min(pick.nth, ofClass.length - 1)] : 0;
   }
   const row = data.indices.indexOf(index);
-  const saliency = { index, label: labels[row], ...(await saliencyMaps(model, layer, data.x.subarray(row * data.dim, (row + 1) * data.dim))) };
+  const saliency = { index, label: labels[row], ...(await saliencyMaps(model, layer, row >= 0 ? imageRow(test, data.indices[row]) : new Float32Array(0))) };
   const maps = await oneHotMaps(model, layer, { site });
   lap('saliency+onehot');
 
@@ -307,10 +354,28 @@ export async function runPostTrainingSuite(model: Net, test: Split, opts: SuiteO
   const mostAccurateClasses = accuracy.sorted.slice(0, 5).map((r) => r.cls);
   lap('pca');
   const tsneOpt = opts.tsne === false ? null : { sample: 1000, perplexity: 20, iterations: 300, ...opts.tsne };
-  const tsne = tsneOpt ? projectActivations(acts, labels, 'tsne', {
-    sample: tsneOpt.sample, rng, tsne: { perplexity: tsneOpt.perplexity, iterations: tsneOpt.iterations },
-  }) : null;
-  lap('tsne');
+  // (its rows drawn here, as projectActivations draws them; the embedding needs no generator: with a
+  // helper thread it is computed there)
+  let tsneDone: Promise<Projection> | Projection | null = null;
+  if (tsneOpt && helper) {
+    const t1 = performance.now(), n = acts.shape[0];
+    const rows = tsneOpt.sample < n ? sampleRows(n, tsneOpt.sample, rng) : Uint32Array.from({ length: n }, (_, i) => i);
+    const sub = takeRows(acts, labels, rows);
+    const setup = (performance.now() - t1) / 1000;
+    tsneDone = later(helper.call({ url: taskModule(import.meta.url, './suite-tasks'), fn: 'suiteTsne', local: suiteTsne },
+      [sub.x, { perplexity: tsneOpt.perplexity, iterations: tsneOpt.iterations }])
+      .then((t) => ({
+        method: 'tsne' as const, neurons: Array.from({ length: width }, (_, j) => j), rows, labels: sub.labels,
+        embedding: t.embedding, kl: t.kl, seconds: setup + t.seconds,
+      })));
+    await turn();
+  } else if (tsneOpt) {
+    // (as projectActivations always computed it, here)
+    tsneDone = projectActivations(acts, labels, 'tsne', {
+      sample: tsneOpt.sample, rng, tsne: { perplexity: tsneOpt.perplexity, iterations: tsneOpt.iterations },
+    });
+  }
+  lap('tsne', !!(tsneOpt && helper));
   const umapOpt = opts.umap === false ? null : { sample: 1000, nEpochs: 200, subspaces: false, ...opts.umap };
   const umap = umapOpt ? projectActivations(acts, labels, 'umap', { sample: umapOpt.sample, rng, umap: { nEpochs: umapOpt.nEpochs } }) : null;
   const subspaceClass = opts.subspaceClass ?? Math.min(3, classes - 1);
@@ -332,6 +397,21 @@ export async function runPostTrainingSuite(model: Net, test: Split, opts: SuiteO
   const uo = opts.silhouetteUmap ? { sample: 500, trials: 3, nEpochs: 100, ...opts.silhouetteUmap } : null;
   const umapRng = createRng('mlp-lens', (opts.seed ?? 314) + 1);
   const umapSil = uo && Math.min(uo.sample, silRows.length) > 15 ? takeRows(sil.x, sil.labels, sampleRows(silRows.length, uo.sample, umapRng)) : null;
+  // every draw of the section up front, in the order they were made: item 33's random subsets, then item
+  // 34's random orderings (the prefixes of a random permutation are uniformly random subsets of each size)
+  const trialSets = Array.from({ length: opts.randomTrials ?? 30 }, () => randomSubset(width, subsetSize, rng));
+  const sizeOrders = Array.from({ length: opts.sizeTrials ?? 10 }, () => randomSubset(width, width, rng));
+  // item 34's curves (no draws): on the helper thread when there is one, while item 33's run here
+  const sizes = opts.sizes ?? Array.from({ length: Math.floor(width / 2) }, (_, i) => 2 * (i + 1));
+  const orderingList = [
+    { name: `selectivity overlap (top-${k})`, order: selectivity.overlapOrder },
+    ...Object.entries(opts.orderings ?? {}).map(([name, order]) => ({ name, order })),
+  ];
+  const prefixArgs: Parameters<typeof suitePrefixScores> = [sil.x, sil.labels, [...orderingList.map((o) => o.order), ...sizeOrders], sizes];
+  const prefixDone = helper
+    ? later(helper.call({ url: taskModule(import.meta.url, './suite-tasks'), fn: 'suitePrefixScores', local: suitePrefixScores }, prefixArgs))
+    : { ...suitePrefixScores(...prefixArgs), seconds: 0 };
+  if (helper) await turn();
   const scoreSubset = (name: string, neurons: number[], withUmap = true): SubsetSilhouette => {
     const x = takeColumns(sil.x, neurons);
     const u = umapSil && withUmap ? umap2d(takeColumns(umapSil.x, neurons), umapRng, { nEpochs: uo!.nEpochs || undefined }) : null;
@@ -347,18 +427,14 @@ export async function runPostTrainingSuite(model: Net, test: Split, opts: SuiteO
     ...Object.entries(opts.subsets ?? {}).map(([name, s]) => scoreSubset(name, s)),
     scoreSubset(`most frequent top-${k} selective, first ${subsetSize}`, selectivity.overlapOrder.slice(0, subsetSize)),
   ];
-  const trials = Array.from({ length: opts.randomTrials ?? 30 }, (_, t) =>
-    scoreSubset(`random ${t}`, randomSubset(width, subsetSize, rng), t < (uo?.trials ?? 0)));
+  const trials = trialSets.map((neurons, t) => scoreSubset(`random ${t}`, neurons, t < (uo?.trials ?? 0)));
   const tf = meanStd(trials.map((t) => t.full)), tp = meanStd(trials.map((t) => t.pca));
   const withUmap = trials.filter((t) => t.umap !== null), tu = withUmap.length ? meanStd(withUmap.map((t) => t.umap!)) : { mean: NaN, std: NaN };
-  const sizes = opts.sizes ?? Array.from({ length: Math.floor(width / 2) }, (_, i) => 2 * (i + 1));
-  const orderings = [
-    { name: `selectivity overlap (top-${k})`, order: selectivity.overlapOrder },
-    ...Object.entries(opts.orderings ?? {}).map(([name, order]) => ({ name, order })),
-  ].map((o) => ({ ...o, scores: prefixSilhouetteScores(sil.x, sil.labels, o.order, sizes) }));
-  // random orderings: the prefixes of a random permutation are uniformly random subsets of each size
-  const randomTrials = Array.from({ length: opts.sizeTrials ?? 10 }, () =>
-    prefixSilhouetteScores(sil.x, sil.labels, randomSubset(width, width, rng), sizes));
+  const umapAll = umap ? silhouetteScore(umap.embedding, umap.labels) : null;
+  lap('silhouette', !!helper);
+  const prefix = await prefixDone;
+  const orderings = orderingList.map((o, i) => ({ ...o, scores: prefix.scores[i] }));
+  const randomTrials = prefix.scores.slice(orderingList.length);
   const bySize = sizes.map((_, s) => meanStd(randomTrials.map((t) => t[s])));
   const silhouette = {
     rows: silRows.length, count: data.count,
@@ -372,13 +448,20 @@ export async function runPostTrainingSuite(model: Net, test: Split, opts: SuiteO
     random: {
       size: subsetSize, trials, meanFull: tf.mean, stdFull: tf.std, meanPca: tp.mean, stdPca: tp.std, meanUmap: tu.mean, stdUmap: tu.std,
     },
-    umapAll: umap ? silhouetteScore(umap.embedding, umap.labels) : null,
+    umapAll,
     vsSize: {
       sizes, all: subsets[0].full, orderings,
       random: { mean: bySize.map((r) => r.mean), std: bySize.map((r) => r.std), trials: randomTrials },
     },
   };
-  lap('silhouette');
+  if (helper) back('silhouette', prefix.seconds);
+  // what the helper thread may still be running: the interventions and t-SNE (the wait is no section's)
+  const { focus: focusAnalysis, neuronSweep, sweep, raw, seconds: interventionSeconds } = await interventionsDone;
+  if (away) back('interventions', interventionSeconds);
+  const tsne = await tsneDone;
+  if (tsne && tsneOpt && helper) back('tsne', tsne.seconds);
+  const focus = { cls: focusClass, neuron: focusNeuron, analysis: focusAnalysis };
+  if (helper) log(`suite: ${((performance.now() - wall0) / 1000).toFixed(2)} s wall with the helper thread (the sections' seconds overlap)`);
 
   return {
     meta: {

@@ -13,6 +13,7 @@ import type { Mlp } from '../mlp/model.ts';
 import type { Net } from '../mlp/net.ts';
 import { isDirectory, writeAtomic, writeJson } from './files.ts';
 import { loadNetFile } from './net-files.ts';
+import { HelperThread } from '../engine/threads.ts';
 
 /**
  * writes each section of the results as <dir>/analysis/<section>.json and the tables of
@@ -42,20 +43,29 @@ async function analysisFolder(dir: string): Promise<string> {
 
 /**
  * the suite as the command line runs it: the notebooks' neuron lists added for a 16-neuron layer (their
- * layer 2), every result saved under <dir>/analysis/, the printed tables returned as lines
+ * layer 2), every result saved under <dir>/analysis/, the printed tables returned as lines. The suite's
+ * parts that draw nothing from its generator run on a helper thread (engine/threads.ts): `helper` (the
+ * caller's, left open), else one started for the call and closed after; false: all on this thread
+ * (the same results either way)
  */
 export async function analyzeModel(
-  model: Mlp, test: Split, dir: string, opts: SuiteOptions & { full?: boolean } = {},
+  model: Mlp, test: Split, dir: string, opts: Omit<SuiteOptions, 'helper'> & { full?: boolean; helper?: HelperThread | false } = {},
 ): Promise<{ results: PostTrainingResults; out: string; lines: string[] }> {
-  const { full, ...rest } = opts;
+  const { full, helper, ...rest } = opts;
   // before minutes of analyses: their results must have somewhere to go
   await analysisFolder(dir);
   const layer = rest.layer ?? model.hidden - 1;
   const notebookLayer = model.sizes[layer + 1] === 16;
-  const results = await runPostTrainingSuite(model, test, {
-    subsets: notebookLayer ? NOTEBOOK_SUBSETS : undefined, orderings: notebookLayer ? NOTEBOOK_ORDERINGS : undefined,
-    ...(full ? FULL_SCALE : {}), ...rest, layer,
-  });
+  const own = helper === undefined ? new HelperThread() : null;
+  let results: PostTrainingResults;
+  try {
+    results = await runPostTrainingSuite(model, test, {
+      subsets: notebookLayer ? NOTEBOOK_SUBSETS : undefined, orderings: notebookLayer ? NOTEBOOK_ORDERINGS : undefined,
+      ...(full ? FULL_SCALE : {}), ...rest, layer, helper: own ?? (helper || undefined),
+    });
+  } finally {
+    await own?.close();
+  }
   const out = await savePostTrainingResults(dir, results);
   return { results, out, lines: formatSuiteTables(results) };
 }
