@@ -4,44 +4,13 @@
 // and relative links to its data: figures/<id>.csv (the spec's data), figures/<id>.vl.json (the Vega-Lite
 // spec, for vega-embed) and the run files it came from. Reading a saved run and writing the report (and
 // PNG export through resvg) is run/report.ts; the page builds the same report in memory.
-import * as vega from 'vega';
-import { compile } from 'vega-lite';
-import { SECTIONS, type Figure, type FigureSet, type RunResults, type VegaLiteSpec } from './figures/index.ts';
+import { SECTIONS, type Figure, type FigureSet, type RunResults } from './figures/index.ts';
 import type { Finding } from './through-training-types.ts';
-import { installTextWidths } from './figures/text-width.ts';
 
-// without a canvas Vega guesses text widths; give it the report font's real ones
-installTextWidths((vega as unknown as { textMetrics: { width: unknown; estimateWidth: unknown } }).textMetrics);
+// the SVG side (Vega, its text widths, the ids and coordinates of an SVG) is analysis/render-figures.ts
+export { compactSvg, renderSvg, scopeSvgIds } from './render-figures.ts';
 
 export const FIGURES_DIR = 'figures';
-
-/** a Vega-Lite spec → SVG text, in Node or a browser (Vega's headless View, no canvas) */
-export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
-/** prefixes every id of an SVG (clip paths, gradients) and its references, so many SVGs can share one page */
-export function scopeSvgIds(svg: string, prefix: string): string {
-  const ids = new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
-  if (!ids.size) return svg;
-  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const alt = [...ids].map(esc).join('|');
-  return svg
-    .replace(new RegExp(`(\\sid=")(${alt})"`, 'g'), `$1${prefix}-$2"`)
-    .replace(new RegExp(`url\\(#(${alt})\\)`, 'g'), `url(#${prefix}-$1)`)
-    .replace(new RegExp(`(href=")#(${alt})"`, 'g'), `$1#${prefix}-$2"`);
-}
-
-/** rounds the coordinates of transform, d, x, y, width and height attributes to 2 decimals (a third of a 10 000-point scatter's bytes) */
-export function compactSvg(svg: string): string {
-  return svg.replace(/ (transform|d|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g, (_, k: string, v: string) =>
-    ` ${k}="${v.replace(/(-?\d+\.\d{2})\d+/g, '$1')}"`);
-}
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

