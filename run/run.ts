@@ -32,7 +32,7 @@ import { cnnLayersFor, modelLabel, prepareSession, trainSession, type EpochRow, 
 import { describeEpochs, listSnapshots, loadSnapshot, saveSnapshot, SNAPSHOT_DEFAULT_MAX_BYTES, SNAPSHOTS_DIR } from './snapshots.ts';
 import { saveEpochStats, saveInputStats } from './stats-files.ts';
 import { HelperThread } from '../engine/threads.ts';
-import { analyzeRunThroughTraining } from './through-training.ts';
+import { throughTrainingOn } from './through-training.ts';
 
 export interface RunOptions extends TrainSettings {
   /** auto: a hardware GPU if there is one, else the cpu; webgpu: any adapter, software ones too */
@@ -110,11 +110,15 @@ export async function runInDirectory(options: RunOptions, events: RunEvents = {}
   }
   for (const w of session.warnings) events.warn?.(w);
 
+  // the machine's other core: each epoch's statistics while the next trains, then half the analyses and the
+  // report's figures (engine/threads.ts; MLP_LENS_THREADS=1 keeps everything on this thread, same files)
+  const helper = new HelperThread();
   // the directory is this run's alone while it trains (run/run-dir.ts)
   const lock = resume ? await lockRunDir(resume.dir) : await claimRunDir(opts.out, { replace: opts.replace });
   try {
-    return await trainInDirectory(opts, events, { session, picked, profiler, resume, data, dir: lock.dir, clock });
+    return await trainInDirectory(opts, events, { session, picked, profiler, resume, data, dir: lock.dir, clock, helper });
   } finally {
+    await helper.close();
     await lock.release();
   }
 }
@@ -132,7 +136,7 @@ async function loadInit(file: string, settings: TrainSettings, data: Mnist): Pro
 /** the run once its directory is held: config, training with the directory as the sink, the trained model's files, analyses, report */
 async function trainInDirectory(
   opts: RunOptions, events: RunEvents,
-  run: { session: Session; picked: PickedBackend; profiler: Profiler | null; resume: Resume | null; data: Mnist; dir: string; clock: PhaseClock },
+  run: { session: Session; picked: PickedBackend; profiler: Profiler | null; resume: Resume | null; data: Mnist; dir: string; clock: PhaseClock; helper: HelperThread },
 ): Promise<RunOutput> {
   const log = events.log ?? (() => {});
   const { session, picked, profiler, resume, data, dir, clock } = run;
@@ -161,8 +165,6 @@ async function trainInDirectory(
       (resume ? ` (resumed after epoch ${resume.ckpt.epoch})` : ''));
     events.onStart?.({ backend: model.backend, dir, session });
     clock.lap('setup');
-    // each epoch's statistics on a helper thread while the next epoch trains (run/session.ts)
-    const statsThread = new HelperThread();
     result = await trainSession(session, {
       inputStats: async (s) => { await saveInputStats(dir, s); },
       epochStats: async (s) => { await saveEpochStats(dir, s); },
@@ -176,7 +178,7 @@ async function trainInDirectory(
       onEpoch: (row) => log(formatEpoch(row)),
       onEpochSaved: events.onEpochSaved,
       signal: events.signal,
-    }, { statsThread }).finally(() => statsThread.close());
+    }, { statsThread: run.helper });
     const { history } = result, final = result.final!;
     clock.lap('training');
     // PyTorch's state dict of the model (a normalised MLP adds lnK.* / bnK.* and its plan in the metadata, a CNN its architecture)
@@ -196,14 +198,16 @@ async function trainInDirectory(
   }
   if (profiler) log(formatProfile(await profiler.report()));
   try {
-    if (opts.analysis) { await analyzeAndLog(model, data, dir, opts.analysisLayer, log); clock.lap('analyses'); }
-    if (opts.analysis && opts.throughTraining !== false) { await throughTrainingAndLog(dir, data, dir, events); clock.lap('through training'); }
+    if (opts.analysis) {
+      await analysesAndLog(model, data, { dir, out: dir, layer: opts.analysisLayer, throughTraining: opts.throughTraining !== false }, events, run.helper);
+      clock.lap('analyses and through training');
+    }
   } catch (e) {
     const f = fileProblem(e);
     if (!f) throw e;
     throw new RunStopped(`the analyses could not be saved: ${f}; the trained model is saved in ${dir} (retry: mlp-lens analyze ${dir})`, 'io');
   }
-  if (opts.report) { await reportAndLog(dir, data, events); clock.lap('report'); }
+  if (opts.report) { await reportAndLog(dir, data, events, run.helper); clock.lap('report'); }
   // where the run's time went (RUN/timings.json; bench/main-job.js reads it)
   // the statistics' computing time (on the helper thread where one ran them) and what training waited for them
   const sum = (f: (r: EpochRow) => number | undefined) => result.history.reduce((t, r) => t + (f(r) ?? 0), 0);
@@ -340,29 +344,55 @@ export async function analyzeSaved(
   const { model, dir, file } = await loadSavedModel(path);
   const data = typeof opts.data === 'object' ? opts.data : await loadMnist(opts.data);
   log(`mlp-lens: post-training analyses of ${file} (${model.kind === 'cnn' ? model.arch : model.sizes.join('-')}), ${data.test.count} test images`);
-  await analyzeAndLog(model, data, opts.out ?? dir, opts.layer, log);
-  // a run directory with snapshots: the analyses through training too
-  if (dir === path && opts.throughTraining !== false) await throughTrainingAndLog(dir, data, opts.out ?? dir, events);
-  if (opts.report) await reportAndLog(opts.out ?? dir, data, events);
+  const helper = new HelperThread();
+  try {
+    // a run directory with snapshots: the analyses through training too
+    await analysesAndLog(model, data, { dir, out: opts.out ?? dir, layer: opts.layer, throughTraining: dir === path && opts.throughTraining !== false }, events, helper);
+    if (opts.report) await reportAndLog(opts.out ?? dir, data, events, helper);
+  } finally {
+    await helper.close();
+  }
 }
 
-async function analyzeAndLog(model: Net, data: Mnist, dir: string, layer: number | undefined, log: (line: string) => void): Promise<void> {
+/**
+ * the post-training suite into `where.out` and, with `throughTraining`, the analyses through training of
+ * the run in `where.dir` beside it on a thread of their own (its lines logged after the suite's, as when
+ * they ran one after the other); the suite's parts that draw no random numbers go to `helper`. Three
+ * threads on two cores: the suite's two keep both cores busy while the third runs, with no thread waiting
+ * for another's queue.
+ */
+async function analysesAndLog(
+  model: Net, data: Mnist, where: { dir: string; out: string; layer?: number; throughTraining: boolean }, events: RunEvents, helper: HelperThread,
+): Promise<void> {
+  const log = events.log ?? (() => {});
+  const through = where.throughTraining && (await listSnapshots(where.dir)).length ? new HelperThread() : null;
+  const tt = through ? throughTrainingOn(through, where.dir, data.test, { out: where.out, log: events.log, warn: events.warn }) : null;
+  // (a failure of the suite must not leave the other thread's failure unhandled)
+  tt?.catch(() => {});
+  try {
+    await analyzeAndLog(model, data, where.out, where.layer, log, helper);
+    if (tt) await throughTrainingOutcome(tt, where.dir, events);
+  } finally {
+    await through?.close();
+  }
+}
+
+async function analyzeAndLog(model: Net, data: Mnist, dir: string, layer: number | undefined, log: (line: string) => void, helper?: HelperThread): Promise<void> {
   const hidden = model.layers.length - 1;
   if (layer !== undefined && layer >= hidden) throw new ConfigError(`--analysis-layer ${layer}: the model has hidden layers 0..${hidden - 1}`);
-  const { out, lines } = model.kind === 'mlp' ? await analyzeModel(model, data.test, dir, { layer }) : await analyzeCnnModel(model, data.test, dir, { layer });
+  const { out, lines } = model.kind === 'mlp' ? await analyzeModel(model, data.test, dir, { layer, helper }) : await analyzeCnnModel(model, data.test, dir, { layer });
   for (const line of lines) log(line);
   log(`analysis: ${out}`);
 }
 
 /**
- * the analyses through training of the run in `dir` (run/through-training.ts) into `out`, when it kept
- * snapshots. A file that cannot be written stops the run as the analyses' files do; any other failure is
- * a warning with the command that retries it (the trained model and its analyses are saved by then).
+ * the end of the analyses through training (run/through-training.ts). A file that cannot be written stops
+ * the run as the analyses' files do; any other failure is a warning with the command that retries it (the
+ * trained model and its analyses are saved by then).
  */
-async function throughTrainingAndLog(dir: string, data: Mnist, out: string, events: RunEvents): Promise<void> {
-  if (!(await listSnapshots(dir)).length) return;
+async function throughTrainingOutcome(tt: Promise<unknown>, dir: string, events: RunEvents): Promise<void> {
   try {
-    await analyzeRunThroughTraining(dir, data, { log: events.log, warn: events.warn, out });
+    await tt;
   } catch (e) {
     if (fileProblem(e)) throw e;
     events.warn?.(`warning: no analyses through training: ${e instanceof Error ? e.message : String(e)} (retry: mlp-lens analyze ${dir})`);
@@ -373,11 +403,11 @@ async function throughTrainingAndLog(dir: string, data: Mnist, out: string, even
  * RUN/report.html from the saved run (run/report.ts), after the analyses. Everything else is saved by
  * then, so a failure here is a warning (with the command that retries it), not fatal.
  */
-async function reportAndLog(dir: string, data: Mnist, events: RunEvents): Promise<void> {
+async function reportAndLog(dir: string, data: Mnist, events: RunEvents, helper: HelperThread): Promise<void> {
   try {
     const { writeReport } = await import('./report.ts');
     // what the report left out, and why, as warnings (the report's notes name it too)
-    const r = await writeReport(dir, { test: data.test, log: (line) => events.warn?.(`warning: ${line}`) });
+    const r = await writeReport(dir, { test: data.test, helper, log: (line) => events.warn?.(`warning: ${line}`) });
     events.log?.(`report: ${r.path} (${r.figures.length} figures, ${r.seconds.toFixed(1)} s)`);
   } catch (e) {
     events.warn?.(`report not written: ${e instanceof Error ? e.message : String(e)} (retry: mlp-lens report ${dir})`);
