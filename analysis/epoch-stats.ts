@@ -133,7 +133,7 @@ export function computeEpochStats(record: EpochRecord, opts: EpochStatsOptions):
 
 /**
  * computeEpochStats and the seconds it took, measured where it ran: what run/session.ts calls on its
- * helper thread (run/threads.ts), whose clock is the only one that sees the work
+ * helper thread (engine/threads.ts), whose clock is the only one that sees the work
  */
 export function computeEpochStatsTimed(record: EpochRecord, opts: EpochStatsOptions): { stats: EpochStats; seconds: number } {
   const t0 = performance.now();

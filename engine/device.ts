@@ -64,7 +64,8 @@ function inferBackend(rt: Runtime, info: GPUAdapterInfo): string {
   return p === 'darwin' ? 'metal' : p === 'windows' || p === 'win32' ? 'd3d12' : p === 'linux' ? 'vulkan' : 'unknown';
 }
 
-const isSoftware = (a: GPUAdapter): boolean => {
+/** a CPU rasteriser (SwiftShader, llvmpipe, lavapipe) or an adapter that says it is a fallback: correct, slow */
+export const isSoftware = (a: GPUAdapter): boolean => {
   const i = a.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
   return !!(i.isFallbackAdapter || (a as any).isFallbackAdapter) ||
     SOFTWARE.test(`${i.vendor} ${i.device} ${i.description}`);

@@ -17,3 +17,8 @@ export {
 export function dispatchTrainSteps(backend: WebGpuBackend, config: TrainStepsConfig, p: StepsParams, storages: readonly unknown[]): void {
   backend.dispatch('trainSteps', trainStepsKernel(config, p), storages);
 }
+
+/** builds the kernel of `config` before its first dispatch (WebGpuBackend.warm): the params do not change the WGSL */
+export function warmTrainSteps(backend: WebGpuBackend, config: TrainStepsConfig): Promise<void> {
+  return backend.warm('trainSteps', trainStepsKernel(config, { step0: 0, steps: 1, count: config.count, vReady: false, first: true, lr: 0, momentum: 0, weightDecay: 0 }));
+}

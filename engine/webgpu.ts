@@ -35,6 +35,8 @@ export interface WebGpuBackend extends Backend {
   stats(): WebGpuStats;
   /** submits the encoded work now (e.g. at the end of a step, so the GPU starts while JS encodes the next) */
   flush(): void;
+  /** builds the pipeline of `op` for `plan` ahead of its first dispatch, off the GPU's main thread where it can (pipelines.ts) */
+  warm(op: string, plan: Dispatch): Promise<void>;
   /** submits and waits until the GPU is done, then throws any validation error seen so far (timing) */
   sync(): Promise<void>;
   /** destroys the pooled buffers (after a submit; buffers held by tensors stay) */
@@ -100,6 +102,10 @@ export function createWebGpuBackend(device: GPUDevice, opts: WebGpuOptions = {})
 
     readSync() {
       throw new Error('webgpu: tensor values live on the GPU; use `await tensor.read()`');
+    },
+
+    warm(op, plan) {
+      return pipelineFor.warm(op, plan);
     },
 
     dispatch(op, plan, storages) {

@@ -13,7 +13,7 @@ import type { WebGpuBackend } from '../engine/webgpu.ts';
 import { Tensor } from '../engine/tensor.ts';
 import { deviceInfo } from '../engine/device.ts';
 import {
-  dispatchTrainSteps, loopIterationsPerStep, rowTableWords, type TrainStepsConfig, type TrainStepsLayout, trainStepsLayout,
+  dispatchTrainSteps, warmTrainSteps, loopIterationsPerStep, rowTableWords, type TrainStepsConfig, type TrainStepsLayout, trainStepsLayout,
 } from '../engine/fused-train-steps.ts';
 import type { Mlp } from './model.ts';
 import type { Split } from './mnist.ts';
@@ -191,6 +191,8 @@ export class FusedGpuTrainer {
   private readonly rowNonzeros: number;
   /** the epoch table (epochTable) on the device */
   private order: Tensor | null = null;
+  /** steps each dispatch of encodeEpoch runs */
+  readonly stepsPerDispatch: number;
 
   private constructor(
     private readonly model: Mlp, private readonly config: TrainStepsConfig, private readonly opts: FusedGpuOptions,
@@ -203,6 +205,7 @@ export class FusedGpuTrainer {
     const backend = this.backend;
     this.sparse = deviceSparse(split, backend);
     this.rowNonzeros = maxRowNonzeros(split);
+    this.stepsPerDispatch = stepsPerDispatch(config, backend, opts.stepsPerDispatch, this.rowNonzeros);
     this.state = Tensor.zeros([this.layout.words], { backend });
     this.rec = config.record ? Tensor.zeros([Math.max(1, this.layout.recordWords)], { backend }) : null;
     keep(this.state, ...(this.rec ? [this.rec] : []));
@@ -239,7 +242,7 @@ export class FusedGpuTrainer {
     // u32 words as f32 bits: every word is below 2^24 (a small float, never a NaN to canonicalise)
     this.order = Tensor.from(new Float32Array(table.buffer), [table.length], { backend });
     keep(this.order);
-    const per = stepsPerDispatch(this.config, backend, this.opts.stepsPerDispatch, this.rowNonzeros);
+    const per = this.stepsPerDispatch;
     const bound = [this.sparse, this.labels, this.lut, this.order, this.state, ...(this.rec ? [this.rec] : [])].map((t) => t.storage);
     for (let s0 = 0; s0 < steps; s0 += per) {
       const k = Math.min(per, steps - s0);
@@ -252,6 +255,22 @@ export class FusedGpuTrainer {
       for (let s = s0; s < s0 + k; s++) onStep?.(s, Math.min(order.length, (s + 1) * this.opts.batch));
     }
     this.copyParams('out');
+  }
+
+  /**
+   * the epoch's running loss sum and right answers as they will be after the work encoded so far: a read
+   * of the state's first words queued behind it, so nothing waits (the promise settles when the device gets
+   * there). For live updates within an epoch, a few per epoch (see FusedGpuStep.runSteps)
+   */
+  peek(): Promise<{ lossSum: number; correct: number }> {
+    const lay = this.layout;
+    return this.state.backend.read(this.state.storage, Math.max(lay.loss, lay.correct) + 1, 'f32')
+      .then((head) => ({ lossSum: head[lay.loss], correct: head[lay.correct] }));
+  }
+
+  /** the step kernel built before the first step (off the GPU's main thread where the browser can): the page keeps painting */
+  warm(): Promise<void> {
+    return warmTrainSteps(this.backend, this.config);
   }
 
   /** the epoch's totals and flags: one read */
@@ -325,6 +344,8 @@ export class FusedGpuStep implements StepEngine {
   private readonly paramNames: ReadonlySet<string>;
   private epoch = 0;
   private order: Uint32Array = new Uint32Array(0);
+  /** an error a live read (StepInfo.peek) met: thrown by endEpoch */
+  private peekError: unknown = null;
 
   constructor(model: Mlp, private readonly split: Split, private readonly opts: FusedGpuOptions, private readonly run: FusedGpuRun) {
     this.label = fusedGpuLabel(model, split, opts);
@@ -340,17 +361,36 @@ export class FusedGpuStep implements StepEngine {
 
   runSteps(onStep?: (info: StepInfo) => void): void {
     const { epoch, order, steps, trainer } = this;
-    trainer.encodeEpoch(order, steps, (step, seen) => onStep?.({ epoch, step, steps, samples: seen }));
+    const per = trainer.stepsPerDispatch;
+    this.peekError = null;
+    trainer.encodeEpoch(order, steps, (step, seen) => {
+      // the last step of a dispatch (already flushed): the running totals may be read there, queued behind
+      // it — never per step; the caller decides how often (the page: every ≈ 50 steps)
+      const boundary = (step + 1) % per === 0 || step === steps - 1;
+      onStep?.({
+        epoch, step, steps, samples: seen,
+        peek: boundary ? () => trainer.peek().then(
+          (t) => ({ loss: t.lossSum / seen, accuracy: (100 * t.correct) / seen }),
+          // a device error seen by this read is the epoch's: endEpoch throws it
+          (e: unknown) => { this.peekError ??= e; throw e; },
+        ) : undefined,
+      });
+    });
     if (this.run.recorder) trainer.record(this.run.recorder, this.split, order, steps);
   }
 
   async endEpoch(): Promise<EpochTotals> {
     const totals = await this.trainer.totals(this.steps);
+    // the live reads were queued before this one: settled by now
+    if (this.peekError) throw this.peekError;
     if (this.run.checkFinite) firstFlaggedMask(totals.masks, this.trainer.checkedNames, this.paramNames, this.epoch);
     return { lossSum: totals.loss, correct: totals.correct, samples: Math.min(this.split.count, this.steps * this.opts.batch) };
   }
 
   velocity(): Promise<(Float32Array | null)[]> { return this.trainer.velocity(); }
+
+  /** builds the step kernel before the first step (pickStepEngine waits for it) */
+  warm(): Promise<void> { return this.trainer.warm(); }
 
   dispose(): void { this.trainer.dispose(); }
 }

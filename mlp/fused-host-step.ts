@@ -67,7 +67,7 @@ export class FusedHostStep implements StepEngine {
       lossSum = Math.fround(lossSum + totals.loss);
       correct += totals.correct;
       samples += n;
-      onStep?.({ epoch, step, steps, samples, loss: lossSum / samples, batchLoss: totals.loss / n });
+      onStep?.({ epoch, step, steps, samples, loss: lossSum / samples, batchLoss: totals.loss / n, accuracy: (100 * correct) / samples });
     }
     this.lossSum = lossSum;
     this.correct = correct;

@@ -110,8 +110,12 @@ export async function pickStepEngine(model: Net, split: Split, opts: StepOptions
         batch: opts.batch, lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay, velocity: opts.velocity,
         kind: opts.fused === 'js' ? 'js' : undefined,
       }, { steps, recorder, checkFinite });
-    case 'fused-gpu':
-      return new FusedGpuStep(mlpOf(model), split, gpuOptions(split, opts), { recorder, checkFinite });
+    case 'fused-gpu': {
+      const step = new FusedGpuStep(mlpOf(model), split, gpuOptions(split, opts), { recorder, checkFinite });
+      // its kernel compiled before the first step, not inside the epoch's first dispatch
+      await step.warm();
+      return step;
+    }
     case 'fused-cnn-cpu':
       return FusedCnnCpuStep.create(cnnOf(model), split, {
         batch: opts.batch, lr: opts.lr, momentum: opts.momentum, weightDecay: opts.weightDecay, velocity: opts.velocity,

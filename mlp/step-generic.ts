@@ -111,6 +111,9 @@ export class GenericStep implements StepEngine {
         // values only where reading them is free (cpu); a GPU read here would stall every step
         loss: hostVisible ? lossSum.data()[0] / samples : undefined,
         batchLoss: hostVisible ? kept.batchLoss.data()[0] / n : undefined,
+        accuracy: hostVisible ? (100 * correct.data()[0]) / samples : undefined,
+        // on a device: the two sums read when asked, queued behind this step (both reads are encoded before the sums are released)
+        peek: hostVisible ? undefined : peekSums(lossSum, correct, samples),
       });
       dispose(kept.batchLoss);
     }
@@ -142,4 +145,9 @@ export class GenericStep implements StepEngine {
     // before it, in model order) already was, so the first bad tensor is the same; fewer dispatches a step
     this.probed = this.checkedNames.flatMap((n, k) => (/\.post$/.test(n) ? [] : [k]));
   }
+}
+
+/** a StepInfo.peek of the running sums on a device: both reads queued when called, during onStep (before the step's sums are released) */
+function peekSums(lossSum: Tensor, correct: Tensor, samples: number): () => Promise<{ loss: number; accuracy: number }> {
+  return () => Promise.all([lossSum.read(), correct.read()]).then(([l, c]) => ({ loss: l[0] / samples, accuracy: (100 * c[0]) / samples }));
 }

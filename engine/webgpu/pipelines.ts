@@ -58,12 +58,34 @@ export function kernelVariants(device: GPUDevice, overrides?: Record<string, str
  * `op` or `op:variant`, and queues its build check on `errors` (so the next read() names a kernel that
  * failed to compile); `onBuilt` counts builds for stats()
  */
-export function pipelineCache(device: GPUDevice, errors: DeviceErrors, onBuilt: () => void): (op: string, plan: Dispatch) => GPUComputePipeline {
+/** a backend's pipelines: built on first use, or ahead of it by warm() */
+export type PipelineCache = ((op: string, plan: Dispatch) => GPUComputePipeline) & {
+  /**
+   * builds a plan's pipeline ahead of its first dispatch with createComputePipelineAsync, which compiles
+   * off the GPU process's main thread where the browser can (a software adapter's compile of a large
+   * kernel takes seconds there, and a page sharing that thread paints no frame meanwhile). A failure is
+   * left to the synchronous build at first use, which names the kernel
+   */
+  warm(op: string, plan: Dispatch): Promise<void>;
+};
+
+export function pipelineCache(device: GPUDevice, errors: DeviceErrors, onBuilt: () => void): PipelineCache {
   const printShader = debugShaders();
   // keyed by label: a plan's `variant` names everything its WGSL depends on (shaders/kernel.ts), so
   // shapes never add a pipeline; they reach the kernel through its params uniform
   const pipelines = new Map<string, GPUComputePipeline>();
-  return (op, plan) => {
+  const warm = async (op: string, plan: Dispatch): Promise<void> => {
+    const label = plan.variant ? `${op}:${plan.variant}` : op;
+    if (pipelines.has(label)) return;
+    const code = plan.source();
+    if (printShader(op)) console.error(`// --- ${label}\n${code}`);
+    try {
+      const module = device.createShaderModule({ label, code });
+      const p = await device.createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      if (!pipelines.has(label)) { pipelines.set(label, p); onBuilt(); }
+    } catch { /* built again at first use, where its error names the kernel */ }
+  };
+  return Object.assign((op: string, plan: Dispatch) => {
     const label = plan.variant ? `${op}:${plan.variant}` : op;
     let p = pipelines.get(label);
     if (!p) {
@@ -76,5 +98,5 @@ export function pipelineCache(device: GPUDevice, errors: DeviceErrors, onBuilt: 
       onBuilt();
     }
     return p;
-  };
+  }, { warm });
 }
