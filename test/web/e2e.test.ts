@@ -100,6 +100,9 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
     await page.fill('#cfg-epochs', String(EPOCHS));
     await page.fill('#cfg-steps', String(STEPS));
     await page.fill('#cfg-seed', String(SEED));
+    // SwiftShader is a software adapter: the page defaults to the CPU there (web/src/adapter.ts); this run asks for WebGPU
+    assert.is(await page.inputValue('#cfg-device'), 'cpu', 'the CPU by default on the software adapter');
+    await page.selectOption('#cfg-device', 'webgpu');
     t0 = performance.now();
     await page.click('#train');
     // the charts after the first epoch, while the second trains
@@ -132,16 +135,18 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
     }
     const gap = await lens<number>('longestGap');
     console.log(`  longest draw per chart (ms): ${JSON.stringify(await lens<Record<string, number>>('drawMs'))}`);
-    console.log(`  trained ${EPOCHS}×${STEPS} steps on ${device.text} in ${trainSeconds} s; test accuracy ${model.test.accuracy.toFixed(2)} %; longest main-thread stall ${gap.toFixed(0)} ms`);
+    console.log(`  trained ${EPOCHS}×${STEPS} steps on ${device.text} in ${trainSeconds} s; test accuracy ${model.test.accuracy.toFixed(2)} %; longest main-thread stall ${gap.toFixed(0)} ms, longest frame gap ${(await lens<{ longest: number }>('frames')).longest} ms`);
 
     // the explorer: a neuron of layer 2 on test image 7
     t0 = performance.now();
+    // after training it answered by itself for the default neuron (update 1)
+    await page.waitForSelector('#ex-saliency[data-updates="1"]', { timeout: 60_000 });
     await page.selectOption('#ex-layer', '1');
     await page.fill('#ex-neuron', '3');
     await page.fill('#ex-image', '7');
     await page.click('#ex-go');
     await page.waitForFunction('window.mlpLens.neuron || window.mlpLens.errors.length', null, { timeout: 60_000 });
-    await page.waitForSelector('#ex-saliency[data-updates="1"]', { timeout: 30_000 });
+    await page.waitForSelector('#ex-saliency[data-updates="2"]', { timeout: 30_000 });
     const n = await lens<{
       layer: number; neuron: number; selectivity: number[]; topClasses: number[];
       analysis: { scales: number[]; perClassAccuracy: number[][]; confusion: { ablationMinusBaseline: number[][] } };
@@ -158,7 +163,7 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
     assert.is(n.saliency.index, 7);
     assert.is(Object.keys(n.oneHot.map).length, 784);
     for (const id of ['ex-selectivity', 'ex-accuracy', 'ex-confusion', 'ex-logits', 'ex-saliency']) {
-      assert.is(await page.$eval(`#${id}`, (el) => (el as HTMLElement).dataset.updates), '1', `${id} drawn`);
+      assert.is(await page.$eval(`#${id}`, (el) => (el as HTMLElement).dataset.updates), '2', `${id} drawn`);
     }
     assert.is(await page.$eval('#ex-onehot', (el) => (el as HTMLImageElement).naturalWidth), 28, 'the one-hot map is a 28×28 image');
     assert.match(await page.textContent('#ex-summary') ?? '', /most selective for classes/);
@@ -167,7 +172,7 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
     assert.is(picks.length, 10);
     const cls = Math.max(0, picks.findIndex((j) => j !== 3));
     await page.click(`#ex-picks button >> nth=${cls}`);
-    await page.waitForSelector('#ex-saliency[data-updates="2"]', { timeout: 60_000 });
+    await page.waitForSelector('#ex-saliency[data-updates="3"]', { timeout: 60_000 });
     assert.is(await lens<number>('neuron.neuron'), picks[cls], 'the picked neuron was explored');
     await page.selectOption('#pca-layer', '0');
     await page.click('#pca-go');
@@ -184,7 +189,7 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
     const lastSel = await lens<number[]>('neuron.selectivity');
     const shown = await lens<number>('neuron.neuron');
     await page.selectOption('#ex-epoch', '-1');
-    await page.waitForSelector('#ex-saliency[data-updates="3"]', { timeout: 60_000 });
+    await page.waitForSelector('#ex-saliency[data-updates="4"]', { timeout: 60_000 });
     await page.waitForSelector('#ex-pca[data-updates="2"]', { timeout: 60_000 });
     assert.is(await lens<number>('neuron.epoch'), -1);
     assert.is(await lens<number>('neuron.neuron'), shown, 'the same neuron, at another epoch');
@@ -315,7 +320,7 @@ test('the page trains on WebGPU in Chromium, updates its charts, answers the exp
     const up = await lens<{ test: { accuracy: number }; name: string }>('model');
     assert.is(up.test.accuracy, c.accuracy, 'the CLI\'s model.safetensors, uploaded, scores what the CLI printed');
     await page.click('#ex-go');
-    await page.waitForSelector('#ex-saliency[data-updates="4"]', { timeout: 60_000 });
+    await page.waitForSelector('#ex-saliency[data-updates="5"]', { timeout: 60_000 });
     assert.is(await lens<number | null>('neuron.epoch'), null, 'an uploaded model is explored as it is');
     assert.ok(await page.isHidden('#through'), 'an uploaded model has no epochs to follow');
     console.log(`  upload of the CLI's model.safetensors: ${up.test.accuracy.toFixed(2)} % (CLI ${c.accuracy.toFixed(2)} %), explorer answered, in ${secs(t0)} s`);

@@ -56,11 +56,12 @@ test('the page: URL settings and presets, locked settings, progress, names, layo
       const inside = (a: DOMRect, b: DOMRect) => a.left >= b.left - 0.5 && a.right <= b.right + 0.5;
       let charts = 0;
       const scaled: string[] = [];
-      for (const c of Array.from(document.querySelectorAll<HTMLElement>('.chart, .maps'))) {
+      // the charts, the CNN explorer's maps and the Network section's drawings (its view, the digit's rows, the weight images)
+      for (const c of Array.from(document.querySelectorAll<HTMLElement>('.chart, .maps, .net-card, #nv-sample'))) {
         if (!c.offsetParent) continue;
         const card = c.getBoundingClientRect(), section = c.closest('section')!.getBoundingClientRect();
         if (!inside(card, section)) out.push(`#${c.id || c.className} ${card.left}–${card.right} outside its section ${section.left}–${section.right}`);
-        for (const canvas of Array.from(c.querySelectorAll('canvas'))) {
+        for (const canvas of Array.from(c.querySelectorAll<HTMLElement>('canvas, svg.net-svg, svg.sv-cells, svg.sv-bars'))) {
           charts++;
           const r = canvas.getBoundingClientRect(), natural = parseFloat(canvas.style.width || '0');
           if (natural > r.width + 1) scaled.push(`${c.id} ${natural}→${Math.round(r.width)}`);
@@ -142,8 +143,9 @@ test('the page: URL settings and presets, locked settings, progress, names, layo
 
     // epochs from 1 everywhere; plain names, the canonical ones in tooltips; charts with accessible names
     assert.is(await page.textContent('#epochs tbody tr td'), '1', 'the table counts epochs from 1');
-    const specs = await lens<Record<string, { data: { values: { epoch?: number; tensor?: string }[] }; title: unknown }>>('specs');
-    assert.equal([...new Set(specs['chart-curves'].data.values.map((v) => v.epoch))], [1], 'the curves count epochs from 1');
+    const specs = await lens<Record<string, { data: { values: { epoch?: number; tensor?: string }[] }; datasets: Record<string, { epoch: number; split: string }[]>; title: unknown }>>('specs');
+    // the epochs' own points (the running points within an epoch sit at fractions of it: web/src/live.ts)
+    assert.equal([...new Set(specs['chart-curves'].datasets.curves.filter((v) => v.split !== 'train, within the epoch').map((v) => v.epoch))], [1], 'the curves count epochs from 1');
     const panels = [...new Set(specs['chart-hist'].data.values.map((v) => v.tensor))];
     assert.equal(panels, ['layer 1, before ReLU', 'layer 1, after ReLU', 'layer 2, before ReLU', 'layer 2, after ReLU', 'logits'], JSON.stringify(panels));
     assert.is(await page.textContent('#heatmap-layer option'), 'layer 1, after ReLU');
@@ -152,6 +154,9 @@ test('the page: URL settings and presets, locked settings, progress, names, layo
     assert.is(unnamed, 0, 'every chart is an image with a name');
     assert.ok(await page.getByRole('img', { name: /Loss and accuracy per epoch\. Line charts .* epoch 1/ }).isVisible());
 
+    // the explorer answers by itself after training (the last hidden layer's neuron 0), then for what is asked
+    await page.waitForSelector('#ex-saliency[data-updates="1"]', { timeout: 60_000 });
+    assert.match(await page.textContent('#ex-summary') ?? '', /neuron 0 of layer 2, after ReLU: most selective/);
     // the explorer: a neuron's health beside its selectivity; the saliency titled with the tensor it maps
     t0 = performance.now();
     await page.selectOption('#ex-layer', '1');
@@ -162,7 +167,7 @@ test('the page: URL settings and presets, locked settings, progress, names, layo
     await page.fill('#ex-neuron', '3');
     await page.fill('#ex-image', '7');
     await page.click('#ex-go');
-    await page.waitForSelector('#ex-saliency[data-updates="1"]', { timeout: 60_000 });
+    await page.waitForSelector('#ex-saliency[data-updates="2"]', { timeout: 60_000 });
     assert.match(await page.textContent('#ex-health') ?? '', /health: fires \(> 0\) on [\d.]+ % of the 10,000 test images|dead: neuron 3 never fires/);
     assert.is(await page.getAttribute('#ex-summary .tensor', 'title'), 'layers.1.post');
     assert.is(await page.textContent('#ex-summary .tensor'), 'layer 2, after ReLU');
@@ -190,7 +195,7 @@ test('the page: URL settings and presets, locked settings, progress, names, layo
     assert.ok(await page.isVisible('#explorer'), 'the explorer is kept');
     assert.ok(await page.isVisible('#through'), 'through training is kept');
     assert.is(await page.getAttribute('#chart-curves', 'data-updates'), updates, 'the charts are kept');
-    assert.is(await page.getAttribute('#ex-saliency', 'data-updates'), '1');
+    assert.is(await page.getAttribute('#ex-saliency', 'data-updates'), '2');
     assert.match(await page.textContent('#error') ?? '', /bad\.safetensors/, 'the error is shown beside the upload field');
     await page.$eval('#config', (el) => el.scrollIntoView({ block: 'start' }));
     await shot('upload-bad-file-1280');
@@ -213,7 +218,7 @@ test('the page: URL settings and presets, locked settings, progress, names, layo
     await page.selectOption('#ex-layer', '0');
     await page.fill('#ex-neuron', '0');
     await page.click('#ex-go');
-    await page.waitForSelector('#ex-saliency[data-updates="2"]', { timeout: 60_000 });
+    await page.waitForSelector('#ex-saliency[data-updates="3"]', { timeout: 60_000 });
     assert.ok(await page.$eval('#ex-health', (el) => el.classList.contains('dead')), 'the dead neuron\'s health is marked');
     assert.match(await page.textContent('#ex-health') ?? '', /dead: neuron 0 never fires — its activation is 0 on all 10,000 test images/);
     assert.ok(await page.getByRole('img', { name: /Selectivity of neuron 0 of layer 1, after ReLU per class \(dead: it never fires\)/ }).isVisible());

@@ -6,7 +6,7 @@ import { drift } from '../../analysis/drift.ts';
 import type { EpochStats } from '../../analysis/epoch-stats.ts';
 import { figureConfusion, type ImageSource } from '../../analysis/figures/accuracy.ts';
 import {
-  figureActivationHistograms, figureHiddenDrift, figureNeuronHeatmap, figureTrainingCurves,
+  figureActivationHistograms, figureHiddenDrift, figureNeuronHeatmap,
 } from '../../analysis/figures/dynamics.ts';
 import { figureAccuracyVsScale, figureLogitsVsScale } from '../../analysis/figures/interventions.ts';
 import { figureSaliency } from '../../analysis/figures/maps.ts';
@@ -20,6 +20,10 @@ import { ArchError, formatArch, parseArch, resolveCnn } from '../../mlp/arch.ts'
 import type { KernelResults } from '../../bench/kernels-run.ts';
 import { fitSpec, namingOf, plainTensor, renames, renameSpec, type Naming } from './fit.ts';
 import { applyValues, fromQuery, matchPreset, persist, PRESETS, presetValues, readValues, stored } from './settings.ts';
+import { curvesSpec, LiveCurves } from './live.ts';
+import { FrameMonitor } from './frames.ts';
+import { detectAdapter, recommend, type AdapterReport, type Recommendation } from './adapter.ts';
+import { initNetwork } from './network-panel.ts';
 import type {
   CnnReport, DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent, PausedRun, TrainMode,
 } from './protocol.ts';
@@ -92,6 +96,11 @@ const state = {
 
 let test: ImageSource & { labels: Uint8Array } | null = null;
 
+/** the Network section (web/src/network-panel.ts): the network view, one digit through every layer, the first layer's weights as images */
+const network = initNetwork({
+  worker, state, view: (image, epoch) => ask({ op: 'network', image, epoch }), test: () => test, naming: () => state.naming, epoch: () => explorerEpoch(),
+});
+
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const input = (id: string) => $<HTMLInputElement>(id);
 const select = (id: string) => $<HTMLSelectElement>(id);
@@ -107,7 +116,26 @@ const setStatus = (text: string) => { $('status').textContent = text; };
 const views = new Map<string, EmbedResult>();
 
 /** the next frame: drawing one chart per frame keeps each stall of the page short */
-const nextFrame = () => new Promise<void>((ok) => { requestAnimationFrame(() => ok()); setTimeout(ok, 50); });
+/**
+ * just after the next frame is painted (a task queued from its requestAnimationFrame callback), so each
+ * chart's draw has a frame to itself; a hidden page, which paints no frames, goes on after a timer
+ */
+const nextFrame = () => new Promise<void>((ok) => {
+  if (document.hidden) { setTimeout(ok, 0); return; }
+  requestAnimationFrame(() => setTimeout(ok, 0));
+  setTimeout(ok, 1000);
+});
+
+/** a chart's spec as fitted, but for its data: a chart whose shape is unchanged takes new data into its view (no re-embed) */
+const shapes = new Map<string, string>();
+const shapeOf = (spec: VegaLiteSpec) => JSON.stringify({ ...(spec as object), data: undefined, datasets: undefined, usermeta: undefined });
+/** the spec with its inline data named (the view's data set to replace), and that data */
+function namedData(spec: VegaLiteSpec): { spec: VegaLiteSpec; name: string; rows: unknown[] } | null {
+  const s = spec as { data?: { name?: string; values?: unknown[] }; datasets?: Record<string, unknown[]> };
+  if (s.data?.name && s.datasets?.[s.data.name]) return { spec, name: s.data.name, rows: s.datasets[s.data.name] };
+  if (!Array.isArray(s.data?.values)) return null;
+  return { spec: { ...(spec as object), data: { ...s.data, name: s.data.name ?? 'table' } } as VegaLiteSpec, name: s.data.name ?? 'table', rows: s.data.values };
+}
 
 /** what each chart was last asked to draw (redrawn, refitted, when the window changes width) */
 const sources = new Map<string, { spec: VegaLiteSpec; about: string }>();
@@ -139,6 +167,12 @@ function cardWidth(el: HTMLElement): number {
  * the canvas an image named by the chart's title and `about` (what it shows); counts the updates in data-updates
  */
 async function draw(id: string, spec: VegaLiteSpec, about = '', refit = false): Promise<void> {
+  // the loss curves take running points by insertion between full draws (web/src/live.ts): it is told of each draw
+  if (id === 'chart-curves') return live.whileDrawing(spec, () => drawChart(id, spec, about, refit));
+  return drawChart(id, spec, about, refit);
+}
+
+async function drawChart(id: string, spec: VegaLiteSpec, about: string, refit: boolean): Promise<void> {
   await nextFrame();
   const el = $(id);
   sources.set(id, { spec, about });
@@ -146,7 +180,18 @@ async function draw(id: string, spec: VegaLiteSpec, about = '', refit = false): 
   let fitted = fitSpec(named, width);
   const t0 = performance.now();
   let target: HTMLDivElement, r: EmbedResult;
-  for (let attempt = 0; ; attempt++) {
+  const data = namedData(fitted), shape = shapeOf(fitted), current = views.get(id);
+  if (data) fitted = data.spec;
+  if (!refit && data && current && shapes.get(id) === shape && el.firstElementChild) {
+    // the same chart with new data (the next epoch's): its data set replaced in the view, no Vega-Lite compile or new view
+    r = current;
+    target = el.firstElementChild as HTMLDivElement;
+    await r.view.data(data.name, data.rows).resize().runAsync();
+    el.dataset.dataUpdates = String(Number(el.dataset.dataUpdates ?? 0) + 1);
+    // the spec the view holds (narrowed once if it was) with the new data
+    const f = fitted as { data?: unknown; datasets?: unknown; usermeta?: unknown };
+    fitted = { ...(state.specs[id] as object ?? {}), data: f.data, datasets: f.datasets, usermeta: f.usermeta } as VegaLiteSpec;
+  } else for (let attempt = 0; ; attempt++) {
     views.get(id)?.finalize();
     el.replaceChildren();
     target = document.createElement('div');
@@ -158,7 +203,10 @@ async function draw(id: string, spec: VegaLiteSpec, about = '', refit = false): 
     if (attempt > 0 || !(natural > width - 40 + 1)) break;
     state.refits[id] = (state.refits[id] ?? 0) + 1;
     fitted = fitSpec(named, Math.round(width - (natural - (width - 40)) / 2), { legendColumns: 1 });
+    const again = namedData(fitted);
+    if (again) fitted = again.spec;
   }
+  shapes.set(id, shape);
   state.specs[id] = fitted;
   state.drawMs[id] = Math.max(state.drawMs[id] ?? 0, Math.round(performance.now() - t0));
   const canvas = target.querySelector('canvas');
@@ -195,18 +243,45 @@ function hiddenLayers(history: EpochStats[]): string[] {
   return names.filter((n) => /^layers\.\d+\.post$/.test(n));
 }
 
+/** the loss and accuracy chart: every epoch's points and the running points within each epoch so far (web/src/live.ts) */
+async function drawCurves(): Promise<void> {
+  const history = fromOne(state.history), last = history[history.length - 1], running = live.points.length;
+  const span = (n: number) => (n === 1 ? 'epoch 1' : `epochs 1 to ${n}`);
+  const about = last
+    ? `Line charts of the training and test loss and accuracy per epoch, ${span(history.length)}; test accuracy after epoch ${last.epoch}: ${last.testAccuracy.toFixed(2)} %` +
+      (running ? '; the thinner line: the running training loss and accuracy within each epoch' : '')
+    : 'Line charts of the running training loss and accuracy within the first epoch, as it trains';
+  await draw('chart-curves', live.spec(history), about);
+  if (history.length) $('chart-curves').dataset.epochs = String(history.length);
+}
+
+/** the running points' way onto the chart: inserted into the drawn view at most once a frame, a full draw when there is none */
+const live = new LiveCurves({
+  view: () => views.get('chart-curves')?.view as never,
+  redraw: () => { drawing = drawing.then(drawCurves).catch((e: Error) => showError(`drawing failed: ${e.message}`)); },
+  shown: (count, p) => {
+    const el = $('chart-curves');
+    el.dataset.live = String(count);
+    const canvas = el.querySelector('canvas');
+    if (!p || !canvas) return;
+    canvas.setAttribute('aria-label', `${titleOf(state.specs['chart-curves'] ?? ({} as VegaLiteSpec))}. ${sources.get('chart-curves')?.about ?? ''}; ` +
+      `running training loss ${p.loss.toFixed(4)} and accuracy ${p.accuracy.toFixed(2)} % after step ${p.step} of ${p.steps} of epoch ${p.epoch + 1}`);
+  },
+});
+/** the page's frame gaps while training (requestAnimationFrame; web/src/frames.ts), from the first step on */
+const frames = new FrameMonitor();
+Object.defineProperty(state, 'frames', { get: () => frames.get(), enumerable: true });
+Object.defineProperty(state, 'live', {
+  get: () => ({ points: live.points, firstShownMs: live.firstShownMs, inserts: live.inserts, draws: live.draws, run: live.run }), enumerable: true,
+});
+
 let drawing = Promise.resolve();
 /** redraws the live charts from the epochs so far (one redraw at a time; a newer epoch wins) */
 function drawLive(): void {
   drawing = drawing.then(async () => {
     const history = fromOne(state.history), stats = fromOne(state.stats);
     const span = (n: number) => (n === 1 ? 'epoch 1' : `epochs 1 to ${n}`);
-    if (history.length) {
-      const last = history[history.length - 1];
-      await draw('chart-curves', figureTrainingCurves(history),
-        `Line charts of the training and test loss and accuracy per epoch, ${span(history.length)}; test accuracy after epoch ${last.epoch}: ${last.testAccuracy.toFixed(2)} %`);
-      $('chart-curves').dataset.epochs = String(history.length);
-    }
+    if (history.length) await drawCurves();
     if (stats.length) {
       const d = drift(stats), posts = hiddenLayers(stats);
       const tensors = posts.flatMap((p) => [p.replace('.post', '.pre'), ...(stats[0].acts[p.replace('.post', '.pool')] ? [p, p.replace('.post', '.pool')] : [p])]).concat('logits');
@@ -255,6 +330,8 @@ function onEvent(e: WorkerEvent): void {
     case 'progress': {
       if (!run.active) break;
       if (!run.firstStepAt) run.firstStepAt = performance.now();
+      // the frame gaps count from the first step on (the worker's set-up before it is not training)
+      frames.start();
       Object.assign(run, { epoch: e.epoch, step: e.step, steps: e.steps, epochs: e.epochs });
       const p = $<HTMLProgressElement>('progress');
       p.max = e.steps * e.epochs;
@@ -270,6 +347,11 @@ function onEvent(e: WorkerEvent): void {
       showProgress();
       addEpochRow(e.metrics);
       drawLive();
+      break;
+    }
+    case 'live': {
+      if (run.active) live.add(e.point);
+      showProgress();
       break;
     }
   }
@@ -307,7 +389,9 @@ function showProgress(): void {
   let text: string;
   if (!run.steps) text = run.epochs ? `starting ${run.epochs} epoch${run.epochs === 1 ? '' : 's'}…` : 'starting…';
   else if (finishing) {
-    text = `epoch ${run.epoch + 1} of ${run.epochs}: all ${run.steps} steps ${state.device?.backend === 'webgpu' ? 'queued; the GPU is finishing the epoch' : 'done; measuring the epoch'}`;
+    // the device's own progress: the steps its last running point was read after (web/src/live-steps.ts)
+    const gpu = live.points[live.points.length - 1], done = gpu?.source === 'device' && gpu.epoch === run.epoch ? ` (${gpu.step} done)` : '';
+    text = `epoch ${run.epoch + 1} of ${run.epochs}: all ${run.steps} steps ${state.device?.backend === 'webgpu' ? `queued; the GPU is finishing the epoch${done}` : 'done; measuring the epoch'}`;
   } else if (run.done === run.epoch + 1) text = `epoch ${run.done} of ${run.epochs} done`;
   else text = `epoch ${run.epoch + 1} of ${run.epochs}, step ${run.step} of ${run.steps}`;
   const time = `· elapsed ${duration(elapsed)} · ${left === null ? 'time left: estimated after the first epoch' : `about ${duration(left)} left`}`;
@@ -450,6 +534,7 @@ function resetLive(): void {
   $('explorer').classList.add('hidden');
   $('through').classList.add('hidden');
   $('downloads').classList.add('hidden');
+  network.reset();
 }
 
 /** the main thread's heartbeat: the longest gap between 50 ms ticks while the worker trains */
@@ -459,7 +544,9 @@ function heartbeat(): () => void {
     const now = performance.now();
     state.longestGap = Math.max(state.longestGap, now - last - 50);
     last = now;
-    $('heartbeat').textContent = `· main thread's longest stall ${Math.max(0, state.longestGap).toFixed(0)} ms (timers, not frames)`;
+    const f = frames.get();
+    $('heartbeat').textContent = `· longest frame gap ${f.longest} ms over ${f.frames} frames (requestAnimationFrame, from the first step) · ` +
+      `main thread's longest timer stall ${Math.max(0, state.longestGap).toFixed(0)} ms`;
     showProgress();
   }, 50);
   return () => clearInterval(timer);
@@ -481,6 +568,9 @@ async function startTraining(ev: Event | null, mode: TrainMode = 'play'): Promis
     active: true, t0: performance.now(), firstStepAt: 0, epoch: 0, step: 0, steps: 0, epochs: cfg.epochs, done: 0, lastEpochAt: 0,
     pausable: pausable(cfg), pauseAsked: mode === 'step', pausedAt: 0,
   });
+  frames.reset();
+  live.newRun(run.t0);
+  delete $('chart-curves').dataset.live;
   showProgress();
   await trainRun(ask({ op: 'train', config: cfg, mode }));
 }
@@ -507,6 +597,8 @@ async function trainRun(reply: Promise<ModelSummary | PausedRun>): Promise<void>
   try {
     const r = await reply;
     await drawing;
+    // the last epoch's charts are drawn: the frame gaps of the run are measured
+    frames.stop();
     if ('paused' in r) pausedAt(r);
     else {
       summary = r;
@@ -517,6 +609,7 @@ async function trainRun(reply: Promise<ModelSummary | PausedRun>): Promise<void>
     showError(`training failed: ${(e as Error).message}`);
   } finally {
     if (run.active) endProgress(summary);
+    frames.stop();
     stopBeat();
     setBusy(false);
   }
@@ -625,7 +718,12 @@ function modelReady(m: ModelSummary): void {
   $('downloads').classList.remove('hidden');
   if (!cnn) $('ex-summary').textContent = 'Choose a layer, a neuron and a test image, then Explore: its selectivity and health, what ablating or scaling it does, its saliency and one-hot map.';
   if (cnn) void exploreCnn();
-  else if (m.source === 'trained') void loadThrough(m);
+  // a trained MLP: the explorer answers at once for the default neuron (the last hidden layer's first), then the analyses through training
+  else if (m.source === 'trained') {
+    if (!(Number(input('ex-neuron').value) < m.widths[m.widths.length - 1])) input('ex-neuron').value = '0';
+    void explore().then(() => loadThrough(m));
+  }
+  network.modelReady(m);
 }
 
 /** the hidden layers as options: plain names, the canonical name in the tooltip */
@@ -663,6 +761,8 @@ function selectivitySpec(r: NeuronReport): VegaLiteSpec {
   });
 }
 
+/** the explorer's questions asked so far (the latest answer is drawn) */
+let neuronAsked = 0;
 async function explore(): Promise<void> {
   if (state.model?.kind === 'cnn') return exploreCnn();
   const layer = Number(select('ex-layer').value), neuron = Number(input('ex-neuron').value), image = Number(input('ex-image').value);
@@ -678,8 +778,11 @@ async function explore(): Promise<void> {
   showDigit(image);
   $('ex-summary').innerHTML = `analysing neuron ${neuron} of ${tensorHtml(`layers.${layer}.post`)}${epoch === undefined ? '' : ` (${epochWords(epoch)})`}…`;
   $<HTMLButtonElement>('ex-go').disabled = true;
+  const asked = ++neuronAsked;
   try {
     const r = await ask({ op: 'neuron', layer, neuron, image, epoch });
+    // a newer question was asked meanwhile (the automatic one after training, then a click): its answer wins
+    if (asked !== neuronAsked) return;
     state.neuron = r;
     const top = r.topClasses.map((c) => `${c} (${r.selectivity[c].toFixed(2)})`).join(', ');
     const an = r.analysis, at = (s: number) => an.scales.indexOf(s);
@@ -1211,8 +1314,11 @@ setDev(new URLSearchParams(location.search).get('dev') === '1');
 
 const DEFAULTS = readValues();
 select('cfg-preset').append(...PRESETS.map((p) => new Option(p.label, p.id)));
+/** the device the user asked for (the URL's, or one kept from a visit, or chosen here): the adapter's recommendation leaves it */
+let askedDevice: string | null = null;
 {
   const url = fromQuery(location.search);
+  askedDevice = url.values.device ?? stored().device ?? null;
   applyValues({ ...stored(), ...(url.preset ? presetValues(url.preset, DEFAULTS) : {}), ...url.values });
 }
 const showPreset = () => { select('cfg-preset').value = matchPreset(readValues(), DEFAULTS)?.id ?? ''; };
@@ -1233,6 +1339,33 @@ for (const type of ['input', 'change']) {
   });
 }
 archChanged();
+select('cfg-device').addEventListener('change', () => { askedDevice = select('cfg-device').value; });
+
+/**
+ * the WebGPU adapter, looked for at load (web/src/adapter.ts): said beside the device field; on a software
+ * adapter the CPU becomes the machine's default device (the URL and localStorage keep a device only when it
+ * differs from it) and is chosen unless the user asked for a device
+ */
+async function findAdapter(): Promise<void> {
+  const report: AdapterReport = await detectAdapter();
+  const rec: Recommendation = recommend(report, askedDevice);
+  Object.assign(state, { adapter: { ...report, recommendation: rec } });
+  if (rec.device) {
+    DEFAULTS.device = rec.device;
+    if (!askedDevice) select('cfg-device').value = rec.device;
+    showPreset();
+    persist(readValues(), DEFAULTS);
+  }
+  const el = $('cfg-adapter');
+  el.textContent = rec.line;
+  el.dataset.kind = rec.kind;
+  el.title = report.found
+    ? `vendor ${report.vendor || '?'} · architecture ${report.architecture || '?'} · device ${report.device || '?'} · description ${report.description || '?'} · ` +
+      `${report.fallback ? 'a fallback adapter' : 'not a fallback adapter'} · ${report.featureLevel} · found in ${report.ms} ms`
+    : rec.line;
+}
+const adapterReady = findAdapter().catch((e: Error) => { $('cfg-adapter').textContent = `the WebGPU adapter could not be looked for: ${e.message}`; });
+
 $('kt-download').addEventListener('click', () => {
   if (!state.kernels) return;
   // the CLI's --out format: `node bench/kernels-compare.js node.json kernels.json` compares them
@@ -1245,13 +1378,16 @@ $('kt-download').addEventListener('click', () => {
     const { testImages, testLabels, ...rest } = d;
     state.data = rest;
     test = { images: testImages, labels: testLabels, rows: d.rows, cols: d.cols, count: d.testCount };
+    // Train uses the device the adapter's recommendation chose
+    await adapterReady;
     setBusy(false);
     archChanged();
     showDigit(Number(input('ex-image').value));
     // Vega's first chart costs the most (its code warming up): draw one out of sight now, not mid-training
     const scratch = Object.assign(document.createElement('div'), { className: 'hidden' });
     document.body.append(scratch);
-    const warm = await embed(scratch, figureTrainingCurves([{ epoch: 0, trainLoss: 1, trainAccuracy: 50, testLoss: 1, testAccuracy: 50, samples: 1, steps: 1, seconds: 0 }]) as never, { actions: false, renderer: 'canvas' });
+    const warm = await embed(scratch, curvesSpec([{ epoch: 1, trainLoss: 1, trainAccuracy: 50, testLoss: 1, testAccuracy: 50, samples: 1, steps: 1, seconds: 0 }],
+      [{ epoch: 0, step: 1, steps: 2, samples: 1, loss: 1, accuracy: 50, source: 'host' }], 0) as never, { actions: false, renderer: 'canvas' });
     warm.finalize();
     scratch.remove();
     document.body.dataset.ready = '1';

@@ -11,6 +11,8 @@ import type { RngKind } from '../../engine/rng.ts';
 import type { InputNorm } from '../../mlp/norm.ts';
 import type { EpochMetrics } from '../../mlp/train.ts';
 import type { KernelResults } from '../../bench/kernels-run.ts';
+import type { LivePoint } from './live-steps.ts';
+import type { NetworkView } from './network-data.ts';
 
 /** what the page lets the user set: the CLI's options of the same names (bench/train.js --help) */
 export interface WebConfig {
@@ -184,6 +186,8 @@ export type Request =
   | { op: 'pca'; layer: number; epoch?: number }
   /** a CNN: the first conv layer's filters and the feature maps of test image `image` (model.forward on it) */
   | { op: 'cnn'; image: number; epoch?: number }
+  /** the network view: test image `image` through the weights (a run's latest while it trains or is paused); it also becomes the image of the `network` events */
+  | { op: 'network'; image: number; epoch?: number }
   /** analyzeThroughTraining on the kept snapshots (computed once per trained model) */
   | { op: 'through' }
   /** epoch (model only): that snapshot's weights, named as RUN/snapshots/ names them */
@@ -201,6 +205,7 @@ export interface Replies {
   upload: ModelSummary;
   neuron: NeuronReport;
   cnn: CnnReport;
+  network: NetworkView;
   pca: { epoch: number | null; layer: number; target: string; projection: Projection; seconds: number };
   through: ThroughTraining;
   file: FileResult;
@@ -215,4 +220,8 @@ export type WorkerEvent =
   | { event: 'kernels'; text: string }
   | { event: 'device'; device: DeviceDescription }
   | { event: 'progress'; epoch: number; step: number; steps: number; samples: number; epochs: number }
-  | { event: 'epoch'; metrics: EpochMetrics; stats: EpochStats | null; input: InputStats | null };
+  | { event: 'epoch'; metrics: EpochMetrics; stats: EpochStats | null; input: InputStats | null }
+  /** a few times a second while an epoch trains: the running training loss and accuracy since its start (web/src/live.ts) */
+  | { event: 'live'; point: LivePoint }
+  /** at each epoch's end while training: the network view's test image through that epoch's weights */
+  | { event: 'network'; view: NetworkView };

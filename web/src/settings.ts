@@ -96,9 +96,15 @@ export function stored(): Values {
   } catch { return {}; }
 }
 
-/** writes the values to localStorage and the address bar (no new history entry) */
+/**
+ * writes the values to localStorage and the address bar (no new history entry). The device is kept only
+ * when it differs from the machine's default (web/src/adapter.ts: the CPU on a software adapter), as the
+ * URL keeps it: a kept device is one the user asked for, which the recommendation at load leaves alone
+ */
 export function persist(v: Values, defaults: Values): void {
-  try { localStorage.setItem(STORAGE_KEY, JSON.stringify(v)); } catch { /* storage off: the URL still says it */ }
+  const { device, ...rest } = v;
+  const kept = device !== undefined && device !== defaults.device ? { ...rest, device } : rest;
+  try { localStorage.setItem(STORAGE_KEY, JSON.stringify(kept)); } catch { /* storage off: the URL still says it */ }
   const query = toQuery(v, defaults, location.search);
   if (query !== location.search) history.replaceState(null, '', `${location.pathname}${query}${location.hash}`);
 }

@@ -3,7 +3,8 @@
 // (run/session.ts: the CLI's training, statistics and stopping, with this worker as its sink) on WebGPU
 // (navigator.gpu in the worker, software adapters accepted; run/backend.ts) or on the CPU backend when
 // there is no adapter; each finished epoch posts its metrics and statistics (computed on the device on
-// WebGPU, one read-back per epoch; nothing is read inside an epoch). The weights before training and after
+// WebGPU, one read-back per epoch), and within an epoch a few running points of the training loss and
+// accuracy (live-steps.ts: on WebGPU an 8-byte read every ≈ 50 steps, none per step). The weights before training and after
 // every epoch are kept in memory (the session's snapshot hook; a few hundred KB each for the reference
 // model); after training, analyzeThroughTraining looks at them all. The explorer's questions are answered
 // on a CPU copy of the trained weights, or of any kept epoch's (the same numbers as the command line's analyses).
@@ -45,6 +46,8 @@ import { checkSettings, prepareSession, trainSession, type EpochRow, type TrainS
 import { encodeModel, encodeModelWithNorm, type LayerParams, type NormParams } from '../../mlp/weights.ts';
 import { runKernels } from '../../bench/kernels-run.ts';
 import { fetchMnist } from './data.ts';
+import { liveSampler } from './live-steps.ts';
+import { networkView, viewBuffers, type NetworkView } from './network-data.ts';
 import type {
   CnnReport, DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, PausedRun, Replies, Reply, Request, TrainMode,
   WebConfig, WorkerEvent,
@@ -118,6 +121,10 @@ interface Paused {
   seconds: number;
 }
 let paused: Paused | null = null;
+
+/** the network view: the latest epoch's weights while a run trains or is paused (a CPU copy), and its chosen test image */
+let liveWeights: { model: Net; epoch: number } | null = null;
+let liveImage = 0;
 
 // ---------- data and device
 
@@ -221,6 +228,7 @@ async function doTrain(cfg: WebConfig, mode: TrainMode, from: Paused | null): Pr
   // the last epoch's checkpoint (plain models: the session hands one over after every epoch)
   let ckpt: Checkpoint | null = from ? from.ckpt : null;
   let lastProgress = 0, stopped = false, history: EpochRow[] = [];
+  const live = liveSampler((point) => emit({ event: 'live', point }));
   const t0 = performance.now(), before = from ? from.seconds : 0;
   const label = model.kind === 'cnn' ? model.arch : sizes.join('-');
   status(from
@@ -236,18 +244,20 @@ async function doTrain(cfg: WebConfig, mode: TrainMode, from: Paused | null): Pr
       epochDone: async (metrics) => {
         emit({ event: 'epoch', metrics, stats: epochStats, input: metrics.epoch === 0 ? input : null });
         epochStats = null;
+        await liveNetwork(model, plan, metrics.epoch, keep ? snapshots[snapshots.length - 1] : null);
         // a turn of the event loop before the session looks at the signal: a Pause or Stop sent during the
         // epoch is received here even where the epoch never yields (the CPU backend's steps are synchronous)
         await new Promise((ok) => setTimeout(ok, 0));
       },
     }, {
-      // step counts only: nothing is read from the device inside an epoch
-      onStep: ({ epoch, step, steps, samples }) => {
-        const now = performance.now();
+      // step counts, and a few running points an epoch (live-steps.ts: on WebGPU a small read every ≈ 50 steps, none per step)
+      onStep: (info) => {
+        const { epoch, step, steps, samples } = info, now = performance.now();
         if (step === 0 || step === steps - 1 || now - lastProgress > 100) {
           lastProgress = now;
           emit({ event: 'progress', epoch, step: step + 1, steps, samples, epochs: cfg.epochs });
         }
+        live.onStep(info);
       },
       signal: stopping.signal,
     }, { evaluate: false });
@@ -452,6 +462,31 @@ async function doCnn(image: number, epoch?: number): Promise<CnnReport> {
   };
 }
 
+// ---------- the network view (web/src/network-data.ts)
+
+/**
+ * at an epoch's end while training: the chosen test image through this epoch's weights (a CPU copy, from the
+ * snapshot's host copy when kept, else one read of the weights), sent as a `network` event
+ */
+async function liveNetwork(model: Net, plan: NormPlan, epoch: number, s: Snapshot | null): Promise<void> {
+  try {
+    const layers = s ? s.layers : await model.export(), norms = s ? s.norms : await model.exportNorms();
+    liveWeights = { model: hostCopy(model, layers, plan, norms), epoch };
+    const v = await networkView(liveWeights.model, (await ensureData()).test, liveImage, { epoch, live: true });
+    emit({ event: 'network', view: v }, viewBuffers(v));
+  } catch (e) {
+    status(`network view: ${(e as Error).message}`);
+  }
+}
+
+/** the network view on request: the running (or paused) run's latest weights, else the model's (or a kept epoch's) */
+async function doNetwork(image: number, epoch?: number): Promise<NetworkView> {
+  liveImage = image;
+  const split = (await ensureData()).test;
+  if ((busy === 'training' || paused || !current) && liveWeights) return networkView(liveWeights.model, split, image, { epoch: liveWeights.epoch, live: true });
+  return networkView(viewAt(need(), epoch).model, split, image, { epoch: epoch ?? null, live: false });
+}
+
 // ---------- through training
 
 /** analyzeThroughTraining on every kept epoch's weights, once per trained model */
@@ -585,6 +620,7 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
         if (req.op === 'upload') return { result: await doUpload(req.name, req.bytes) };
         // a new run discards a paused one; a continued one is paused again only if asked
         paused = null;
+        if (req.op === 'train') liveWeights = null;
         const cfg = req.op === 'train' ? req.config : from!.cfg;
         return { result: await doTrain(cfg, req.mode ?? 'play', from) };
       } finally { busy = null; halt = null; }
@@ -594,10 +630,15 @@ async function handle(req: Request): Promise<{ result: unknown; transfer?: Trans
       if (busy) throw new Error(`busy: ${busy}`);
       paused = null;
       current = null;
+      liveWeights = null;
       status('reset: no model; the settings apply to the next run');
       return { result: { reset: true } };
     case 'neuron': return { result: await doNeuron(req.layer, req.neuron, req.image, req.epoch) };
     case 'pca': return { result: await doPca(req.layer, req.epoch) };
+    case 'network': {
+      const v = await doNetwork(req.image, req.epoch);
+      return { result: v, transfer: viewBuffers(v) };
+    }
     case 'cnn': {
       const r = await doCnn(req.image, req.epoch);
       return { result: r, transfer: [r.filters.weights.buffer as ArrayBuffer, r.filters.bias.buffer as ArrayBuffer, ...r.maps.map((x) => x.data.buffer as ArrayBuffer)] };
