@@ -1,10 +1,10 @@
-// The helper thread's side of engine/threads.ts: imports the asked module, calls the asked export with the
-// arguments and posts the result back (or the error, saying whether the module could not even load).
-export {}; // a module (its top-level await needs one), though it exports nothing
-type Call = { id: number; url: string; fn: string; args: unknown[] };
+// The helper thread's side of engine/threads.ts in a Web Worker (Deno, browsers): imports the asked module,
+// calls the asked export with the arguments and posts the result back (or the error, saying whether the
+// module could not even load). engine/thread-entry-node.ts is the same on Node's worker_threads.
+export type Call = { id: number; url: string; fn: string; args: unknown[] };
 type Post = (message: unknown) => void;
 
-async function answer(call: Call, post: Post): Promise<void> {
+export async function answer(call: Call, post: Post): Promise<void> {
   let mod: Record<string, unknown>;
   try {
     mod = await import(call.url);
@@ -27,10 +27,8 @@ async function answer(call: Call, post: Post): Promise<void> {
 
 // calls are answered in the order they come: one at a time, as the caller queued them
 let queue: Promise<void> = Promise.resolve();
-if (typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined' || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined') {
-  const scope = globalThis as unknown as { onmessage: ((e: MessageEvent<Call>) => void) | null; postMessage: Post };
+const scope = globalThis as unknown as { onmessage: ((e: MessageEvent<Call>) => void) | null; postMessage: Post };
+// (imported by thread-entry-node.ts for `answer` only: a Node worker has no onmessage to set)
+if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined') {
   scope.onmessage = (e) => { queue = queue.then(() => answer(e.data, (m) => scope.postMessage(m))); };
-} else {
-  const { parentPort } = await import('node:worker_threads');
-  parentPort!.on('message', (call: Call) => { queue = queue.then(() => answer(call, (m) => parentPort!.postMessage(m))); });
 }

@@ -32,10 +32,10 @@ export function taskModule(from: string, path: string): string {
 }
 
 interface Pending { resolve(v: unknown): void; reject(e: Error): void }
-type Message = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; stack?: string; loading: boolean };
+export type Message = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; stack?: string; loading: boolean };
 
 /** what a helper thread needs from a worker, in Node and in Deno alike */
-interface Port {
+export interface Port {
   post(message: unknown, transfer: Transferable[]): void;
   onMessage(handler: (m: Message) => void, onError: (e: Error) => void): void;
   ref(): void;
@@ -46,9 +46,9 @@ interface Port {
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
 
 async function startPort(): Promise<Port> {
-  const entry = new URL(`./thread-entry${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   if (isDeno || !process || typeof process.versions?.node !== 'string') {
-    const w = new Worker(entry.href, { type: 'module' });
+    const w = new Worker(new URL(`./thread-entry${ext}`, import.meta.url).href, { type: 'module' });
     return {
       post: (m, t) => w.postMessage(m, t),
       onMessage: (h, onError) => {
@@ -59,17 +59,13 @@ async function startPort(): Promise<Port> {
       terminate: async () => w.terminate(),
     };
   }
-  const { Worker: NodeWorker } = await import('node:worker_threads');
-  // Node 20 runs .ts sources through loader hooks (bench/node-ts.mjs) that a worker does not inherit
-  const hooks = import.meta.url.endsWith('.ts') ? ['--import', new URL('../bench/node-ts.mjs', import.meta.url).href] : [];
-  const w = new NodeWorker(entry, { execArgv: [...process.execArgv, ...hooks] });
-  return {
-    post: (m, t) => w.postMessage(m, t as never),
-    onMessage: (h, onError) => { w.on('message', h); w.on('error', onError); },
-    ref: () => w.ref(), unref: () => w.unref(),
-    terminate: async () => { await w.terminate(); },
-  };
+  // Node's worker_threads: the Node-only adapter (engine/threads-node.ts), loaded only under Node
+  const { nodeWorkerPort } = await import('./threads-node.ts');
+  return nodeWorkerPort(new URL(`./thread-entry-node${ext}`, import.meta.url), hooks(), process.execArgv);
 }
+
+/** Node 20 runs .ts sources through loader hooks (bench/node-ts.mjs) that a worker does not inherit: pass them on */
+const hooks = (): string[] => (import.meta.url.endsWith('.ts') ? ['--import', new URL('../bench/node-ts.mjs', import.meta.url).href] : []);
 
 /**
  * one helper thread, started on first use and reused: calls run on it one after another, in the order

@@ -1,0 +1,14 @@
+// The helper thread on Node's worker_threads (engine/threads.ts loads this file only under Node).
+import { Worker } from 'node:worker_threads';
+import type { Message, Port } from './threads.ts';
+
+/** a worker running `entry` (engine/thread-entry-node.ts) with the process's flags and `hooks` (the .ts loader) */
+export function nodeWorkerPort(entry: URL, hooks: string[], execArgv: string[]): Port {
+  const w = new Worker(entry, { execArgv: [...execArgv, ...hooks] });
+  return {
+    post: (m, t) => w.postMessage(m, t as never),
+    onMessage: (h: (m: Message) => void, onError) => { w.on('message', h); w.on('error', onError); },
+    ref: () => w.ref(), unref: () => w.unref(),
+    terminate: async () => { await w.terminate(); },
+  };
+}
