@@ -198,16 +198,14 @@ async function trainInDirectory(
   }
   if (profiler) log(formatProfile(await profiler.report()));
   try {
-    if (opts.analysis) {
-      await analysesAndLog(model, data, { dir, out: dir, layer: opts.analysisLayer, throughTraining: opts.throughTraining !== false }, events, run.helper);
-      clock.lap('analyses and through training');
-    }
+    await analysesAndReport(model, data, {
+      dir, out: dir, layer: opts.analysisLayer, analysis: opts.analysis, throughTraining: opts.throughTraining !== false, report: opts.report,
+    }, events, run.helper, (phase) => clock.lap(phase));
   } catch (e) {
     const f = fileProblem(e);
     if (!f) throw e;
     throw new RunStopped(`the analyses could not be saved: ${f}; the trained model is saved in ${dir} (retry: mlp-lens analyze ${dir})`, 'io');
   }
-  if (opts.report) { await reportAndLog(dir, data, events, run.helper); clock.lap('report'); }
   // where the run's time went (RUN/timings.json; bench/main-job.js reads it)
   // the statistics' computing time (on the helper thread where one ran them) and what training waited for them
   const sum = (f: (r: EpochRow) => number | undefined) => result.history.reduce((t, r) => t + (f(r) ?? 0), 0);
@@ -347,33 +345,50 @@ export async function analyzeSaved(
   const helper = new HelperThread();
   try {
     // a run directory with snapshots: the analyses through training too
-    await analysesAndLog(model, data, { dir, out: opts.out ?? dir, layer: opts.layer, throughTraining: dir === path && opts.throughTraining !== false }, events, helper);
-    if (opts.report) await reportAndLog(opts.out ?? dir, data, events, helper);
+    await analysesAndReport(model, data, {
+      dir, out: opts.out ?? dir, layer: opts.layer, analysis: true, throughTraining: dir === path && opts.throughTraining !== false, report: opts.report,
+    }, events, helper);
   } finally {
     await helper.close();
   }
 }
 
 /**
- * the post-training suite into `where.out` and, with `throughTraining`, the analyses through training of
- * the run in `where.dir` beside it on a thread of their own (its lines logged after the suite's, as when
- * they ran one after the other); the suite's parts that draw no random numbers go to `helper`. Three
- * threads on two cores: the suite's two keep both cores busy while the third runs, with no thread waiting
- * for another's queue.
+ * the post-training suite into `where.out`, with `throughTraining` the analyses through training of the
+ * run in `where.dir`, then the report, on three threads: this one and `helper` share the suite (its parts
+ * that draw no random numbers go there) while a second helper runs the analyses through training beside
+ * them and then loads Vega; the report draws its figures here and on that second helper. Two cores stay
+ * busy, no thread waits on another's queue, and the lines come in the order they did on one thread.
+ * `lap` hears when each phase ends.
  */
-async function analysesAndLog(
-  model: Net, data: Mnist, where: { dir: string; out: string; layer?: number; throughTraining: boolean }, events: RunEvents, helper: HelperThread,
+async function analysesAndReport(
+  model: Net, data: Mnist, where: { dir: string; out: string; layer?: number; analysis: boolean; throughTraining: boolean; report: boolean },
+  events: RunEvents, helper: HelperThread, lap: (phase: string) => void = () => {},
 ): Promise<void> {
   const log = events.log ?? (() => {});
-  const through = where.throughTraining && (await listSnapshots(where.dir)).length ? new HelperThread() : null;
-  const tt = through ? throughTrainingOn(through, where.dir, data.test, { out: where.out, log: events.log, warn: events.warn }) : null;
-  // (a failure of the suite must not leave the other thread's failure unhandled)
-  tt?.catch(() => {});
+  const second = new HelperThread();
   try {
-    await analyzeAndLog(model, data, where.out, where.layer, log, helper);
-    if (tt) await throughTrainingOutcome(tt, where.dir, events);
+    if (where.analysis) {
+      // its lines are held until the suite's are out: the log reads as it did with one thread
+      const held: (() => void)[] = [];
+      const tt = where.throughTraining && (await listSnapshots(where.dir)).length
+        ? throughTrainingOn(second, where.dir, data.test, {
+          out: where.out, log: (l) => held.push(() => events.log?.(l)), warn: (l) => held.push(() => events.warn?.(l)),
+        }) : null;
+      // (a failure of the suite must not leave the other thread's failure unhandled)
+      tt?.catch(() => {});
+      // Vega loaded on the second helper behind the analyses through training, ready for the report
+      if (where.report) void import('./report.ts').then((r) => r.warmReportRenderer(second)).catch(() => {});
+      await analyzeAndLog(model, data, where.out, where.layer, log, helper);
+      if (tt) await throughTrainingOutcome(tt.finally(() => { for (const say of held) say(); }), where.dir, events);
+      lap('analyses and through training');
+    }
+    if (where.report) {
+      await reportAndLog(where.out, data, events, second);
+      lap('report');
+    }
   } finally {
-    await through?.close();
+    await second.close();
   }
 }
 
