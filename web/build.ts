@@ -3,7 +3,7 @@
 // are: engine/, mlp/ and analysis/ import no `node:` module (file reading and writing is run/'s), so no
 // stub stands in for Node's builtins. What is Node-only is reached through dynamic imports on Node-only
 // paths, left external here and never run in a browser: Dawn (`webgpu`) and engine/device-node.ts
-// (from engine/device.ts), resvg (PNG export), and the `node:` builtins the kernel benchmark
+// (from engine/device.ts), engine/threads-node.ts (Node's worker_threads, from engine/threads.ts), resvg (PNG export), and the `node:` builtins the kernel benchmark
 // (bench/kernels-run.ts) loads lazily for its Node runs. A static `node:` import anywhere in the page's
 // graph fails the build, naming the file.
 import { mkdir, rm } from 'node:fs/promises';
@@ -30,7 +30,7 @@ export async function buildWeb(opts: { outdir?: string; minify?: boolean; source
     legalComments: 'none', charset: 'utf8',
     // the kernel benchmark's (bench/kernels-run.ts) Node-only peers: tfjs (a child process), its CLI's --browser runner
     external: [
-      'webgpu', './device-node.ts', '@resvg/resvg-js', '@tensorflow/*', 'esbuild', 'playwright-core', './kernels-browser.ts',
+      'webgpu', './device-node.ts', './threads-node.ts', '@resvg/resvg-js', '@tensorflow/*', 'esbuild', 'playwright-core', './kernels-browser.ts',
       // only for dynamic imports: a static one is refused below
       'node:*',
     ],
