@@ -1,4 +1,4 @@
-// the network panel's colours (web/src/network-panel.ts and its views): weights in diverging colours
+// the page's colours (the CNN explorer, web/src/network-panel.ts and its views): weights in diverging colours
 // (blue −, near-white 0, red +, as the CNN explorer's filters), activations in one sequential colour
 // (near-white 0 → green, a colour the weights do not use). Pure: the tests compute expected pixels with them.
 

@@ -24,6 +24,7 @@ import { curvesSpec, LiveCurves } from './live.ts';
 import { FrameMonitor } from './frames.ts';
 import { detectAdapter, recommend, type AdapterReport, type Recommendation } from './adapter.ts';
 import { initNetwork } from './network-panel.ts';
+import { diverging, heatCanvas, maxAbs, short } from './colours.ts';
 import type {
   CnnReport, DataSummary, DeviceDescription, FileResult, ModelSummary, NeuronReport, Replies, Reply, Request, WebConfig, WorkerEvent, PausedRun, TrainMode,
 } from './protocol.ts';
@@ -836,28 +837,7 @@ async function explore(): Promise<void> {
 
 // ---------- the CNN explorer: filters and feature maps as small heatmaps
 
-/** RdBu-like diverging colours: −1 blue, 0 near-white, +1 red (values clamped) */
-function diverging(t: number): [number, number, number] {
-  const u = Math.max(-1, Math.min(1, Number.isFinite(t) ? t : 0));
-  const mid = [247, 247, 247], end = u < 0 ? [33, 102, 172] : [178, 24, 43], a = Math.abs(u);
-  return [0, 1, 2].map((i) => Math.round(mid[i] + (end[i] - mid[i]) * a)) as [number, number, number];
-}
-
-/** a canvas of the h×w values at `offset`, coloured by diverging(v / scale), shown `px` pixels wide */
-function heatCanvas(values: ArrayLike<number>, offset: number, h: number, w: number, scale: number, px: number): HTMLCanvasElement {
-  const c = document.createElement('canvas');
-  c.width = w;
-  c.height = h;
-  c.style.width = `${px}px`;
-  c.style.height = `${Math.round((px * h) / w)}px`;
-  const ctx = c.getContext('2d')!, img = ctx.createImageData(w, h);
-  for (let p = 0; p < h * w; p++) img.data.set([...diverging(values[offset + p] / scale), 255], p * 4);
-  ctx.putImageData(img, 0, 0);
-  return c;
-}
-
-const maxAbs = (v: ArrayLike<number>) => { let m = 0; for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i])); return m; };
-const fmtScale = (s: number) => (s === 0 ? '0' : s >= 100 || s < 0.01 ? s.toExponential(1) : s.toPrecision(2));
+const fmtScale = short;
 /** the colour bar with its ends: ±scale (a diverging quantity) or 0 … scale (one that is never negative) */
 function colourBar(scale: number, signed: boolean): HTMLElement {
   const f = Object.assign(document.createElement('span'), { className: 'scale', title: `colour scale: ${signed ? `−${scale} … 0 … +${scale}` : `0 … ${scale}`}` });
@@ -890,7 +870,7 @@ function showCnn(r: CnnReport): void {
       const plain = `conv 1, filter ${o}${inC > 1 ? `, input channel ${i}` : ''}`;
       fig.title = `${plain} (${filters.name}[${o}${inC > 1 ? `, ${i}` : ''}]), bias ${filters.bias[o].toPrecision(3)}`;
       fig.dataset.channel = String(o);
-      const canvas = heatCanvas(filters.weights, (o * inC + i) * kh * kw, kh, kw, fs, 44);
+      const canvas = heatCanvas(filters.weights, (o * inC + i) * kh * kw, kh, kw, (v) => diverging(v / fs), 44);
       canvas.setAttribute('role', 'img');
       canvas.setAttribute('aria-label', plain);
       fig.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: inC > 1 ? `${o}·${i}` : `filter ${o}` }));
@@ -926,7 +906,7 @@ function showCnn(r: CnnReport): void {
       fig.className = 'fmap';
       fig.title = `conv ${conv}, channel ${k} (${fm.name})`;
       fig.dataset.channel = String(k);
-      const canvas = heatCanvas(fm.data, k * h * w, h, w, s || 1, mapPx(w));
+      const canvas = heatCanvas(fm.data, k * h * w, h, w, (v) => diverging(v / (s || 1)), mapPx(w));
       canvas.setAttribute('role', 'img');
       canvas.setAttribute('aria-label', `conv ${conv}, channel ${k}, ${site}`);
       fig.append(canvas, Object.assign(document.createElement('figcaption'), { textContent: `ch ${k}` }));
