@@ -229,6 +229,33 @@ test('the Network section: the network view, one digit through every layer and t
     // a cell of the digit's rows clicked: neuron 7 of layer 1
     await page.click('#nv-sample .sv-row[data-name="layers.0.post"] rect.sv-cell[data-unit="7"]');
     await explored(0, 7);
+    // a cell of the live heatmap clicked (its layer: the select's, layer 1 by default): neuron 11 of layer 1.
+    // The cell is found in the chart's Vega scenegraph: the rect whose datum is neuron 11, its place on the canvas
+    await page.locator('#chart-heatmap canvas').scrollIntoViewIfNeeded();
+    const cell = await page.evaluate(() => {
+      const view = (globalThis as unknown as { mlpLensViews: Map<string, { view: { scenegraph(): { root: unknown }; origin(): [number, number] } }> })
+        .mlpLensViews.get('chart-heatmap')!.view;
+      type Item = { x?: number; y?: number; width?: number; height?: number; datum?: { neuron?: number }; items?: Item[]; marktype?: string };
+      const find = (it: Item, ox: number, oy: number, inRect: boolean): { x: number; y: number } | null => {
+        if (inRect && it.datum?.neuron === 11) return { x: ox + (it.x ?? 0) + (it.width ?? 0) / 2, y: oy + (it.y ?? 0) + (it.height ?? 0) / 2 };
+        // a group's items are placed relative to it; a mark's items are not
+        const [gx, gy] = it.marktype === undefined && it.items && !inRect ? [ox + (it.x ?? 0), oy + (it.y ?? 0)] : [ox, oy];
+        for (const c of it.items ?? []) {
+          const r = find(c, gx, gy, it.marktype === 'rect');
+          if (r) return r;
+        }
+        return null;
+      };
+      const [x0, y0] = view.origin();
+      const at = find(view.scenegraph().root as Item, x0, y0, false);
+      const box = document.querySelector('#chart-heatmap canvas')!.getBoundingClientRect();
+      return at && { x: box.left + at.x, y: box.top + at.y };
+    });
+    assert.ok(cell, 'the heatmap has a cell for neuron 11');
+    assert.is(await page.inputValue('#heatmap-layer'), 'layers.0.post');
+    await page.mouse.click(cell!.x, cell!.y);
+    await explored(0, 11);
+    assert.is(await page.getAttribute('#nv-net .nv-node.chosen', 'data-unit'), '11', 'outlined in the network view');
     // by keyboard: a node focused, Enter
     await page.focus('#nv-net [data-col="layers.0.post"] .nv-node[data-unit="2"]');
     await page.keyboard.press('Enter');
@@ -240,7 +267,7 @@ test('the Network section: the network view, one digit through every layer and t
     const picked = await lens<number>('neuron.neuron');
     await page.waitForFunction(`window.mlpLens.network.chosen?.unit === ${picked}`, null, { timeout: 10_000 });
     assert.is(await page.getAttribute('#nv-net .nv-node.chosen', 'data-unit'), String(picked));
-    console.log(`  node, weight image, row cell, Enter and the explorer's pick all explore and outline the neuron (${secs(t0)} s)`);
+    console.log(`  node, weight image, row cell, heatmap cell, Enter and the explorer's pick all explore and outline the neuron (${secs(t0)} s)`);
 
     // another digit: Next
     const updates = (await net()).updates;

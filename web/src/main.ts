@@ -297,11 +297,39 @@ function drawLive(): void {
       }
       layerSel.title = layerSel.value;
       const shown = layerSel.value || posts[0];
-      await draw('chart-heatmap', figureNeuronHeatmap(d, shown), `Heatmap of the mean activation of each neuron of ${plain(shown)} (${shown}) per epoch, ${span(stats.length)}`);
+      await draw('chart-heatmap', figureNeuronHeatmap(d, shown), `Heatmap of the mean activation of each neuron of ${plain(shown)} (${shown}) per epoch, ${span(stats.length)}` +
+        (state.model?.kind === 'cnn' || stats[0].acts[shown.replace('.post', '.pool')] ? '' : '; click a cell to explore that neuron'));
+      linkHeatmap();
       for (const id of ['chart-drift', 'chart-hist', 'chart-heatmap']) $(id).dataset.epochs = String(stats.length);
     }
   }).catch((e: Error) => showError(`drawing failed: ${e.message}`));
 }
+
+// the drawn charts' Vega views, for the tests (a heatmap cell found in its scenegraph and clicked)
+(globalThis as unknown as { mlpLensViews: typeof views }).mlpLensViews = views;
+
+/** the live heatmap's views that answer a click (a view keeps its listener through data updates) */
+const linked = new WeakSet<object>();
+
+/**
+ * a click on a cell of the live heatmap explores that neuron (the Network section's pick: outlined there,
+ * the explorer's fields set); an MLP's layers only (the neuron explorer takes an MLP; a CNN's channels
+ * are picked in the network view)
+ */
+function linkHeatmap(): void {
+  const r = views.get('chart-heatmap');
+  if (!r || linked.has(r.view)) return;
+  linked.add(r.view);
+  r.view.addEventListener('click', (_e, item) => {
+    const neuron = (item?.datum as { neuron?: unknown } | undefined)?.neuron;
+    const m = /^layers\.(\d+)\.post$/.exec(select('heatmap-layer').value);
+    if (typeof neuron !== 'number' || !m || state.data === null || isCnnRun()) return;
+    network.pick({ kind: 'neuron', layer: Number(m[1]), unit: neuron });
+  });
+}
+
+/** whether the run whose charts are shown is a CNN's */
+const isCnnRun = () => (state.model ? state.model.kind === 'cnn' : readConfig().arch !== undefined);
 
 function addEpochRow(m: EpochMetrics): void {
   const t = $('epochs');

@@ -300,6 +300,8 @@ export function initNetwork(host: NetworkHost) {
   });
 
   return {
+    /** a unit chosen elsewhere on the page (the live heatmap): outlined here and explored */
+    pick,
     /** a model is ready (trained, stopped or uploaded): the chosen digit through its weights */
     modelReady(_m: ModelSummary): void {
       // called as the run ends (the page still busy): the explorer's epoch, the last kept by default
