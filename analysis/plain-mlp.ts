@@ -11,6 +11,7 @@
 import type { ActName } from '../mlp/names.ts';
 import type { Net } from '../mlp/net.ts';
 import { isPlain } from '../mlp/norm.ts';
+import { softmaxCrossEntropyGradRows } from '../engine/ops/softmax-cross-entropy-rows.ts';
 
 /** a plain MLP's parameters: sizes [d_in, hidden…, classes], per layer W [d_in, d_out] and b [d_out] (host copies) */
 export interface PlainMlp {
@@ -120,23 +121,8 @@ export function plainLosses(logits: Float32Array, labels: ArrayLike<number>, n: 
 
 /** softmaxCrossEntropyGrad's cpu loop with dy = 1: d loss_i / d logits_i [n, c] */
 function lossGrad(x: Float32Array, labels: ArrayLike<number>, n: number, c: number): Float32Array {
-  const out = new Float32Array(n * c), r = Math.fround;
-  for (let i = 0; i < n; i++) {
-    const base = i * c;
-    let m = -Infinity;
-    for (let j = 0; j < c; j++) {
-      const v = x[base + j];
-      if (v > m || Number.isNaN(v)) m = v;
-      if (Number.isNaN(v)) break;
-    }
-    let s = 0;
-    for (let j = 0; j < c; j++) s += r(Math.exp(r(x[base + j] + -m)));
-    const nls = -r(Math.log(r(s)));
-    for (let j = 0; j < c; j++) {
-      const p = r(Math.exp(r(r(x[base + j] + -m) + nls)));
-      out[base + j] = r(p + (j === labels[i] ? -1 : -0)) * 1;
-    }
-  }
+  const out = new Float32Array(n * c);
+  softmaxCrossEntropyGradRows(x, labels, new Float32Array(n).fill(1), n, c, out);
   return out;
 }
 

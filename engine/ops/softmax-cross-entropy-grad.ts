@@ -10,6 +10,7 @@ import { reshape } from './reshape.ts';
 import { scale } from './scale.ts';
 import { sum } from './sum.ts';
 import { softmaxCrossEntropyGradKernel } from '../../shaders/softmax-cross-entropy-grad.ts';
+import { softmaxCrossEntropyGradRows } from './softmax-cross-entropy-rows.ts';
 
 /**
  * the backward of softmaxCrossEntropy in one op: logits [n, c], labels [n], dy [n] → [n, c],
@@ -25,28 +26,8 @@ export const softmaxCrossEntropyGradOp: Primitive = {
     }
     return [...x];
   },
-  // NOTE: the oracle rounds after every step exactly where the composition it replaced did (f32 tensors:
-  // each op stored its result as f32), so CPU training is bit-identical with or without the fusion:
-  // shifted = x − max, lse = log Σ exp(shifted), p = exp(shifted − lse), (p − onehot)·dy
-  cpu: ([x, y, dy], [[n, c]], out) => {
-    const r = out instanceof Float32Array ? Math.fround : (v: number): number => v;
-    for (let i = 0; i < n; i++) {
-      const base = i * c;
-      let m = -Infinity;
-      for (let j = 0; j < c; j++) {
-        const v = x[base + j];
-        if (v > m || Number.isNaN(v)) m = v;
-        if (Number.isNaN(v)) break;
-      }
-      let s = 0;
-      for (let j = 0; j < c; j++) s += r(Math.exp(r(x[base + j] + -m)));
-      const nls = -r(Math.log(r(s)));
-      for (let j = 0; j < c; j++) {
-        const p = r(Math.exp(r(r(x[base + j] + -m) + nls)));
-        out[base + j] = r(p + (j === y[i] ? -1 : -0)) * dy[i];
-      }
-    }
-  },
+  // the oracle's loop rounds where the composition it replaced did (softmax-cross-entropy-rows.ts says how)
+  cpu: ([x, y, dy], [[n, c]], out) => softmaxCrossEntropyGradRows(x, y, dy, n, c, out),
   // with G = dL/dout and s = softmax(x): dx_ik = dy_i·(G_ik·s_ik − s_ik·Σ_j G_ij·s_ij),
   // d dy_i = Σ_j G_ij·(s_ij − onehot_ij)
   backward: ({ inputs: [x, y, dy], dy: G }) => {
