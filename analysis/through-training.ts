@@ -92,31 +92,47 @@ function accuracyOf(logits: HostTensor, labels: ArrayLike<number>): number {
 
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 
-/**
- * every snapshot (weights before training, epoch −1, and after each epoch) measured on one fixed
- * sample of the test split: per epoch and hidden layer the selectivity S [classes][width] from the class
- * means, its top 3 per class and each neuron's top class, dead and rare neurons, the silhouette of the
- * labels (exact), a linear probe's accuracy, the 2-D PCA rotated into the last epoch's axes (orthogonal
- * Procrustes, so the points of one image form a comparable trajectory); per epoch the CKA between
- * hidden layers and the sample accuracy; per layer the epoch × epoch CKA; then the findings. Snapshots
- * are taken in ascending epoch order; they must share the model's sizes.
- */
-export async function analyzeThroughTraining(
-  snapshots: readonly { epoch: number; model: Net }[], test: Split, opts: ThroughTrainingOptions = {},
-): Promise<ThroughTraining> {
-  if (snapshots.length === 0) throw new RangeError('analyzeThroughTraining needs at least one snapshot');
-  const snaps = [...snapshots].sort((a, b) => a.epoch - b.epoch);
-  const shape = (m: Net) => (m.kind === 'cnn' ? m.arch : m.sizes.join('-'));
-  const sizes = unitSizes(snaps[0].model), first = shape(snaps[0].model);
-  for (const s of snaps) {
-    if (shape(s.model) !== first) throw new RangeError(`snapshot of epoch ${s.epoch} is ${shape(s.model)}, the first ${first}`);
-  }
+/** what every snapshot's measurements share: the sample of test images, its labels, the probe's split and the options */
+export interface ThroughTrainingSample {
+  /** units per layer, input to classes (the first snapshot's) */
+  sizes: number[];
+  /** the snapshots' architecture ('784-32-16-10', or a CNN's spec): every one must have it */
+  shape: string;
+  classes: number;
+  hidden: number;
+  images: LabelledImages;
+  labels: number[];
+  /** the probe's training and held-out rows: positions in the sample */
+  train: number[];
+  heldOut: number[];
+  sample: EpochSample;
+  iterations: number;
+  /** all of the above that a measurement depends on, as one string: measurements on equal keys are interchangeable */
+  key: string;
+}
+
+/** one snapshot measured on the sample: its EpochAnalysis (`aligned` still empty: that needs the last epoch), and its parts of the epoch × epoch results */
+export interface SnapshotAnalysis {
+  analysis: EpochAnalysis;
+  /** per hidden layer: the activations centred for CKA [hidden] */
+  reps: CentredRep[];
+  /** per hidden layer: the 2-D PCA projection before alignment [hidden][n · 2] */
+  projections: Float32Array[];
+  /** seconds of each part */
+  timings: Record<string, number>;
+  /** the sample's key (ThroughTrainingSample.key) */
+  sampleKey: string;
+}
+
+const netShape = (m: Net): string => (m.kind === 'cnn' ? m.arch : m.sizes.join('-'));
+
+/** the sample every snapshot of a model like `model` is measured on (analyzeThroughTraining's options) */
+export function throughTrainingSample(model: Net, test: Split, opts: ThroughTrainingOptions = {}): ThroughTrainingSample {
+  const sizes = unitSizes(model);
   const perClass = opts.perClass ?? THROUGH_TRAINING_DEFAULTS.perClass, seed = opts.seed ?? THROUGH_TRAINING_DEFAULTS.seed;
   const iterations = opts.probeIterations ?? THROUGH_TRAINING_DEFAULTS.probeIterations;
   const fraction = opts.heldOutFraction ?? THROUGH_TRAINING_DEFAULTS.heldOutFraction;
-  const classes = sizes[sizes.length - 1], hidden = hiddenCount(snaps[0].model);
-  const timings: Record<string, number> = { forward: 0, selectivity: 0, silhouette: 0, probe: 0, pca: 0, cka: 0, findings: 0 };
-
+  const classes = sizes[sizes.length - 1], hidden = hiddenCount(model);
   // the sample, and the probe's split of it (positions in the sample)
   const picked = stratifiedSample(test.labels, classes, perClass, seed);
   const images = sampleImages(test, picked.rows);
@@ -125,76 +141,122 @@ export async function analyzeThroughTraining(
   const held = new Set(heldOut);
   const train = labels.map((_, i) => i).filter((i) => !held.has(i));
   const sample: EpochSample = { rows: picked.rows, labels, seed, perClass: picked.perClass, heldOut };
-  const n = labels.length;
-  opts.log?.(`through training: ${snaps.length} snapshots, ${hidden} hidden layers, sample of ${n} test images (${perClass} per class, seed ${seed}), probe on ${train.length} / held out ${heldOut.length}`);
+  const shape = netShape(model);
+  const key = JSON.stringify([shape, sizes, iterations, sample.seed, sample.rows, sample.heldOut]);
+  return { sizes, shape, classes, hidden, images, labels, train, heldOut, sample, iterations, key };
+}
 
+/**
+ * one snapshot measured on the sample: per hidden layer the selectivity S [classes][width] from the class
+ * means, its top 3 per class and each neuron's top class, dead and rare neurons, the silhouette of the
+ * labels (exact), a linear probe's accuracy, the 2-D PCA (aligned later), the centred representation for
+ * CKA; the CKA between hidden layers and the sample accuracy. Depends on this snapshot alone, so
+ * snapshots can be measured as they are written (run/through-training.ts does, while the run trains).
+ */
+export async function analyzeSnapshot(s: ThroughTrainingSample, epoch: number, model: Net): Promise<SnapshotAnalysis> {
+  if (netShape(model) !== s.shape) throw new RangeError(`snapshot of epoch ${epoch} is ${netShape(model)}, the first ${s.shape}`);
+  const { classes, hidden, labels } = s;
+  const timings: Record<string, number> = { forward: 0, selectivity: 0, silhouette: 0, probe: 0, pca: 0, cka: 0 };
   const names: ActName[] = [...Array.from({ length: hidden }, (_, k) => postName(k)), 'logits'];
-  // per layer, per epoch: the activations centred for CKA (each shared by its epoch's and its layer's matrix) and the PCA projection (aligned at the end)
-  const reps: CentredRep[][] = Array.from({ length: hidden }, () => []);
-  const projections: Float32Array[][] = Array.from({ length: hidden }, () => []);
-  const perEpoch: EpochAnalysis[] = [];
-  for (const { epoch, model } of snaps) {
-    let t0 = performance.now();
-    const cache = await cacheImages(model, images, { names, grads: [], batch: model.kind === 'cnn' ? 1000 : undefined });
-    timings.forward += seconds(t0);
-    const layers: LayerAtEpoch[] = [];
-    for (let k = 0; k < hidden; k++) {
-      const post = cache.acts[postName(k)]!; // [n, d_hidden]
-      t0 = performance.now();
-      reps[k].push(centreRep(post, `ckaMatrix reps[${k}]`));
-      timings.cka += seconds(t0);
-      t0 = performance.now();
-      const selectivity = selectivityPerClass(meanPerClass(post, labels, classes)); // [classes, d_hidden]
-      const activeFraction = activeFractionPerNeuron(post); // [d_hidden]
-      const dead = activeFraction.flatMap((a, i) => (a === 0 ? [i] : []));
-      const rare = activeFraction.flatMap((a, i) => (a > 0 && a < RARE_FRACTION ? [i] : []));
-      timings.selectivity += seconds(t0);
-      t0 = performance.now();
-      const silhouette = silhouetteScore(post, labels);
-      timings.silhouette += seconds(t0);
-      t0 = performance.now();
-      const probe = probeAccuracy(post, labels, classes, { train, test: heldOut, iterations });
-      timings.probe += seconds(t0);
-      t0 = performance.now();
-      const p = pca(post, 2);
-      projections[k].push(p.projected.data);
-      timings.pca += seconds(t0);
-      layers.push({
-        selectivity, top3: topKPerRow(selectivity, 3), topClass: topClassPerNeuron(selectivity, activeFraction),
-        dead, rare, activeFraction, silhouette,
-        probe: { heldOutAccuracy: probe.heldOutAccuracy, trainAccuracy: probe.trainAccuracy },
-        aligned: [], explained: p.explainedVarianceRatio.slice(0, 2),
-      });
-    }
+  let t0 = performance.now();
+  const cache = await cacheImages(model, s.images, { names, grads: [], batch: model.kind === 'cnn' ? 1000 : undefined });
+  timings.forward += seconds(t0);
+  const layers: LayerAtEpoch[] = [], reps: CentredRep[] = [], projections: Float32Array[] = [];
+  for (let k = 0; k < hidden; k++) {
+    const post = cache.acts[postName(k)]!; // [n, d_hidden]
     t0 = performance.now();
-    const ckaLayers = ckaMatrixCentred(reps.map((r) => r[r.length - 1]));
+    reps.push(centreRep(post, `ckaMatrix reps[${k}]`));
     timings.cka += seconds(t0);
-    perEpoch.push({ epoch, layers, ckaLayers, sampleAccuracy: accuracyOf(cache.acts.logits!, labels) });
-    opts.log?.(`  ${epoch < 0 ? 'initial weights' : `epoch ${epoch}`}: sample accuracy ${perEpoch[perEpoch.length - 1].sampleAccuracy.toFixed(1)} %, ` +
-      `silhouette ${layers.map((l) => l.silhouette.toFixed(2)).join(' / ')}, probe ${layers.map((l) => l.probe.heldOutAccuracy.toFixed(1)).join(' / ')} %`);
+    t0 = performance.now();
+    const selectivity = selectivityPerClass(meanPerClass(post, labels, classes)); // [classes, d_hidden]
+    const activeFraction = activeFractionPerNeuron(post); // [d_hidden]
+    const dead = activeFraction.flatMap((a, i) => (a === 0 ? [i] : []));
+    const rare = activeFraction.flatMap((a, i) => (a > 0 && a < RARE_FRACTION ? [i] : []));
+    timings.selectivity += seconds(t0);
+    t0 = performance.now();
+    const silhouette = silhouetteScore(post, labels);
+    timings.silhouette += seconds(t0);
+    t0 = performance.now();
+    const probe = probeAccuracy(post, labels, classes, { train: s.train, test: s.heldOut, iterations: s.iterations });
+    timings.probe += seconds(t0);
+    t0 = performance.now();
+    const p = pca(post, 2);
+    projections.push(p.projected.data);
+    timings.pca += seconds(t0);
+    layers.push({
+      selectivity, top3: topKPerRow(selectivity, 3), topClass: topClassPerNeuron(selectivity, activeFraction),
+      dead, rare, activeFraction, silhouette,
+      probe: { heldOutAccuracy: probe.heldOutAccuracy, trainAccuracy: probe.trainAccuracy },
+      aligned: [], explained: p.explainedVarianceRatio.slice(0, 2),
+    });
   }
+  t0 = performance.now();
+  const ckaLayers = ckaMatrixCentred(reps);
+  timings.cka += seconds(t0);
+  return { analysis: { epoch, layers, ckaLayers, sampleAccuracy: accuracyOf(cache.acts.logits!, labels) }, reps, projections, timings, sampleKey: s.key };
+}
 
+/**
+ * the record from every snapshot's measurements (ascending epochs): each epoch's 2-D PCA rotated into the
+ * last epoch's axes (orthogonal Procrustes, so the points of one image form a comparable trajectory), per
+ * layer the epoch × epoch CKA, then the findings
+ */
+export function finishThroughTraining(s: ThroughTrainingSample, parts: readonly SnapshotAnalysis[]): ThroughTraining {
+  const { hidden } = s, n = s.labels.length;
+  const timings: Record<string, number> = { forward: 0, selectivity: 0, silhouette: 0, probe: 0, pca: 0, cka: 0, findings: 0 };
+  for (const p of parts) for (const [k, v] of Object.entries(p.timings)) timings[k] += v;
+  const perEpoch = parts.map((p) => p.analysis);
   // every epoch's 2-D PCA rotated onto the last epoch's (R = I for the last one itself)
   let t0 = performance.now();
   for (let k = 0; k < hidden; k++) {
-    const last = projections[k][projections[k].length - 1];
-    projections[k].forEach((proj, e) => {
-      const r = procrustesRotation(proj, last, n, 2);
-      const a = rotate(proj, n, 2, r); // [n, 2]
+    const last = parts[parts.length - 1].projections[k];
+    parts.forEach((part, e) => {
+      const r = procrustesRotation(part.projections[k], last, n, 2);
+      const a = rotate(part.projections[k], n, 2, r); // [n, 2]
       perEpoch[e].layers[k].aligned = Array.from({ length: n }, (_, i) => [a[2 * i], a[2 * i + 1]]);
     });
   }
   timings.pca += seconds(t0);
   t0 = performance.now();
-  const ckaEpochs = reps.map((r) => ckaMatrixCentred(r)); // [hidden][epochs][epochs]
+  const ckaEpochs = Array.from({ length: hidden }, (_, k) => ckaMatrixCentred(parts.map((p) => p.reps[k]))); // [hidden][epochs][epochs]
   timings.cka += seconds(t0);
 
   const out: ThroughTraining = {
-    format: THROUGH_TRAINING_FORMAT, version: 1, sizes, classes, sample, epochs: snaps.map((s) => s.epoch),
+    format: THROUGH_TRAINING_FORMAT, version: 1, sizes: s.sizes, classes: s.classes, sample: s.sample, epochs: perEpoch.map((p) => p.epoch),
     perEpoch, ckaEpochs, findings: [], timings,
   };
   t0 = performance.now();
   out.findings = findingsThroughTraining(out);
   timings.findings = seconds(t0);
   return out;
+}
+
+/**
+ * every snapshot (weights before training, epoch −1, and after each epoch) measured on one fixed
+ * sample of the test split (analyzeSnapshot), then aligned, compared across epochs and put into words
+ * (finishThroughTraining). Snapshots are taken in ascending epoch order; they must share the model's
+ * sizes. `done`: snapshots measured already (on this sample: others are ignored), used instead of
+ * measuring them again.
+ */
+export async function analyzeThroughTraining(
+  snapshots: readonly { epoch: number; model: Net }[], test: Split,
+  opts: ThroughTrainingOptions & { done?: readonly SnapshotAnalysis[] } = {},
+): Promise<ThroughTraining> {
+  if (snapshots.length === 0) throw new RangeError('analyzeThroughTraining needs at least one snapshot');
+  const snaps = [...snapshots].sort((a, b) => a.epoch - b.epoch);
+  const s = throughTrainingSample(snaps[0].model, test, opts);
+  for (const { epoch, model } of snaps) {
+    if (netShape(model) !== s.shape) throw new RangeError(`snapshot of epoch ${epoch} is ${netShape(model)}, the first ${s.shape}`);
+  }
+  opts.log?.(`through training: ${snaps.length} snapshots, ${s.hidden} hidden layers, sample of ${s.labels.length} test images (${opts.perClass ?? THROUGH_TRAINING_DEFAULTS.perClass} per class, seed ${s.sample.seed}), probe on ${s.train.length} / held out ${s.heldOut.length}`);
+  const done = new Map((opts.done ?? []).filter((p) => p.sampleKey === s.key).map((p) => [p.analysis.epoch, p]));
+  const parts: SnapshotAnalysis[] = [];
+  for (const { epoch, model } of snaps) {
+    const part = done.get(epoch) ?? await analyzeSnapshot(s, epoch, model);
+    parts.push(part);
+    const { layers, sampleAccuracy } = part.analysis;
+    opts.log?.(`  ${epoch < 0 ? 'initial weights' : `epoch ${epoch}`}: sample accuracy ${sampleAccuracy.toFixed(1)} %, ` +
+      `silhouette ${layers.map((l) => l.silhouette.toFixed(2)).join(' / ')}, probe ${layers.map((l) => l.probe.heldOutAccuracy.toFixed(1)).join(' / ')} %`);
+  }
+  return finishThroughTraining(s, parts);
 }

@@ -77,6 +77,9 @@ export class HelperThread {
   private nextId = 1;
   /** set once a worker could not run a task's module: every later call runs here */
   private unavailable: string | null = null;
+  /** calls made and not yet settled (on the helper or here), and idle()'s callers, told when that falls to 0 */
+  private calls = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly enabled = threadsEnabled()) {}
 
@@ -85,6 +88,19 @@ export class HelperThread {
 
   /** calls task(...args) on the helper thread (or here, see ThreadTask.local) */
   async call<A extends unknown[], R>(task: ThreadTask<A, R>, args: A, transfer: Transferable[] = []): Promise<R> {
+    this.calls++;
+    try {
+      return await this.run(task, args, transfer);
+    } finally {
+      if (--this.calls === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  private async run<A extends unknown[], R>(task: ThreadTask<A, R>, args: A, transfer: Transferable[]): Promise<R> {
     const port = this.enabled && !this.unavailable ? await this.start() : null;
     if (!port) return task.local(...args);
     const id = this.nextId++;
@@ -101,6 +117,12 @@ export class HelperThread {
       }
       throw e;
     }
+  }
+
+  /** resolves once no call is in flight (at once when none is): how work that may wait lets other calls go first */
+  idle(): Promise<void> {
+    if (this.calls === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   async close(): Promise<void> {

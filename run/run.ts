@@ -32,7 +32,8 @@ import { cnnLayersFor, modelLabel, prepareSession, trainSession, type EpochRow, 
 import { describeEpochs, listSnapshots, loadSnapshot, saveSnapshot, SNAPSHOT_DEFAULT_MAX_BYTES, SNAPSHOTS_DIR } from './snapshots.ts';
 import { saveEpochStats, saveInputStats } from './stats-files.ts';
 import { HelperThread } from '../engine/threads.ts';
-import { throughTrainingOn } from './through-training.ts';
+import type { SnapshotAnalysis } from '../analysis/through-training.ts';
+import { SnapshotMeasurer, throughTrainingOn } from './through-training.ts';
 
 export interface RunOptions extends TrainSettings {
   /** auto: a hardware GPU if there is one, else the cpu; webgpu: any adapter, software ones too */
@@ -147,6 +148,7 @@ async function trainInDirectory(
   let written: readonly EpochMetrics[] = resume ? [...resume.ckpt.history] : [];
   let checkpointed: number | null = resume ? resume.ckpt.epoch : null;
   let result: SessionResult;
+  let measurer: SnapshotMeasurer | null = null;
   try {
     if (resume) {
       await removeTemporaries(dir);
@@ -165,13 +167,16 @@ async function trainInDirectory(
       (resume ? ` (resumed after epoch ${resume.ckpt.epoch})` : ''));
     events.onStart?.({ backend: model.backend, dir, session });
     clock.lap('setup');
+    const snapshots = keepSnapshots(model, opts, log);
+    // the analyses through training measure each snapshot as it is written, when the helper thread has time
+    if (snapshots && opts.analysis && opts.throughTraining !== false) measurer = new SnapshotMeasurer(run.helper, dir, data.test);
     result = await trainSession(session, {
       inputStats: async (s) => { await saveInputStats(dir, s); },
       epochStats: async (s) => { await saveEpochStats(dir, s); },
       // one file replaced atomically (a run with normalisation or dropout has state the checkpoint does
       // not hold: it cannot be resumed, so none is written)
       checkpoint: async (c: Checkpoint) => { await saveCheckpoint(dir, c); checkpointed = c.epoch; },
-      snapshot: keepSnapshots(model, opts, log) ? (epoch, layers, norms) => saveSnapshot(dir, epoch, model, layers, norms) : undefined,
+      snapshot: snapshots ? async (epoch, layers, norms) => { await saveSnapshot(dir, epoch, model, layers, norms); measurer?.saved(epoch, model); } : undefined,
       epochDone: async (_row, history) => { written = history; await writeJson(dir, 'metrics.json', { status: 'running', epochs: history }); },
     }, {
       onStep: (info) => { profiler?.step(); events.onStep?.(info); },
@@ -194,12 +199,14 @@ async function trainInDirectory(
     log('per-class test accuracy (sorted): ' + final.perClass.map((a, c) => [c, a] as const)
       .sort((x, y) => y[1] - x[1]).map(([c, a]) => `${c} ${a.toFixed(2)} %`).join(', '));
   } catch (e) {
+    await measurer?.stop();
     throw await stopped(e, dir, written, checkpointed);
   }
   if (profiler) log(formatProfile(await profiler.report()));
   try {
     await analysesAndReport(model, data, {
       dir, out: dir, layer: opts.analysisLayer, analysis: opts.analysis, throughTraining: opts.throughTraining !== false, report: opts.report,
+      measured: measurer?.stop(),
     }, events, run.helper, (phase) => clock.lap(phase));
   } catch (e) {
     const f = fileProblem(e);
@@ -362,7 +369,8 @@ export async function analyzeSaved(
  * `lap` hears when each phase ends.
  */
 async function analysesAndReport(
-  model: Net, data: Mnist, where: { dir: string; out: string; layer?: number; analysis: boolean; throughTraining: boolean; report: boolean },
+  model: Net, data: Mnist,
+  where: { dir: string; out: string; layer?: number; analysis: boolean; throughTraining: boolean; report: boolean; measured?: Promise<SnapshotAnalysis[]> },
   events: RunEvents, helper: HelperThread, lap: (phase: string) => void = () => {},
 ): Promise<void> {
   const log = events.log ?? (() => {});
@@ -371,10 +379,11 @@ async function analysesAndReport(
     if (where.analysis) {
       // its lines are held until the suite's are out: the log reads as it did with one thread
       const held: (() => void)[] = [];
+      // (the snapshots measured while the run trained, once the one under way is done)
       const tt = where.throughTraining && (await listSnapshots(where.dir)).length
-        ? throughTrainingOn(second, where.dir, data.test, {
-          out: where.out, log: (l) => held.push(() => events.log?.(l)), warn: (l) => held.push(() => events.warn?.(l)),
-        }) : null;
+        ? Promise.resolve(where.measured).then((done) => throughTrainingOn(second, where.dir, data.test, {
+          out: where.out, done, log: (l) => held.push(() => events.log?.(l)), warn: (l) => held.push(() => events.warn?.(l)),
+        })) : null;
       // (a failure of the suite must not leave the other thread's failure unhandled)
       tt?.catch(() => {});
       // Vega loaded on the second helper behind the analyses through training, ready for the report

@@ -4,7 +4,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toCsv, type Row } from '../analysis/csv.ts';
-import { analyzeThroughTraining } from '../analysis/through-training.ts';
+import {
+  analyzeSnapshot, analyzeThroughTraining, throughTrainingSample, type SnapshotAnalysis, type ThroughTrainingSample,
+} from '../analysis/through-training.ts';
 import type { ThroughTraining } from '../analysis/through-training-types.ts';
 import type { Mnist, Split } from '../mlp/mnist.ts';
 import type { Net } from '../mlp/net.ts';
@@ -25,6 +27,8 @@ export interface RunThroughTrainingOptions {
   probeIterations?: number;
   /** where the results go (default: the run directory) */
   out?: string;
+  /** snapshots measured already (SnapshotMeasurer): used where their sample is this one, instead of measuring them again */
+  done?: SnapshotAnalysis[];
 }
 
 /**
@@ -43,7 +47,9 @@ export async function analyzeRunThroughTraining(dir: string, data: Pick<Mnist, '
   // an MLP's or a CNN's (its conv layers' units: channel means)
   const snapshots: { epoch: number; model: Net }[] = [];
   for (const epoch of epochs) snapshots.push({ epoch, model: (await loadSnapshot(dir, epoch)).model });
-  const result = await analyzeThroughTraining(snapshots, data.test, { perClass: opts.perClass, seed: opts.seed, probeIterations: opts.probeIterations });
+  const result = await analyzeThroughTraining(snapshots, data.test, {
+    perClass: opts.perClass, seed: opts.seed, probeIterations: opts.probeIterations, done: opts.done,
+  });
   const out = opts.out ?? dir;
   await saveThroughTraining(out, result);
   const s = result.sample;
@@ -115,6 +121,66 @@ export async function throughTrainingOn(
     throw e;
   }
   return r;
+}
+
+/** one snapshot of the run in `dir` measured on `sample` (analysis/through-training.ts analyzeSnapshot): a helper thread's task */
+export async function snapshotOnThread(dir: string, sample: ThroughTrainingSample, epoch: number): Promise<SnapshotAnalysis> {
+  return analyzeSnapshot(sample, epoch, (await loadSnapshot(dir, epoch)).model);
+}
+
+const SNAPSHOT_TASK: ThreadTask<Parameters<typeof snapshotOnThread>, SnapshotAnalysis> = {
+  url: taskModule(import.meta.url, './through-training'), fn: 'snapshotOnThread', local: snapshotOnThread,
+};
+
+/**
+ * measures a training run's snapshots as they are written, on the helper thread whenever it has nothing
+ * else to do: the epochs' statistics go first, and nothing runs on the training thread (where the helper
+ * has no worker, nothing is measured early). What it measured goes to analyzeRunThroughTraining as
+ * `done` when training ends; what it did not, that call measures. Each snapshot's measurement depends on
+ * that snapshot alone, so the results are the same either way.
+ */
+export class SnapshotMeasurer {
+  private readonly queue: number[] = [];
+  private readonly done: SnapshotAnalysis[] = [];
+  private sample: ThroughTrainingSample | null = null;
+  private pumping: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly helper: HelperThread, private readonly dir: string, private readonly test: Split,
+    private readonly opts: Pick<RunThroughTrainingOptions, 'perClass' | 'seed' | 'probeIterations'> = {},
+  ) {}
+
+  /** the snapshot of `epoch` is on disk (`model`: the run's model, for the sample's sizes) */
+  saved(epoch: number, model: Net): void {
+    if (this.stopped) return;
+    this.sample ??= throughTrainingSample(model, this.test, this.opts);
+    this.queue.push(epoch);
+    this.pumping ??= this.pump();
+  }
+
+  /** resolves when every snapshot saved so far is measured (or the measurer stopped) */
+  drained(): Promise<void> {
+    return this.pumping ?? Promise.resolve();
+  }
+
+  /** no more measuring: what was measured (a measurement under way is awaited) */
+  async stop(): Promise<SnapshotAnalysis[]> {
+    this.stopped = true;
+    await this.pumping;
+    return this.done;
+  }
+
+  private async pump(): Promise<void> {
+    while (this.queue.length && !this.stopped) {
+      await this.helper.idle();
+      if (this.stopped || this.helper.fallback !== null) break;
+      const epoch = this.queue.shift()!;
+      // a failure leaves the snapshot to the end, whose error says what went wrong
+      await this.helper.call(SNAPSHOT_TASK, [this.dir, this.sample!, epoch]).then((r) => { this.done.push(r); }, () => {});
+    }
+    this.pumping = null;
+  }
 }
 
 /** OUT/through-training.json and the tables of throughTrainingCsv in OUT/through-training/ (replacing an earlier set) */
