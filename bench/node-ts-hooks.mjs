@@ -5,12 +5,15 @@
 // own loader thread) otherwise transforms the same ≈ 150 files again, and starts esbuild's service to do
 // it — ≈ 0.35 s of the main job's start-up and as much again in each helper. A source that changed
 // misses and replaces its path's older entry; a cache that cannot be written is skipped silently.
+// MLP_LENS_TS_CACHE=FOLDER puts the cache elsewhere, MLP_LENS_TS_CACHE=off does without.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const OPTIONS = { loader: 'ts', format: 'esm', target: 'node20', sourcemap: 'inline' };
-const cacheDir = fileURLToPath(new URL('../node_modules/.cache/mlp-lens-ts/', import.meta.url));
+const cacheSetting = process.env.MLP_LENS_TS_CACHE;
+const cacheDir = cacheSetting === 'off' ? null
+  : cacheSetting ? cacheSetting.replace(/\/*$/, '/') : fileURLToPath(new URL('../node_modules/.cache/mlp-lens-ts/', import.meta.url));
 let esbuild = null; // imported on the first miss only: a warm cache never starts esbuild's service
 let dirReady = null;
 
@@ -46,10 +49,10 @@ export async function load(url, context, nextLoad) {
   // the version is only known once esbuild is loaded: the package.json's (cheap) stands for it
   const pathKey = hash(path).slice(0, 16);
   const name = `${pathKey}-${hash(await esbuildVersion(), JSON.stringify(OPTIONS), source).slice(0, 32)}.js`;
-  let code = await readFile(cacheDir + name, 'utf8').catch(() => null);
+  let code = cacheDir === null ? null : await readFile(cacheDir + name, 'utf8').catch(() => null);
   if (code === null) {
     code = await transformed(path, source);
-    await store(pathKey, name, code);
+    if (cacheDir !== null) await store(pathKey, name, code);
   }
   return { format: 'module', source: code, shortCircuit: true };
 }
