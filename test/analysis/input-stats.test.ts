@@ -67,3 +67,44 @@ real('item 1: the mean of per-image means and stds prints as the notebook\'s 0.1
 });
 
 real.run();
+
+const words = suite('input stats: the word-at-a-time zero skip equals the pixel loop');
+
+/** the per-image loop before the zero skip: every pixel added in order */
+function imageMoments(split: Split): { imageMean: number; imageStd: number } {
+  const d = split.rows * split.cols;
+  let sumMeans = 0, sumStds = 0;
+  for (let i = 0; i < split.count; i++) {
+    let s = 0, sq = 0;
+    for (let j = 0; j < d; j++) { const p = px(split.images[i * d + j]); s += p; sq += p * p; }
+    const mean = s / d;
+    sumMeans += mean;
+    sumStds += d > 1 ? Math.sqrt(Math.max(0, sq - d * mean * mean) / (d - 1)) : NaN;
+  }
+  return { imageMean: sumMeans / split.count, imageStd: sumStds / split.count };
+}
+
+/** the same split with its images at a byte offset of 1 (no word view possible) */
+function unaligned(split: Split): Split {
+  const buf = new Uint8Array(split.images.length + 1);
+  buf.set(split.images, 1);
+  return { ...split, images: buf.subarray(1) };
+}
+
+words('MNIST\'s first 3000 images, and odd image sizes (3×3, 5×7, 1×1) with runs of zeros, aligned or not', () => {
+  const first = { ...mnist.train, count: 3000, images: mnist.train.images.subarray(0, 3000 * 784), labels: mnist.train.labels.subarray(0, 3000) };
+  let seed = 7;
+  const byte = () => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 24) < 160 ? 0 : seed >>> 24; };
+  const odd = [[3, 3], [5, 7], [1, 1], [2, 2]].map(([rows, cols]): Split => {
+    const count = 41;
+    return { rows, cols, count, images: Uint8Array.from({ length: count * rows * cols }, byte), labels: Uint8Array.from({ length: count }, (_, i) => i % 10) };
+  });
+  for (const split of [first, ...odd]) {
+    const s = computeInputStats(split, { firstN: 20 });
+    const ref = imageMoments(split);
+    assert.ok(Object.is(s.imageMean, ref.imageMean) && Object.is(s.imageStd, ref.imageStd), `${split.rows}×${split.cols}: image moments to the bit`);
+    assert.is(JSON.stringify(computeInputStats(unaligned(split), { firstN: 20 })), JSON.stringify(s), `${split.rows}×${split.cols}: unaligned`);
+  }
+});
+
+words.run();
