@@ -1,6 +1,8 @@
 // per-epoch statistics of every recorded tensor and its gradient, from the recorder's epoch slots:
 // moments (overall, per class, per neuron, per class × neuron), matplotlib histograms, ReLU health and
-// gradient norms. CPU loops: two passes over each slot. Pure: typed arrays in, JSON-ready data out.
+// gradient norms. CPU loops: two passes over each slot, in WebAssembly SIMD once loadEpochStatsKernels()
+// has run in the thread (computeEpochStatsTimed does), else in JavaScript; the same bits either way.
+// Pure: typed arrays in, JSON-ready data out.
 //
 // definitions (a WGSL version must compute the same; integer outputs match exactly, sums to rounding):
 // - a slot is [count, width]; row r is the r-th sample visited, labels[r] its class. "values" of a group
@@ -22,7 +24,9 @@
 //   the samples; always = active on every sample.
 // - gradient slots hold d(mean batch loss)/d(tensor) (retain_grad()'s value); a tensor's step norm is
 //   sqrt(Σ g²) over the rows of one step; its epoch norm is sqrt(Σ g²) over the whole slot.
+import { instantiateStatsKernels, type KernelKind, wantedKind } from '../engine/wasm/load.ts';
 import type { EpochRecord, Slot } from '../mlp/recorder.ts';
+import { StatsWasm } from './epoch-stats-wasm.ts';
 import { Binner, type Histogram, histogram } from './histogram.ts';
 import type { ProbeStats } from './position-stats.ts';
 
@@ -125,18 +129,42 @@ export function computeEpochStats(record: EpochRecord, opts: EpochStatsOptions):
   const ctx = epochContext(record, opts);
   // each row's class as int32 (the loops read one monomorphic array whatever the record's labels are)
   const rowClass = Int32Array.from({ length: ctx.count }, (_, r) => ctx.labels[r]); // [count]
+  const wasm = simd;
+  wasm?.begin(rowClass);
   const acts: Record<string, TensorStats> = {}, grads: Record<string, TensorStats> = {};
-  for (const [name, slot] of Object.entries(record.acts)) if (slot) acts[name] = tensorStats(slot, ctx, 'act', rowClass);
-  for (const [name, slot] of Object.entries(record.grads)) if (slot) grads[name] = tensorStats(slot, ctx, 'grad', rowClass);
+  for (const [name, slot] of Object.entries(record.acts)) if (slot) acts[name] = tensorStats(slot, ctx, 'act', rowClass, wasm);
+  for (const [name, slot] of Object.entries(record.grads)) if (slot) grads[name] = tensorStats(slot, ctx, 'grad', rowClass, wasm);
   return assembleEpochStats(record.epoch, ctx, acts, grads, record.paramGrads);
 }
 
+// the two passes in WebAssembly SIMD (analysis/epoch-stats-wasm.ts) once loadEpochStatsKernels() has
+// them; until then, and where they cannot be had (MLP_LENS_WASM=0, no SIMD, no wabt: the page's bundle),
+// the JavaScript loops below. The results are the same to the bit either way.
+let simd: StatsWasm | null = null;
+let simdLoad: Promise<StatsWasm | null> | null = null;
+
 /**
- * computeEpochStats and the seconds it took, measured where it ran: what run/session.ts calls on its
- * helper thread (engine/threads.ts), whose clock is the only one that sees the work
+ * makes computeEpochStats use the SIMD passes from now on in this thread (`kind` 'js', or MLP_LENS_WASM=0:
+ * the JS loops); which it uses is returned. The module is compiled once per thread.
  */
-export function computeEpochStatsTimed(record: EpochRecord, opts: EpochStatsOptions): { stats: EpochStats; seconds: number } {
+export async function loadEpochStatsKernels(kind?: KernelKind): Promise<KernelKind> {
+  if (wantedKind(kind) === 'js') {
+    simd = null;
+    return 'js';
+  }
+  simdLoad ??= instantiateStatsKernels('wasm-simd').then((inst) => (inst ? new StatsWasm(inst) : null), () => null);
+  simd = await simdLoad;
+  return simd ? 'wasm-simd' : 'js';
+}
+
+/**
+ * computeEpochStats and the seconds it took (loading the SIMD passes on the first call included), measured
+ * where it ran: what run/session.ts calls on its helper thread (engine/threads.ts), whose clock is the only
+ * one that sees the work
+ */
+export async function computeEpochStatsTimed(record: EpochRecord, opts: EpochStatsOptions): Promise<{ stats: EpochStats; seconds: number }> {
   const t0 = performance.now();
+  if (!simdLoad) await loadEpochStatsKernels();
   const stats = computeEpochStats(record, opts);
   return { stats, seconds: (performance.now() - t0) / 1000 };
 }
@@ -211,12 +239,12 @@ export interface SlotPasses {
   firstBatch?: TensorStats['firstBatch'];
 }
 
-function tensorStats(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad', rowClass: Int32Array): TensorStats {
-  return finishTensorStats(slot.width, cpuPasses(slot, ctx, kind, rowClass), ctx, kind);
+function tensorStats(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad', rowClass: Int32Array, wasm: StatsWasm | null): TensorStats {
+  return finishTensorStats(slot.width, cpuPasses(slot, ctx, kind, rowClass, wasm), ctx, kind);
 }
 
-/** the two CPU passes over one slot */
-function cpuPasses(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad', rowClass: Int32Array): SlotPasses {
+/** the two CPU passes over one slot: the loops below, or the same in WebAssembly SIMD (`wasm`) */
+function cpuPasses(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad', rowClass: Int32Array, simdPasses: StatsWasm | null): SlotPasses {
   const { count, classes, classCounts, bins } = ctx;
   const w = slot.width, d = slot.data, cw = classes * w;
   if (d.length < count * w) throw new Error(`epoch stats: slot of width ${w} holds ${d.length} values, fewer than ${count} rows`);
@@ -226,7 +254,11 @@ function cpuPasses(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad', rowClass
   const pos = new Int32Array(w); // [width]
   const offsets = kind === 'grad' && ctx.offsets ? ctx.offsets : Uint32Array.of(0, count); // [steps + 1]
   const stepSq = new Float64Array(offsets.length - 1); // [steps]
-  if (kind === 'act') accumulateActs(d, w, rowClass, count, sum, mn, mx, pos);
+  // the SIMD passes when the slot fits their memory
+  const wasm = simdPasses?.load(d, w, classes, bins, offsets) ? simdPasses : null;
+  if (wasm) {
+    wasm.accumulate(kind, sum, mn, mx, kind === 'act' ? pos : stepSq);
+  } else if (kind === 'act') accumulateActs(d, w, rowClass, count, sum, mn, mx, pos);
   else accumulateGrads(d, w, rowClass, offsets, sum, mn, mx, stepSq);
 
   // pass 2: Σ(x − mean)² per class × neuron about its own mean; histograms on shared and own edges
@@ -237,7 +269,12 @@ function cpuPasses(slot: Slot, ctx: EpochContext, kind: 'act' | 'grad', rowClass
   const ownEdges = new Float64Array(classes * (bins + 1)); // [classes, bins + 1]
   own.forEach((b, c) => ownEdges.set(b.edges, c * (bins + 1)));
   const sharedEdges = Float64Array.from(shared.edges);
-  if (kind === 'act') {
+  if (wasm) {
+    const ownBins = kind === 'act'
+      ? { lo: Float64Array.from(own, (b) => b.lo), hi: Float64Array.from(own, (b) => b.hi), scale: Float64Array.from(own, (b) => b.scale), edges: ownEdges }
+      : null;
+    wasm.spread(mean, m2, hShared, kind === 'act' ? hOwn : null, shared.lo, shared.hi, shared.scale, sharedEdges, ownBins);
+  } else if (kind === 'act') {
     spreadActs(d, w, count, rowClass, bins, mean, m2, hShared, hOwn, shared.lo, shared.hi, shared.scale, sharedEdges,
       Float64Array.from(own, (b) => b.lo), Float64Array.from(own, (b) => b.hi), Float64Array.from(own, (b) => b.scale), ownEdges);
   } else {

@@ -414,7 +414,7 @@ export async function trainSession(
             // failures are thrown where the result is awaited
             result.catch(() => {});
           } else {
-            const stats = record.device && statsOnDevice ? await computeEpochStatsOnDevice(record.device, statsOpts) : computeEpochStatsTimed(record, statsOpts).stats;
+            const stats = record.device && statsOnDevice ? await computeEpochStatsOnDevice(record.device, statsOpts) : (await computeEpochStatsTimed(record, statsOpts)).stats;
             inlineSeconds = (performance.now() - t0) / 1000;
             result = Promise.resolve({ stats, seconds: inlineSeconds });
           }

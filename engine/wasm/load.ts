@@ -3,11 +3,14 @@
 // plain-JavaScript kernels (engine/wasm/mlp-kernels-js.ts, same results bit for bit) where that is not
 // possible: no SIMD in this WebAssembly, wabt not importable (a browser bundle), or MLP_LENS_WASM=0.
 // The fused CNN step adds a second module (engine/wasm/cnn-kernels.ts, its JS twin cnn-kernels-js.ts),
-// instantiated over the same memory as the first: instantiateCnnKernels.
+// instantiated over the same memory as the first: instantiateCnnKernels. The epoch statistics' passes
+// (engine/wasm/stats-kernels.ts) are a third, on their own growable memory: instantiateStatsKernels (their
+// JS twin is analysis/epoch-stats.ts's loops).
 import { jsCnnKernels } from './cnn-kernels-js.ts';
 import { cnnKernelsWat } from './cnn-kernels.ts';
 import { jsKernels } from './mlp-kernels-js.ts';
 import { mlpKernelsWat } from './mlp-kernels.ts';
+import { statsKernelsWat } from './stats-kernels.ts';
 
 /** the kernels' signatures (pointers are byte offsets into the instance's memory; see mlp-kernels.ts) */
 export interface MlpKernels {
@@ -52,6 +55,7 @@ export interface KernelInstance {
 
 let compiled: Promise<WebAssembly.Module | null> | null = null;
 let compiledCnn: Promise<WebAssembly.Module | null> | null = null;
+let compiledStats: Promise<WebAssembly.Module | null> | null = null;
 let why = '';
 
 /** the env variable `name`, in Node, Deno (with --allow-env) and nowhere else */
@@ -98,6 +102,12 @@ export function cnnWasmModule(): Promise<WebAssembly.Module | null> {
   return compiledCnn;
 }
 
+/** the compiled SIMD module of the epoch statistics' passes (engine/wasm/stats-kernels.ts), or null; once per process */
+export function statsWasmModule(): Promise<WebAssembly.Module | null> {
+  compiledStats ??= assemble('stats-kernels.wat', statsKernelsWat);
+  return compiledStats;
+}
+
 /** why the SIMD kernels are not in use ('' when they are, or before the first load) */
 export const wasmUnavailable = (): string => why;
 
@@ -142,4 +152,32 @@ export async function instantiateCnnKernels(bytes: number, kind?: KernelKind): P
   }
   const buffer = new ArrayBuffer(pages * 65536);
   return { kind: 'js', buffer, k: jsKernels(buffer), c: jsCnnKernels(buffer) };
+}
+
+/** the epoch statistics' passes (see stats-kernels.ts; pointers are byte offsets into `memory`) */
+export interface StatsKernels {
+  acc_acts(D: number, w: number, RC: number, OFF: number, steps: number, SUM: number, MN: number, MX: number, POS: number): void;
+  acc_grads(D: number, w: number, RC: number, OFF: number, steps: number, SUM: number, MN: number, MX: number, SQ: number): void;
+  spread_acts(D: number, w: number, count: number, RC: number, bins: number, MEAN: number, M2: number, HS: number, HO: number,
+    lo: number, hi: number, scale: number, E: number, OLO: number, OHI: number, OSC: number, OE: number): void;
+  spread_grads(D: number, w: number, count: number, RC: number, bins: number, MEAN: number, M2: number, HS: number,
+    lo: number, hi: number, scale: number, E: number): void;
+}
+
+/** the statistics kernels over their own growable memory (views must be taken again after memory.grow) */
+export interface StatsKernelInstance {
+  readonly memory: WebAssembly.Memory;
+  readonly k: StatsKernels;
+}
+
+/**
+ * the epoch statistics' SIMD kernels, or null where they cannot be had or are not wanted (`kind` 'js',
+ * MLP_LENS_WASM=0, no SIMD or wabt: wasmUnavailable() says why); the caller's JS loops stand in then
+ */
+export async function instantiateStatsKernels(kind?: KernelKind): Promise<StatsKernelInstance | null> {
+  const module = wantedKind(kind) === 'wasm-simd' ? await statsWasmModule() : null;
+  if (!module) return null;
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return { memory, k: instance.exports as unknown as StatsKernels };
 }
