@@ -59,10 +59,12 @@ export function sparseRows(split: Split): SparseRows {
       for (let w = (r * d) >> 2, end = w + (d >> 2), c = 0; w < end; w++, c += 4) {
         const x = words[w];
         if (x === 0) continue;
-        for (let q = 0; q < 4; q++) {
-          const b = (x >>> (8 * q)) & 255;
-          if (b !== 0) { idx[e] = c + q; val[e] = b; e++; }
-        }
+        // branch-free: each byte is written at e, which moves on only past a nonzero one (room: e + d ≤ length)
+        const b0 = x & 255, b1 = (x >>> 8) & 255, b2 = (x >>> 16) & 255, b3 = x >>> 24;
+        idx[e] = c; val[e] = b0; e += (b0 + 255) >> 8;
+        idx[e] = c + 1; val[e] = b1; e += (b1 + 255) >> 8;
+        idx[e] = c + 2; val[e] = b2; e += (b2 + 255) >> 8;
+        idx[e] = c + 3; val[e] = b3; e += (b3 + 255) >> 8;
       }
     } else {
       for (let c = 0, base = r * d; c < d; c++) {

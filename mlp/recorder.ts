@@ -186,9 +186,16 @@ export class Recorder {
   recordRows(offset: number, labels: ArrayLike<number>, indices: ArrayLike<number>): void {
     const rec = this.rec;
     if (!rec) throw new Error('recorder: recordRows before beginEpoch');
-    for (let r = 0; r < labels.length; r++) {
-      rec.labels[offset + r] = labels[r];
-      rec.indices[offset + r] = indices[r];
+    const n = labels.length;
+    if (ArrayBuffer.isView(labels) && ArrayBuffer.isView(indices) && indices.length === n && offset + n <= rec.labels.length) {
+      // typed arrays of one batch (the fused steps'): two block copies, the same element conversions as the loop below
+      rec.labels.set(labels, offset);
+      rec.indices.set(indices, offset);
+    } else {
+      for (let r = 0; r < labels.length; r++) {
+        rec.labels[offset + r] = labels[r];
+        rec.indices[offset + r] = indices[r];
+      }
     }
     rec.count = Math.max(rec.count, offset + labels.length);
     this.offsets.push(offset);

@@ -1,6 +1,10 @@
 // WebAssembly text (WAT) of the fused MLP step's kernels (mlp/fused-cpu.ts), f32x4 SIMD. Like the WGSL
-// shaders, the source is a TypeScript template: the column blocks of 32/16/4 outputs are the same loop
-// with 8/4/1 vector accumulators, generated below rather than written out three times. engine/wasm/load.ts
+// shaders, the source is a TypeScript template: the column blocks of 32/16/8/4 outputs are the same loop
+// with 8/4/2/1 vector accumulators, generated below rather than written out four times. Blocks that keep
+// their sums in registers (mm, mm_sparse) stop at 4 accumulators: V8 loads a block's 8 B vectors before
+// its arithmetic, and 8 sums + 8 loads + the splat overflow x64's 15 free xmm registers (a sum spilled to
+// the stack every element: mm_sparse ≈ 47 → 40 µs a reference batch as two 16-column passes). Blocking
+// never changes a result: each output still sums its own terms in ascending order. engine/wasm/load.ts
 // assembles it with wabt's wat2wasm (an npm dependency) on first use and caches the module per process;
 // nothing binary is committed. engine/wasm/mlp-kernels-js.ts is the same set of kernels in plain
 // JavaScript (the fallback where WebAssembly SIMD or wabt is missing), bit for bit: every output element
@@ -197,7 +201,7 @@ export function mlpKernelsWat(): string {
       (br_if $rows_done (i32.ge_u (local.get $i) (local.get $n)))
       (local.set $aend (i32.add (local.get $arow) (i32.shl (local.get $k) (i32.const 2))))
       (local.set $j (i32.const 0))
-      ${rowBlocks([4, 1], denseInner, denseInnerScalar)}
+      ${rowBlocks([4, 2, 1], denseInner, denseInnerScalar)}
       (local.set $arow (local.get $aend))
       (local.set $crow (i32.add (local.get $crow) (local.get $rs)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -214,7 +218,7 @@ export function mlpKernelsWat(): string {
       (local.set $e0 (i32.load (local.get $rp)))
       (local.set $e1 (i32.load offset=4 (local.get $rp)))
       (local.set $j (i32.const 0))
-      ${rowBlocks([8, 4, 1], sparseInner, sparseInnerScalar)}
+      ${rowBlocks([4, 2, 1], sparseInner, sparseInnerScalar)}
       (local.set $crow (i32.add (local.get $crow) (local.get $rs)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $rows))))
@@ -230,7 +234,7 @@ export function mlpKernelsWat(): string {
       (br_if $rows_done (i32.ge_u (local.get $i) (local.get $n)))
       (local.set $aend (i32.add (local.get $arow) (i32.shl (local.get $k) (i32.const 2))))
       (local.set $j (i32.const 0))
-      ${tnBlocks([4, 1], denseRows)}
+      ${tnBlocks([4, 2, 1], denseRows)}
       (local.set $arow (local.get $aend))
       (local.set $drow (i32.add (local.get $drow) (local.get $rs)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
