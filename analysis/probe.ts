@@ -1,7 +1,10 @@
 // a linear probe: multinomial logistic regression (softmax on z W + b) trained by full-batch Nesterov
 // gradient descent from zero weights with a fixed step and a fixed number of iterations, so the same
-// inputs give the same numbers bit for bit; pure.
+// inputs give the same numbers bit for bit; pure. The fit's logit and gradient loops run in WebAssembly
+// SIMD where it compiles (analysis/probe-wasm.ts; f64x2 across pairs of classes), in JavaScript otherwise:
+// the same numbers either way (test/analysis/probe-exact.test.ts).
 import type { HostTensor } from './forward-cache.ts';
+import { probeKernels, type ProbeKernelInstance } from './probe-wasm.ts';
 
 export interface ProbeOptions {
   /** rows of x to fit on */
@@ -67,12 +70,11 @@ export function probeAccuracy(
   // step: 1/L with L bounding the Hessian, ½·λ_max(ZᵀZ/n) + l2 (softmax curvature is at most ½)
   const step = 1 / (0.5 * topEigenvalue(z, n, d1) + l2);
 
-  const w = fit(z, y, n, d1, C, iterations, l2, step); // [classes (+1 if odd), d + 1]
+  const w = probeFit(z, y, n, d1, C, iterations, l2, step); // [classes (+1 if odd), d + 1]
   const logit = new Float64Array(C); // [classes]
 
-  const accuracy = (set: ArrayLike<number>): number => {
+  const accuracy = (set: ArrayLike<number>, zs: Float64Array): number => {
     if (set.length === 0) return NaN;
-    const zs = design(set); // [set, d + 1]
     let correct = 0;
     for (let i = 0; i < set.length; i++) {
       logit.fill(0);
@@ -87,7 +89,20 @@ export function probeAccuracy(
     }
     return (100 * correct) / set.length;
   };
-  return { trainAccuracy: accuracy(opts.train), heldOutAccuracy: accuracy(opts.test) };
+  return { trainAccuracy: accuracy(opts.train, z), heldOutAccuracy: accuracy(opts.test, design(opts.test)) };
+}
+
+/**
+ * the probe's weights [classes rounded up to even, d1] from z [n, d1] (its last column 1) and y [n]: fit
+ * below, its loops in WebAssembly where `kernels` (default: this process's, null where there are none)
+ * and in JavaScript otherwise, the same numbers either way (exported for the test that holds both to
+ * the loops as they were)
+ */
+export function probeFit(
+  z: Float64Array, y: Int32Array, n: number, d1: number, C: number, iterations: number, l2: number, step: number,
+  kernels: ProbeKernelInstance | null = probeKernels(),
+): Float64Array {
+  return kernels ? fitWasm(kernels, z, y, n, d1, C, iterations, l2, step) : fit(z, y, n, d1, C, iterations, l2, step);
 }
 
 /**
@@ -155,6 +170,55 @@ function fit(z: Float64Array, y: Int32Array, n: number, d1: number, C: number, i
     for (let i = 0; i < w.length; i++) w[i] = q[i] - step * grad[i];
   }
   return w;
+}
+
+/**
+ * fit's loops with the logits and the gradient in WebAssembly SIMD (analysis/probe-wasm.ts), the same
+ * numbers bit for bit: each logit summed over j in order from 0, each gradient entry given a block of 4
+ * rows' terms summed left to right, blocks in row order, the softmax here as in fit. q, the gradient
+ * and the iterates are held transposed [d1, Cp] (element-wise steps do not mind); w comes back [Cp, d1].
+ */
+function fitWasm(
+  kernels: ProbeKernelInstance, z: Float64Array, y: Int32Array, n: number, d1: number, C: number,
+  iterations: number, l2: number, step: number,
+): Float64Array {
+  const nPad = Math.ceil(n / 4) * 4, Cp = C + (C % 2), size = Cp * d1;
+  // the kernels' memory: z [nPad, d1], q [d1, Cp], grad [d1, Cp], res [nPad, Cp]
+  const zOff = 0, qOff = zOff + 8 * nPad * d1, gOff = qOff + 8 * size, resOff = gOff + 8 * size, end = resOff + 8 * nPad * Cp;
+  const { memory, k } = kernels;
+  if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  const buf = memory.buffer;
+  const zp = new Float64Array(buf, zOff, nPad * d1); // [nPad, d1]: padded with zero rows
+  zp.set(z);
+  zp.fill(0, n * d1);
+  const q = new Float64Array(buf, qOff, size), grad = new Float64Array(buf, gOff, size); // [d1, Cp]
+  const res = new Float64Array(buf, resOff, nPad * Cp); // [nPad, Cp]
+  const yp = new Int32Array(nPad).fill(-1); // [nPad]
+  yp.set(y);
+  const w = new Float64Array(size), p = new Float64Array(size); // [d1, Cp]
+  const invN = 1 / n;
+  for (let t = 0; t < iterations; t++) {
+    const mu = t / (t + 3);
+    for (let i = 0; i < size; i++) q[i] = w[i] + mu * (w[i] - p[i]);
+    grad.fill(0);
+    k.fwd(zOff, nPad, d1, qOff, Cp, resOff);
+    for (let i = 0; i < nPad; i++) {
+      const ro = i * Cp, label = yp[i];
+      let max = -Infinity, sum = 0;
+      for (let c = 0; c < C; c++) if (res[ro + c] > max) max = res[ro + c];
+      for (let c = 0; c < C; c++) { const e = Math.exp(res[ro + c] - max); res[ro + c] = e; sum += e; }
+      const inv = invN / sum;
+      for (let c = 0; c < C; c++) res[ro + c] = res[ro + c] * inv - (c === label ? invN : 0);
+      if (Cp > C) res[ro + C] = 0;
+    }
+    k.grad(zOff, nPad, d1, resOff, Cp, gOff);
+    for (let j = 0; j < d1 - 1; j++) for (let c = 0; c < C; c++) grad[j * Cp + c] += l2 * q[j * Cp + c];
+    p.set(w);
+    for (let i = 0; i < size; i++) w[i] = q[i] - step * grad[i];
+  }
+  const out = new Float64Array(size); // [Cp, d1]
+  for (let j = 0; j < d1; j++) for (let c = 0; c < Cp; c++) out[c * d1 + j] = w[j * Cp + c];
+  return out;
 }
 
 /**

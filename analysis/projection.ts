@@ -6,6 +6,7 @@ import type { HostTensor } from './forward-cache.ts';
 import { pca } from './pca.ts';
 import { takeColumns, takeRows } from './silhouette.ts';
 import { tsne, type TsneOptions } from './tsne.ts';
+import { useTypedArrayGraph } from './umap-graph.ts';
 
 export type ProjectionMethod = 'pca' | 'tsne' | 'umap';
 
@@ -16,28 +17,53 @@ export function randomFn(rng: Rng): () => number {
 
 /**
  * the k nearest neighbours (euclidean) of every row of x [n, d], the point itself first at distance 0,
- * exactly (O(n² d)) → indices and distances, each [n][k]; what umap-learn computes exactly for n < 4096
+ * exactly (O(n² d)) → indices and distances, each [n][k]; what umap-learn computes exactly for n < 4096.
+ * Each point keeps the k best by (squared distance, index), offered the other points in ascending index
+ * order (a later one at an equal distance ranks after, or is dropped at the k-th place). Each pair's
+ * squared distance is summed once, over the columns in order, and offered to both points: the sum for
+ * (j, i) is that for (i, j) bit for bit (fl(a − b) = −fl(b − a)), and as rows go in ascending order every
+ * point is still offered the others in ascending order (the rows before it, then its own row's).
  */
 export function exactKnn(x: HostTensor, k: number): { indices: number[][]; distances: number[][] } {
   const n = x.shape[0], d = x.data.length / n;
   if (k > n) throw new RangeError(`${k} neighbours of ${n} points`);
-  const indices: number[][] = [], distances: number[][] = [];
-  // the k best so far, sorted by squared distance (insertion: k is small)
-  const bestD = new Float64Array(k), bestI = new Int32Array(k);
+  const xs = Float64Array.from(x.data); // [n, d] (exact: f32 → f64)
+  // per point the k best so far, sorted by squared distance (insertion: k is small); self first
+  const bestD = new Float64Array(n * k).fill(Infinity), bestI = new Int32Array(n * k).fill(-1); // [n, k]
+  for (let i = 0; i < n; i++) { bestD[i * k] = -1; bestI[i * k] = i; }
+  const offer = (i: number, j: number, s: number): void => {
+    const base = i * k;
+    if (s >= bestD[base + k - 1]) return;
+    let p = k - 1;
+    while (p > 0 && bestD[base + p - 1] > s) { bestD[base + p] = bestD[base + p - 1]; bestI[base + p] = bestI[base + p - 1]; p--; }
+    bestD[base + p] = s; bestI[base + p] = j;
+  };
+  const dist = new Float64Array(n); // [n]: row i's squared distances to the rows after it
   for (let i = 0; i < n; i++) {
-    bestD.fill(Infinity); bestI.fill(-1);
-    bestD[0] = -1; bestI[0] = i; // self first
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      let s = 0;
-      for (let c = 0; c < d; c++) { const e = x.data[i * d + c] - x.data[j * d + c]; s += e * e; }
-      if (s >= bestD[k - 1]) continue;
-      let p = k - 1;
-      while (p > 0 && bestD[p - 1] > s) { bestD[p] = bestD[p - 1]; bestI[p] = bestI[p - 1]; p--; }
-      bestD[p] = s; bestI[p] = j;
+    const oi = i * d;
+    let j = i + 1;
+    for (; j + 3 < n; j += 4) { // 4 rows at a time, each sum over c in order
+      const o0 = j * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let c = 0; c < d; c++) {
+        const v = xs[oi + c];
+        const e0 = v - xs[o0 + c], e1 = v - xs[o1 + c], e2 = v - xs[o2 + c], e3 = v - xs[o3 + c];
+        s0 += e0 * e0; s1 += e1 * e1; s2 += e2 * e2; s3 += e3 * e3;
+      }
+      dist[j] = s0; dist[j + 1] = s1; dist[j + 2] = s2; dist[j + 3] = s3;
     }
-    indices.push(Array.from(bestI));
-    distances.push(Array.from(bestD, (v) => (v < 0 ? 0 : Math.sqrt(v))));
+    for (; j < n; j++) {
+      const oj = j * d;
+      let s = 0;
+      for (let c = 0; c < d; c++) { const e = xs[oi + c] - xs[oj + c]; s += e * e; }
+      dist[j] = s;
+    }
+    for (j = i + 1; j < n; j++) { offer(i, j, dist[j]); offer(j, i, dist[j]); }
+  }
+  const indices: number[][] = [], distances: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    indices.push(Array.from(bestI.subarray(i * k, i * k + k)));
+    distances.push(Array.from(bestD.subarray(i * k, i * k + k), (v) => (v < 0 ? 0 : Math.sqrt(v))));
   }
   return { indices, distances };
 }
@@ -62,6 +88,7 @@ export function umap2d(x: HostTensor, rng: Rng, opts: UmapOptions = {}): HostTen
   if (n < 4096) {
     const { indices, distances } = exactKnn(x, k);
     u.setPrecomputedKNN(indices, distances);
+    useTypedArrayGraph(u); // umap-js's graph set-up on typed arrays: the same embedding, bit for bit
   }
   const rows = Array.from({ length: n }, (_, i) => Array.from(x.data.subarray(i * d, (i + 1) * d)));
   const emb = u.fit(rows);

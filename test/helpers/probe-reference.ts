@@ -1,0 +1,206 @@
+// the reference: analysis/probe.ts as it was before its fit loops moved to WebAssembly (issue 20): the
+// oracle of test/analysis/probe-exact.test.ts and bench/probe-umap-setup.ts
+// a linear probe: multinomial logistic regression (softmax on z W + b) trained by full-batch Nesterov
+// gradient descent from zero weights with a fixed step and a fixed number of iterations, so the same
+// inputs give the same numbers bit for bit; pure.
+import type { HostTensor } from '../../analysis/forward-cache.ts';
+
+export interface ProbeOptions {
+  /** rows of x to fit on */
+  train: ArrayLike<number>;
+  /** rows of x to score on (held out) */
+  test: ArrayLike<number>;
+  /** gradient steps (default 200) */
+  iterations?: number;
+  /** L2 penalty (l2/2)·‖W‖² on the weights, not the biases (default 1e-3) */
+  l2?: number;
+}
+
+/**
+ * fits a linear classifier of x [n, d] to labels [n] (0..classes−1) on the `train` rows and returns its
+ * accuracy (%) on them and on the `test` rows (NaN for an empty set). Features are standardised with
+ * the training rows' mean and std (a constant feature becomes 0); the loss is the mean cross-entropy
+ * plus (l2/2)‖W‖²; Nesterov's method from W = 0, b = 0 with step 1/L, L = ½·λ_max(ZᵀZ/n) + l2 (a bound
+ * on the loss's curvature; Z = the standardised training rows with a column of ones; λ_max by power
+ * iteration). Cost O(iterations · |train| · d · classes). NOTE: a fixed budget of a first-order method:
+ * with strongly correlated features (badly conditioned ZᵀZ) 200 iterations can stop short of the
+ * optimum, so the accuracies are those of the probe after that budget, comparable across epochs and
+ * layers only at the same settings.
+ */
+export function probeAccuracy(
+  x: HostTensor, labels: ArrayLike<number>, classes: number, opts: ProbeOptions,
+): { trainAccuracy: number; heldOutAccuracy: number } {
+  const rows = x.shape[0], d = rows ? x.data.length / rows : 0;
+  const iterations = opts.iterations ?? 200, l2 = opts.l2 ?? 1e-3;
+  if (!Number.isInteger(d)) throw new RangeError(`probeAccuracy: ${x.data.length} values do not make ${rows} rows`);
+  if (labels.length !== rows) throw new RangeError(`probeAccuracy: ${labels.length} labels for ${rows} rows`);
+  if (!(Number.isInteger(classes) && classes >= 1)) throw new RangeError(`probeAccuracy: classes must be a positive integer, got ${classes}`);
+  if (!(Number.isInteger(iterations) && iterations >= 0)) throw new RangeError(`probeAccuracy: iterations must be a non-negative integer, got ${iterations}`);
+  if (!(l2 >= 0)) throw new RangeError(`probeAccuracy: l2 must be >= 0, got ${l2}`);
+  for (const set of [opts.train, opts.test]) {
+    for (let i = 0; i < set.length; i++) {
+      const r = set[i];
+      if (!(Number.isInteger(r) && r >= 0 && r < rows)) throw new RangeError(`probeAccuracy: row ${r} is not in 0..${rows - 1}`);
+      const l = labels[r];
+      if (!(Number.isInteger(l) && l >= 0 && l < classes)) throw new RangeError(`probeAccuracy: label ${l} of row ${r} is not in 0..${classes - 1}`);
+    }
+  }
+  const n = opts.train.length, C = classes, d1 = d + 1;
+  if (n === 0) return { trainAccuracy: NaN, heldOutAccuracy: NaN };
+
+  // standardisation from the training rows (double)
+  const mean = new Float64Array(d), scale = new Float64Array(d); // [d]
+  for (let i = 0; i < n; i++) { const o = opts.train[i] * d; for (let j = 0; j < d; j++) mean[j] += x.data[o + j]; }
+  for (let j = 0; j < d; j++) mean[j] /= n;
+  for (let i = 0; i < n; i++) { const o = opts.train[i] * d; for (let j = 0; j < d; j++) scale[j] += (x.data[o + j] - mean[j]) ** 2; }
+  for (let j = 0; j < d; j++) { const sd = Math.sqrt(scale[j] / n); scale[j] = sd > 0 ? 1 / sd : 0; }
+  const design = (set: ArrayLike<number>): Float64Array => {
+    const z = new Float64Array(set.length * d1); // [set, d + 1]: standardised features, then 1
+    for (let i = 0; i < set.length; i++) {
+      const o = set[i] * d, zo = i * d1;
+      for (let j = 0; j < d; j++) z[zo + j] = (x.data[o + j] - mean[j]) * scale[j];
+      z[zo + d] = 1;
+    }
+    return z;
+  };
+  const z = design(opts.train); // [n, d + 1]
+  const y = Int32Array.from(opts.train, (r) => labels[r]); // [n]
+
+  // step: 1/L with L bounding the Hessian, ½·λ_max(ZᵀZ/n) + l2 (softmax curvature is at most ½)
+  const step = 1 / (0.5 * topEigenvalue(z, n, d1) + l2);
+
+  const w = fit(z, y, n, d1, C, iterations, l2, step); // [classes (+1 if odd), d + 1]
+  const logit = new Float64Array(C); // [classes]
+
+  const accuracy = (set: ArrayLike<number>): number => {
+    if (set.length === 0) return NaN;
+    const zs = design(set); // [set, d + 1]
+    let correct = 0;
+    for (let i = 0; i < set.length; i++) {
+      logit.fill(0);
+      for (let j = 0; j < d1; j++) {
+        const v = zs[i * d1 + j];
+        for (let c = 0; c < C; c++) logit[c] += v * w[c * d1 + j];
+      }
+      // argmax, the lower class on ties
+      let best = 0;
+      for (let c = 1; c < C; c++) if (logit[c] > logit[best]) best = c;
+      if (best === labels[set[i]]) correct++;
+    }
+    return (100 * correct) / set.length;
+  };
+  return { trainAccuracy: accuracy(opts.train), heldOutAccuracy: accuracy(opts.test) };
+}
+
+/**
+ * Nesterov's accelerated gradient on the mean cross-entropy of softmax(z wᵀ) with labels y plus
+ * (l2/2)‖w without its bias column‖², from w = 0, fixed step and iterations: z [n, d1] (the last
+ * column is the bias feature 1), y [n] → w [classes rounded up to even, d1] (an extra row stays 0).
+ * Kept apart from its caller so the hot loops read only locals.
+ */
+export function fit(z: Float64Array, y: Int32Array, n: number, d1: number, C: number, iterations: number, l2: number, step: number): Float64Array {
+  // the hot loops take 4 rows × 2 classes at a time (8 independent accumulators, each value loaded once
+  // per block): rows are padded with zero rows of label −1, whose gradient terms are r·0 = 0, and an odd
+  // class count with a class whose residual is held at 0, so its weights stay 0
+  const nPad = Math.ceil(n / 4) * 4, Cp = C + (C % 2);
+  const zp = new Float64Array(nPad * d1); // [nPad, d1]
+  zp.set(z);
+  const yp = new Int32Array(nPad).fill(-1); // [nPad]
+  yp.set(y);
+  // w is the iterate, p the previous one, q = w + μ_t (w − p) the look-ahead point
+  const w = new Float64Array(Cp * d1), p = new Float64Array(Cp * d1), q = new Float64Array(Cp * d1); // [Cp, d1]
+  const grad = new Float64Array(Cp * d1); // [Cp, d1]
+  const res = new Float64Array(4 * Cp); // [4, Cp]: logits, then residuals
+  const invN = 1 / n;
+  for (let t = 0; t < iterations; t++) {
+    const mu = t / (t + 3);
+    for (let i = 0; i < w.length; i++) q[i] = w[i] + mu * (w[i] - p[i]);
+    grad.fill(0);
+    for (let i = 0; i < nPad; i += 4) {
+      const o0 = i * d1, o1 = o0 + d1, o2 = o1 + d1, o3 = o2 + d1;
+      for (let c = 0; c < Cp; c += 2) {
+        const qa = c * d1, qb = qa + d1;
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+        for (let j = 0; j < d1; j++) {
+          const va = q[qa + j], vb = q[qb + j];
+          const z0 = zp[o0 + j], z1 = zp[o1 + j], z2 = zp[o2 + j], z3 = zp[o3 + j];
+          a0 += z0 * va; a1 += z1 * va; a2 += z2 * va; a3 += z3 * va;
+          b0 += z0 * vb; b1 += z1 * vb; b2 += z2 * vb; b3 += z3 * vb;
+        }
+        res[c] = a0; res[Cp + c] = a1; res[2 * Cp + c] = a2; res[3 * Cp + c] = a3;
+        res[c + 1] = b0; res[Cp + c + 1] = b1; res[2 * Cp + c + 1] = b2; res[3 * Cp + c + 1] = b3;
+      }
+      // softmax of each row over the C real classes, then the residual (softmax − onehot)/n
+      for (let r = 0; r < 4; r++) {
+        const ro = r * Cp, label = yp[i + r];
+        let max = -Infinity, sum = 0;
+        for (let c = 0; c < C; c++) if (res[ro + c] > max) max = res[ro + c];
+        for (let c = 0; c < C; c++) { const e = Math.exp(res[ro + c] - max); res[ro + c] = e; sum += e; }
+        const inv = invN / sum;
+        for (let c = 0; c < C; c++) res[ro + c] = res[ro + c] * inv - (c === label ? invN : 0);
+        if (Cp > C) res[ro + C] = 0;
+      }
+      for (let c = 0; c < Cp; c += 2) {
+        const ga = c * d1, gb = ga + d1;
+        const ra0 = res[c], ra1 = res[Cp + c], ra2 = res[2 * Cp + c], ra3 = res[3 * Cp + c];
+        const rb0 = res[c + 1], rb1 = res[Cp + c + 1], rb2 = res[2 * Cp + c + 1], rb3 = res[3 * Cp + c + 1];
+        for (let j = 0; j < d1; j++) {
+          const z0 = zp[o0 + j], z1 = zp[o1 + j], z2 = zp[o2 + j], z3 = zp[o3 + j];
+          grad[ga + j] += ra0 * z0 + ra1 * z1 + ra2 * z2 + ra3 * z3;
+          grad[gb + j] += rb0 * z0 + rb1 * z1 + rb2 * z2 + rb3 * z3;
+        }
+      }
+    }
+    // weights get the L2 term; the bias column (j = d1 − 1) does not
+    for (let c = 0; c < C; c++) for (let j = 0; j < d1 - 1; j++) grad[c * d1 + j] += l2 * q[c * d1 + j];
+    p.set(w);
+    for (let i = 0; i < w.length; i++) w[i] = q[i] - step * grad[i];
+  }
+  return w;
+}
+
+/**
+ * the largest eigenvalue of ZᵀZ/n for z [n, d] by power iteration (matrix-free), from a fixed start
+ * vector with unequal entries (an all-ones start can be orthogonal to the top direction); the Rayleigh
+ * quotient approaches λ_max from below, so it is padded by 10 %. Rows go 4 at a time, each sum in the
+ * order one row at a time gives (exported for the test that holds it to that)
+ */
+export function topEigenvalue(z: Float64Array, n: number, d: number): number {
+  let v = Float64Array.from({ length: d }, (_, j) => 1 + ((j * 0.6180339887498949) % 1));
+  const zv = new Float64Array(n);
+  let next = new Float64Array(d);
+  let lambda = 0;
+  const n4 = n - (n % 4);
+  for (let it = 0; it < 50; it++) {
+    let norm = 0;
+    for (let j = 0; j < d; j++) norm += v[j] * v[j];
+    norm = Math.sqrt(norm);
+    if (norm === 0) return 0;
+    for (let j = 0; j < d; j++) v[j] /= norm;
+    // zv = z v, 4 rows at a time (each row's sum in column order, as one row at a time)
+    let i = 0;
+    for (; i < n4; i += 4) {
+      const o0 = i * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let j = 0; j < d; j++) {
+        const vj = v[j];
+        s0 += z[o0 + j] * vj; s1 += z[o1 + j] * vj; s2 += z[o2 + j] * vj; s3 += z[o3 + j] * vj;
+      }
+      zv[i] = s0; zv[i + 1] = s1; zv[i + 2] = s2; zv[i + 3] = s3;
+    }
+    for (; i < n; i++) { let s = 0; for (let j = 0; j < d; j++) s += z[i * d + j] * v[j]; zv[i] = s; }
+    // next = zᵀ zv / n, 4 rows at a time (each entry's sum in row order, as one row at a time)
+    next.fill(0);
+    for (i = 0; i < n4; i += 4) {
+      const o0 = i * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
+      const s0 = zv[i] / n, s1 = zv[i + 1] / n, s2 = zv[i + 2] / n, s3 = zv[i + 3] / n;
+      for (let j = 0; j < d; j++) next[j] = next[j] + z[o0 + j] * s0 + z[o1 + j] * s1 + z[o2 + j] * s2 + z[o3 + j] * s3;
+    }
+    for (; i < n; i++) { const s = zv[i] / n; for (let j = 0; j < d; j++) next[j] += z[i * d + j] * s; }
+    // Rayleigh quotient vᵀ(ZᵀZ/n)v of the unit v
+    lambda = 0;
+    for (let j = 0; j < d; j++) lambda += v[j] * next[j];
+    const t = v; v = next; next = t;
+  }
+  return 1.1 * lambda;
+}
