@@ -216,7 +216,11 @@ async function trainInDirectory(
   // where the run's time went (RUN/timings.json; bench/main-job.js reads it)
   // the statistics' computing time (on the helper thread where one ran them) and what training waited for them
   const sum = (f: (r: EpochRow) => number | undefined) => result.history.reduce((t, r) => t + (f(r) ?? 0), 0);
-  const split = clock.split({ statistics: sum((r) => r.statsSeconds), 'statistics waited for': sum((r) => r.statsWaitSeconds ?? r.statsSeconds) });
+  const split = clock.split({
+    statistics: sum((r) => r.statsSeconds), 'statistics waited for': sum((r) => r.statsWaitSeconds ?? r.statsSeconds),
+    // the analyses through training done while the run trained (run/through-training.ts SnapshotMeasurer)
+    ...(measurer ? { 'snapshots measured while training': measurer.seconds } : {}),
+  });
   await writeJson(dir, 'timings.json', split).catch((e) => events.warn?.(`warning: timings.json not written: ${fileProblem(e) ?? e}`));
   log(`time: ${formatSplit(split)}`);
   log(`run directory: ${dir}`);

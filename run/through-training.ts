@@ -159,6 +159,11 @@ export class SnapshotMeasurer {
     this.pumping ??= this.pump();
   }
 
+  /** seconds the measurements took on the helper so far (their parts' timings) */
+  get seconds(): number {
+    return this.done.reduce((t, p) => t + Object.values(p.timings).reduce((a, b) => a + b, 0), 0);
+  }
+
   /** resolves when every snapshot saved so far is measured (or the measurer stopped) */
   drained(): Promise<void> {
     return this.pumping ?? Promise.resolve();
