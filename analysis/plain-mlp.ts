@@ -37,27 +37,86 @@ export const isPlainMlp = (m: unknown): m is PlainMlp => (m as PlainMlp | null)?
 export const plainHidden = (net: PlainMlp): number => net.sizes.length - 2;
 
 /**
+ * acc[0..m) = Σ_e val[e] · W[idx[e] · m + j] over e = e0..cnt−1 in that order, each column's sum in f64 from
+ * +0 (matmul's loop over a row's nonzero inputs), or from init[io + j] onwards when given: the columns
+ * eight (then four, then one) at a time in locals, each column's terms still added one by one in ascending e
+ */
+function rowTimesW(
+  idx: Int32Array, val: Float64Array, cnt: number, W: Float32Array, m: number, acc: Float64Array, init?: Float64Array, io = 0, e0 = 0,
+): void {
+  let j = 0;
+  for (; j + 8 <= m; j += 8) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    if (init) {
+      const q = io + j;
+      a0 = init[q]; a1 = init[q + 1]; a2 = init[q + 2]; a3 = init[q + 3]; a4 = init[q + 4]; a5 = init[q + 5]; a6 = init[q + 6]; a7 = init[q + 7];
+    }
+    for (let e = e0; e < cnt; e++) {
+      const v = val[e], wp = idx[e] * m + j;
+      a0 += v * W[wp]; a1 += v * W[wp + 1]; a2 += v * W[wp + 2]; a3 += v * W[wp + 3];
+      a4 += v * W[wp + 4]; a5 += v * W[wp + 5]; a6 += v * W[wp + 6]; a7 += v * W[wp + 7];
+    }
+    acc[j] = a0; acc[j + 1] = a1; acc[j + 2] = a2; acc[j + 3] = a3; acc[j + 4] = a4; acc[j + 5] = a5; acc[j + 6] = a6; acc[j + 7] = a7;
+  }
+  for (; j + 4 <= m; j += 4) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    if (init) { const q = io + j; a0 = init[q]; a1 = init[q + 1]; a2 = init[q + 2]; a3 = init[q + 3]; }
+    for (let e = e0; e < cnt; e++) {
+      const v = val[e], wp = idx[e] * m + j;
+      a0 += v * W[wp]; a1 += v * W[wp + 1]; a2 += v * W[wp + 2]; a3 += v * W[wp + 3];
+    }
+    acc[j] = a0; acc[j + 1] = a1; acc[j + 2] = a2; acc[j + 3] = a3;
+  }
+  for (; j + 2 <= m; j += 2) {
+    let a0 = 0, a1 = 0;
+    if (init) { a0 = init[io + j]; a1 = init[io + j + 1]; }
+    for (let e = e0; e < cnt; e++) {
+      const v = val[e], wp = idx[e] * m + j;
+      a0 += v * W[wp]; a1 += v * W[wp + 1];
+    }
+    acc[j] = a0; acc[j + 1] = a1;
+  }
+  for (; j < m; j++) {
+    let a0 = init ? init[io + j] : 0;
+    for (let e = e0; e < cnt; e++) a0 += val[e] * W[idx[e] * m + j];
+    acc[j] = a0;
+  }
+}
+
+/** scratch for rowTimesW: a row's nonzero inputs (their columns and values) and the sums */
+interface RowScratch { idx: Int32Array; val: Float64Array; acc: Float64Array }
+const rowScratch = (k: number, m: number): RowScratch => ({ idx: new Int32Array(k), val: new Float64Array(k), acc: new Float64Array(m) });
+
+/** row o's sums acc rounded as matmul's output, + b rounded as add's, into out (and relu into post) */
+function storeRow(acc: Float64Array, b: Float32Array, m: number, out: Float32Array, o: number, post?: Float32Array): void {
+  const f = Math.fround;
+  if (post) {
+    for (let j = 0; j < m; j++) {
+      const z = f(f(acc[j]) + b[j]);
+      out[o + j] = z;
+      post[o + j] = z > 0 ? z : 0;
+    }
+  } else for (let j = 0; j < m; j++) out[o + j] = f(f(acc[j]) + b[j]);
+}
+
+/**
  * the linear op's cpu loop: out [n, m] = x [n, k] · W [k, m] + b, f64 sums skipping zero inputs, rounded
  * as matmul's output and add's; `relu` applies max(·, 0) to the stored result into `post` (when given)
  */
 export function linearRows(
   x: Float32Array, n: number, k: number, W: Float32Array, b: Float32Array, m: number, out: Float32Array, post?: Float32Array,
 ): void {
-  const acc = new Float64Array(m), f = Math.fround;
+  const { idx, val, acc } = rowScratch(k, m);
   for (let i = 0; i < n; i++) {
-    acc.fill(0);
     const xi = i * k;
+    let cnt = 0;
     for (let p = 0; p < k; p++) {
       const v = x[xi + p];
       if (v === 0) continue;
-      for (let j = 0, wp = p * m; j < m; j++) acc[j] += v * W[wp + j];
+      idx[cnt] = p; val[cnt++] = v;
     }
-    const o = i * m;
-    for (let j = 0; j < m; j++) {
-      const z = f(f(acc[j]) + b[j]);
-      out[o + j] = z;
-      if (post) post[o + j] = z > 0 ? z : 0;
-    }
+    rowTimesW(idx, val, cnt, W, m, acc);
+    storeRow(acc, b, m, out, i * m, post);
   }
 }
 
@@ -72,20 +131,19 @@ export interface SparseInput { rowptr: Int32Array; idx: Uint16Array; val: Uint8A
 
 /** linearRows over sparse input rows (the same sums: the nonzero inputs in ascending column order) */
 function sparseLinearRows(x: SparseInput, n: number, W: Float32Array, b: Float32Array, m: number, out: Float32Array, post: Float32Array): void {
-  const acc = new Float64Array(m), f = Math.fround, { rowptr, idx, val, lut } = x;
+  const { rowptr, idx: cols, val: bytes, lut } = x;
+  let most = 0;
+  for (let i = 0; i < n; i++) most = Math.max(most, rowptr[x.start + i + 1] - rowptr[x.start + i]);
+  const { idx, val, acc } = rowScratch(most, m);
   for (let i = 0; i < n; i++) {
-    acc.fill(0);
+    let cnt = 0;
     for (let e = rowptr[x.start + i], end = rowptr[x.start + i + 1]; e < end; e++) {
-      const v = lut[val[e]];
+      const v = lut[bytes[e]];
       if (v === 0) continue;
-      for (let j = 0, wp = idx[e] * m; j < m; j++) acc[j] += v * W[wp + j];
+      idx[cnt] = cols[e]; val[cnt++] = v;
     }
-    const o = i * m;
-    for (let j = 0; j < m; j++) {
-      const z = f(f(acc[j]) + b[j]);
-      out[o + j] = z;
-      post[o + j] = z > 0 ? z : 0;
-    }
+    rowTimesW(idx, val, cnt, W, m, acc);
+    storeRow(acc, b, m, out, i * m, post);
   }
 }
 
@@ -179,37 +237,122 @@ export function plainScaled(
   net: PlainMlp, layer: number, site: 'pre' | 'post', src: Float32Array, count: number, labels: ArrayLike<number>,
   mask: Float32Array, V: number, pred: Uint8Array, sums: Float64Array,
 ): void {
-  const H = plainHidden(net), w = net.sizes[layer + 1], C = net.sizes[H + 1], f = Math.fround;
+  // Each variant's row differs from the unscaled row (mask 1: src·1 = src exactly) only where its mask ≠ 1,
+  // and there only where the scaled value differs (a zero stays a skipped zero, 0·s = ±0). The first layer
+  // after the tensor adds its terms p = 0..w−1 in order: the unscaled row's sums before term p (prefix[p])
+  // are a variant's too up to its first differing p = d, so a variant starts there and adds terms d..w−1
+  // (the same terms in the same order as the full sum); a variant that differs nowhere is the unscaled row.
+  const H = plainHidden(net), w = net.sizes[layer + 1], C = net.sizes[H + 1], f = Math.fround, pre = site === 'pre';
   const widest = Math.max(...net.sizes.slice(layer + 1));
-  let h = new Float32Array(widest), nx = new Float32Array(widest);
-  const acc = new Float64Array(widest), z = new Float32Array(C);
+  const k1 = layer + 1, W1 = net.W[k1], b1 = net.b[k1], m1 = net.sizes[k1 + 1], last1 = k1 === H;
+  // each variant's columns with mask ≠ 1, ascending: cols[off[v]..off[v + 1])
+  const off = new Int32Array(V + 1);
+  let total = 0;
+  for (let v = 0; v < V; v++) for (let j = 0; j < w; j++) if (!(mask[v * w + j] === 1)) total++;
+  const cols = new Int32Array(total);
+  for (let v = 0, t = 0; v < V; v++) {
+    for (let j = 0; j < w; j++) if (!(mask[v * w + j] === 1)) cols[t++] = j;
+    off[v + 1] = t;
+  }
+  const h = new Float32Array(w), hv = new Float32Array(w), nzIdx = new Int32Array(w), nzVal = new Float64Array(w), bIdx = new Int32Array(w), bVal = new Float64Array(w), next = new Int32Array(w), start = new Float64Array(m1), prefix = new Float64Array((w + 1) * m1), acc = new Float64Array(widest);
+  let cur = new Float32Array(widest), nx = new Float32Array(widest);
+  const zBase = new Float32Array(C), z = new Float32Array(C);
+  // the layers after k1 (k1's output in cur, relu'd) → z
+  const rest = () => {
+    let width = m1;
+    for (let k = k1 + 1; k <= H; k++) {
+      const W = net.W[k], b = net.b[k], m = net.sizes[k + 1], last = k === H;
+      acc.fill(0, 0, m);
+      for (let p = 0; p < width; p++) {
+        const x = cur[p];
+        if (x === 0) continue;
+        for (let j = 0, wp = p * m; j < m; j++) acc[j] += x * W[wp + j];
+      }
+      if (last) for (let j = 0; j < m; j++) z[j] = f(f(acc[j]) + b[j]);
+      else {
+        for (let j = 0; j < m; j++) { const t = f(f(acc[j]) + b[j]); nx[j] = t > 0 ? t : 0; }
+        const t = cur; cur = nx; nx = t;
+      }
+      width = m;
+    }
+  };
+  // layer k1's sums acc[0..m1) → z (the last layer) or cur and the layers after it → z
+  const finish = () => {
+    if (last1) for (let j = 0; j < m1; j++) z[j] = f(f(acc[j]) + b1[j]);
+    else {
+      for (let j = 0; j < m1; j++) { const t = f(f(acc[j]) + b1[j]); cur[j] = t > 0 ? t : 0; }
+      rest();
+    }
+  };
   for (let i = 0; i < count; i++) {
     const row = i * w, y = labels[i];
+    // the unscaled row and its first layer's prefix sums
+    if (pre) for (let j = 0; j < w; j++) { const s = src[row + j]; h[j] = s > 0 ? s : 0; }
+    else for (let j = 0; j < w; j++) h[j] = src[row + j];
+    hv.set(h);
+    for (let j = 0; j < m1; j++) prefix[j] = 0;
+    for (let p = 0, q = 0; p < w; p++, q += m1) {
+      const x = h[p];
+      if (x === 0) for (let j = 0; j < m1; j++) prefix[q + m1 + j] = prefix[q + j];
+      else for (let j = 0, wp = p * m1; j < m1; j++) prefix[q + m1 + j] = prefix[q + j] + x * W1[wp + j];
+    }
+    // the unscaled row's nonzero inputs, and next[p]: the first of them at a column > p
+    let bCnt = 0;
+    for (let p = 0; p < w; p++) {
+      const x = h[p];
+      if (x !== 0) { bIdx[bCnt] = p; bVal[bCnt++] = x; }
+      next[p] = bCnt;
+    }
+    for (let j = 0, q = w * m1; j < m1; j++) acc[j] = prefix[q + j];
+    finish();
+    zBase.set(z);
+    let bestBase = 0;
+    for (let c = 1; c < C; c++) if (zBase[c] > zBase[bestBase]) bestBase = c;
     for (let v = 0; v < V; v++) {
-      const mv = v * w;
-      if (site === 'pre') for (let j = 0; j < w; j++) { const s = f(src[row + j] * mask[mv + j]); h[j] = s > 0 ? s : 0; }
-      else for (let j = 0; j < w; j++) h[j] = src[row + j] * mask[mv + j];
-      let width = w;
-      for (let k = layer + 1; k <= H; k++) {
-        const W = net.W[k], b = net.b[k], m = net.sizes[k + 1], last = k === H;
-        acc.fill(0, 0, m);
-        for (let p = 0; p < width; p++) {
-          const x = h[p];
-          if (x === 0) continue;
-          for (let j = 0, wp = p * m; j < m; j++) acc[j] += x * W[wp + j];
-        }
-        if (last) for (let j = 0; j < m; j++) z[j] = f(f(acc[j]) + b[j]);
-        else {
-          for (let j = 0; j < m; j++) { const t = f(f(acc[j]) + b[j]); nx[j] = t > 0 ? t : 0; }
-          const t = h; h = nx; nx = t;
-        }
-        width = m;
+      const mv = v * w, s = (v * C + y) * C, e0 = off[v], e1 = off[v + 1];
+      let d = w;
+      for (let e = e0; e < e1; e++) {
+        const j = cols[e];
+        if (pre) { const t = f(src[row + j] * mask[mv + j]); hv[j] = t > 0 ? t : 0; } else hv[j] = src[row + j] * mask[mv + j];
+        if (d === w && !(hv[j] === h[j])) d = j;
       }
-      const s = (v * C + y) * C;
+      if (d === w) {
+        for (let c = 0; c < C; c++) sums[s + c] += zBase[c];
+        pred[v * count + i] = bestBase;
+        continue;
+      }
+      if (e1 - e0 === 1) {
+        // one column changed: its term after the prefix, then the unscaled row's terms after it
+        const x = hv[d], q = d * m1;
+        if (x === 0) for (let j = 0; j < m1; j++) start[j] = prefix[q + j];
+        else for (let j = 0; j < m1; j++) start[j] = prefix[q + j] + x * W1[q + j];
+        rowTimesW(bIdx, bVal, bCnt, W1, m1, acc, start, 0, next[d]);
+      } else {
+        let cnt = 0;
+        for (let p = d; p < w; p++) {
+          const x = hv[p];
+          if (x === 0) continue;
+          nzIdx[cnt] = p; nzVal[cnt++] = x;
+        }
+        rowTimesW(nzIdx, nzVal, cnt, W1, m1, acc, prefix, d * m1);
+      }
+      for (let e = e0; e < e1; e++) hv[cols[e]] = h[cols[e]];
       let best = 0;
-      for (let c = 0; c < C; c++) {
-        sums[s + c] += z[c];
-        if (z[c] > z[best]) best = c;
+      if (last1) {
+        // (the logits straight from the sums: the same f32 values as z's, its argmax as z's)
+        let top = f(f(acc[0]) + b1[0]);
+        sums[s] += top;
+        for (let c = 1; c < C; c++) {
+          const zc = f(f(acc[c]) + b1[c]);
+          sums[s + c] += zc;
+          if (zc > top) { best = c; top = zc; }
+        }
+      } else {
+        finish();
+        for (let c = 0; c < C; c++) {
+          sums[s + c] += z[c];
+          if (z[c] > z[best]) best = c;
+        }
       }
       pred[v * count + i] = best;
     }
