@@ -1,7 +1,11 @@
 // silhouette scores (euclidean), exact: every pair distance once, O(n² d). Points are regrouped by
-// label so the sum over each cluster is a contiguous run; pure.
+// label so the sum over each cluster is a contiguous run; pure. Four rows of a cluster go against the
+// later points at once (in WebAssembly SIMD when pair-kernels.ts has loaded, else in the JS quad*
+// kernels), every sum still adding its terms in the one-row loop's order: the same numbers bit for bit
+// (test/analysis/silhouette-rows4.test.ts, silhouette-fast.test.ts).
 import type { Rng } from '../engine/rng.ts';
 import type { HostTensor } from './forward-cache.ts';
+import { pairKernels } from './pair-kernels.ts';
 
 /**
  * silhouette of each sample of x [n, d] with cluster labels [n] (sklearn's silhouette_samples,
@@ -33,23 +37,67 @@ export function prefixSilhouetteSamples(
   for (let c = 0; c < classes; c++) start[c + 1] += start[c];
   const fill = start.slice(0, classes), rowOf = new Int32Array(n), lab = new Int32Array(n);
   for (let i = 0; i < n; i++) { const c = labels[i]; rowOf[fill[c]] = i; lab[fill[c]++] = c; }
-  const xs = new Float64Array(n * d); // [n, d]: the ordered columns, rows grouped by label
+  // the four-row groups' kernels: WebAssembly SIMD when loaded (pair-kernels.ts: xs, sums, acc4 and ends
+  // in its memory at these byte offsets), else the JS quad* below; the same numbers either way
+  const XS = 0, SUMS = XS + 8 * n * d, ACC4 = SUMS + 8 * S * classes * n, ENDS = ACC4 + 32 * S, T = ENDS + 16 * Math.ceil(S / 4);
+  const kernels = n >= 4 ? pairKernels() : null, mem = kernels ? kernels.buffer(T + 32 * d) : null, K = mem ? kernels : null;
+  const xs = mem ? new Float64Array(mem, XS, n * d) : new Float64Array(n * d); // [n, d]: the ordered columns, rows grouped by label
   for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) xs[r * d + j] = x.data[rowOf[r] * w + order[j]];
-  const ends = Int32Array.from(sizes), byTwo = sizes.every((e, t) => e === 2 * (t + 1));
+  const ends = mem ? new Int32Array(mem, ENDS, S) : new Int32Array(S), byTwo = sizes.every((e, t) => e === 2 * (t + 1));
+  ends.set(sizes);
   // sums[(t·classes + c)·n + r]: total distance, in prefix t, from sorted point r to the members of cluster c
-  const sums = new Float64Array(S * classes * n);
-  const acc = new Float64Array(S);
-  for (let r = 0; r < n; r++) {
-    const cr = lab[r], o = r * d;
+  const sums = mem ? new Float64Array(mem, SUMS, S * classes * n).fill(0) : new Float64Array(S * classes * n);
+  const acc = new Float64Array(S), acc4 = mem ? new Float64Array(mem, ACC4, 4 * S) : new Float64Array(4 * S); // acc4[t·4 + k]: prefix t, row r + k
+  const one = (o: number, lo: number, end: number, back: number): number =>
+    d === 2 ? block2(xs, o, lo, end, sums, back) : d === 5 ? block5(xs, o, lo, end, sums, back) : blockD(xs, d, o, lo, end, sums, back);
+  const prefixOne = byTwo ? blockPrefix2 : blockPrefix, prefixFour = byTwo ? quadPrefix2 : quadPrefix;
+  for (let r = 0; r < n;) {
+    const cr = lab[r], o = r * d, back = cr * n;
+    if (start[cr + 1] - r < 4) {
+      // one row: its pairs with the later rows, cluster by cluster
+      for (let c = cr; c < classes; c++) {
+        const lo = Math.max(start[c], r + 1), end = start[c + 1];
+        if (S === 1) sums[c * n + r] += one(o, lo, end, back);
+        else {
+          prefixOne(xs, d, o, lo, end, sums, back, classes * n, ends, acc);
+          for (let t = 0; t < S; t++) sums[(t * classes + c) * n + r] += acc[t];
+        }
+      }
+      r++;
+      continue;
+    }
+    // four rows r..r+3 of one cluster at once, each row's sums in the order the one-row loop adds them
+    // (bit for bit): first the pairs among the four (row r's with r+1..r+3, then row r+1's, then row
+    // r+2's), then the later points q, each row's total over q in increasing q, and each
+    // sums[back + q] gaining row r's distance, then row r+1's, r+2's and r+3's
     for (let c = cr; c < classes; c++) {
-      const lo = Math.max(start[c], r + 1), end = start[c + 1];
+      const lo = c === cr ? r + 4 : start[c], end = start[c + 1];
       if (S === 1) {
-        sums[c * n + r] += d === 2 ? block2(xs, o, lo, end, sums, cr * n) : d === 5 ? block5(xs, o, lo, end, sums, cr * n) : blockD(xs, d, o, lo, end, sums, cr * n);
+        let a0 = 0, a1 = 0, a2 = 0;
+        if (c === cr) { a0 = one(o, r + 1, r + 4, back); a1 = one(o + d, r + 2, r + 4, back); a2 = one(o + 2 * d, r + 3, r + 4, back); }
+        acc4[0] = a0; acc4[1] = a1; acc4[2] = a2; acc4[3] = 0;
+        if (K) {
+          if (d === 2) K.k.sil4d2(XS, o, lo, end, SUMS, back, ACC4, T);
+          else K.k.sil4(XS, d, o, lo, end, SUMS, back, ACC4, T);
+        }
+        else if (d === 2) quad2(xs, o, lo, end, sums, back, acc4);
+        else if (d === 5) quad5(xs, o, lo, end, sums, back, acc4);
+        else quadD(xs, d, o, lo, end, sums, back, acc4);
+        for (let k = 0; k < 4; k++) sums[c * n + r + k] += acc4[k];
       } else {
-        (byTwo ? blockPrefix2 : blockPrefix)(xs, d, o, lo, end, sums, cr * n, classes * n, ends, acc);
-        for (let t = 0; t < S; t++) sums[(t * classes + c) * n + r] += acc[t];
+        acc4.fill(0);
+        if (c === cr) {
+          for (let k = 0; k < 3; k++) {
+            prefixOne(xs, d, o + k * d, r + k + 1, r + 4, sums, back, classes * n, ends, acc);
+            for (let t = 0; t < S; t++) acc4[t * 4 + k] = acc[t];
+          }
+        }
+        if (K) K.k.sil4prefix(XS, d, o, lo, end, SUMS, back, classes * n, ENDS, S, ACC4, T);
+        else prefixFour(xs, d, o, lo, end, sums, back, classes * n, ends, acc4);
+        for (let t = 0; t < S; t++) for (let k = 0; k < 4; k++) sums[(t * classes + c) * n + r + k] += acc4[t * 4 + k];
       }
     }
+    r += 4;
   }
   return Array.from({ length: S }, (_, t) => {
     const out = new Float64Array(n); // [n], in the caller's order
@@ -194,6 +242,110 @@ function blockPrefix2(
       const dist = Math.sqrt(s);
       acc[t] += dist;
       sums[at] += dist;
+    }
+  }
+}
+
+// the four-row kernels: rows at o, o + d, o + 2d, o + 3d of xs against points lo..end−1, each row's
+// distance summed in column order from 0 as the one-row kernels do; acc[k] (row k's running total,
+// prefix t's at acc[t·4 + k]) continues in increasing q, and sums[back + q] gains the four distances in
+// row order: (((sums + d0) + d1) + d2) + d3, as four one-row passes would add them
+
+function quadD(xs: Float64Array, d: number, o: number, lo: number, end: number, sums: Float64Array, back: number, acc: Float64Array): void {
+  let a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  const o1 = o + d, o2 = o1 + d, o3 = o2 + d;
+  for (let q = lo, p = q * d; q < end; q++, p += d) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0;
+    for (; j + 2 <= d; j += 2) {
+      const x = xs[p + j], y = xs[p + j + 1];
+      const v0 = xs[o + j] - x, v1 = xs[o1 + j] - x, v2 = xs[o2 + j] - x, v3 = xs[o3 + j] - x;
+      const w0 = xs[o + j + 1] - y, w1 = xs[o1 + j + 1] - y, w2 = xs[o2 + j + 1] - y, w3 = xs[o3 + j + 1] - y;
+      s0 = s0 + v0 * v0 + w0 * w0; s1 = s1 + v1 * v1 + w1 * w1; s2 = s2 + v2 * v2 + w2 * w2; s3 = s3 + v3 * v3 + w3 * w3;
+    }
+    if (j < d) {
+      const x = xs[p + j];
+      const v0 = xs[o + j] - x, v1 = xs[o1 + j] - x, v2 = xs[o2 + j] - x, v3 = xs[o3 + j] - x;
+      s0 += v0 * v0; s1 += v1 * v1; s2 += v2 * v2; s3 += v3 * v3;
+    }
+    const d0 = Math.sqrt(s0), d1 = Math.sqrt(s1), d2 = Math.sqrt(s2), d3 = Math.sqrt(s3);
+    a0 += d0; a1 += d1; a2 += d2; a3 += d3;
+    sums[back + q] = sums[back + q] + d0 + d1 + d2 + d3;
+  }
+  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+}
+
+function quad2(xs: Float64Array, o: number, lo: number, end: number, sums: Float64Array, back: number, acc: Float64Array): void {
+  let a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  const x00 = xs[o], x01 = xs[o + 1], x10 = xs[o + 2], x11 = xs[o + 3];
+  const x20 = xs[o + 4], x21 = xs[o + 5], x30 = xs[o + 6], x31 = xs[o + 7];
+  for (let q = lo, p = 2 * lo; q < end; q++, p += 2) {
+    const y0 = xs[p], y1 = xs[p + 1];
+    const e00 = x00 - y0, e01 = x01 - y1, e10 = x10 - y0, e11 = x11 - y1;
+    const e20 = x20 - y0, e21 = x21 - y1, e30 = x30 - y0, e31 = x31 - y1;
+    const d0 = Math.sqrt(e00 * e00 + e01 * e01), d1 = Math.sqrt(e10 * e10 + e11 * e11);
+    const d2 = Math.sqrt(e20 * e20 + e21 * e21), d3 = Math.sqrt(e30 * e30 + e31 * e31);
+    a0 += d0; a1 += d1; a2 += d2; a3 += d3;
+    sums[back + q] = sums[back + q] + d0 + d1 + d2 + d3;
+  }
+  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+}
+
+function quad5(xs: Float64Array, o: number, lo: number, end: number, sums: Float64Array, back: number, acc: Float64Array): void {
+  let a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  for (let q = lo, p = 5 * lo; q < end; q++, p += 5) {
+    const y0 = xs[p], y1 = xs[p + 1], y2 = xs[p + 2], y3 = xs[p + 3], y4 = xs[p + 4];
+    let e0 = xs[o] - y0, e1 = xs[o + 1] - y1, e2 = xs[o + 2] - y2, e3 = xs[o + 3] - y3, e4 = xs[o + 4] - y4;
+    const d0 = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3 + e4 * e4);
+    e0 = xs[o + 5] - y0; e1 = xs[o + 6] - y1; e2 = xs[o + 7] - y2; e3 = xs[o + 8] - y3; e4 = xs[o + 9] - y4;
+    const d1 = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3 + e4 * e4);
+    e0 = xs[o + 10] - y0; e1 = xs[o + 11] - y1; e2 = xs[o + 12] - y2; e3 = xs[o + 13] - y3; e4 = xs[o + 14] - y4;
+    const d2 = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3 + e4 * e4);
+    e0 = xs[o + 15] - y0; e1 = xs[o + 16] - y1; e2 = xs[o + 17] - y2; e3 = xs[o + 18] - y3; e4 = xs[o + 19] - y4;
+    const d3 = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3 + e4 * e4);
+    a0 += d0; a1 += d1; a2 += d2; a3 += d3;
+    sums[back + q] = sums[back + q] + d0 + d1 + d2 + d3;
+  }
+  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+}
+
+function quadPrefix(
+  xs: Float64Array, d: number, o: number, lo: number, end: number, sums: Float64Array, back: number,
+  stride: number, ends: Int32Array, acc: Float64Array,
+): void {
+  const S = ends.length, o1 = o + d, o2 = o1 + d, o3 = o2 + d;
+  for (let q = lo; q < end; q++) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, j = 0;
+    const p = q * d;
+    for (let t = 0, at = back + q; t < S; t++, at += stride) {
+      for (const e = ends[t]; j < e; j++) {
+        const x = xs[p + j];
+        const v0 = xs[o + j] - x, v1 = xs[o1 + j] - x, v2 = xs[o2 + j] - x, v3 = xs[o3 + j] - x;
+        s0 += v0 * v0; s1 += v1 * v1; s2 += v2 * v2; s3 += v3 * v3;
+      }
+      const d0 = Math.sqrt(s0), d1 = Math.sqrt(s1), d2 = Math.sqrt(s2), d3 = Math.sqrt(s3), a = 4 * t;
+      acc[a] += d0; acc[a + 1] += d1; acc[a + 2] += d2; acc[a + 3] += d3;
+      sums[at] = sums[at] + d0 + d1 + d2 + d3;
+    }
+  }
+}
+
+function quadPrefix2(
+  xs: Float64Array, d: number, o: number, lo: number, end: number, sums: Float64Array, back: number,
+  stride: number, ends: Int32Array, acc: Float64Array,
+): void {
+  const S = ends.length, o1 = o + d, o2 = o1 + d, o3 = o2 + d;
+  for (let q = lo; q < end; q++) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    const p = q * d;
+    for (let t = 0, j = 0, at = back + q; t < S; t++, j += 2, at += stride) {
+      const x = xs[p + j], y = xs[p + j + 1];
+      const e00 = xs[o + j] - x, e01 = xs[o + j + 1] - y, e10 = xs[o1 + j] - x, e11 = xs[o1 + j + 1] - y;
+      const e20 = xs[o2 + j] - x, e21 = xs[o2 + j + 1] - y, e30 = xs[o3 + j] - x, e31 = xs[o3 + j + 1] - y;
+      s0 = s0 + e00 * e00 + e01 * e01; s1 = s1 + e10 * e10 + e11 * e11;
+      s2 = s2 + e20 * e20 + e21 * e21; s3 = s3 + e30 * e30 + e31 * e31;
+      const d0 = Math.sqrt(s0), d1 = Math.sqrt(s1), d2 = Math.sqrt(s2), d3 = Math.sqrt(s3), a = 4 * t;
+      acc[a] += d0; acc[a + 1] += d1; acc[a + 2] += d2; acc[a + 3] += d3;
+      sums[at] = sums[at] + d0 + d1 + d2 + d3;
     }
   }
 }

@@ -2,9 +2,13 @@
 // calibration by binary search, symmetric P, PCA initialisation scaled to std 1e-4, early exaggeration
 // 12 for 250 iterations (momentum 0.5), then momentum 0.8, delta-bar-delta gains, learning rate
 // 'auto' = max(n / 12 / 4, 50). O(n²) memory and time per iteration: meant for a few thousand points.
+// The force sums, the O(n²) part of every iteration, run in WebAssembly SIMD once pair-kernels.ts has
+// loaded (two rows i a lane pair), else in the plain JS loop: each sum in the same order either way, so
+// the numbers are the same bit for bit (test/analysis/tsne-fast.test.ts against test/helpers/tsne-reference.ts).
 // NOTE: no maintained t-SNE package exists on npm (tsne-js and @keckelt/tsne are unmaintained ports of
 // tsnejs, seeded by Math.random): hence this file.
 import type { HostTensor } from './forward-cache.ts';
+import { pairKernels } from './pair-kernels.ts';
 import { pca } from './pca.ts';
 
 export interface TsneOptions {
@@ -83,16 +87,38 @@ export function tsne(x: HostTensor, opts: TsneOptions = {}): { embedding: HostTe
   for (let i = 0; i < n; i++) v0 += (init[2 * i] - m0) ** 2 / n;
   const scale = v0 > 0 ? 1e-4 / Math.sqrt(v0) : 1;
   const n2 = 2 * n;
-  const y0 = new Float64Array(n), y1 = new Float64Array(n); // the embedding's two coordinates
+  // the force sums in WebAssembly SIMD when loaded (pair-kernels.ts tsne_forces: P's row pairs side by
+  // side, the arrays below in its memory at these byte offsets), else tsneForces; the same numbers either way
+  const pairs = n >> 1;
+  const Y0 = 16 * pairs * n, Y1 = Y0 + 8 * n, AT0 = Y1 + 8 * n, AT1 = AT0 + 8 * n, RE0 = AT1 + 8 * n, RE1 = RE0 + 8 * n, ZR = RE1 + 8 * n;
+  const kernels = pairKernels(), mem = kernels ? kernels.buffer(ZR + 8 * n) : null, K = mem ? kernels : null;
+  const arr = (at: number) => (mem ? new Float64Array(mem, at, n) : new Float64Array(n));
+  if (mem) {
+    const P2 = new Float64Array(mem, 0, 2 * pairs * n); // [pairs, n, 2]
+    for (let m = 0; m < pairs; m++) {
+      for (let j = 0, a = 2 * m * n, b = a + n, o = 2 * m * n; j < n; j++) { P2[o + 2 * j] = P[a + j]; P2[o + 2 * j + 1] = P[b + j]; }
+    }
+  }
+  const y0 = arr(Y0), y1 = arr(Y1); // the embedding's two coordinates
   for (let i = 0; i < n; i++) { y0[i] = init[2 * i] * scale; y1[i] = init[2 * i + 1] * scale; }
   const update = new Float64Array(n2), gains = new Float64Array(n2).fill(1);
   // per point: Σ_j P_ij num_ij (y_i − y_j) and Σ_j num_ij² (y_i − y_j), both coordinates
-  const at0 = new Float64Array(n), at1 = new Float64Array(n), re0 = new Float64Array(n), re1 = new Float64Array(n);
+  const at0 = arr(AT0), at1 = arr(AT1), re0 = arr(RE0), re1 = arr(RE1);
+  const zr = arr(ZR); // per point: Σ_j num_ij (the kernel's; tsneForces sums them as it goes)
+  const forces = K
+    ? (): number => {
+      K.k.tsne_forces(0, Y0, Y1, n, AT0, AT1, RE0, RE1, ZR);
+      if (n & 1) forcesRow(P, y0, y1, at0, at1, re0, re1, zr, n - 1);
+      let z = 0;
+      for (let k = 0; k < n; k++) z += zr[k];
+      return z;
+    }
+    : () => tsneForces(P, y0, y1, at0, at1, re0, re1);
 
   for (let it = 0; it < iterations; it++) {
     const early = it < 250, ex = early ? exag : 1, momentum = early ? 0.5 : 0.8;
     // grad_i = 4 Σ_j (ex·P_ij − num_ij / Z) num_ij (y_i − y_j), num = 1 / (1 + |y_i − y_j|²)
-    const z = tsneForces(P, y0, y1, at0, at1, re0, re1);
+    const z = forces();
     for (let k = 0; k < n2; k++) {
       const i = k >> 1, c = k & 1;
       const g = 4 * (ex * (c ? at1[i] : at0[i]) - (c ? re1[i] : re0[i]) / z);
@@ -120,7 +146,9 @@ export function tsne(x: HostTensor, opts: TsneOptions = {}): { embedding: HostTe
 /**
  * the two force sums of every point (a small kernel, so the JIT optimises it on its own):
  * at_i = Σ_j P_ij num_ij (y_i − y_j), re_i = Σ_j num_ij² (y_i − y_j), num = 1 / (1 + |y_i − y_j|²);
- * returns Z = Σ_{i≠j} num_ij. NOTE: the full loop (each pair twice) beats the half loop: no scattered stores
+ * returns Z = Σ_{i≠j} num_ij. NOTE: the full loop (each pair twice) beats the half loop: no scattered
+ * stores (measured again with the half loop two rows at a time, each sum in this loop's order: no faster,
+ * the adds bound it, not the divisions)
  */
 function tsneForces(
   P: Float64Array, y0: Float64Array, y1: Float64Array,
@@ -142,4 +170,21 @@ function tsneForces(
     at0[i] = a0; at1[i] = a1; re0[i] = r0; re1[i] = r1;
   }
   return z;
+}
+
+/** row i's force sums over j = 0..n−1 in order (the plain loop), written to at0[i] … zr[i] */
+function forcesRow(
+  P: Float64Array, y0: Float64Array, y1: Float64Array,
+  at0: Float64Array, at1: Float64Array, re0: Float64Array, re1: Float64Array, zr: Float64Array, i: number,
+): void {
+  const n = y0.length, yi0 = y0[i], yi1 = y1[i], row = i * n;
+  let a0 = 0, a1 = 0, r0 = 0, r1 = 0, zi = 0;
+  for (let j = 0; j < n; j++) {
+    const e0 = yi0 - y0[j], e1 = yi1 - y1[j];
+    const num = j === i ? 0 : 1 / (1 + e0 * e0 + e1 * e1);
+    zi += num;
+    const pa = P[row + j] * num, pr = num * num;
+    a0 += pa * e0; a1 += pa * e1; r0 += pr * e0; r1 += pr * e1;
+  }
+  at0[i] = a0; at1[i] = a1; re0[i] = r0; re1[i] = r1; zr[i] = zi;
 }

@@ -1,0 +1,147 @@
+// analysis/tsne.ts as it was before its WebAssembly force kernel (analysis/pair-kernels.ts), kept as the
+// oracle test/analysis/tsne-fast.test.ts compares it with, bit for bit. Below, that file's header:
+// exact t-SNE (van der Maaten & Hinton 2008) with sklearn's TSNE(method='exact') schedule: perplexity
+// calibration by binary search, symmetric P, PCA initialisation scaled to std 1e-4, early exaggeration
+// 12 for 250 iterations (momentum 0.5), then momentum 0.8, delta-bar-delta gains, learning rate
+// 'auto' = max(n / 12 / 4, 50). O(n²) memory and time per iteration: meant for a few thousand points.
+// NOTE: no maintained t-SNE package exists on npm (tsne-js and @keckelt/tsne are unmaintained ports of
+// tsnejs, seeded by Math.random): hence this file.
+import type { HostTensor } from '../../analysis/forward-cache.ts';
+import { pca } from '../../analysis/pca.ts';
+
+export interface TsneOptions {
+  /** default 30 (sklearn's default; the notebooks report runs with 20 and 50) */
+  perplexity?: number;
+  /** total iterations, the 250 exaggerated ones included (sklearn's n_iter / max_iter); default 1000 */
+  iterations?: number;
+  /** default 'auto' */
+  learningRate?: number | 'auto';
+  /** default 12 */
+  earlyExaggeration?: number;
+}
+
+/** MACHINE_EPSILON of sklearn (float64 eps): the floor of P and Q */
+const EPS = 2.220446049250313e-16;
+
+/**
+ * conditional probabilities p_{j|i} for squared distances d2 [n, n] (row-major), each row's Gaussian
+ * width found by binary search so that its entropy (natural log) is log(perplexity) → [n, n]
+ */
+export function conditionalP(d2: Float64Array, n: number, perplexity: number): Float64Array {
+  const p = new Float64Array(n * n), target = Math.log(perplexity);
+  for (let i = 0; i < n; i++) {
+    let beta = 1, lo = -Infinity, hi = Infinity;
+    for (let step = 0; step < 100; step++) {
+      let sum = 0;
+      for (let j = 0; j < n; j++) {
+        const v = j === i ? 0 : Math.exp(-d2[i * n + j] * beta);
+        p[i * n + j] = v;
+        sum += v;
+      }
+      if (sum === 0) sum = EPS;
+      let sumDP = 0;
+      for (let j = 0; j < n; j++) {
+        p[i * n + j] /= sum;
+        sumDP += d2[i * n + j] * p[i * n + j];
+      }
+      const entropy = Math.log(sum) + beta * sumDP;
+      const diff = entropy - target;
+      if (Math.abs(diff) <= 1e-5) break;
+      if (diff > 0) { lo = beta; beta = hi === Infinity ? beta * 2 : (beta + hi) / 2; }
+      else { hi = beta; beta = lo === -Infinity ? beta / 2 : (beta + lo) / 2; }
+    }
+  }
+  return p;
+}
+
+/**
+ * t-SNE embedding of x [n, d] in 2-D → { embedding [n, 2], kl: final KL(P‖Q) }. Deterministic (PCA
+ * initialisation, no random draws).
+ */
+export function tsne(x: HostTensor, opts: TsneOptions = {}): { embedding: HostTensor; kl: number } {
+  const n = x.shape[0], d = x.data.length / n;
+  const perplexity = opts.perplexity ?? 30, iterations = opts.iterations ?? 1000, exag = opts.earlyExaggeration ?? 12;
+  if (n < 3) throw new RangeError(`t-SNE needs at least 3 points, got ${n}`);
+  if (!(perplexity < n)) throw new RangeError(`perplexity ${perplexity} must be less than the number of points ${n}`);
+  const lr = opts.learningRate === undefined || opts.learningRate === 'auto' ? Math.max(n / exag / 4, 50) : opts.learningRate;
+  const d2 = new Float64Array(n * n); // [n, n] squared distances
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) { const e = x.data[i * d + k] - x.data[j * d + k]; s += e * e; }
+      d2[i * n + j] = d2[j * n + i] = s;
+    }
+  }
+  const cond = conditionalP(d2, n, perplexity);
+  const P = new Float64Array(n * n); // [n, n] joint, symmetric, sums to 1
+  let total = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) total += (P[i * n + j] = cond[i * n + j] + cond[j * n + i]);
+  for (let i = 0; i < n * n; i++) P[i] = Math.max(P[i] / Math.max(total, EPS), EPS);
+
+  // pca initialisation, first axis scaled to std 1e-4 (sklearn's init='pca')
+  const init = pca(x, 2).projected.data;
+  let m0 = 0, v0 = 0;
+  for (let i = 0; i < n; i++) m0 += init[2 * i] / n;
+  for (let i = 0; i < n; i++) v0 += (init[2 * i] - m0) ** 2 / n;
+  const scale = v0 > 0 ? 1e-4 / Math.sqrt(v0) : 1;
+  const n2 = 2 * n;
+  const y0 = new Float64Array(n), y1 = new Float64Array(n); // the embedding's two coordinates
+  for (let i = 0; i < n; i++) { y0[i] = init[2 * i] * scale; y1[i] = init[2 * i + 1] * scale; }
+  const update = new Float64Array(n2), gains = new Float64Array(n2).fill(1);
+  // per point: Σ_j P_ij num_ij (y_i − y_j) and Σ_j num_ij² (y_i − y_j), both coordinates
+  const at0 = new Float64Array(n), at1 = new Float64Array(n), re0 = new Float64Array(n), re1 = new Float64Array(n);
+
+  for (let it = 0; it < iterations; it++) {
+    const early = it < 250, ex = early ? exag : 1, momentum = early ? 0.5 : 0.8;
+    // grad_i = 4 Σ_j (ex·P_ij − num_ij / Z) num_ij (y_i − y_j), num = 1 / (1 + |y_i − y_j|²)
+    const z = tsneForces(P, y0, y1, at0, at1, re0, re1);
+    for (let k = 0; k < n2; k++) {
+      const i = k >> 1, c = k & 1;
+      const g = 4 * (ex * (c ? at1[i] : at0[i]) - (c ? re1[i] : re0[i]) / z);
+      // delta-bar-delta gains: grow while the step keeps its direction
+      gains[k] = update[k] * g < 0 ? gains[k] + 0.2 : Math.max(gains[k] * 0.8, 0.01);
+      update[k] = momentum * update[k] - lr * g * gains[k];
+      if (c) y1[i] += update[k]; else y0[i] += update[k];
+    }
+  }
+  const y = new Float64Array(n2); // [n, 2]
+  for (let i = 0; i < n; i++) { y[2 * i] = y0[i]; y[2 * i + 1] = y1[i]; }
+  // final KL(P‖Q)
+  let z = 0;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) z += 2 / (1 + (y[2 * i] - y[2 * j]) ** 2 + (y[2 * i + 1] - y[2 * j + 1]) ** 2);
+  let kl = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const q = Math.max(1 / (1 + (y[2 * i] - y[2 * j]) ** 2 + (y[2 * i + 1] - y[2 * j + 1]) ** 2) / z, EPS);
+      kl += 2 * P[i * n + j] * Math.log(Math.max(P[i * n + j], EPS) / q);
+    }
+  }
+  return { embedding: { shape: [n, 2], data: Float32Array.from(y) }, kl };
+}
+
+/**
+ * the two force sums of every point (a small kernel, so the JIT optimises it on its own):
+ * at_i = Σ_j P_ij num_ij (y_i − y_j), re_i = Σ_j num_ij² (y_i − y_j), num = 1 / (1 + |y_i − y_j|²);
+ * returns Z = Σ_{i≠j} num_ij. NOTE: the full loop (each pair twice) beats the half loop: no scattered stores
+ */
+function tsneForces(
+  P: Float64Array, y0: Float64Array, y1: Float64Array,
+  at0: Float64Array, at1: Float64Array, re0: Float64Array, re1: Float64Array,
+): number {
+  const n = y0.length;
+  let z = 0;
+  for (let i = 0; i < n; i++) {
+    const yi0 = y0[i], yi1 = y1[i], row = i * n;
+    let a0 = 0, a1 = 0, r0 = 0, r1 = 0, zi = 0;
+    for (let j = 0; j < n; j++) {
+      const e0 = yi0 - y0[j], e1 = yi1 - y1[j];
+      const num = j === i ? 0 : 1 / (1 + e0 * e0 + e1 * e1);
+      zi += num;
+      const pa = P[row + j] * num, pr = num * num;
+      a0 += pa * e0; a1 += pa * e1; r0 += pr * e0; r1 += pr * e1;
+    }
+    z += zi;
+    at0[i] = a0; at1[i] = a1; re0[i] = r0; re1[i] = r1;
+  }
+  return z;
+}
