@@ -8,7 +8,7 @@
 // tsne-fast.test.ts, against the plain loops of silhouette-reference.ts and ../helpers/tsne-reference.ts). A
 // caller that can wait (a helper thread's first task: suite-tasks.ts ready) awaits pairKernelsReady().
 // Never in use: MLP_LENS_WASM=0, no WebAssembly SIMD, wabt not importable (a browser bundle).
-import { envVar } from '../engine/wasm/load.ts';
+import { assembleWat, envVar } from '../engine/wasm/load.ts';
 
 /** the kernels' signatures (pointers are byte offsets into `memory`; indices and sizes in elements) */
 export interface PairKernelExports {
@@ -241,18 +241,7 @@ async function load(): Promise<PairKernels | null> {
   try {
     if (envVar('MLP_LENS_WASM') === '0') throw new Error('MLP_LENS_WASM=0');
     if (typeof WebAssembly !== 'object') throw new Error('no WebAssembly');
-    // a variable specifier: bundlers leave it alone, so a browser bundle gets the JS loops instead of wabt
-    const spec = 'wabt';
-    const wabtMod = await import(/* @vite-ignore */ spec);
-    const wabt = await (wabtMod.default ?? wabtMod)();
-    const parsed = wabt.parseWat('pair-kernels.wat', WAT, { simd: true });
-    let module: WebAssembly.Module;
-    try {
-      parsed.validate();
-      module = await WebAssembly.compile(parsed.toBinary({}).buffer);
-    } finally {
-      parsed.destroy();
-    }
+    const module = await WebAssembly.compile(await assembleWat('pair-kernels.wat', WAT));
     const instance = await WebAssembly.instantiate(module);
     const memory = instance.exports.memory as WebAssembly.Memory;
     ready = {

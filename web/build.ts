@@ -30,7 +30,7 @@ export async function buildWeb(opts: { outdir?: string; minify?: boolean; source
     legalComments: 'none', charset: 'utf8',
     // the kernel benchmark's (bench/kernels-run.ts) Node-only peers: tfjs (a child process), its CLI's --browser runner
     external: [
-      'webgpu', './device-node.ts', './threads-node.ts', '@resvg/resvg-js', '@tensorflow/*', 'esbuild', 'playwright-core', './kernels-browser.ts',
+      'webgpu', './device-node.ts', './threads-node.ts', './binary-cache-node.ts', '@resvg/resvg-js', '@tensorflow/*', 'esbuild', 'playwright-core', './kernels-browser.ts',
       // only for dynamic imports: a static one is refused below
       'node:*',
     ],

@@ -10,6 +10,7 @@ import { jsCnnKernels } from './cnn-kernels-js.ts';
 import { cnnKernelsWat } from './cnn-kernels.ts';
 import { jsKernels } from './mlp-kernels-js.ts';
 import { mlpKernelsWat } from './mlp-kernels.ts';
+import type { BinaryCache } from './binary-cache-node.ts';
 import { statsKernelsWat } from './stats-kernels.ts';
 
 /** the kernels' signatures (pointers are byte offsets into the instance's memory; see mlp-kernels.ts) */
@@ -68,26 +69,52 @@ export function envVar(name: string): string | undefined {
   }
 }
 
-/** WAT text → a compiled module (wabt's wat2wasm with SIMD), or null with the reason in `why` */
+/**
+ * WAT text → a compiled module (wabt's wat2wasm with SIMD and bulk memory), or null with the reason in
+ * `why`. The binary is kept on disk where there is one (node_modules/.cache/mlp-lens-wasm/, keyed by a
+ * hash of the text): loading wabt and assembling cost ≈ 0.1–0.25 s of CPU in every thread that needs a
+ * module, and a run has three. A cache that cannot be read or written is passed over.
+ */
 async function assemble(name: string, wat: () => string): Promise<WebAssembly.Module | null> {
   try {
     if (typeof WebAssembly !== 'object') throw new Error('no WebAssembly');
-    // a variable specifier: bundlers leave it alone, so a browser bundle gets the JS kernels instead of wabt
-    const spec = 'wabt';
-    const wabtMod = await import(/* @vite-ignore */ spec);
-    const wabt = await (wabtMod.default ?? wabtMod)();
-    const parsed = wabt.parseWat(name, wat(), { simd: true, bulk_memory: true });
-    try {
-      parsed.validate();
-      const { buffer } = parsed.toBinary({});
-      return await WebAssembly.compile(buffer);
-    } finally {
-      parsed.destroy();
-    }
+    return await WebAssembly.compile(await assembleWat(name, wat()));
   } catch (e) {
     why = e instanceof Error ? e.message.split('\n')[0] : String(e);
     return null;
   }
+}
+
+/** the binary of WAT text `text` (`name` for wabt's messages), from the disk cache or assembled by wabt; throws where wabt cannot load */
+export async function assembleWat(name: string, text: string): Promise<Uint8Array<ArrayBuffer>> {
+  const cache = await binaryCache();
+  const key = cache ? cache.key(text) : '';
+  const kept = cache ? await cache.read(key) : null;
+  // (a file cut short or damaged is assembled again and replaced)
+  if (kept && WebAssembly.validate(kept)) return kept;
+  // a variable specifier: bundlers leave it alone, so a browser bundle gets the JS kernels instead of wabt
+  const spec = 'wabt';
+  const wabtMod = await import(/* @vite-ignore */ spec);
+  const wabt = await (wabtMod.default ?? wabtMod)();
+  const parsed = wabt.parseWat(name, text, { simd: true, bulk_memory: true });
+  try {
+    parsed.validate();
+    const { buffer } = parsed.toBinary({}) as { buffer: Uint8Array<ArrayBuffer> };
+    await cache?.write(key, buffer);
+    return buffer;
+  } finally {
+    parsed.destroy();
+  }
+}
+
+let binaries: Promise<BinaryCache | null> | null = null;
+
+/** the folder of assembled binaries (engine/wasm/binary-cache-node.ts), under Node and Deno; null in a browser or with MLP_LENS_WASM_CACHE=off */
+function binaryCache(): Promise<BinaryCache | null> {
+  binaries ??= envVar('MLP_LENS_WASM_CACHE') === 'off' || !import.meta.url.startsWith('file:')
+    ? Promise.resolve(null)
+    : import('./binary-cache-node.ts').then((m) => m.binaryCacheFor(import.meta.url), () => null);
+  return binaries;
 }
 
 /** the compiled SIMD module, or null (the reason in wasmUnavailable()); assembled once per process */
