@@ -131,24 +131,46 @@ export class Recorder {
     for (const t of [...dev.acts.values(), ...dev.grads.values(), ...(dev.sq ? [dev.sq] : [])]) t.backend.release(t.storage);
   }
 
-  beginEpoch(epoch: number): void {
+  /** makes a 'double' recorder's two sets of host slots now, not at the first beginEpoch (their memory can be paged in meanwhile: sharedBuffers) */
+  prepare(): void {
+    if (this.opts.reuseSlots !== 'double' || this.hostSets.length) return;
+    for (let k = 0; k < 2; k++) this.hostSets.push(this.hostSet());
+  }
+
+  /** one set of host arrays, on SharedArrayBuffer for a 'double' recorder where there is one */
+  private hostSet(): HostSet {
     const { names, widths, count, grads = true, reuseSlots = false } = this.opts;
-    this.kept?.release();
-    this.kept = null;
     // a 'double' recorder's arrays are shared memory where the runtime has it (a worker reads them in place)
     const shared = reuseSlots === 'double' && typeof SharedArrayBuffer === 'function';
     const bytes = (n: number): ArrayBuffer => (shared ? new SharedArrayBuffer(n) as unknown as ArrayBuffer : new ArrayBuffer(n));
     const slots = (): Partial<Record<ActName, Slot>> =>
       Object.fromEntries(names.map((n) => [n, { width: widths[n]!, data: new Float32Array(bytes(4 * count * widths[n]!)) }]));
+    return { labels: new Uint8Array(bytes(count)), indices: new Uint32Array(bytes(4 * count)), acts: slots(), grads: grads ? slots() : {} };
+  }
+
+  beginEpoch(epoch: number): void {
+    const { reuseSlots = false } = this.opts;
+    this.kept?.release();
+    this.kept = null;
     const sets = reuseSlots === 'double' ? 2 : reuseSlots ? 1 : 0, which = this.begun++ % Math.max(sets, 1);
+    if (sets === 2) this.prepare();
     const prev = sets ? this.hostSets[which] : undefined;
-    this.rec = prev
-      ? { epoch, count: 0, labels: prev.labels, indices: prev.indices, acts: prev.acts, grads: prev.grads }
-      : { epoch, count: 0, labels: new Uint8Array(bytes(count)), indices: new Uint32Array(bytes(4 * count)), acts: slots(), grads: grads ? slots() : {} };
+    this.rec = { epoch, count: 0, ...(prev ?? this.hostSet()) };
     if (sets) this.hostSets[which] = { labels: this.rec.labels, indices: this.rec.indices, acts: this.rec.acts, grads: this.rec.grads };
     this.offsets = [];
     this.paramNames = null;
     this.steps = 0;
+  }
+
+  /** the shared memory behind the host slots made so far (a 'double' recorder's, after prepare() or its first beginEpoch; else none) */
+  sharedBuffers(): SharedArrayBuffer[] {
+    const out: SharedArrayBuffer[] = [];
+    for (const set of this.hostSets) {
+      for (const a of [set.labels, set.indices, ...Object.values(set.acts).map((s) => s!.data), ...Object.values(set.grads).map((s) => s!.data)]) {
+        if (typeof SharedArrayBuffer === 'function' && a.buffer instanceof SharedArrayBuffer) out.push(a.buffer);
+      }
+    }
+    return out;
   }
 
   /**

@@ -104,6 +104,8 @@ export interface StepInfo {
 
 export interface TrainHooks {
   onStep?(info: StepInfo): void;
+  /** once, when the recorder's slots are made: the shared memory behind them (a 'double' recorder's; run/session.ts pages it in on its helper thread) */
+  onRecordSlots?(buffers: SharedArrayBuffer[]): void;
   onEpoch?(metrics: EpochMetrics, record: EpochRecord | null, state: TrainState): void | Promise<void>;
 }
 
@@ -126,6 +128,9 @@ export async function train(model: Net, data: Mnist, rng: Rng, asked: TrainOptio
   const steps = epochSteps(split, opts);
   const recordRows = Math.min(split.count, steps * opts.batch);
   const recorder = opts.record ? makeRecorder(model, recordRows, steps, opts.reuseRecordSlots ?? false) : null;
+  // the slots made now, so that their memory can be paged in elsewhere while the step engine is set up
+  recorder?.prepare();
+  if (recorder) hooks.onRecordSlots?.(recorder.sharedBuffers());
   const engine = await pickStepEngine(model, split, opts, recorder);
   // the fused evaluation's sparse rows are built here, with the data loading, not in the first epoch
   prepareEvaluation(model, data.test, opts.fused);

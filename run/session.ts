@@ -26,6 +26,7 @@ import { evaluate, train, type EpochMetrics, type Evaluation, type StepInfo } fr
 import { MAX_HIDDEN_LAYERS, type LayerParams, type NormParams } from '../mlp/weights.ts';
 import { ConfigError } from './errors.ts';
 import { taskModule, type HelperThread } from '../engine/threads.ts';
+import { touchPages } from '../engine/pages.ts';
 
 /** what a training run is: the model's shape, the optimiser, the order, what is recorded */
 export interface TrainSettings {
@@ -335,6 +336,7 @@ export type StatsThread = Pick<HelperThread, 'call'> & { readonly fallback?: str
 
 /** analysis/epoch-stats.ts as the helper thread imports it */
 const epochStatsModule = (): string => taskModule(import.meta.url, '../analysis/epoch-stats');
+const TOUCH_TASK = { url: taskModule(import.meta.url, '../engine/pages'), fn: 'touchPages', local: touchPages };
 
 /** the host record alone, as it crosses to a worker (a webgpu record's `device` handle does not) */
 const hostRecord = (r: EpochRecord): EpochRecord => {
@@ -398,6 +400,8 @@ export async function trainSession(
       reuseRecordSlots: thread ? 'double' : true,
     }, {
       onStep: events.onStep,
+      // the slots' page faults taken on the helper thread, not in the first epochs here (engine/pages.ts)
+      onRecordSlots: thread ? (buffers) => { if (buffers.length) thread.call(TOUCH_TASK, [buffers]).catch(() => {}); } : undefined,
       onEpoch: async (m, record, state) => {
         const row: EpochRow = m;
         events.onEpoch?.(row);
