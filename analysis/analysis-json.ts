@@ -64,12 +64,19 @@ export class Check {
   /** numbers in place (null → NaN when nullable) */
   nums(v: unknown, path: string, len?: number, nullable = false): number[] {
     const a = this.arr(v, path, len);
-    for (let i = 0; i < a.length; i++) a[i] = this.num(a[i], `${path}[${i}]`, nullable);
+    // (as num on each, an element's path made only for one that is not a finite number)
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (typeof x !== 'number' || !Number.isFinite(x)) a[i] = this.num(x, `${path}[${i}]`, nullable);
+    }
     return a as number[];
   }
   indices(v: unknown, path: string, n: number, what: string, len?: number): number[] {
     const a = this.arr(v, path, len);
-    a.forEach((x, i) => this.index(x, `${path}[${i}]`, n, what));
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (!(typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < n)) this.index(x, `${path}[${i}]`, n, what);
+    }
     return a as number[];
   }
   /** [rows, cols] numbers; cols undefined: every row as long as the first, at least 1 */
@@ -77,7 +84,15 @@ export class Check {
     const a = this.arr(v, path, rows);
     const w = cols ?? (a.length ? this.arr(a[0], `${path}[0]`).length : 0);
     if (cols === undefined && a.length && w === 0) this.fail(`${path}[0]`, 'expected at least one column');
-    a.forEach((r, i) => this.nums(r, `${path}[${i}]`, w, nullable));
+    // a sound row is checked (and its nulls made NaN) here; nums, with the row's path, only names a problem
+    for (let i = 0; i < a.length; i++) {
+      const r = a[i];
+      if (Array.isArray(r) && r.length === w && soundRow(r, nullable)) {
+        if (nullable) for (let j = 0; j < w; j++) if (r[j] === null) r[j] = NaN;
+      } else {
+        this.nums(r, `${path}[${i}]`, w, nullable);
+      }
+    }
     return a as number[][];
   }
   /** {shape: [rows, cols], data: rows·cols numbers} with the shape given (so a claimed shape allocates nothing) */
@@ -89,6 +104,15 @@ export class Check {
     t.data = Float32Array.from(data);
     return t as unknown as HostTensor;
   }
+}
+
+/** every entry a finite number (or null, when nullable): what nums accepts */
+function soundRow(r: readonly unknown[], nullable: boolean): boolean {
+  for (let j = 0; j < r.length; j++) {
+    const x = r[j];
+    if (!(typeof x === 'number' ? Number.isFinite(x) : x === null && nullable)) return false;
+  }
+  return true;
 }
 
 // --- the parts

@@ -12,17 +12,82 @@ export type Row = Record<string, Cell>;
  * break is quoted. numbers print as JavaScript does (shortest round-trip form).
  */
 export function toCsv(rows: readonly Row[], columns?: readonly string[]): string {
-  const cols = columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const lines = [cols.map(cell).join(',')];
-  for (const r of rows) lines.push(cols.map((c) => cell(r[c])).join(','));
-  return lines.join('\n') + '\n';
+  const cols = columns ?? csvColumns(rows);
+  const n = cols.length, line = new CsvLine(n);
+  // one string built by appending (no array per row or per line): the same text as joining the cells
+  let out = line.header(cols);
+  for (const r of rows) {
+    for (let j = 0; j < n; j++) line.cells[j] = r[cols[j]];
+    out += line.text();
+  }
+  return out;
 }
 
+/** the keys of `rows` in order of first appearance (toCsv's default columns), `except` left out */
+export function csvColumns(rows: readonly Row[], except?: string): string[] {
+  const seen = new Set<string>();
+  for (const r of rows) {
+    for (const k in r) if (Object.prototype.hasOwnProperty.call(r, k) && k !== except) seen.add(k);
+  }
+  return [...seen];
+}
+
+/**
+ * toCsv of `rows` rows with the given columns, cell (i, j) being at(i, j), without a row object per row:
+ * the same text as toCsv(rows made with those keys in that order); no rows → toCsv([])'s one empty line
+ */
+export function gridCsv(columns: readonly string[], rows: number, at: (row: number, col: number) => Cell): string {
+  if (!rows) return '\n';
+  const n = columns.length, line = new CsvLine(n);
+  let out = line.header(columns);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < n; j++) line.cells[j] = at(i, j);
+    out += line.text();
+  }
+  return out;
+}
+
+/**
+ * one line of CSV at a time from `cells` (refilled for each row). A line of finite numbers only (most
+ * lines of the large tables) is one JSON.stringify of them: JSON writes a finite number as String() does
+ * (ToString: the shortest round-trip form, -0 as 0), commas between, and makes no string per number.
+ */
+class CsvLine {
+  readonly cells: Cell[];
+  private readonly nums: number[];
+  constructor(readonly n: number) {
+    this.cells = new Array<Cell>(n).fill(null);
+    this.nums = new Array<number>(n).fill(0);
+  }
+
+  header(cols: readonly string[]): string {
+    let out = '';
+    for (let j = 0; j < this.n; j++) out += j ? ',' + cell(cols[j]) : cell(cols[j]);
+    return out + '\n';
+  }
+
+  text(): string {
+    const { cells, nums, n } = this;
+    let j = 0;
+    for (; j < n; j++) {
+      const v = cells[j];
+      if (typeof v !== 'number' || !Number.isFinite(v)) break;
+      nums[j] = v;
+    }
+    if (j === n) return n ? JSON.stringify(nums).slice(1, -1) + '\n' : '\n';
+    let line = cell(cells[0]);
+    for (let k = 1; k < n; k++) line += ',' + cell(cells[k]);
+    return line + '\n';
+  }
+}
+
+const NEEDS_QUOTES = /[",\n\r]/;
+
 function cell(v: Cell): string {
-  if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'string' ? v : String(v);
+  return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** a matrix [rows][cols] as CSV: first column `rowName` (labels default 0..), then `${colPrefix}${j}` */

@@ -69,7 +69,8 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 /** `data:image/png;base64,…` of PNG bytes */
 export function pngDataUri(png: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < png.length; i += 0x8000) s += String.fromCharCode(...png.subarray(i, i + 0x8000));
+  // apply takes the bytes as its argument list directly (a spread walks them through the iterator: ≈ 7× slower)
+  for (let i = 0; i < png.length; i += 0x8000) s += String.fromCharCode.apply(null, png.subarray(i, i + 0x8000) as unknown as number[]);
   return 'data:image/png;base64,' + btoa(s);
 }
 
@@ -92,16 +93,28 @@ const VIRIDIS = [
 ];
 
 export function colorOf(map: ColorMap, v: number): [number, number, number] {
+  const c: [number, number, number] = [0, 0, 0];
+  colorInto(map, v, c, 0);
+  return c;
+}
+
+/** colorOf(map, v) written to out[o], out[o + 1], out[o + 2] (no array per pixel) */
+function colorInto(map: ColorMap, v: number, out: Uint8Array | number[], o: number): void {
   const x = Number.isNaN(v) ? 0 : Math.min(1, Math.max(0, v));
-  if (map === 'gray_r') { const g = Math.round(255 * (1 - x)); return [g, g, g]; }
+  if (map === 'gray_r') { const g = Math.round(255 * (1 - x)); out[o] = g; out[o + 1] = g; out[o + 2] = g; return; }
   if (map === 'hot') {
     // matplotlib's hot: red rises over [0, 3/8], green over [3/8, 3/4], blue over [3/4, 1]
     const r = Math.min(1, x / 0.365079), g = Math.min(1, Math.max(0, (x - 0.365079) / 0.380953)), b = Math.max(0, (x - 0.746032) / 0.253968);
-    return [Math.round(255 * (0.0416 + 0.9584 * r)), Math.round(255 * g), Math.round(255 * b)];
+    out[o] = Math.round(255 * (0.0416 + 0.9584 * r)); out[o + 1] = Math.round(255 * g); out[o + 2] = Math.round(255 * b);
+    return;
   }
   const p = x * (VIRIDIS.length - 1), i = Math.min(VIRIDIS.length - 2, Math.floor(p)), f = p - i;
-  return [0, 1, 2].map((k) => Math.round(VIRIDIS[i][k] + (VIRIDIS[i + 1][k] - VIRIDIS[i][k]) * f)) as [number, number, number];
+  const a = VIRIDIS[i], b = VIRIDIS[i + 1];
+  for (let k = 0; k < 3; k++) out[o + k] = Math.round(a[k] + (b[k] - a[k]) * f);
 }
+
+/** colorOf's clamp: [0, 1], NaN → 0 */
+const clamp01 = (v: number): number => (Number.isNaN(v) ? 0 : Math.min(1, Math.max(0, v)));
 
 /**
  * a values image [rows, cols] (row-major; NaN drawn as 0) as a PNG through a colour map, values mapped
@@ -115,10 +128,10 @@ export function mapToPng(values: ArrayLike<number>, rows: number, cols: number, 
   if (!Number.isFinite(lo)) lo = 0;
   if (map === 'gray_r') {
     const px = new Uint8Array(rows * cols);
-    for (let i = 0; i < px.length; i++) px[i] = colorOf(map, (values[i] - lo) / span)[0];
+    for (let i = 0; i < px.length; i++) px[i] = Math.round(255 * (1 - clamp01((values[i] - lo) / span)));
     return encodePng(cols, rows, 1, px);
   }
   const px = new Uint8Array(rows * cols * 3);
-  for (let i = 0; i < rows * cols; i++) px.set(colorOf(map, (values[i] - lo) / span), 3 * i);
+  for (let i = 0; i < rows * cols; i++) colorInto(map, (values[i] - lo) / span, px, 3 * i);
   return encodePng(cols, rows, 3, px);
 }

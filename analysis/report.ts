@@ -85,7 +85,9 @@ export function reportHtml(r: RunResults, set: FigureSet, svgs: ReadonlyMap<stri
   });
   L.push('</main>', `<footer>mlp-lens · ${n} figures${o.generated ? ` · generated ${esc(o.generated)}` : ''} · ` +
     're-create with <code>mlp-lens report RUN_DIR</code> (<code>--png</code> also writes figures/*.png)</footer>', '</body>', '</html>');
-  return L.join('\n') + '\n';
+  // the final line end joined in: one flat string (the page is megabytes; adding '\n' after would copy it again when written)
+  L.push('');
+  return L.join('\n');
 }
 
 function figureHtml(f: Figure, n: number, svg: string): string {

@@ -8,11 +8,38 @@ import { InputError, quote } from '../mlp/errors.ts';
 
 /** the text of a statistics file → its value, JSON null read as NaN; invalid JSON throws InputError(file, …) */
 export function parseStatsJson(text: string, file: string): unknown {
+  let v: unknown;
   try {
-    // null only ever stands for NaN in these files
-    return JSON.parse(text, (_k, v) => (v === null ? NaN : v));
+    v = JSON.parse(text);
   } catch (e) {
     throw new InputError(file, `is not valid JSON (${(e as Error).message}); the file is damaged or was cut short`);
+  }
+  // null only ever stands for NaN in these files: the same value as a reviver turning null into NaN, without
+  // a call (and a key string) per value of these mostly numeric files, and no walk when the text has no null
+  if (v === null) return NaN;
+  if (text.includes('null')) nullsToNaN(v);
+  return v;
+}
+
+/** every null inside `v` (parsed JSON: plain objects and arrays) → NaN, in place */
+function nullsToNaN(v: unknown): void {
+  if (typeof v !== 'object' || v === null) return;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (x === null) v[i] = NaN;
+      else if (typeof x === 'object') nullsToNaN(x);
+    }
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const x = o[k];
+    if (x === null) {
+      // (an own "__proto__" key, as JSON.parse makes it: defined, not assigned, so it stays an own property)
+      if (k === '__proto__') Object.defineProperty(o, k, { value: NaN, writable: true, enumerable: true, configurable: true });
+      else o[k] = NaN;
+    } else if (typeof x === 'object') nullsToNaN(x);
   }
 }
 
@@ -37,7 +64,8 @@ class Check {
   nums(v: unknown, path: string, len?: number): number[] {
     if (!Array.isArray(v)) this.fail(path, 'expected an array of numbers');
     if (len !== undefined && v.length !== len) this.fail(path, `expected ${len} values, got ${v.length}`);
-    v.forEach((x, i) => this.num(x, `${path}[${i}]`));
+    // (an element's path is only made for the one that fails)
+    for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'number') this.num(v[i], `${path}[${i}]`);
     return v as number[];
   }
   matrix(v: unknown, path: string, rows: number, cols: number): void {
@@ -46,7 +74,7 @@ class Check {
   }
   ints(v: unknown, path: string): number[] {
     const a = this.nums(v, path);
-    a.forEach((x, i) => this.int(x, `${path}[${i}]`));
+    for (let i = 0; i < a.length; i++) if (!Number.isInteger(a[i]) || a[i] < 0) this.int(a[i], `${path}[${i}]`);
     return a;
   }
   histogram(v: unknown, path: string, bins: number): Histogram {

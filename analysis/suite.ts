@@ -7,7 +7,7 @@ import type { Net } from '../mlp/net.ts';
 import { accuracyPerClass, classesByAccuracy, misclassified, predictionsOf, type Misclassified } from './accuracy.ts';
 import { meanPerClassOfAll } from './class-means.ts';
 import { confusionMatrix, rowNormalize } from './confusion.ts';
-import { matrixCsv, toCsv, type Row } from './csv.ts';
+import { gridCsv, matrixCsv, toCsv, type Row } from './csv.ts';
 import {
   cacheImages, imageRow, imagesFromSplit, layerName, lazyImages, unitSizes, widthOf, type CacheOptions, type HostTensor, type Site,
 } from './forward-cache.ts';
@@ -477,11 +477,23 @@ export async function runPostTrainingSuite(model: Net, test: Split, opts: SuiteO
 
 /** JSON value of results: typed arrays become arrays, floats keep float32 precision (7 significant digits) */
 export function toJsonValue(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_, v) => {
-    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>, round);
-    if (typeof v === 'number') return round(v);
-    return v;
-  }));
+  return JSON.parse(JSON.stringify(value, jsonReplacer));
+}
+
+/**
+ * the text writeJson (run/files.ts) writes of toJsonValue(value): JSON.stringify(value, replacer, 2) gives
+ * it directly (the same tokens in the same order, indented), without the stringify → parse round trip;
+ * undefined where toJsonValue would throw (a value with no JSON form)
+ */
+export function toJsonText(value: unknown): string | undefined {
+  const text = JSON.stringify(value, jsonReplacer, 2) as string | undefined;
+  return text === undefined ? undefined : text + '\n';
+}
+
+function jsonReplacer(_: string, v: unknown): unknown {
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>, round);
+  if (typeof v === 'number') return round(v);
+  return v;
 }
 
 function round(v: number): number | null {
@@ -535,11 +547,9 @@ export function postTrainingCsv(r: PostTrainingResults): Record<string, string> 
   })))));
   {
     const { acts, labels } = r.activations, n = acts.shape[0], w = acts.shape[1];
-    out[`activations-${r.meta.target}.csv`] = toCsv(Array.from({ length: n }, (_, i) => {
-      const row: Row = { row: i, label: labels[i] };
-      for (let j = 0; j < w; j++) row[`n${j}`] = acts.data[i * w + j];
-      return row;
-    }));
+    // columns row, label, n0 … (no row object per image: 10 000 of them)
+    out[`activations-${r.meta.target}.csv`] = gridCsv(['row', 'label', ...Array.from({ length: w }, (_, j) => `n${j}`)], n,
+      (i, j) => (j === 0 ? i : j === 1 ? labels[i] : acts.data[i * w + j - 2]));
   }
   const projs: [string, Projection | null][] = [
     ['pca', r.projections.pca], ['tsne', r.projections.tsne], ['umap', r.projections.umap],

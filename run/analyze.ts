@@ -3,7 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   FULL_SCALE, formatSuiteTables, NOTEBOOK_ORDERINGS, NOTEBOOK_SUBSETS, postTrainingCsv, RESULT_FILES, runPostTrainingSuite,
-  toJsonValue, type PostTrainingResults, type SuiteOptions,
+  toJsonText, toJsonValue, type PostTrainingResults, type SuiteOptions,
 } from '../analysis/suite.ts';
 import { CNN_FILE, cnnCsv, formatCnnTables, runCnnAnalyses, type CnnOptions, type CnnResults } from '../analysis/cnn-suite.ts';
 import { InputError } from '../mlp/errors.ts';
@@ -22,7 +22,10 @@ import { HelperThread } from '../engine/threads.ts';
 export async function savePostTrainingResults(dir: string, results: PostTrainingResults): Promise<string> {
   const out = await analysisFolder(dir);
   await mkdir(out, { recursive: true });
-  for (const name of RESULT_FILES) await writeJson(out, `${name}.json`, toJsonValue(results[name]));
+  for (const name of RESULT_FILES) {
+    const text = toJsonText(results[name]);
+    await (text === undefined ? writeJson(out, `${name}.json`, toJsonValue(results[name])) : writeAtomic(join(out, `${name}.json`), text));
+  }
   for (const [name, text] of Object.entries(postTrainingCsv(results))) await writeAtomic(join(out, name), text);
   return out;
 }
@@ -82,7 +85,8 @@ export async function analyzeCnnModel(
   await analysisFolder(dir);
   const { suite, cnn } = await runCnnAnalyses(model, test, { ...(full ? FULL_SCALE : {}), ...rest });
   const out = await savePostTrainingResults(dir, suite);
-  await writeJson(out, `${CNN_FILE}.json`, toJsonValue(cnn));
+  const cnnText = toJsonText(cnn);
+  await (cnnText === undefined ? writeJson(out, `${CNN_FILE}.json`, toJsonValue(cnn)) : writeAtomic(join(out, `${CNN_FILE}.json`), cnnText));
   for (const [name, text] of Object.entries(cnnCsv(cnn))) await writeAtomic(join(out, name), text);
   return { results: suite, cnn, out, lines: [...formatSuiteTables(suite), '', ...formatCnnTables(cnn)] };
 }

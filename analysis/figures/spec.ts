@@ -3,7 +3,7 @@
 // data inline (`data.values`), so the same spec renders to SVG in Node (vega's headless View) and
 // interactively in the browser (vega-embed). Nothing here touches the file system.
 import type { TopLevelSpec } from 'vega-lite';
-import type { Row } from '../csv.ts';
+import { csvColumns, toCsv, type Row } from '../csv.ts';
 
 export type VegaLiteSpec = TopLevelSpec;
 export type { Row } from '../csv.ts';
@@ -73,6 +73,12 @@ export function topLevel(title: string, values: Row[], rest: Record<string, unkn
 export function specRows(spec: VegaLiteSpec): Row[] {
   const data = (spec as { data?: { values?: Row[] } }).data;
   return (data?.values ?? []).map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'url')));
+}
+
+/** figures/<id>.csv: toCsv(specRows(spec)), read from the spec's rows without copying them */
+export function specCsv(spec: VegaLiteSpec): string {
+  const rows = (spec as { data?: { values?: Row[] } }).data?.values ?? [];
+  return toCsv(rows, csvColumns(rows, 'url'));
 }
 
 /** NaN and ±Infinity → null (JSON has no NaN; Vega treats null as missing) */

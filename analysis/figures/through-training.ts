@@ -274,9 +274,17 @@ const RDBU = ['#053061', '#2166ac', '#4393c3', '#92c5de', '#d1e5f0', '#f7f7f7', 
 
 /** a value in [−1, 1] (clamped; NaN → the middle) → RGB on the reversed RdBu ramp */
 export function divergingColor(v: number): number[] {
+  const c = [0, 0, 0];
+  divergingInto(v, c, 0);
+  return c;
+}
+
+/** divergingColor(v) written to out[o], out[o + 1], out[o + 2] (no array per pixel) */
+function divergingInto(v: number, out: Uint8Array | number[], o: number): void {
   const x = Number.isNaN(v) ? 0 : Math.max(-1, Math.min(1, v));
   const p = ((x + 1) / 2) * (RDBU.length - 1), i = Math.min(RDBU.length - 2, Math.floor(p)), f = p - i;
-  return [0, 1, 2].map((c) => Math.round(RDBU[i][c] + (RDBU[i + 1][c] - RDBU[i][c]) * f));
+  const a = RDBU[i], b = RDBU[i + 1];
+  for (let c = 0; c < 3; c++) out[o + c] = Math.round(a[c] + (b[c] - a[c]) * f);
 }
 
 /** the units the weight figure draws, at most `max` of them (the first) */
@@ -309,7 +317,7 @@ export function figureFirstLayerWeights(w: FirstLayerWeights, o: { size?: number
     rows.push({ kind: 'col', text: `n${j}`, px: x, py: y0 - 4, unit: j });
     w.W.forEach((W, r) => {
       const px = new Uint8Array(w.dIn * 3);
-      for (let p = 0; p < w.dIn; p++) px.set(divergingColor(m > 0 ? W[p * w.dOut + j] / m : 0), 3 * p);
+      for (let p = 0; p < w.dIn; p++) divergingInto(m > 0 ? W[p * w.dOut + j] / m : 0, px, 3 * p);
       rows.push({ kind: 'tile', url: pngDataUri(encodePng(side, side, 3, px)), px: x, py: y0 + r * (size + gap) + size / 2, unit: j, epoch: w.epochs[r], maxAbs: clean(m) });
     });
   }
