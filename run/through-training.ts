@@ -133,9 +133,9 @@ const SNAPSHOT_TASK: ThreadTask<Parameters<typeof snapshotOnThread>, SnapshotAna
 };
 
 /**
- * measures a training run's snapshots as they are written, on the helper thread whenever it has nothing
- * else to do: the epochs' statistics go first, and nothing runs on the training thread (where the helper
- * has no worker, nothing is measured early). What it measured goes to analyzeRunThroughTraining as
+ * measures a training run's snapshots as they are written, on the helper thread, one at a time behind the
+ * epochs' statistics; nothing runs on the training thread (where the helper has no worker, nothing is
+ * measured early). What it measured goes to analyzeRunThroughTraining as
  * `done` when training ends; what it did not, that call measures. Each snapshot's measurement depends on
  * that snapshot alone, so the results are the same either way.
  */
@@ -177,9 +177,11 @@ export class SnapshotMeasurer {
   }
 
   private async pump(): Promise<void> {
+    // one measurement at a time, each queued behind the calls already made (the epoch's statistics): the
+    // training thread hears a call is done only between epochs, so waiting for the helper to look idle
+    // would leave it idle for most of each epoch; one at a time, the helper does about one a epoch
     while (this.queue.length && !this.stopped) {
-      await this.helper.idle();
-      if (this.stopped || this.helper.fallback !== null) break;
+      if (this.helper.fallback !== null) break;
       const epoch = this.queue.shift()!;
       // a failure leaves the snapshot to the end, whose error says what went wrong
       await this.helper.call(SNAPSHOT_TASK, [this.dir, this.sample!, epoch]).then((r) => { this.done.push(r); }, () => {});
