@@ -20,6 +20,7 @@ import { pca } from './pca.ts';
 import { projectActivations, sampleRows, umap2d, type Projection } from './projection.ts';
 import { saliencyMaps, type Saliency } from './saliency.ts';
 import { overlapOrder, selectivityPerClass } from './selectivity.ts';
+import { pairKernelsReady } from './pair-kernels.ts';
 import { silhouetteScore, takeColumns, takeRows } from './silhouette.ts';
 import { topKPerRow } from './topk.ts';
 import { interventionsWith, ready, suiteInterventions, suitePrefixScores, suiteTsne, type InterventionArgs } from './suite-tasks.ts';
@@ -243,6 +244,8 @@ export function randomSubset(n: number, k: number, rng: Rng): number[] {
 export async function runPostTrainingSuite(model: Net, test: Split, opts: SuiteOptions = {}): Promise<PostTrainingResults & { maps: Partial<Record<ActName, HostTensor>> }> {
   const timings: Record<string, number> = {};
   const log = opts.log ?? (() => {});
+  // the silhouettes' and t-SNE's SIMD kernels, loaded before the first of them (until then the JS loops run)
+  await pairKernelsReady();
   let t0 = performance.now();
   const wall0 = performance.now();
   // each section's seconds on this thread; a section handed to the helper thread logs when it is back

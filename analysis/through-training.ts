@@ -13,6 +13,7 @@ import { centreRep, ckaMatrixCentred, type CentredRep } from './cka.ts';
 import { meanPerClass } from './class-means.ts';
 import { findingsThroughTraining } from './findings.ts';
 import { cacheImages, hiddenCount, unitSizes, type HostTensor, type LabelledImages } from './forward-cache.ts';
+import { pairKernelsReady } from './pair-kernels.ts';
 import { pca } from './pca.ts';
 import { probeAccuracy } from './probe.ts';
 import { procrustesRotation, rotate } from './procrustes.ts';
@@ -156,6 +157,8 @@ export function throughTrainingSample(model: Net, test: Split, opts: ThroughTrai
 export async function analyzeSnapshot(s: ThroughTrainingSample, epoch: number, model: Net): Promise<SnapshotAnalysis> {
   if (netShape(model) !== s.shape) throw new RangeError(`snapshot of epoch ${epoch} is ${netShape(model)}, the first ${s.shape}`);
   const { classes, hidden, labels } = s;
+  // the silhouette's SIMD kernels, loaded before the first measurement (until then the JS loops run)
+  await pairKernelsReady();
   const timings: Record<string, number> = { forward: 0, selectivity: 0, silhouette: 0, probe: 0, pca: 0, cka: 0 };
   const names: ActName[] = [...Array.from({ length: hidden }, (_, k) => postName(k)), 'logits'];
   let t0 = performance.now();
