@@ -14,8 +14,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-ts-cache-'));
 const cache = join(tmp, 'cache');
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const run = (file: string, cacheSetting = cache) =>
-  spawnSync(process.execPath, ['--import', hooks, file], { encoding: 'utf8', env: { ...process.env, MLP_LENS_TS_CACHE: cacheSetting } });
+// (strings printed, and colours off: uvu's runner sets FORCE_COLOR, which a child inherits)
+const run = (file: string, cacheSetting = cache) => spawnSync(process.execPath, ['--import', hooks, file], {
+  encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', MLP_LENS_TS_CACHE: cacheSetting },
+});
 const entries = (file: string) => {
   const key = createHash('sha256').update(file).digest('hex').slice(0, 16);
   return readdirSync(cache).filter((f) => f.startsWith(key));
@@ -24,7 +26,7 @@ const entries = (file: string) => {
 test('a changed source is transformed again; its path keeps one entry', () => {
   const file = join(tmp, 'probe.ts');
   for (const value of [1, 2, 1]) {
-    writeFileSync(file, `const v: number = ${value};\nconsole.log(v);\n`);
+    writeFileSync(file, `const v: number = ${value};\nconsole.log(String(v));\n`);
     const r = run(file);
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout.trim(), String(value));
