@@ -62,23 +62,11 @@ export function computeInputStats(split: Split, opts: InputStatsOptions = {}): I
     if (!(c < classes)) throw new Error(`input stats: label ${c} of image ${i} is out of range for ${classes} classes`);
     const base = c * 256, src = i * d;
     // most pixels are 0, in runs: they add exactly nothing to s and sq (both ≥ 0), so only their count
-    // is kept, four at a time where the image's bytes allow whole words (the others in order as before)
-    let s = 0, sq = 0, zeros = 0, j = 0;
-    if (words) {
-      for (; j + 4 <= d; j += 4) {
-        if (words[(src + j) >> 2] === 0) { zeros += 4; continue; }
-        for (let q = j; q < j + 4; q++) {
-          const b = img[src + q];
-          if (b === 0) { zeros++; continue; }
-          const p = PIX[b];
-          s += p;
-          sq += p * p;
-          allBytes[base + b]++;
-        }
-      }
-    }
-    for (; j < d; j++) {
-      const b = img[src + j];
+    // is kept, four at a time where a whole aligned word of the image is 0 (the rest in order as before)
+    let s = 0, sq = 0, zeros = 0;
+    for (let j = 0; j < d;) {
+      if (words && (j & 3) === 0 && j + 4 <= d && words[(src + j) >> 2] === 0) { zeros += 4; j += 4; continue; }
+      const b = img[src + j++];
       if (b === 0) { zeros++; continue; }
       const p = PIX[b];
       s += p;

@@ -26,7 +26,7 @@ export interface PairKernelExports {
   sil4prefix(xs: number, d: number, o: number, lo: number, end: number, sums: number, back: number, stride: number,
     ends: number, S: number, acc: number, T: number): void;
   /**
-   * t-SNE's force sums of rows 0..(n & ~1)−1 (tsne.ts tsneForces' terms), two rows a lane pair, each over
+   * t-SNE's force sums of rows 0..(n & ~1)−1 (tsne.ts forcesRow's terms), two rows a lane pair, each over
    * j = 0..n−1 in order: P2 holds row pairs side by side (P2[(i/2)·2n + 2j + lane] = P[(i + lane)·n + j]);
    * y0, y1 [n]; writes at0, at1, re0, re1, zr [n] of those rows
    */

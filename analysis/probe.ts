@@ -144,15 +144,7 @@ function fit(z: Float64Array, y: Int32Array, n: number, d1: number, C: number, i
         res[c + 1] = b0; res[Cp + c + 1] = b1; res[2 * Cp + c + 1] = b2; res[3 * Cp + c + 1] = b3;
       }
       // softmax of each row over the C real classes, then the residual (softmax − onehot)/n
-      for (let r = 0; r < 4; r++) {
-        const ro = r * Cp, label = yp[i + r];
-        let max = -Infinity, sum = 0;
-        for (let c = 0; c < C; c++) if (res[ro + c] > max) max = res[ro + c];
-        for (let c = 0; c < C; c++) { const e = Math.exp(res[ro + c] - max); res[ro + c] = e; sum += e; }
-        const inv = invN / sum;
-        for (let c = 0; c < C; c++) res[ro + c] = res[ro + c] * inv - (c === label ? invN : 0);
-        if (Cp > C) res[ro + C] = 0;
-      }
+      for (let r = 0; r < 4; r++) softmaxResidual(res, r * Cp, C, Cp, yp[i + r], invN);
       for (let c = 0; c < Cp; c += 2) {
         const ga = c * d1, gb = ga + d1;
         const ra0 = res[c], ra1 = res[Cp + c], ra2 = res[2 * Cp + c], ra3 = res[3 * Cp + c];
@@ -170,6 +162,19 @@ function fit(z: Float64Array, y: Int32Array, n: number, d1: number, C: number, i
     for (let i = 0; i < w.length; i++) w[i] = q[i] - step * grad[i];
   }
   return w;
+}
+
+/**
+ * one row's logits res[ro .. ro + C) → its residual (softmax − one-hot(label)) / n in place (invN = 1/n;
+ * a padding row's label −1 matches no class); the padding column ro + C, when Cp > C, set to 0
+ */
+function softmaxResidual(res: Float64Array, ro: number, C: number, Cp: number, label: number, invN: number): void {
+  let max = -Infinity, sum = 0;
+  for (let c = 0; c < C; c++) if (res[ro + c] > max) max = res[ro + c];
+  for (let c = 0; c < C; c++) { const e = Math.exp(res[ro + c] - max); res[ro + c] = e; sum += e; }
+  const inv = invN / sum;
+  for (let c = 0; c < C; c++) res[ro + c] = res[ro + c] * inv - (c === label ? invN : 0);
+  if (Cp > C) res[ro + C] = 0;
 }
 
 /**
@@ -202,15 +207,7 @@ function fitWasm(
     for (let i = 0; i < size; i++) q[i] = w[i] + mu * (w[i] - p[i]);
     grad.fill(0);
     k.fwd(zOff, nPad, d1, qOff, Cp, resOff);
-    for (let i = 0; i < nPad; i++) {
-      const ro = i * Cp, label = yp[i];
-      let max = -Infinity, sum = 0;
-      for (let c = 0; c < C; c++) if (res[ro + c] > max) max = res[ro + c];
-      for (let c = 0; c < C; c++) { const e = Math.exp(res[ro + c] - max); res[ro + c] = e; sum += e; }
-      const inv = invN / sum;
-      for (let c = 0; c < C; c++) res[ro + c] = res[ro + c] * inv - (c === label ? invN : 0);
-      if (Cp > C) res[ro + C] = 0;
-    }
+    for (let i = 0; i < nPad; i++) softmaxResidual(res, i * Cp, C, Cp, yp[i], invN);
     k.grad(zOff, nPad, d1, resOff, Cp, gOff);
     for (let j = 0; j < d1 - 1; j++) for (let c = 0; c < C; c++) grad[j * Cp + c] += l2 * q[j * Cp + c];
     p.set(w);

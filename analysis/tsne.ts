@@ -88,7 +88,7 @@ export function tsne(x: HostTensor, opts: TsneOptions = {}): { embedding: HostTe
   const scale = v0 > 0 ? 1e-4 / Math.sqrt(v0) : 1;
   const n2 = 2 * n;
   // the force sums in WebAssembly SIMD when loaded (pair-kernels.ts tsne_forces: P's row pairs side by
-  // side, the arrays below in its memory at these byte offsets), else tsneForces; the same numbers either way
+  // side, the arrays below in its memory at these byte offsets), else forcesRow row by row; the same numbers either way
   const pairs = n >> 1;
   const Y0 = 16 * pairs * n, Y1 = Y0 + 8 * n, AT0 = Y1 + 8 * n, AT1 = AT0 + 8 * n, RE0 = AT1 + 8 * n, RE1 = RE0 + 8 * n, ZR = RE1 + 8 * n;
   const kernels = pairKernels(), mem = kernels ? kernels.buffer(ZR + 8 * n) : null, K = mem ? kernels : null;
@@ -104,16 +104,19 @@ export function tsne(x: HostTensor, opts: TsneOptions = {}): { embedding: HostTe
   const update = new Float64Array(n2), gains = new Float64Array(n2).fill(1);
   // per point: Σ_j P_ij num_ij (y_i − y_j) and Σ_j num_ij² (y_i − y_j), both coordinates
   const at0 = arr(AT0), at1 = arr(AT1), re0 = arr(RE0), re1 = arr(RE1);
-  const zr = arr(ZR); // per point: Σ_j num_ij (the kernel's; tsneForces sums them as it goes)
-  const forces = K
-    ? (): number => {
+  const zr = arr(ZR); // per point: Σ_j num_ij
+  // the force sums of every point (forcesRow; the kernel two rows at a time, an odd last row here), then Z = Σ_i zr_i in order
+  const forces = (): number => {
+    if (K) {
       K.k.tsne_forces(0, Y0, Y1, n, AT0, AT1, RE0, RE1, ZR);
       if (n & 1) forcesRow(P, y0, y1, at0, at1, re0, re1, zr, n - 1);
-      let z = 0;
-      for (let k = 0; k < n; k++) z += zr[k];
-      return z;
+    } else {
+      for (let i = 0; i < n; i++) forcesRow(P, y0, y1, at0, at1, re0, re1, zr, i);
     }
-    : () => tsneForces(P, y0, y1, at0, at1, re0, re1);
+    let z = 0;
+    for (let k = 0; k < n; k++) z += zr[k];
+    return z;
+  };
 
   for (let it = 0; it < iterations; it++) {
     const early = it < 250, ex = early ? exag : 1, momentum = early ? 0.5 : 0.8;
@@ -144,35 +147,11 @@ export function tsne(x: HostTensor, opts: TsneOptions = {}): { embedding: HostTe
 }
 
 /**
- * the two force sums of every point (a small kernel, so the JIT optimises it on its own):
- * at_i = Σ_j P_ij num_ij (y_i − y_j), re_i = Σ_j num_ij² (y_i − y_j), num = 1 / (1 + |y_i − y_j|²);
- * returns Z = Σ_{i≠j} num_ij. NOTE: the full loop (each pair twice) beats the half loop: no scattered
- * stores (measured again with the half loop two rows at a time, each sum in this loop's order: no faster,
- * the adds bound it, not the divisions)
+ * row i's two force sums over j = 0..n−1 in order, written to at0[i] … zr[i]: at_i = Σ_j P_ij num_ij (y_i − y_j),
+ * re_i = Σ_j num_ij² (y_i − y_j), zr_i = Σ_j num_ij, num = 1 / (1 + |y_i − y_j|²) (0 for j = i). NOTE: the
+ * full loop (each pair twice) beats a half loop two rows at a time with each sum in this order: no scattered
+ * stores, and the adds bound it, not the divisions
  */
-function tsneForces(
-  P: Float64Array, y0: Float64Array, y1: Float64Array,
-  at0: Float64Array, at1: Float64Array, re0: Float64Array, re1: Float64Array,
-): number {
-  const n = y0.length;
-  let z = 0;
-  for (let i = 0; i < n; i++) {
-    const yi0 = y0[i], yi1 = y1[i], row = i * n;
-    let a0 = 0, a1 = 0, r0 = 0, r1 = 0, zi = 0;
-    for (let j = 0; j < n; j++) {
-      const e0 = yi0 - y0[j], e1 = yi1 - y1[j];
-      const num = j === i ? 0 : 1 / (1 + e0 * e0 + e1 * e1);
-      zi += num;
-      const pa = P[row + j] * num, pr = num * num;
-      a0 += pa * e0; a1 += pa * e1; r0 += pr * e0; r1 += pr * e1;
-    }
-    z += zi;
-    at0[i] = a0; at1[i] = a1; re0[i] = r0; re1[i] = r1;
-  }
-  return z;
-}
-
-/** row i's force sums over j = 0..n−1 in order (the plain loop), written to at0[i] … zr[i] */
 function forcesRow(
   P: Float64Array, y0: Float64Array, y1: Float64Array,
   at0: Float64Array, at1: Float64Array, re0: Float64Array, re1: Float64Array, zr: Float64Array, i: number,

@@ -1,6 +1,8 @@
 // a small, valid ThroughTraining (784-8-6-10, epochs init, 0, 1, 2; 60 sample images) whose marks are
 // known by construction, and the matching snapshots/ of a run directory: for the report's section
 // through training before (and apart from) the real producer, analysis/through-training.ts.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRng } from '../../engine/rng.ts';
 import { THROUGH_TRAINING_FORMAT, type EpochAnalysis, type ThroughTraining } from '../../analysis/through-training-types.ts';
 import { Mlp } from '../../mlp/model.ts';
@@ -108,4 +110,20 @@ export async function writeFixtureSnapshots(dir: string): Promise<void> {
     const layers = fixtureLayers(t - 1);
     await saveSnapshot(dir, e, Mlp.fromParams(layers), layers, []);
   }
+}
+
+/** every file under an analyses-through-training output folder, relative path → text, with the timings left out of through-training.json */
+export function throughTrainingFiles(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name), `${rel}${e.name}/`);
+      else out[rel + e.name] = readFileSync(join(d, e.name), 'utf8');
+    }
+  };
+  walk(dir, '');
+  const j = JSON.parse(out['through-training.json']);
+  delete j.timings;
+  out['through-training.json'] = JSON.stringify(j);
+  return out;
 }

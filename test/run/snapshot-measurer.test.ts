@@ -3,7 +3,7 @@
 // at the end; measurements on another sample are not used; nothing is measured once it is stopped, and
 // nothing on the calling thread when the helper has no worker. engine/threads.ts HelperThread.idle: it
 // waits for the calls in flight. On the fixture's snapshots (784-8-6-10, init and epochs 0–2).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -14,7 +14,7 @@ import { Mlp } from '../../mlp/model.ts';
 import { loadMnist } from '../../run/mnist-files.ts';
 import { loadSnapshot } from '../../run/snapshots.ts';
 import { analyzeRunThroughTraining, SnapshotMeasurer } from '../../run/through-training.ts';
-import { fixtureLayers, TT_EPOCHS, writeFixtureSnapshots } from '../analysis/through-training-fixture.ts';
+import { fixtureLayers, TT_EPOCHS, writeFixtureSnapshots, throughTrainingFiles as files } from '../analysis/through-training-fixture.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-measurer-'));
 const run = join(tmp, 'run');
@@ -27,21 +27,6 @@ test.before(async () => {
 });
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** every file under dir, relative path → text, timings left out of through-training.json */
-function files(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string, rel: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name), `${rel}${e.name}/`);
-      else out[rel + e.name] = readFileSync(join(d, e.name), 'utf8');
-    }
-  };
-  walk(dir, '');
-  const j = JSON.parse(out['through-training.json']);
-  delete j.timings;
-  out['through-training.json'] = JSON.stringify(j);
-  return out;
-}
 
 const model = () => Mlp.fromParams(fixtureLayers(0));
 

@@ -3,7 +3,7 @@
 // for byte (timings aside), as analyzeRunThroughTraining on this thread, log the same lines, and an error
 // comes back with its code, syscall and path (what run/run.ts fileProblem reads). On the fixture's
 // snapshots (784-8-6-10, init and epochs 0–2) and 20 test images per class.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -12,7 +12,7 @@ import type { Split } from '../../mlp/mnist.ts';
 import { loadMnist } from '../../run/mnist-files.ts';
 import { analyzeRunThroughTraining, throughTrainingOn, throughTrainingOnThread } from '../../run/through-training.ts';
 import { HelperThread } from '../../engine/threads.ts';
-import { writeFixtureSnapshots } from '../analysis/through-training-fixture.ts';
+import { writeFixtureSnapshots, throughTrainingFiles as files } from '../analysis/through-training-fixture.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlp-lens-tt-thread-'));
 const run = join(tmp, 'run');
@@ -25,21 +25,6 @@ test.before(async () => {
 });
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** every file under dir, relative path → text, timings left out of through-training.json */
-function files(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string, rel: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name), `${rel}${e.name}/`);
-      else out[rel + e.name] = readFileSync(join(d, e.name), 'utf8');
-    }
-  };
-  walk(dir, '');
-  const j = JSON.parse(out['through-training.json']);
-  delete j.timings;
-  out['through-training.json'] = JSON.stringify(j);
-  return out;
-}
 
 test('on the helper thread: the same files and lines as on this thread', async () => {
   const here: string[] = [], there: string[] = [];
