@@ -160,13 +160,17 @@ export async function loadEpochStatsKernels(kind?: KernelKind): Promise<KernelKi
 /**
  * computeEpochStats and the seconds it took (loading the SIMD passes on the first call included), measured
  * where it ran: what run/session.ts calls on its helper thread (engine/threads.ts), whose clock is the only
- * one that sees the work
+ * one that sees the work. `text: true` adds the statistics' JSON text (the file's, before its newline),
+ * made there too: the training thread then only writes it.
  */
-export async function computeEpochStatsTimed(record: EpochRecord, opts: EpochStatsOptions): Promise<{ stats: EpochStats; seconds: number }> {
+export async function computeEpochStatsTimed(
+  record: EpochRecord, opts: EpochStatsOptions & { text?: boolean },
+): Promise<{ stats: EpochStats; seconds: number; text?: string }> {
   const t0 = performance.now();
   if (!simdLoad) await loadEpochStatsKernels();
   const stats = computeEpochStats(record, opts);
-  return { stats, seconds: (performance.now() - t0) / 1000 };
+  const text = opts.text ? JSON.stringify(stats) : undefined;
+  return { stats, seconds: (performance.now() - t0) / 1000, ...(text === undefined ? {} : { text }) };
 }
 
 // --- the parts shared with the WGSL path (epoch-stats-gpu.ts): the passes over a slot differ, the rest

@@ -295,8 +295,8 @@ export type EpochRow = EpochMetrics & { statsSeconds?: number; statsWaitSeconds?
 export interface RunSink {
   /** the training set's pixel statistics (recording runs, before the first epoch) */
   inputStats?(stats: InputStats): void | Promise<void>;
-  /** an epoch's statistics of every recorded tensor */
-  epochStats?(stats: EpochStats): void | Promise<void>;
+  /** an epoch's statistics of every recorded tensor; `text`, when given, is JSON.stringify(stats) (made on the helper thread) */
+  epochStats?(stats: EpochStats, text?: string): void | Promise<void>;
   /** everything needed to continue after this epoch bit for bit (plain models only: normalisation state is not in it) */
   checkpoint?(ckpt: Checkpoint): void | Promise<void>;
   /** the weights after `epoch` (−1: before the first; not again when resuming), for the analyses through training */
@@ -409,12 +409,13 @@ export async function trainSession(
         const upTo = history.length;
         // the statistics: on the helper thread (started now, awaited when the epoch is saved), WGSL kernels
         // and one read-back on webgpu (analysis/epoch-stats-gpu.ts), or loops here
-        let result: Promise<{ stats: EpochStats; seconds: number }> | null = null;
+        let result: Promise<{ stats: EpochStats; seconds: number; text?: string }> | null = null;
         let probe: ProbeStats | undefined, probeSeconds = 0, inlineSeconds = 0;
         if (record) {
           const t0 = performance.now(), statsOpts = { classes, firstBatch: s.batch };
           if (thread) {
-            result = thread.call(statsTask, [hostRecord(record), statsOpts]);
+            // the JSON text made there too (a CNN's probe is added here, after: then it is made again)
+            result = thread.call(statsTask, [hostRecord(record), { ...statsOpts, text: !!sink.epochStats && model.kind !== 'cnn' }]);
             // failures are thrown where the result is awaited
             result.catch(() => {});
           } else {
@@ -438,11 +439,11 @@ export async function trainSession(
         const save = async () => {
           if (result) {
             const t0 = performance.now();
-            const { stats, seconds } = await result;
+            const { stats, seconds, text } = await result;
             if (probe) stats.probe = probe;
             row.statsSeconds = seconds + probeSeconds;
             row.statsWaitSeconds = thread ? (performance.now() - t0) / 1000 : inlineSeconds + probeSeconds;
-            await sink.epochStats?.(stats);
+            await sink.epochStats?.(stats, probe ? undefined : text);
           }
           const saved = history.slice(0, upTo);
           if (checkpointing) {
