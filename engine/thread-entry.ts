@@ -4,10 +4,18 @@
 export type Call = { id: number; url: string; fn: string; args: unknown[] };
 type Post = (message: unknown) => void;
 
+/** modules a bundle holds, by their source URL (bench/node-bundle.mjs): found here instead of imported */
+const provided = new Map<string, Record<string, unknown>>();
+
+/** a bundle's helper-thread modules by their source URL: a call naming one uses it, and imports nothing */
+export function provideTaskModules(modules: Record<string, Record<string, unknown>>): void {
+  for (const [url, mod] of Object.entries(modules)) provided.set(url, mod);
+}
+
 export async function answer(call: Call, post: Post): Promise<void> {
   let mod: Record<string, unknown>;
   try {
-    mod = await import(call.url);
+    mod = provided.get(call.url) ?? await import(call.url);
   } catch (e) {
     post({ id: call.id, ok: false, error: `cannot load ${call.url} on the helper thread: ${(e as Error).message}`, loading: true });
     return;

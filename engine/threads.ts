@@ -61,7 +61,19 @@ async function startPort(): Promise<Port> {
   }
   // Node's worker_threads: the Node-only adapter (engine/threads-node.ts), loaded only under Node
   const { nodeWorkerPort } = await import('./threads-node.ts');
+  if (helperBundle) return nodeWorkerPort(helperBundle, [], process.execArgv);
   return nodeWorkerPort(new URL(`./thread-entry-node${ext}`, import.meta.url), hooks(), process.execArgv);
+}
+
+/** the Node bundle this code runs from, which helpers start too (it holds their side): see startHelpersFrom */
+let helperBundle: URL | null = null;
+
+/**
+ * Node helpers start `bundle` (bench/node-bundle.mjs: this code, engine/thread-entry-node.ts and the
+ * helper modules in one file) instead of the sources through the loader hooks
+ */
+export function startHelpersFrom(bundle: string): void {
+  helperBundle = new URL(bundle);
 }
 
 /** Node 20 runs .ts sources through loader hooks (bench/node-ts.mjs) that a worker does not inherit: pass them on */

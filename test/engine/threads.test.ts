@@ -3,6 +3,7 @@
 // here. Runs under Node (worker_threads) and Deno (Web Workers).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { answer, provideTaskModules } from '../../engine/thread-entry.ts';
 import { HelperThread, taskModule } from '../../engine/threads.ts';
 import { fails, onWorker, sumOfSquares } from '../helpers/thread-task.ts';
 
@@ -23,6 +24,15 @@ t('a call runs on the worker and returns what the function returns here', async 
   } finally {
     await h.close();
   }
+});
+
+t('a module a bundle provides (bench/node-bundle.mjs) answers by its URL, with nothing imported', async () => {
+  const where = 'file:///nowhere/provided.ts', posted: unknown[] = [];
+  provideTaskModules({ [where]: { twice: (x: number) => 2 * x } });
+  await answer({ id: 7, url: where, fn: 'twice', args: [21] }, (m) => posted.push(m));
+  await answer({ id: 8, url: 'file:///nowhere/else.ts', fn: 'twice', args: [1] }, (m) => posted.push(m));
+  assert.equal(posted[0], { id: 7, ok: true, result: 42 });
+  assert.is((posted[1] as { loading: boolean }).loading, true, 'any other URL is imported (and here fails to load)');
 });
 
 t('calls run in the order made; an error thrown there comes back with its message', async () => {
