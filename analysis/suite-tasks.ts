@@ -9,16 +9,18 @@ import {
   evaluatePlain, layerSweepWith, linspace, neuronAnalysisWith, neuronSweepWith, plainTarget, scalesWithOne,
   type Evaluate, type LayerSweep, type NeuronAnalysis, type NeuronSweep,
 } from './scaling.ts';
+import { mathKernelsReady } from '../engine/wasm/math-kernels.ts';
 import { pairKernelsReady } from './pair-kernels.ts';
 import { prefixSilhouetteScores } from './silhouette.ts';
 import { tsne, type TsneOptions } from './tsne.ts';
 
 /**
- * nothing: a first call that has a helper thread load this module, and the pair kernels that its t-SNE and
- * silhouettes use (pair-kernels.ts: the same numbers with or without them), while the caller computes
+ * nothing: a first call that has a helper thread load this module, and the kernels that its t-SNE and
+ * silhouettes use (pair-kernels.ts, engine/wasm/math-kernels.ts: the same numbers with or without them),
+ * while the caller computes
  */
 export async function ready(): Promise<boolean> {
-  await pairKernelsReady();
+  await Promise.all([pairKernelsReady(), mathKernelsReady()]);
   return true;
 }
 

@@ -20,6 +20,7 @@ import { pca } from './pca.ts';
 import { projectActivations, sampleRows, umap2d, type Projection } from './projection.ts';
 import { saliencyMaps, type Saliency } from './saliency.ts';
 import { overlapOrder, selectivityPerClass } from './selectivity.ts';
+import { mathKernelsReady } from '../engine/wasm/math-kernels.ts';
 import { pairKernelsReady } from './pair-kernels.ts';
 import { silhouetteScore, takeColumns, takeRows } from './silhouette.ts';
 import { topKPerRow } from './topk.ts';
@@ -245,7 +246,7 @@ export async function runPostTrainingSuite(model: Net, test: Split, opts: SuiteO
   const timings: Record<string, number> = {};
   const log = opts.log ?? (() => {});
   // the silhouettes' and t-SNE's SIMD kernels, loaded before the first of them (until then the JS loops run)
-  await pairKernelsReady();
+  await Promise.all([pairKernelsReady(), mathKernelsReady()]);
   let t0 = performance.now();
   const wall0 = performance.now();
   // each section's seconds on this thread; a section handed to the helper thread logs when it is back

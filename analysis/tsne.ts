@@ -5,9 +5,13 @@
 // The force sums, the O(n²) part of every iteration, run in WebAssembly SIMD once pair-kernels.ts has
 // loaded (two rows i a lane pair), else in the plain JS loop: each sum in the same order either way, so
 // the numbers are the same bit for bit (test/analysis/tsne-fast.test.ts against test/helpers/tsne-reference.ts).
+// The perplexity calibration (conditionalP: ≈ 19 M exp calls for the main job's 1000 points) runs in
+// WebAssembly SIMD too once engine/wasm/math-kernels.ts has loaded, its exp and log V8's own (fdlibm's,
+// ported: engine/wasm/fdlibm.ts), so again the same numbers bit for bit.
 // NOTE: no maintained t-SNE package exists on npm (tsne-js and @keckelt/tsne are unmaintained ports of
 // tsnejs, seeded by Math.random): hence this file.
 import type { HostTensor } from './forward-cache.ts';
+import { mathKernels } from '../engine/wasm/math-kernels.ts';
 import { pairKernels } from './pair-kernels.ts';
 import { pca } from './pca.ts';
 
@@ -25,11 +29,33 @@ export interface TsneOptions {
 /** MACHINE_EPSILON of sklearn (float64 eps): the floor of P and Q */
 const EPS = 2.220446049250313e-16;
 
+// loading starts with this module: t-SNE's callers are synchronous, and the first of them comes long after
+// (a caller that can wait awaits mathKernelsReady())
+mathKernels();
+
 /**
  * conditional probabilities p_{j|i} for squared distances d2 [n, n] (row-major), each row's Gaussian
- * width found by binary search so that its entropy (natural log) is log(perplexity) → [n, n]
+ * width found by binary search so that its entropy (natural log) is log(perplexity) → [n, n]. In
+ * WebAssembly (math-kernels.ts tsne_cond_p: d2 and p in its memory) once loaded, else conditionalPLoop
  */
 export function conditionalP(d2: Float64Array, n: number, perplexity: number): Float64Array {
+  const kernels = mathKernels();
+  // (negative, infinite or NaN distances can make NaNs, whose bits the compilers decide: the JS loop then)
+  const mem = kernels && finiteSquares(d2, n * n) ? kernels.buffer(16 * n * n) : null;
+  if (!kernels || !mem) return conditionalPLoop(d2, n, perplexity);
+  new Float64Array(mem, 0, n * n).set(d2.subarray(0, n * n));
+  kernels.k.tsne_cond_p(0, 8 * n * n, n, Math.log(perplexity));
+  return new Float64Array(mem, 8 * n * n, n * n).slice();
+}
+
+/** whether d[0..count) are all finite and ≥ 0 (−0 included) */
+function finiteSquares(d: Float64Array, count: number): boolean {
+  for (let i = 0; i < count; i++) if (!(d[i] >= 0 && d[i] < Infinity)) return false;
+  return true;
+}
+
+/** conditionalP in JavaScript: the kernel's steps, in its order */
+function conditionalPLoop(d2: Float64Array, n: number, perplexity: number): Float64Array {
   const p = new Float64Array(n * n), target = Math.log(perplexity);
   for (let i = 0; i < n; i++) {
     let beta = 1, lo = -Infinity, hi = Infinity;

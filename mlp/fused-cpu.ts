@@ -10,10 +10,14 @@
 //
 // Numerics: products and sums in f32 (the autograd oracle sums in f64 and rounds once), accumulated in
 // ascending order of the inner index; the per-sample loss and its gradient in f64 per row, rounded to f32.
+// The loss runs in WebAssembly too (mlp-kernels.ts xent, on V8's own exp and log ported: engine/wasm/fdlibm.ts)
+// where the SIMD kernels do and engine/wasm/math-kernels.ts found those ports to be this engine's Math.exp and
+// Math.log; fusedCrossEntropy below otherwise, the same numbers (test/mlp/fused-xent.test.ts).
 // The model's parameter tensors are pointed at this path's memory while it trains (no copies either way);
 // a parameter replaced from outside between steps (Tensor.assign) is copied in before the next step.
 import { cpu } from '../engine/cpu.ts';
 import { instantiateKernels, type KernelInstance, type KernelKind, wantedKind, wasmModule, wasmUnavailable } from '../engine/wasm/load.ts';
+import { mathKernels, mathKernelsReady } from '../engine/wasm/math-kernels.ts';
 import { Tensor } from '../engine/tensor.ts';
 import { pixel } from './batch.ts';
 import type { Mlp } from './model.ts';
@@ -124,21 +128,25 @@ class FusedMlp {
   readonly lut: number;
   readonly F: Float32Array;
   readonly I: Int32Array;
-  /** the class of each row of the batch [cap] */
+  /** the class of each row of the batch [cap] (in the kernels' memory, for xent) */
   readonly labels: Uint8Array;
   private readonly expScratch: Float64Array;
+  /** the loss kernel (mlp-kernels.ts xent), or null: fusedCrossEntropy */
+  private readonly xent: XentKernel | null;
 
   private constructor(
-    readonly sizes: readonly number[], readonly cap: number, readonly kernels: KernelInstance, layout: FusedLayout,
+    readonly sizes: readonly number[], readonly cap: number, readonly kernels: KernelInstance, private readonly layout: FusedLayout,
     readonly split: Split, data: SparseRows,
     /** the kernels asked for (kind says which run) */
     readonly requested: KernelKind,
+    exactExpLog: boolean,
   ) {
     ({ layers: this.layers, loss: this.loss, dloss: this.dloss, squares: this.squares, rows: this.rows, rowptr: this.rowptr, idx: this.idx, val: this.val, lut: this.lut } = layout);
     const buf = kernels.buffer;
     this.F = new Float32Array(buf);
     this.I = new Int32Array(buf);
-    this.labels = new Uint8Array(cap);
+    this.labels = new Uint8Array(buf, layout.labels, cap);
+    this.xent = kernels.kind === 'wasm-simd' && exactExpLog ? kernels.k as unknown as XentKernel : null;
     this.expScratch = new Float64Array(sizes[sizes.length - 1]);
     this.I.set(data.rowptr, this.rowptr >> 2);
     new Uint16Array(buf).set(data.idx, this.idx >> 1);
@@ -150,7 +158,10 @@ class FusedMlp {
   static async create(sizes: readonly number[], cap: number, split: Split, o: { training: boolean; momentum: boolean; kind?: KernelKind }): Promise<FusedMlp> {
     const data = sparseRows(split);
     const layout = fusedLayout(sizes, cap, data, o.training, o.momentum);
-    return new FusedMlp(sizes, cap, await instantiateKernels(layout.bytes, o.kind), layout, split, data, wantedKind(o.kind));
+    const kernels = await instantiateKernels(layout.bytes, o.kind);
+    // (mathKernels() is null when switched off: tests, benchmarks)
+    const exact = kernels.kind === 'wasm-simd' && (await mathKernelsReady()) && mathKernels() !== null;
+    return new FusedMlp(sizes, cap, kernels, layout, split, data, wantedKind(o.kind), exact);
   }
 
   get kind(): KernelKind { return this.kernels.kind; }
@@ -187,10 +198,11 @@ class FusedMlp {
     }
   }
 
-  /** the batch's per-sample loss and (with `grads`) d logits of the mean loss: fusedCrossEntropy below */
+  /** the batch's per-sample loss and (with `grads`) d logits of the mean loss: crossEntropyKernel below */
   crossEntropy(n: number, grads: boolean): { sum: number; correct: number } {
-    const last = this.layers[this.layers.length - 1];
-    return fusedCrossEntropy(this.F, { logits: last.Z, dLogits: last.dZ, loss: this.loss, dLoss: this.dloss }, n, last.dout, this.labels, this.expScratch, grads);
+    const last = this.layers[this.layers.length - 1], L = this.layout;
+    const at = { logits: last.Z, dLogits: last.dZ, loss: this.loss, dLoss: this.dloss, labels: L.labels, e: L.xentScratch, out: L.xentOut };
+    return crossEntropyKernel(this.xent, this.F, at, n, last.dout, this.labels, this.expScratch, grads);
   }
 
   /** gradients of every parameter and named activation from d logits (crossEntropy with grads) */
@@ -223,6 +235,32 @@ class FusedMlp {
 
 /** byte offsets of the loss's operands in a fused trainer's memory */
 export interface LossBuffers { logits: number; dLogits: number; loss: number; dLoss: number }
+
+/** mlp-kernels.ts xent (fusedCrossEntropy's numbers for finite logits: Σ loss in f64 returned, the correct count i32 stored at `out`) and probe */
+export interface XentKernel {
+  xent(Z: number, dZ: number, loss: number, dloss: number, labels: number, n: number, c: number, e: number, grads: number, out: number): number;
+  probe(x: number, count: number): number;
+}
+
+/** the loss kernel's operands besides fusedCrossEntropy's: the labels u8 [n], its scratch f64 [c] and its count i32 */
+export interface XentBuffers extends LossBuffers { labels: number; e: number; out: number }
+
+/**
+ * fusedCrossEntropy in the loss kernel `k` where that gives the same numbers: WebAssembly SIMD on V8's
+ * exp and log ported (null: always fusedCrossEntropy). `labels` is the array at byte offset at.labels of
+ * F's buffer. Not for a label out of range (fusedCrossEntropy throws its error), nor a logit NaN or ±Inf
+ * (probe: Σ 0·z is NaN): those make NaNs, and which NaN an operation on two NaNs gives is up to the
+ * compilers (x64 keeps the first operand's, V8 may swap the operands of a + b), so the JS keeps its own.
+ */
+export function crossEntropyKernel(
+  k: XentKernel | null, F: Float32Array, at: XentBuffers, n: number, c: number, labels: Uint8Array, e: Float64Array, grads: boolean,
+): { sum: number; correct: number } {
+  let fits = k !== null;
+  for (let i = 0; fits && i < n; i++) fits = labels[i] < c;
+  if (!k || !fits || k.probe(at.logits, n * c) !== 0) return fusedCrossEntropy(F, at, n, c, labels, e, grads);
+  const sum = k.xent(at.logits, at.dLogits, at.loss, at.dLoss, at.labels, n, c, at.e, grads ? 1 : 0, at.out);
+  return { sum: Math.fround(sum), correct: new Int32Array(F.buffer, at.out, 1)[0] };
+}
 
 /**
  * the fused steps' loss (FusedMlp's and mlp/fused-cnn-cpu.ts's): per-sample loss as the softmaxCrossEntropy
@@ -260,6 +298,8 @@ export function fusedCrossEntropy(
 
 interface FusedLayout {
   layers: LayerBuffers[]; loss: number; dloss: number; squares: number; rows: number; rowptr: number; idx: number; val: number; lut: number; bytes: number;
+  /** the batch's classes u8 [cap], xent's exp scratch f64 [classes] and its correct count i32 */
+  labels: number; xentScratch: number; xentOut: number;
 }
 
 function fusedLayout(sizes: readonly number[], cap: number, data: SparseRows, training: boolean, momentum: boolean): FusedLayout {
@@ -276,8 +316,9 @@ function fusedLayout(sizes: readonly number[], cap: number, data: SparseRows, tr
     };
   });
   const loss = at.f32(cap), dloss = grad(cap), squares = at.f32(4 * L);
+  const labels = at.u8(cap), xentScratch = at.f32(2 * sizes[L]), xentOut = at.i32(1);
   const rows = at.i32(cap), lut = at.f32(256), rowptr = at.i32(data.rowptr.length), idx = at.u16(data.idx.length), val = at.u8(data.val.length);
-  return { layers, loss, dloss, squares, rows, rowptr, idx, val, lut, bytes: at.bytes };
+  return { layers, loss, dloss, squares, rows, rowptr, idx, val, lut, bytes: at.bytes, labels, xentScratch, xentOut };
 }
 
 // --- training

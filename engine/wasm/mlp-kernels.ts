@@ -31,6 +31,94 @@
 //   sgd(p, g, v, count, lr, mu, wd, first, sq) → f32  torch.optim.SGD on one parameter (below); returns Σ 0·p_new;
 //                                                with sq ≠ 0 stores Σ g² there as f64 (lanes 0+1, 2+3, then the tail)
 //   probe(x, count) → f32                        Σ 0·x: 0 when every element is finite, NaN otherwise
+//   xent(Z, dZ, loss, dloss, labels, n, c, e, grads, out) → f64   the softmax cross-entropy of mlp/fused-cpu.ts
+//                                                fusedCrossEntropy, the same numbers for finite logits (below);
+//                                                returns Σ loss in f64, stores the correct count (i32) at `out`
+// xent is the one kernel in f64 and the one without a JS twin here: its exp and log are V8's Math.exp and
+// Math.log ported (engine/wasm/fdlibm.ts), and where the JS kernels run so does fusedCrossEntropy itself.
+import { expF64x2, fdlibmWat } from './fdlibm.ts';
+
+/**
+ * fusedCrossEntropy (mlp/fused-cpu.ts) step by step: per row of logits Z f32 [n, c] with class labels u8
+ * [n] (each < c: the caller checks), m = max (f64.max: Math.max's NaN and ±0), the first maximal column,
+ * e = exp(z − m) f64 [c] into scratch `e` (two columns at a time) and s = Σ e in column order; loss f32 [n]
+ * = m + log s − z[label]; with `grads`, dloss = f32(1/n) and dZ = f32((e/s − onehot)·f32(1/n)), where
+ * x − 0 is x bit for bit, so only the label's lane needs the 1 that JS subtracts from it. For finite logits
+ * only (the caller checks): then no NaN arises, whereas which NaN an operation on two NaNs gives is up to
+ * the compilers (x64 keeps the first operand's, and V8 may swap the operands of a + b, in JS and in wasm)
+ */
+const exp2 = expF64x2('e');
+const xentWat = String.raw`
+  (func (export "xent") (param $Z i32) (param $dZ i32) (param $loss i32) (param $dloss i32) (param $labels i32)
+    (param $n i32) (param $c i32) (param $e i32) (param $grads i32) (param $out i32) (result f64)
+    (local $i i32) (local $j i32) (local $row i32) (local $grow i32) (local $label i32) (local $best i32) (local $correct i32) (local $c2 i32)
+    (local $m f64) (local $v f64) (local $top f64) (local $s f64) (local $l f32) (local $sum f64) (local $dy f64)
+    (local $vm v128) (local $vs v128) (local $vdy v128) (local $x v128) ${exp2.locals}
+    ${exp2.init}
+    (local.set $c2 (i32.and (local.get $c) (i32.const -2)))
+    (local.set $dy (f64.promote_f32 (f32.demote_f64 (f64.div (f64.const 1) (f64.convert_i32_s (local.get $n))))))
+    (local.set $vdy (f64x2.splat (local.get $dy)))
+    (block $rows (loop $rowloop
+      (br_if $rows (i32.ge_s (local.get $i) (local.get $n)))
+      (local.set $row (i32.add (local.get $Z) (i32.shl (i32.mul (local.get $i) (local.get $c)) (i32.const 2))))
+      (local.set $label (i32.load8_u (i32.add (local.get $labels) (local.get $i))))
+      ;; the maximum and the first column holding it
+      (local.set $m (f64.const -inf))
+      (local.set $best (i32.const 0))
+      (local.set $top (f64.promote_f32 (f32.load (local.get $row))))
+      (local.set $j (i32.const 0))
+      (block $maxd (loop $max
+        (br_if $maxd (i32.ge_s (local.get $j) (local.get $c)))
+        (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+        (local.set $m (f64.max (local.get $m) (local.get $v)))
+        (if (f64.gt (local.get $v) (local.get $top)) (then (local.set $top (local.get $v)) (local.set $best (local.get $j))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $max)))
+      ;; e = exp(z − m), s = Σ e in column order
+      (local.set $vm (f64x2.splat (local.get $m)))
+      (local.set $s (f64.const 0))
+      (local.set $j (i32.const 0))
+      (block $expd (loop $exp
+        (br_if $expd (i32.ge_s (local.get $j) (local.get $c2)))
+        (local.set $x ${exp2.expr(`(f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))
+          (local.get $vm))`)})
+        (v128.store (i32.add (local.get $e) (i32.shl (local.get $j) (i32.const 3))) (local.get $x))
+        (local.set $s (f64.add (f64.add (local.get $s) (f64x2.extract_lane 0 (local.get $x))) (f64x2.extract_lane 1 (local.get $x))))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $exp)))
+      (if (i32.lt_s (local.get $j) (local.get $c)) (then
+        (local.set $v (call $fd_exp (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))) (local.get $m))))
+        (f64.store (i32.add (local.get $e) (i32.shl (local.get $j) (i32.const 3))) (local.get $v))
+        (local.set $s (f64.add (local.get $s) (local.get $v)))))
+      (local.set $l (f32.demote_f64 (f64.sub (f64.add (local.get $m) (call $fd_log (local.get $s)))
+        (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $label) (i32.const 2))))))))
+      (f32.store (i32.add (local.get $loss) (i32.shl (local.get $i) (i32.const 2))) (local.get $l))
+      (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $l))))
+      (if (i32.eq (local.get $best) (local.get $label)) (then (local.set $correct (i32.add (local.get $correct) (i32.const 1)))))
+      (if (local.get $grads) (then
+        (f32.store (i32.add (local.get $dloss) (i32.shl (local.get $i) (i32.const 2))) (f32.demote_f64 (local.get $dy)))
+        (local.set $grow (i32.add (local.get $dZ) (i32.shl (i32.mul (local.get $i) (local.get $c)) (i32.const 2))))
+        (local.set $vs (f64x2.splat (local.get $s)))
+        (local.set $j (i32.const 0))
+        (block $gd (loop $g
+          (br_if $gd (i32.ge_s (local.get $j) (local.get $c2)))
+          (local.set $x (f64x2.div (v128.load (i32.add (local.get $e) (i32.shl (local.get $j) (i32.const 3)))) (local.get $vs)))
+          (if (i32.eq (i32.shr_u (local.get $j) (i32.const 1)) (i32.shr_u (local.get $label) (i32.const 1))) (then
+            (local.set $x (f64x2.sub (local.get $x) (if (result v128) (i32.and (local.get $label) (i32.const 1))
+              (then (v128.const f64x2 0 1)) (else (v128.const f64x2 1 0)))))))
+          (v128.store64_lane 0 (i32.add (local.get $grow) (i32.shl (local.get $j) (i32.const 2)))
+            (f32x4.demote_f64x2_zero (f64x2.mul (local.get $x) (local.get $vdy))))
+          (local.set $j (i32.add (local.get $j) (i32.const 2)))
+          (br $g)))
+        (if (i32.lt_s (local.get $j) (local.get $c)) (then
+          (local.set $v (f64.div (f64.load (i32.add (local.get $e) (i32.shl (local.get $j) (i32.const 3)))) (local.get $s)))
+          (if (i32.eq (local.get $j) (local.get $label)) (then (local.set $v (f64.sub (local.get $v) (f64.const 1)))))
+          (f32.store (i32.add (local.get $grow) (i32.shl (local.get $j) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $v) (local.get $dy))))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $rowloop)))
+    (i32.store (local.get $out) (local.get $correct))
+    (local.get $sum))
+`;
 
 /** lines repeated for accumulators 0..nv-1, `$q` replaced by the index */
 const each = (nv: number, line: string): string =>
@@ -190,6 +278,8 @@ const elementwise = (v: string, s: string) => `
 export function mlpKernelsWat(): string {
   return `(module
   (import "env" "memory" (memory 1))
+${fdlibmWat}
+${xentWat}
 
   (func (export "mm") (param $n i32) (param $A i32) (param $k i32) (param $B i32) (param $bias i32) (param $C i32) (param $m i32) (param $skip i32)
     (local $i i32) (local $j i32) (local $rs i32) (local $arow i32) (local $aend i32) (local $ap i32) (local $bp i32) (local $bb i32)
