@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { histogram } from '../../analysis/histogram.ts';
 import { computeInputStats } from '../../analysis/input-stats.ts';
+import { computeInputStats as denseInputStats } from '../helpers/input-stats-reference.ts';
 import { loadMnist } from '../../run/mnist-files.ts';
 import { type Split } from '../../mlp/mnist.ts';
 import { assertClose } from '../helpers/close.ts';
@@ -108,3 +109,21 @@ words('MNIST\'s first 3000 images, and odd image sizes (3×3, 5×7, 1×1) with r
 });
 
 words.run();
+
+const sparse = suite('input stats: read from the sparse rows, the same as from every byte');
+
+sparse('MNIST\'s training and test sets, a partial split, odd image sizes: every field to the bit', () => {
+  const part = { ...mnist.test, count: 65, images: mnist.test.images.subarray(0, 65 * 784), labels: mnist.test.labels.subarray(0, 65) };
+  let seed = 11;
+  const byte = () => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 24) < 200 ? 0 : seed >>> 24; };
+  const odd = [[3, 3], [1, 63], [1, 1]].map(([rows, cols]): Split => ({
+    rows, cols, count: 37, images: Uint8Array.from({ length: 37 * rows * cols }, byte), labels: Uint8Array.from({ length: 37 }, (_, i) => (i * 7) % 10),
+  }));
+  for (const split of [mnist.train, mnist.test, part, ...odd]) {
+    for (const opts of [{}, { firstN: 20, bins: 7 }]) {
+      assert.is(JSON.stringify(computeInputStats(split, opts)), JSON.stringify(denseInputStats(split, opts)), `${split.count} ${split.rows}×${split.cols}`);
+    }
+  }
+});
+
+sparse.run();
