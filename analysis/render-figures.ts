@@ -36,12 +36,100 @@ export interface FailedFigure { error: string }
 
 /** a Vega-Lite spec → SVG text (Vega's headless View, no canvas); ids continue Vega's counters */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  const view = new vega.View(vega.parse(withoutTooltips(compile(spec).spec)), VIEW_OPTIONS);
   try {
     return await view.toSVG();
   } finally {
     view.finalize();
   }
+}
+
+type VegaMark = { encode?: Record<string, Record<string, unknown> | undefined>; marks?: VegaMark[] };
+
+/**
+ * the compiled Vega spec with the tooltip channel taken out of every mark's encode sets (nested marks
+ * included): an SVG has no tooltips (vega-scenegraph reads item.tooltip only in its event handler, never
+ * when it writes markup), and a scatter's tooltip is an object per point, built and kept until the SVG is
+ * written (≈ 10 % of a 10 000-point scatter's drawing, most of it the collector's). The encode objects
+ * are replaced, not changed, in case vega-lite shares one.
+ */
+export function withoutTooltips<S extends VegaMark>(spec: S): S {
+  for (const m of spec.marks ?? []) {
+    for (const set in m.encode) {
+      const e = m.encode[set];
+      if (e && 'tooltip' in e) {
+        const { tooltip: _, ...rest } = e;
+        m.encode = { ...m.encode, [set]: rest };
+      }
+    }
+    withoutTooltips(m);
+  }
+  return spec;
+}
+
+/** the part of Vega's expression code generator (vega-runtime's expressionCodegen) that CACHED_CODEGEN caches */
+interface Codegen {
+  operator(ctx: CodegenContext | null, expr: { code: string }): CompiledExpression;
+  parameter(ctx: CodegenContext | null, expr: { code: string }): CompiledExpression;
+  event(ctx: CodegenContext | null, expr: { code: string }): CompiledExpression;
+  handler(ctx: CodegenContext | null, expr: { code: string }): CompiledExpression;
+  encode(ctx: CodegenContext | null, encode: { marktype: string; channels: Record<string, { code: string }> }): CompiledExpression;
+}
+type CodegenContext = { functions?: object };
+type CompiledExpression = (...args: unknown[]) => unknown;
+
+/**
+ * Vega's own code generator: not exported, but every runtime context holds it (`expr`) when given none;
+ * a Vega that no longer does draws with its own (renderSvg gives it no `expr`)
+ */
+const VEGA_CODEGEN = (vega as unknown as { runtimeContext(df: unknown, transforms: object, functions?: object): { expr?: Codegen } })
+  .runtimeContext({ events() {} }, {}).expr!;
+
+// each expression's function, by its kind and code, for every figure this thread draws (a run's figures
+// have ≈ 480; a page that draws run after run starts afresh past COMPILED_MAX rather than keep every
+// run's own literals)
+const compiled = new Map<string, CompiledExpression>();
+const COMPILED_MAX = 5000;
+
+function cachedExpression(
+  ctx: CodegenContext | null, key: string, make: (ctx: CodegenContext | null) => CompiledExpression,
+): CompiledExpression {
+  // a context without functions would get the shared function itself, which Vega may mark (accessor
+  // fields): made afresh, as Vega makes it
+  if (!ctx?.functions) return make(ctx);
+  let fn = compiled.get(key);
+  if (!fn) {
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    compiled.set(key, (fn = make(null)));
+  }
+  return fn.bind(ctx.functions);
+}
+
+/**
+ * Vega's expression code generator with each function made once per thread: Vega makes one with
+ * Function() for every expression of every figure (6 600 for a run's 49 figures, 480 of them
+ * different: axes, legends and encoders repeat from figure to figure), and V8 compiles and warms each one
+ * anew. A function of the same code does the same; Vega binds it to its context's functions, as here
+ * (≈ 6 % of drawing a run's figures on one thread). The field accessors and comparators
+ * (`codegen`) are Vega's: Vega marks those functions (fields, names), so each is its own.
+ */
+export const CACHED_CODEGEN: Codegen & Record<string, unknown> = {
+  ...VEGA_CODEGEN,
+  operator: (ctx, e) => cachedExpression(ctx, `operator\0${e.code}`, (c) => VEGA_CODEGEN.operator(c, e)),
+  parameter: (ctx, e) => cachedExpression(ctx, `parameter\0${e.code}`, (c) => VEGA_CODEGEN.parameter(c, e)),
+  event: (ctx, e) => cachedExpression(ctx, `event\0${e.code}`, (c) => VEGA_CODEGEN.event(c, e)),
+  handler: (ctx, e) => cachedExpression(ctx, `handler\0${e.code}`, (c) => VEGA_CODEGEN.handler(c, e)),
+  // the encoder's code: its channels' names and code, in order, and the mark type (which sizes a rect from x and x2)
+  encode: (ctx, e) => cachedExpression(ctx, encodeKey(e), (c) => VEGA_CODEGEN.encode(c, e)),
+};
+
+/** the View's options: Vega's headless renderer, CACHED_CODEGEN where Vega's own code generator was found */
+const VIEW_OPTIONS = { renderer: 'none', ...(typeof VEGA_CODEGEN?.encode === 'function' ? { expr: CACHED_CODEGEN } : {}) } as const;
+
+function encodeKey(e: { marktype: string; channels: Record<string, { code: string }> }): string {
+  const parts = ['encode', e.marktype];
+  for (const name in e.channels) parts.push(name, e.channels[name].code);
+  return JSON.stringify(parts);
 }
 
 // renders on one thread one at a time: the id counters are shared by every View of the thread
