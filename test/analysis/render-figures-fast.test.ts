@@ -8,55 +8,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
-import { computeEpochStats } from '../../analysis/epoch-stats.ts';
-import { buildFigures, type Figure, type RunResults } from '../../analysis/figures/index.ts';
-import { computeInputStats } from '../../analysis/input-stats.ts';
+import { buildFigures, type Figure } from '../../analysis/figures/index.ts';
 import { CACHED_CODEGEN, renderSvg, withoutTooltips } from '../../analysis/render-figures.ts';
-import { runPostTrainingSuite } from '../../analysis/suite.ts';
-import { createRng } from '../../engine/rng.ts';
-import type { EpochRecord } from '../../mlp/recorder.ts';
-import type { EpochMetrics } from '../../mlp/train.ts';
 import { renderSvgReference } from '../helpers/render-svg-reference.ts';
-import { randomCase } from './fixtures.ts';
-import { fixtureFirstLayer, makeThroughTraining } from './through-training-fixture.ts';
+import { syntheticRun } from './synthetic-run-fixture.ts';
 
 const resetIds = () => (vega as unknown as { resetSVGDefIds(): void }).resetSVGDefIds();
 
-/** a hand-made epoch record: 40 samples of 4 classes through a 9-6-5-4 network's named tensors (as figures.test.ts's) */
-function record(epoch: number): EpochRecord {
-  const rng = createRng('mlp-lens', 100 + epoch), n = 40;
-  const slot = (width: number, relu = false) => ({
-    width, data: Float32Array.from({ length: n * width }, () => {
-      const v = ((rng.nextU32() >>> 8) / 16777216 - 0.4) * (1 + epoch);
-      return relu ? Math.max(0, v) : v;
-    }),
-  });
-  const acts = { 'layers.0.pre': slot(6), 'layers.0.post': slot(6, true), 'layers.1.pre': slot(5), 'layers.1.post': slot(5, true), logits: slot(4) };
-  return {
-    epoch, count: n, labels: Uint8Array.from({ length: n }, (_, i) => i % 4), indices: Uint32Array.from({ length: n }, (_, i) => i),
-    acts, grads: { 'layers.0.pre': slot(6), logits: slot(4) },
-  };
-}
-
-/** every part of a run, small (figures.test.ts's synthetic run) */
-async function synthetic(): Promise<RunResults> {
-  const { model, split } = randomCase(7, 120);
-  const analysis = await runPostTrainingSuite(model, split, {
-    steps: 4, tsne: { sample: 40, perplexity: 5, iterations: 260 }, umap: { sample: 40, nEpochs: 20 },
-    randomTrials: 2, sizeTrials: 2, silhouetteSample: 60, saliency: { index: 3 },
-  });
-  const stats = [0, 1, 2].map((e) => computeEpochStats(record(e), { classes: 4, firstBatch: 8 }));
-  const epochs: EpochMetrics[] = [0, 1, 2].map((epoch) => ({
-    epoch, trainLoss: 1 / (epoch + 1), trainAccuracy: 50 + 10 * epoch, testLoss: 1.1 / (epoch + 1), testAccuracy: 48 + 10 * epoch, samples: 40, steps: 5, seconds: 0.1,
-  }));
-  return {
-    name: 'synthetic', metrics: { epochs }, stats, input: computeInputStats(split, { classes: 4, firstN: 100 }), analysis, test: split,
-    throughTraining: makeThroughTraining(4), firstLayerWeights: fixtureFirstLayer(),
-  };
-}
 
 test('renderSvg: every figure of a full run, the SVG of the spec as compiled with Vega\'s own code generator', async () => {
-  const { figures } = buildFigures(await synthetic());
+  const { figures } = buildFigures(await syntheticRun());
   assert.ok(figures.length >= 40, `${figures.length} figures`);
   // the test means something only if the tooltips it takes out are there, on marks of several kinds
   const tooltips = figures.filter((f) => JSON.stringify(compile(f.spec).spec).includes('"tooltip":'));
