@@ -8,7 +8,7 @@
 // tsne-fast.test.ts, against the plain loops of silhouette-reference.ts and ../helpers/tsne-reference.ts). A
 // caller that can wait (a helper thread's first task: suite-tasks.ts ready) awaits pairKernelsReady().
 // Never in use: MLP_LENS_WASM=0, no WebAssembly SIMD, wabt not importable (a browser bundle).
-import { assembleWat, envVar } from '../engine/wasm/load.ts';
+import { type GrowableKernels, LazyKernels } from '../engine/wasm/load.ts';
 
 /** the kernels' signatures (pointers are byte offsets into `memory`; indices and sizes in elements) */
 export interface PairKernelExports {
@@ -33,14 +33,7 @@ export interface PairKernelExports {
   tsne_forces(P2: number, y0: number, y1: number, n: number, at0: number, at1: number, re0: number, re1: number, zr: number): void;
 }
 
-export interface PairKernels {
-  readonly k: PairKernelExports;
-  /**
-   * the memory, grown to at least `bytes` first (views of an earlier buffer are detached by a growth); null
-   * when it cannot grow that far (over 1 GiB, or the allocation fails): the caller's JS loops then
-   */
-  buffer(bytes: number): ArrayBuffer | null;
-}
+export type PairKernels = GrowableKernels<PairKernelExports>;
 
 /** tsne_forces' term of row pair (i, i+1) and point j (at $j, P2's at $pp + 16j); lane `zero` (j = that row) num 0 */
 const tsneTerm = (zero?: 0 | 1): string => String.raw`
@@ -232,55 +225,16 @@ const WAT = String.raw`(module
    (br $row))))
 )`;
 
-let loading: Promise<PairKernels | null> | null = null;
-let ready: PairKernels | null = null;
-let off = false;
-let why = '';
-
-async function load(): Promise<PairKernels | null> {
-  try {
-    if (envVar('MLP_LENS_WASM') === '0') throw new Error('MLP_LENS_WASM=0');
-    if (typeof WebAssembly !== 'object') throw new Error('no WebAssembly');
-    const module = await WebAssembly.compile(await assembleWat('pair-kernels.wat', WAT));
-    const instance = await WebAssembly.instantiate(module);
-    const memory = instance.exports.memory as WebAssembly.Memory;
-    ready = {
-      k: instance.exports as unknown as PairKernelExports,
-      buffer(bytes) {
-        const have = memory.buffer.byteLength;
-        if (bytes > 2 ** 30) return null;
-        try {
-          if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
-        } catch {
-          return null;
-        }
-        return memory.buffer;
-      },
-    };
-    return ready;
-  } catch (e) {
-    why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    return null;
-  }
-}
+const kernels = new LazyKernels<PairKernelExports>('pair-kernels.wat', WAT);
 
 /** the kernels if loaded (and not switched off), else null; the first call starts loading them */
-export function pairKernels(): PairKernels | null {
-  if (off) return null;
-  loading ??= load();
-  return ready;
-}
+export const pairKernels = (): PairKernels | null => kernels.get();
 
 /** resolves once the kernels are loaded (true) or cannot be (false: pairKernelsUnavailable() says why) */
-export async function pairKernelsReady(): Promise<boolean> {
-  loading ??= load();
-  return (await loading) !== null;
-}
+export const pairKernelsReady = (): Promise<boolean> => kernels.ready();
 
 /** why the kernels are not in use ('' when they are, or before the load ends) */
-export const pairKernelsUnavailable = (): string => (off ? 'switched off' : why);
+export const pairKernelsUnavailable = (): string => kernels.unavailable();
 
 /** tests and benchmarks: the JS loops (true) or the kernels when loaded (false) */
-export function switchPairKernelsOff(value: boolean): void {
-  off = value;
-}
+export const switchPairKernelsOff = (value: boolean): void => kernels.switchOff(value);

@@ -208,3 +208,81 @@ export async function instantiateStatsKernels(kind?: KernelKind): Promise<StatsK
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   return { memory, k: instance.exports as unknown as StatsKernels };
 }
+
+/** kernels on a memory of their own that grows on demand (LazyKernels) */
+export interface GrowableKernels<K> {
+  readonly k: K;
+  /**
+   * the memory, grown to at least `bytes` first (views of an earlier buffer are detached by a growth); null
+   * when it cannot grow that far (over 1 GiB, or the allocation fails): the caller's JS loops then
+   */
+  buffer(bytes: number): ArrayBuffer | null;
+}
+
+/**
+ * WAT kernels with a memory of their own (exported as `memory`), loaded once, on first use, for callers that
+ * have JS loops giving the same numbers: get() hands them out once loaded (null until then, and where they
+ * cannot be had), ready() resolves when the load has ended, unavailable() says why not. `check` may refuse
+ * a loaded instance (its message, '' to accept). Never loaded: MLP_LENS_WASM=0, no WebAssembly, wabt not
+ * importable (a browser bundle); switchOff() keeps them unused (tests, benchmarks).
+ */
+export class LazyKernels<K> {
+  private loading: Promise<GrowableKernels<K> | null> | null = null;
+  private loaded: GrowableKernels<K> | null = null;
+  private off = false;
+  private why = '';
+
+  constructor(
+    private readonly name: string, private readonly wat: string,
+    private readonly check?: (k: K, memory: WebAssembly.Memory) => string,
+  ) {}
+
+  /** the kernels if loaded (and not switched off), else null; the first call starts loading them */
+  get(): GrowableKernels<K> | null {
+    if (this.off) return null;
+    this.loading ??= this.load();
+    return this.loaded;
+  }
+
+  /** resolves once the kernels are loaded (true) or cannot be used (false: unavailable() says why) */
+  async ready(): Promise<boolean> {
+    this.loading ??= this.load();
+    return (await this.loading) !== null;
+  }
+
+  /** why the kernels are not in use ('' when they are, or before the load ends) */
+  unavailable(): string { return this.off ? 'switched off' : this.why; }
+
+  /** the JS loops (true) or the kernels when loaded (false) */
+  switchOff(value: boolean): void { this.off = value; }
+
+  private async load(): Promise<GrowableKernels<K> | null> {
+    try {
+      if (envVar('MLP_LENS_WASM') === '0') throw new Error('MLP_LENS_WASM=0');
+      if (typeof WebAssembly !== 'object') throw new Error('no WebAssembly');
+      const module = await WebAssembly.compile(await assembleWat(this.name, this.wat));
+      const instance = await WebAssembly.instantiate(module);
+      const memory = instance.exports.memory as WebAssembly.Memory;
+      const k = instance.exports as unknown as K;
+      const refused = this.check?.(k, memory);
+      if (refused) throw new Error(refused);
+      this.loaded = {
+        k,
+        buffer(bytes) {
+          const have = memory.buffer.byteLength;
+          if (bytes > 2 ** 30) return null;
+          try {
+            if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
+          } catch {
+            return null;
+          }
+          return memory.buffer;
+        },
+      };
+      return this.loaded;
+    } catch (e) {
+      this.why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      return null;
+    }
+  }
+}

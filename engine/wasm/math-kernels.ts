@@ -9,7 +9,7 @@
 // fuses multiply-adds) the kernels stay unused, since the point of them is the JS loops' numbers bit for bit.
 // Never in use: MLP_LENS_WASM=0, no WebAssembly SIMD, wabt not importable (a browser bundle).
 import { expF64x2, fdlibmWat, hexf } from './fdlibm.ts';
-import { assembleWat, envVar } from './load.ts';
+import { type GrowableKernels, LazyKernels } from './load.ts';
 
 /** the f64x2 exp inlined into tsne_cond_p's loop (its locals, their set-up, the expression) */
 const exp2 = expF64x2('e');
@@ -29,11 +29,7 @@ export interface MathKernelExports {
   tsne_cond_p(d2: number, p: number, n: number, target: number): void;
 }
 
-export interface MathKernels {
-  readonly k: MathKernelExports;
-  /** the memory, grown to at least `bytes` first (earlier views are detached by a growth); null past 1 GiB or when it cannot grow */
-  buffer(bytes: number): ArrayBuffer | null;
-}
+export type MathKernels = GrowableKernels<MathKernelExports>;
 
 // tsne_cond_p: conditionalP's row loop over pairs of columns, exp two at a time (the pair holding column i
 // zeroed there), each sum in column order. For finite d2 ≥ 0 only (the caller checks): no NaN arises then,
@@ -150,10 +146,6 @@ export const mathKernelsWat = String.raw`(module
    (br $rowloop))))
 )`;
 
-let loading: Promise<MathKernels | null> | null = null;
-let ready: MathKernels | null = null;
-let off = false;
-let why = '';
 
 /**
  * '' when the ported exp (both forms) and log give Math.exp's and Math.log's bits on inputs that reach every
@@ -186,53 +178,19 @@ function selfCheck(k: MathKernelExports, memory: WebAssembly.Memory): string {
     check('log', () => k.log_n(src, dst, n), Math.log);
 }
 
-async function load(): Promise<MathKernels | null> {
-  try {
-    if (envVar('MLP_LENS_WASM') === '0') throw new Error('MLP_LENS_WASM=0');
-    if (typeof WebAssembly !== 'object') throw new Error('no WebAssembly');
-    const module = await WebAssembly.compile(await assembleWat('math-kernels.wat', mathKernelsWat));
-    const instance = await WebAssembly.instantiate(module);
-    const memory = instance.exports.memory as WebAssembly.Memory;
-    const k = instance.exports as unknown as MathKernelExports;
-    const differs = selfCheck(k, memory);
-    if (differs) throw new Error(`fdlibm's exp/log are not this engine's Math.exp/Math.log: ${differs}`);
-    ready = {
-      k,
-      buffer(bytes) {
-        const have = memory.buffer.byteLength;
-        if (bytes > 2 ** 30) return null;
-        try {
-          if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
-        } catch {
-          return null;
-        }
-        return memory.buffer;
-      },
-    };
-    return ready;
-  } catch (e) {
-    why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    return null;
-  }
-}
+const kernels = new LazyKernels<MathKernelExports>('math-kernels.wat', mathKernelsWat, (k, memory) => {
+  const differs = selfCheck(k, memory);
+  return differs && `fdlibm's exp/log are not this engine's Math.exp/Math.log: ${differs}`;
+});
 
-/** the kernels if loaded (and not switched off), else null; the first call starts loading them */
-export function mathKernels(): MathKernels | null {
-  if (off) return null;
-  loading ??= load();
-  return ready;
-}
+/** the kernels if loaded, checked (and not switched off), else null; the first call starts loading them */
+export const mathKernels = (): MathKernels | null => kernels.get();
 
 /** resolves once the kernels are loaded and checked (true) or cannot be used (false: mathKernelsUnavailable() says why) */
-export async function mathKernelsReady(): Promise<boolean> {
-  loading ??= load();
-  return (await loading) !== null;
-}
+export const mathKernelsReady = (): Promise<boolean> => kernels.ready();
 
 /** why the kernels are not in use ('' when they are, or before the load ends) */
-export const mathKernelsUnavailable = (): string => (off ? 'switched off' : why);
+export const mathKernelsUnavailable = (): string => kernels.unavailable();
 
 /** tests and benchmarks: the JS loops (true) or the kernels when loaded (false) */
-export function switchMathKernelsOff(value: boolean): void {
-  off = value;
-}
+export const switchMathKernelsOff = (value: boolean): void => kernels.switchOff(value);
