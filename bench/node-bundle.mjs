@@ -39,7 +39,8 @@ const SOURCE_DIRS = ['engine', 'mlp', 'analysis', 'run', 'cli'];
 export async function bundledEntry(entry, setting = process.env.MLP_LENS_BUNDLE) {
   if (setting === 'off') return null;
   const cacheDir = setting ? resolve(setting) : join(ROOT, 'node_modules', '.cache', 'mlp-lens-bundle');
-  const name = entry.replace(/[^A-Za-z0-9]+/g, '-');
+  // the tree's own (worktrees may share one node_modules, and so one cache folder, through a link)
+  const name = `${entry.replace(/[^A-Za-z0-9]+/g, '-')}-${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}`;
   try {
     const key = await bundleKey(entry);
     const manifestPath = join(cacheDir, `${name}.json`);
