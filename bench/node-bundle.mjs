@@ -18,7 +18,7 @@
 // loads the sources through the hooks as before). A bundle is used while every file it was built from
 // has the size and modification time it had then, and esbuild, Node and this file are the same;
 // otherwise it is built again (≈ 0.45 s). Anything that fails (no esbuild, an unwritable cache) returns
-// null, and the caller loads the sources through the hooks instead.
+// null, and the caller loads the sources through the hooks instead (MLP_LENS_BUNDLE_DEBUG=1 prints why).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -43,10 +43,9 @@ export async function bundledEntry(entry, setting = process.env.MLP_LENS_BUNDLE)
   const name = `${entry.replace(/[^A-Za-z0-9]+/g, '-')}-${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}`;
   try {
     const key = await bundleKey(entry);
-    const manifestPath = join(cacheDir, `${name}.json`);
-    const cached = readManifest(manifestPath);
+    const cached = readManifest(join(cacheDir, `${name}.json`));
     if (cached && cached.key === key && inputsUnchanged(cached.inputs)) return pathToFileURL(join(cacheDir, cached.bundle)).href;
-    return pathToFileURL(await build(entry, key, cacheDir, name, manifestPath)).href;
+    return pathToFileURL(await build(entry, key, cacheDir, name)).href;
   } catch (e) {
     if (process.env.MLP_LENS_BUNDLE_DEBUG) console.error(e);
     return null;
@@ -126,7 +125,7 @@ const sourceUrls = {
 };
 
 /** builds the bundle into the cache: written whole under a name of its own, then the manifest naming it */
-async function build(entry, key, cacheDir, name, manifestPath) {
+async function build(entry, key, cacheDir, name) {
   const { build: esbuild } = await import('esbuild');
   const result = await esbuild({
     stdin: { contents: entrySource(entry, taskModules()), resolveDir: ROOT, sourcefile: `${name}-entry.js`, loader: 'js' },
