@@ -38,33 +38,18 @@ export function probeAccuracy(
   if (!(Number.isInteger(classes) && classes >= 1)) throw new RangeError(`probeAccuracy: classes must be a positive integer, got ${classes}`);
   if (!(Number.isInteger(iterations) && iterations >= 0)) throw new RangeError(`probeAccuracy: iterations must be a non-negative integer, got ${iterations}`);
   if (!(l2 >= 0)) throw new RangeError(`probeAccuracy: l2 must be >= 0, got ${l2}`);
-  for (const set of [opts.train, opts.test]) {
-    for (let i = 0; i < set.length; i++) {
-      const r = set[i];
-      if (!(Number.isInteger(r) && r >= 0 && r < rows)) throw new RangeError(`probeAccuracy: row ${r} is not in 0..${rows - 1}`);
-      const l = labels[r];
-      if (!(Number.isInteger(l) && l >= 0 && l < classes)) throw new RangeError(`probeAccuracy: label ${l} of row ${r} is not in 0..${classes - 1}`);
-    }
-  }
+  checkRows(opts.train, labels, rows, classes);
+  checkRows(opts.test, labels, rows, classes);
   const n = opts.train.length, C = classes, d1 = d + 1;
   if (n === 0) return { trainAccuracy: NaN, heldOutAccuracy: NaN };
 
   // standardisation from the training rows (double)
   const mean = new Float64Array(d), scale = new Float64Array(d); // [d]
-  for (let i = 0; i < n; i++) { const o = opts.train[i] * d; for (let j = 0; j < d; j++) mean[j] += x.data[o + j]; }
-  for (let j = 0; j < d; j++) mean[j] /= n;
-  for (let i = 0; i < n; i++) { const o = opts.train[i] * d; for (let j = 0; j < d; j++) scale[j] += (x.data[o + j] - mean[j]) ** 2; }
-  for (let j = 0; j < d; j++) { const sd = Math.sqrt(scale[j] / n); scale[j] = sd > 0 ? 1 / sd : 0; }
-  const design = (set: ArrayLike<number>): Float64Array => {
-    const z = new Float64Array(set.length * d1); // [set, d + 1]: standardised features, then 1
-    for (let i = 0; i < set.length; i++) {
-      const o = set[i] * d, zo = i * d1;
-      for (let j = 0; j < d; j++) z[zo + j] = (x.data[o + j] - mean[j]) * scale[j];
-      z[zo + d] = 1;
-    }
-    return z;
-  };
-  const z = design(opts.train); // [n, d + 1]
+  addRows(x.data, opts.train, d, mean);
+  divideBy(mean, d, n);
+  addSquaredDeviations(x.data, opts.train, d, mean, scale);
+  invertStd(scale, d, n);
+  const z = design(x.data, opts.train, d, mean, scale); // [n, d + 1]
   const y = Int32Array.from(opts.train, (r) => labels[r]); // [n]
 
   // step: 1/L with L bounding the Hessian, ½·λ_max(ZᵀZ/n) + l2 (softmax curvature is at most ½)
@@ -72,24 +57,69 @@ export function probeAccuracy(
 
   const w = probeFit(z, y, n, d1, C, iterations, l2, step); // [classes (+1 if odd), d + 1]
   const logit = new Float64Array(C); // [classes]
+  const trainCorrect = correctCount(opts.train, z, labels, w, d1, C, logit);
+  const test = opts.test.length, testCorrect = correctCount(opts.test, design(x.data, opts.test, d, mean, scale), labels, w, d1, C, logit);
+  return { trainAccuracy: (100 * trainCorrect) / n, heldOutAccuracy: test === 0 ? NaN : (100 * testCorrect) / test };
+}
 
-  const accuracy = (set: ArrayLike<number>, zs: Float64Array): number => {
-    if (set.length === 0) return NaN;
-    let correct = 0;
-    for (let i = 0; i < set.length; i++) {
-      logit.fill(0);
-      for (let j = 0; j < d1; j++) {
-        const v = zs[i * d1 + j];
-        for (let c = 0; c < C; c++) logit[c] += v * w[c * d1 + j];
-      }
-      // argmax, the lower class on ties
-      let best = 0;
-      for (let c = 1; c < C; c++) if (logit[c] > logit[best]) best = c;
-      if (best === labels[set[i]]) correct++;
+// probeAccuracy's loops, each in a function of its own taking typed arrays and numbers, so that the JIT
+// optimises each once rather than the whole of probeAccuracy once per hot loop (on-stack replacement).
+// Nothing follows a hot loop in its function: code compiled on stack replacement, entered again on each
+// call, would stop (deoptimise) at every call on code that had not yet run when it was compiled
+
+/** throws unless each row of `set` is in 0..rows−1 with a label in 0..classes−1 */
+function checkRows(set: ArrayLike<number>, labels: ArrayLike<number>, rows: number, classes: number): void {
+  for (let i = 0; i < set.length; i++) {
+    const r = set[i];
+    if (!(Number.isInteger(r) && r >= 0 && r < rows)) throw new RangeError(`probeAccuracy: row ${r} is not in 0..${rows - 1}`);
+    const l = labels[r];
+    if (!(Number.isInteger(l) && l >= 0 && l < classes)) throw new RangeError(`probeAccuracy: label ${l} of row ${r} is not in 0..${classes - 1}`);
+  }
+}
+
+/** sum [d] += the rows `set` of data [·, d], in row order */
+function addRows(data: Float32Array, set: ArrayLike<number>, d: number, sum: Float64Array): void {
+  for (let i = 0; i < set.length; i++) { const o = set[i] * d; for (let j = 0; j < d; j++) sum[j] += data[o + j]; }
+}
+
+/** sq [d] += the squared deviations from mean [d] of the rows `set` of data [·, d], in row order */
+function addSquaredDeviations(data: Float32Array, set: ArrayLike<number>, d: number, mean: Float64Array, sq: Float64Array): void {
+  for (let i = 0; i < set.length; i++) { const o = set[i] * d; for (let j = 0; j < d; j++) sq[j] += (data[o + j] - mean[j]) ** 2; }
+}
+
+/** sums of n squared deviations [d] → 1 / their std, in place (0 for a constant feature) */
+function invertStd(scale: Float64Array, d: number, n: number): void {
+  for (let j = 0; j < d; j++) { const sd = Math.sqrt(scale[j] / n); scale[j] = sd > 0 ? 1 / sd : 0; }
+}
+
+/** the rows `set` of data [·, d] standardised, then 1 → [set, d + 1] */
+function design(data: Float32Array, set: ArrayLike<number>, d: number, mean: Float64Array, scale: Float64Array): Float64Array {
+  const d1 = d + 1, z = new Float64Array(set.length * d1); // [set, d + 1]: standardised features, then 1
+  for (let i = 0; i < set.length; i++) {
+    const o = set[i] * d, zo = i * d1;
+    for (let j = 0; j < d; j++) z[zo + j] = (data[o + j] - mean[j]) * scale[j];
+    z[zo + d] = 1;
+  }
+  return z;
+}
+
+/** how many rows of `set` (zs [set, d1]) the weights w [classes (+1 if odd), d1] classify right */
+function correctCount(
+  set: ArrayLike<number>, zs: Float64Array, labels: ArrayLike<number>, w: Float64Array, d1: number, C: number, logit: Float64Array,
+): number {
+  let correct = 0;
+  for (let i = 0; i < set.length; i++) {
+    logit.fill(0);
+    for (let j = 0; j < d1; j++) {
+      const v = zs[i * d1 + j];
+      for (let c = 0; c < C; c++) logit[c] += v * w[c * d1 + j];
     }
-    return (100 * correct) / set.length;
-  };
-  return { trainAccuracy: accuracy(opts.train, z), heldOutAccuracy: accuracy(opts.test, design(opts.test)) };
+    // argmax, the lower class on ties
+    let best = 0;
+    for (let c = 1; c < C; c++) if (logit[c] > logit[best]) best = c;
+    if (best === labels[set[i]]) correct++;
+  }
+  return correct;
 }
 
 /**
@@ -202,18 +232,43 @@ function fitWasm(
   yp.set(y);
   const w = new Float64Array(size), p = new Float64Array(size); // [d1, Cp]
   const invN = 1 / n;
+  // each step's loops are functions of their own, so that this one is not compiled once per loop
   for (let t = 0; t < iterations; t++) {
-    const mu = t / (t + 3);
-    for (let i = 0; i < size; i++) q[i] = w[i] + mu * (w[i] - p[i]);
+    lookAhead(q, w, p, t / (t + 3), size);
     grad.fill(0);
     k.fwd(zOff, nPad, d1, qOff, Cp, resOff);
-    for (let i = 0; i < nPad; i++) softmaxResidual(res, i * Cp, C, Cp, yp[i], invN);
+    residuals(res, nPad, C, Cp, yp, invN);
     k.grad(zOff, nPad, d1, resOff, Cp, gOff);
-    for (let j = 0; j < d1 - 1; j++) for (let c = 0; c < C; c++) grad[j * Cp + c] += l2 * q[j * Cp + c];
+    addL2Transposed(grad, q, d1, C, Cp, l2);
     p.set(w);
-    for (let i = 0; i < size; i++) w[i] = q[i] - step * grad[i];
+    descend(w, q, grad, step, size);
   }
-  const out = new Float64Array(size); // [Cp, d1]
+  return transposed(w, d1, Cp);
+}
+
+/** q = w + mu (w − p), the look-ahead point of Nesterov's method (first `size` entries) */
+function lookAhead(q: Float64Array, w: Float64Array, p: Float64Array, mu: number, size: number): void {
+  for (let i = 0; i < size; i++) q[i] = w[i] + mu * (w[i] - p[i]);
+}
+
+/** softmaxResidual on each of the rows of res [nPad, Cp], row i's label yp[i] */
+function residuals(res: Float64Array, nPad: number, C: number, Cp: number, yp: Int32Array, invN: number): void {
+  for (let i = 0; i < nPad; i++) softmaxResidual(res, i * Cp, C, Cp, yp[i], invN);
+}
+
+/** grad += l2·q on the weights of grad and q [d1, Cp] (the real classes; not the bias row d1 − 1) */
+function addL2Transposed(grad: Float64Array, q: Float64Array, d1: number, C: number, Cp: number, l2: number): void {
+  for (let j = 0; j < d1 - 1; j++) for (let c = 0; c < C; c++) grad[j * Cp + c] += l2 * q[j * Cp + c];
+}
+
+/** w = q − step·grad (first `size` entries) */
+function descend(w: Float64Array, q: Float64Array, grad: Float64Array, step: number, size: number): void {
+  for (let i = 0; i < size; i++) w[i] = q[i] - step * grad[i];
+}
+
+/** w [d1, Cp] → [Cp, d1] */
+function transposed(w: Float64Array, d1: number, Cp: number): Float64Array {
+  const out = new Float64Array(w.length); // [Cp, d1]
   for (let j = 0; j < d1; j++) for (let c = 0; c < Cp; c++) out[c * d1 + j] = w[j * Cp + c];
   return out;
 }
@@ -230,36 +285,74 @@ export function topEigenvalue(z: Float64Array, n: number, d: number): number {
   let next = new Float64Array(d);
   let lambda = 0;
   const n4 = n - (n % 4);
+  // each iteration's loops are functions of their own, so that this one is not compiled once per loop
   for (let it = 0; it < 50; it++) {
-    let norm = 0;
-    for (let j = 0; j < d; j++) norm += v[j] * v[j];
-    norm = Math.sqrt(norm);
+    const norm = normOf(v, d);
     if (norm === 0) return 0;
-    for (let j = 0; j < d; j++) v[j] /= norm;
-    // zv = z v, 4 rows at a time (each row's sum in column order, as one row at a time)
-    let i = 0;
-    for (; i < n4; i += 4) {
-      const o0 = i * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let j = 0; j < d; j++) {
-        const vj = v[j];
-        s0 += z[o0 + j] * vj; s1 += z[o1 + j] * vj; s2 += z[o2 + j] * vj; s3 += z[o3 + j] * vj;
-      }
-      zv[i] = s0; zv[i + 1] = s1; zv[i + 2] = s2; zv[i + 3] = s3;
-    }
-    for (; i < n; i++) { let s = 0; for (let j = 0; j < d; j++) s += z[i * d + j] * v[j]; zv[i] = s; }
-    // next = zᵀ zv / n, 4 rows at a time (each entry's sum in row order, as one row at a time)
+    divideBy(v, d, norm);
+    timesVector4(z, 0, n4, d, v, zv);
+    timesVector1(z, n4, n, d, v, zv);
     next.fill(0);
-    for (i = 0; i < n4; i += 4) {
-      const o0 = i * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
-      const s0 = zv[i] / n, s1 = zv[i + 1] / n, s2 = zv[i + 2] / n, s3 = zv[i + 3] / n;
-      for (let j = 0; j < d; j++) next[j] = next[j] + z[o0 + j] * s0 + z[o1 + j] * s1 + z[o2 + j] * s2 + z[o3 + j] * s3;
-    }
-    for (; i < n; i++) { const s = zv[i] / n; for (let j = 0; j < d; j++) next[j] += z[i * d + j] * s; }
+    addTransposedTimes4(z, 0, n4, n, d, zv, next);
+    addTransposedTimes1(z, n4, n, n, d, zv, next);
     // Rayleigh quotient vᵀ(ZᵀZ/n)v of the unit v
-    lambda = 0;
-    for (let j = 0; j < d; j++) lambda += v[j] * next[j];
+    lambda = dot(v, next, d);
     const t = v; v = next; next = t;
   }
   return 1.1 * lambda;
+}
+
+/** ‖v‖ of v [d], its squares summed in order */
+function normOf(v: Float64Array, d: number): number {
+  let norm = 0;
+  for (let j = 0; j < d; j++) norm += v[j] * v[j];
+  return Math.sqrt(norm);
+}
+
+/** v /= s, entry by entry */
+function divideBy(v: Float64Array, d: number, s: number): void {
+  for (let j = 0; j < d; j++) v[j] /= s;
+}
+
+/** vᵀw of v, w [d], summed in order from 0 */
+function dot(v: Float64Array, w: Float64Array, d: number): number {
+  let s = 0;
+  for (let j = 0; j < d; j++) s += v[j] * w[j];
+  return s;
+}
+
+// z v and zᵀ zv / n, rows 4 at a time up to a multiple of 4 (each sum in the order one row at a time
+// gives), then the rest one at a time: two functions, so that neither is compiled with a loop that has
+// not yet run
+
+/** zv[i] = row i of z [·, d] times v [d] for the rows i in from..to−1 (to − from a multiple of 4), each in column order */
+function timesVector4(z: Float64Array, from: number, to: number, d: number, v: Float64Array, zv: Float64Array): void {
+  for (let i = from; i < to; i += 4) {
+    const o0 = i * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let j = 0; j < d; j++) {
+      const vj = v[j];
+      s0 += z[o0 + j] * vj; s1 += z[o1 + j] * vj; s2 += z[o2 + j] * vj; s3 += z[o3 + j] * vj;
+    }
+    zv[i] = s0; zv[i + 1] = s1; zv[i + 2] = s2; zv[i + 3] = s3;
+  }
+}
+
+/** timesVector4 one row at a time */
+function timesVector1(z: Float64Array, from: number, to: number, d: number, v: Float64Array, zv: Float64Array): void {
+  for (let i = from; i < to; i++) { let s = 0; for (let j = 0; j < d; j++) s += z[i * d + j] * v[j]; zv[i] = s; }
+}
+
+/** next [d] += the rows from..to−1 of z [·, d] times zv[i] / n (to − from a multiple of 4), each entry's terms in row order */
+function addTransposedTimes4(z: Float64Array, from: number, to: number, n: number, d: number, zv: Float64Array, next: Float64Array): void {
+  for (let i = from; i < to; i += 4) {
+    const o0 = i * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
+    const s0 = zv[i] / n, s1 = zv[i + 1] / n, s2 = zv[i + 2] / n, s3 = zv[i + 3] / n;
+    for (let j = 0; j < d; j++) next[j] = next[j] + z[o0 + j] * s0 + z[o1 + j] * s1 + z[o2 + j] * s2 + z[o3 + j] * s3;
+  }
+}
+
+/** addTransposedTimes4 one row at a time */
+function addTransposedTimes1(z: Float64Array, from: number, to: number, n: number, d: number, zv: Float64Array, next: Float64Array): void {
+  for (let i = from; i < to; i++) { const s = zv[i] / n; for (let j = 0; j < d; j++) next[j] += z[i * d + j] * s; }
 }

@@ -5,7 +5,7 @@
 // (test/analysis/silhouette-rows4.test.ts, silhouette-fast.test.ts).
 import type { Rng } from '../engine/rng.ts';
 import type { HostTensor } from './forward-cache.ts';
-import { pairKernels } from './pair-kernels.ts';
+import { pairKernels, type PairKernelExports } from './pair-kernels.ts';
 
 /**
  * silhouette of each sample of x [n, d] with cluster labels [n] (sklearn's silhouette_samples,
@@ -29,89 +29,27 @@ export function prefixSilhouetteSamples(
   sizes.forEach((s, t) => {
     if (!(s >= 1 && s <= order.length && (t === 0 || s > sizes[t - 1]))) throw new RangeError(`sizes must increase within 1..${order.length}, got [${sizes}]`);
   });
-  let classes = 0;
-  for (let i = 0; i < n; i++) classes = Math.max(classes, labels[i] + 1);
+  const classes = classCount(labels, n);
   // counting sort by label: cluster c occupies rows [start[c], start[c + 1])
-  const start = new Int32Array(classes + 1);
-  for (let i = 0; i < n; i++) start[labels[i] + 1]++;
-  for (let c = 0; c < classes; c++) start[c + 1] += start[c];
-  const fill = start.slice(0, classes), rowOf = new Int32Array(n), lab = new Int32Array(n);
-  for (let i = 0; i < n; i++) { const c = labels[i]; rowOf[fill[c]] = i; lab[fill[c]++] = c; }
+  const start = new Int32Array(classes + 1), rowOf = new Int32Array(n), lab = new Int32Array(n);
+  countLabels(labels, n, start);
+  sortByLabel(labels, n, classes, start, rowOf, lab);
   // the four-row groups' kernels: WebAssembly SIMD when loaded (pair-kernels.ts: xs, sums, acc4 and ends
   // in its memory at these byte offsets), else the JS quad* below; the same numbers either way
   const XS = 0, SUMS = XS + 8 * n * d, ACC4 = SUMS + 8 * S * classes * n, ENDS = ACC4 + 32 * S, T = ENDS + 16 * Math.ceil(S / 4);
-  const kernels = n >= 4 ? pairKernels() : null, mem = kernels ? kernels.buffer(T + 32 * d) : null, K = mem ? kernels : null;
+  const kernels = n >= 4 ? pairKernels() : null, mem = kernels ? kernels.buffer(T + 32 * d) : null, k = mem && kernels ? kernels.k : null;
   const xs = mem ? new Float64Array(mem, XS, n * d) : new Float64Array(n * d); // [n, d]: the ordered columns, rows grouped by label
-  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) xs[r * d + j] = x.data[rowOf[r] * w + order[j]];
+  gatherColumns(x.data, w, order, rowOf, n, d, xs);
   const ends = mem ? new Int32Array(mem, ENDS, S) : new Int32Array(S), byTwo = sizes.every((e, t) => e === 2 * (t + 1));
   ends.set(sizes);
   // sums[(t·classes + c)·n + r]: total distance, in prefix t, from sorted point r to the members of cluster c
   const sums = mem ? new Float64Array(mem, SUMS, S * classes * n).fill(0) : new Float64Array(S * classes * n);
   const acc = new Float64Array(S), acc4 = mem ? new Float64Array(mem, ACC4, 4 * S) : new Float64Array(4 * S); // acc4[t·4 + k]: prefix t, row r + k
-  const one = (o: number, lo: number, end: number, back: number): number =>
-    d === 2 ? block2(xs, o, lo, end, sums, back) : d === 5 ? block5(xs, o, lo, end, sums, back) : blockD(xs, d, o, lo, end, sums, back);
-  const prefixOne = byTwo ? blockPrefix2 : blockPrefix, prefixFour = byTwo ? quadPrefix2 : quadPrefix;
-  for (let r = 0; r < n;) {
-    const cr = lab[r], o = r * d, back = cr * n;
-    if (start[cr + 1] - r < 4) {
-      // one row: its pairs with the later rows, cluster by cluster
-      for (let c = cr; c < classes; c++) {
-        const lo = Math.max(start[c], r + 1), end = start[c + 1];
-        if (S === 1) sums[c * n + r] += one(o, lo, end, back);
-        else {
-          prefixOne(xs, d, o, lo, end, sums, back, classes * n, ends, acc);
-          for (let t = 0; t < S; t++) sums[(t * classes + c) * n + r] += acc[t];
-        }
-      }
-      r++;
-      continue;
-    }
-    // four rows r..r+3 of one cluster at once, each row's sums in the order the one-row loop adds them
-    // (bit for bit): first the pairs among the four (row r's with r+1..r+3, then row r+1's, then row
-    // r+2's), then the later points q, each row's total over q in increasing q, and each
-    // sums[back + q] gaining row r's distance, then row r+1's, r+2's and r+3's
-    for (let c = cr; c < classes; c++) {
-      const lo = c === cr ? r + 4 : start[c], end = start[c + 1];
-      if (S === 1) {
-        let a0 = 0, a1 = 0, a2 = 0;
-        if (c === cr) { a0 = one(o, r + 1, r + 4, back); a1 = one(o + d, r + 2, r + 4, back); a2 = one(o + 2 * d, r + 3, r + 4, back); }
-        acc4[0] = a0; acc4[1] = a1; acc4[2] = a2; acc4[3] = 0;
-        if (K) {
-          if (d === 2) K.k.sil4d2(XS, o, lo, end, SUMS, back, ACC4, T);
-          else K.k.sil4(XS, d, o, lo, end, SUMS, back, ACC4, T);
-        }
-        else if (d === 2) quad2(xs, o, lo, end, sums, back, acc4);
-        else if (d === 5) quad5(xs, o, lo, end, sums, back, acc4);
-        else quadD(xs, d, o, lo, end, sums, back, acc4);
-        for (let k = 0; k < 4; k++) sums[c * n + r + k] += acc4[k];
-      } else {
-        acc4.fill(0);
-        if (c === cr) {
-          for (let k = 0; k < 3; k++) {
-            prefixOne(xs, d, o + k * d, r + k + 1, r + 4, sums, back, classes * n, ends, acc);
-            for (let t = 0; t < S; t++) acc4[t * 4 + k] = acc[t];
-          }
-        }
-        if (K) K.k.sil4prefix(XS, d, o, lo, end, SUMS, back, classes * n, ENDS, S, ACC4, T);
-        else prefixFour(xs, d, o, lo, end, sums, back, classes * n, ends, acc4);
-        for (let t = 0; t < S; t++) for (let k = 0; k < 4; k++) sums[(t * classes + c) * n + r + k] += acc4[t * 4 + k];
-      }
-    }
-    r += 4;
-  }
+  if (S === 1) pairSums(xs, d, n, classes, start, lab, sums, acc4, k, XS, SUMS, ACC4, T);
+  else prefixPairSums(xs, d, n, classes, start, lab, sums, ends, byTwo, acc, acc4, k, XS, SUMS, ENDS, ACC4, T);
   return Array.from({ length: S }, (_, t) => {
     const out = new Float64Array(n); // [n], in the caller's order
-    for (let r = 0; r < n; r++) {
-      const cr = lab[r], size = start[cr + 1] - start[cr];
-      if (size < 2) continue;
-      const a = sums[(t * classes + cr) * n + r] / (size - 1);
-      let b = Infinity;
-      for (let c = 0; c < classes; c++) {
-        const m = start[c + 1] - start[c];
-        if (c !== cr && m > 0) b = Math.min(b, sums[(t * classes + c) * n + r] / m);
-      }
-      out[rowOf[r]] = b === Infinity ? 0 : (b - a) / Math.max(a, b) || 0;
-    }
+    silhouettes(sums, t, classes, n, start, lab, rowOf, out);
     return out;
   });
 }
@@ -165,11 +103,183 @@ export function takeColumns(x: HostTensor, cols: readonly number[]): HostTensor 
   return { shape: [n, k], data: out };
 }
 
+// prefixSilhouetteSamples's loops, each in a function of its own taking typed arrays and numbers: the
+// JIT then optimises each small loop once, rather than the whole glue once per hot loop (on-stack
+// replacement), and nothing in a loop calls a closure made per call or reads a property of the caller's
+// objects. Nothing follows a hot loop in its function: code compiled on stack replacement, entered again
+// on each call, would stop (deoptimise) at every call on code that had not yet run when it was compiled
+
+/** the number of clusters: the largest label + 1 (0 for no rows) */
+function classCount(labels: ArrayLike<number>, n: number): number {
+  let classes = 0;
+  for (let i = 0; i < n; i++) classes = Math.max(classes, labels[i] + 1);
+  return classes;
+}
+
+/** start[c + 1] += the number of rows with label c */
+function countLabels(labels: ArrayLike<number>, n: number, start: Int32Array): void {
+  for (let i = 0; i < n; i++) start[labels[i] + 1]++;
+}
+
+/**
+ * the counts in start [classes + 1] → the clusters' first rows, in place; then rowOf [n] (sorted row →
+ * row) and lab [n] (its label)
+ */
+function sortByLabel(labels: ArrayLike<number>, n: number, classes: number, start: Int32Array, rowOf: Int32Array, lab: Int32Array): void {
+  for (let c = 0; c < classes; c++) start[c + 1] += start[c];
+  const fill = start.slice(0, classes);
+  for (let i = 0; i < n; i++) { const c = labels[i]; rowOf[fill[c]] = i; lab[fill[c]++] = c; }
+}
+
+/** xs [n, d] ← columns order[0..d) of the rows rowOf of data [·, w] */
+function gatherColumns(data: Float32Array, w: number, order: readonly number[], rowOf: Int32Array, n: number, d: number, xs: Float64Array): void {
+  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) xs[r * d + j] = data[rowOf[r] * w + order[j]];
+}
+
+/**
+ * the one-prefix pass (all d columns): sums[c·n + r] for every sorted row r and cluster c, rows alone
+ * where fewer than four of their cluster remain, else four at a time (pairSums4); k the WebAssembly
+ * kernels (xs, sums and acc4 in its memory at byte offsets XS, SUMS, ACC4) or null for the JS ones
+ */
+function pairSums(
+  xs: Float64Array, d: number, n: number, classes: number, start: Int32Array, lab: Int32Array, sums: Float64Array,
+  acc4: Float64Array, k: PairKernelExports | null, XS: number, SUMS: number, ACC4: number, T: number,
+): void {
+  for (let r = 0; r < n;) {
+    const cr = lab[r];
+    if (start[cr + 1] - r < 4) {
+      pairSums1(xs, d, n, classes, start, sums, r, cr);
+      r++;
+    } else {
+      pairSums4(xs, d, n, classes, start, sums, r, cr, acc4, k, XS, SUMS, ACC4, T);
+      r += 4;
+    }
+  }
+}
+
+/** one row r (of cluster cr): its pairs with the later rows, cluster by cluster */
+function pairSums1(xs: Float64Array, d: number, n: number, classes: number, start: Int32Array, sums: Float64Array, r: number, cr: number): void {
+  const o = r * d, back = cr * n;
+  for (let c = cr; c < classes; c++) {
+    const lo = Math.max(start[c], r + 1), end = start[c + 1];
+    sums[c * n + r] += block(xs, d, o, lo, end, sums, back);
+  }
+}
+
+/**
+ * four rows r..r+3 of one cluster at once, each row's sums in the order the one-row loop adds them
+ * (bit for bit): first the pairs among the four (row r's with r+1..r+3, then row r+1's, then row
+ * r+2's), then the later points q, each row's total over q in increasing q, and each sums[back + q]
+ * gaining row r's distance, then row r+1's, r+2's and r+3's
+ */
+function pairSums4(
+  xs: Float64Array, d: number, n: number, classes: number, start: Int32Array, sums: Float64Array, r: number, cr: number,
+  acc4: Float64Array, k: PairKernelExports | null, XS: number, SUMS: number, ACC4: number, T: number,
+): void {
+  const o = r * d, back = cr * n;
+  for (let c = cr; c < classes; c++) {
+    const lo = c === cr ? r + 4 : start[c], end = start[c + 1];
+    let a0 = 0, a1 = 0, a2 = 0;
+    if (c === cr) { a0 = block(xs, d, o, r + 1, r + 4, sums, back); a1 = block(xs, d, o + d, r + 2, r + 4, sums, back); a2 = block(xs, d, o + 2 * d, r + 3, r + 4, sums, back); }
+    acc4[0] = a0; acc4[1] = a1; acc4[2] = a2; acc4[3] = 0;
+    if (k) {
+      if (d === 2) k.sil4d2(XS, o, lo, end, SUMS, back, ACC4, T);
+      else k.sil4(XS, d, o, lo, end, SUMS, back, ACC4, T);
+    }
+    else if (d === 2) quad2(xs, o, lo, end, sums, back, acc4);
+    else if (d === 5) quad5(xs, o, lo, end, sums, back, acc4);
+    else quadD(xs, d, o, lo, end, sums, back, acc4);
+    for (let q = 0; q < 4; q++) sums[c * n + r + q] += acc4[q];
+  }
+}
+
+/**
+ * pairSums for several prefixes (ends [S], the prefixes' column counts; byTwo: they are 2, 4, 6, …):
+ * sums[(t·classes + c)·n + r]; acc [S] the one-row kernels' totals, acc4 [S, 4] the four-row ones'
+ * (and ends in the WebAssembly memory at byte offset ENDS)
+ */
+function prefixPairSums(
+  xs: Float64Array, d: number, n: number, classes: number, start: Int32Array, lab: Int32Array, sums: Float64Array,
+  ends: Int32Array, byTwo: boolean, acc: Float64Array, acc4: Float64Array,
+  k: PairKernelExports | null, XS: number, SUMS: number, ENDS: number, ACC4: number, T: number,
+): void {
+  for (let r = 0; r < n;) {
+    const cr = lab[r];
+    if (start[cr + 1] - r < 4) {
+      prefixPairSums1(xs, d, n, classes, start, sums, r, cr, ends, byTwo, acc);
+      r++;
+    } else {
+      prefixPairSums4(xs, d, n, classes, start, sums, r, cr, ends, byTwo, acc, acc4, k, XS, SUMS, ENDS, ACC4, T);
+      r += 4;
+    }
+  }
+}
+
+/** pairSums1 for every prefix */
+function prefixPairSums1(
+  xs: Float64Array, d: number, n: number, classes: number, start: Int32Array, sums: Float64Array, r: number, cr: number,
+  ends: Int32Array, byTwo: boolean, acc: Float64Array,
+): void {
+  const o = r * d, back = cr * n, S = ends.length;
+  for (let c = cr; c < classes; c++) {
+    const lo = Math.max(start[c], r + 1), end = start[c + 1];
+    if (byTwo) blockPrefix2(xs, d, o, lo, end, sums, back, classes * n, ends, acc);
+    else blockPrefix(xs, d, o, lo, end, sums, back, classes * n, ends, acc);
+    for (let t = 0; t < S; t++) sums[(t * classes + c) * n + r] += acc[t];
+  }
+}
+
+/** pairSums4 for every prefix */
+function prefixPairSums4(
+  xs: Float64Array, d: number, n: number, classes: number, start: Int32Array, sums: Float64Array, r: number, cr: number,
+  ends: Int32Array, byTwo: boolean, acc: Float64Array, acc4: Float64Array,
+  k: PairKernelExports | null, XS: number, SUMS: number, ENDS: number, ACC4: number, T: number,
+): void {
+  const o = r * d, back = cr * n, S = ends.length;
+  for (let c = cr; c < classes; c++) {
+    const lo = c === cr ? r + 4 : start[c], end = start[c + 1];
+    acc4.fill(0);
+    if (c === cr) {
+      for (let q = 0; q < 3; q++) {
+        if (byTwo) blockPrefix2(xs, d, o + q * d, r + q + 1, r + 4, sums, back, classes * n, ends, acc);
+        else blockPrefix(xs, d, o + q * d, r + q + 1, r + 4, sums, back, classes * n, ends, acc);
+        for (let t = 0; t < S; t++) acc4[t * 4 + q] = acc[t];
+      }
+    }
+    if (k) k.sil4prefix(XS, d, o, lo, end, SUMS, back, classes * n, ENDS, S, ACC4, T);
+    else if (byTwo) quadPrefix2(xs, d, o, lo, end, sums, back, classes * n, ends, acc4);
+    else quadPrefix(xs, d, o, lo, end, sums, back, classes * n, ends, acc4);
+    for (let t = 0; t < S; t++) for (let q = 0; q < 4; q++) sums[(t * classes + c) * n + r + q] += acc4[t * 4 + q];
+  }
+}
+
+/** out [n] ← prefix t's silhouettes from the sums, in the caller's order (rowOf); 0 stays for a cluster of one */
+function silhouettes(
+  sums: Float64Array, t: number, classes: number, n: number, start: Int32Array, lab: Int32Array, rowOf: Int32Array, out: Float64Array,
+): void {
+  for (let r = 0; r < n; r++) {
+    const cr = lab[r], size = start[cr + 1] - start[cr];
+    if (size < 2) continue;
+    const a = sums[(t * classes + cr) * n + r] / (size - 1);
+    let b = Infinity;
+    for (let c = 0; c < classes; c++) {
+      const m = start[c + 1] - start[c];
+      if (c !== cr && m > 0) b = Math.min(b, sums[(t * classes + c) * n + r] / m);
+    }
+    out[rowOf[r]] = b === Infinity ? 0 : (b - a) / Math.max(a, b) || 0;
+  }
+}
+
 // the pair kernels, small so that the JIT optimises each on its own: the distances from point `o` (an
 // offset into xs [n, d]) to points lo..end−1, added to sums[back + q] and returned as a total. block2 and
 // block5 (the suite's subsets: 5 neurons, and their PCA 2-D) hold point o in registers, the columns
 // unrolled: each squared distance summed in column order from 0 as blockD's loop does, bit for bit
 // (test/analysis/silhouette-fast.test.ts); ≈ 1.6× faster than blockD on 5 columns
+
+// d's kernel: block2 or block5 where they apply, else blockD
+function block(xs: Float64Array, d: number, o: number, lo: number, end: number, sums: Float64Array, back: number): number {
+  return d === 2 ? block2(xs, o, lo, end, sums, back) : d === 5 ? block5(xs, o, lo, end, sums, back) : blockD(xs, d, o, lo, end, sums, back);
+}
 
 function block2(xs: Float64Array, o: number, lo: number, end: number, sums: Float64Array, back: number): number {
   const a0 = xs[o], a1 = xs[o + 1];
