@@ -335,38 +335,11 @@ export function finishTensorStats(w: number, p: SlotPasses, ctx: EpochContext, k
   // merge the class × neuron groups: per class (over neurons), per neuron (over classes), overall
   const cnMean: number[][] = [], cnStd: number[][] = [];
   const perClass = emptyRows(), perNeuron = emptyRows();
-  for (let c = 0; c < classes; c++) {
-    const nc = classCounts[c];
-    cnMean.push(Array.from(mean.subarray(c * w, c * w + w)));
-    cnStd.push(Array.from(m2.subarray(c * w, c * w + w), (v) => sampleStd(v, nc)));
-    let s = 0;
-    for (let j = 0; j < w; j++) s += sum[c * w + j];
-    const mu = s / (nc * w);
-    let M2 = 0;
-    for (let j = 0; j < w; j++) { const k = c * w + j, dm = mean[k] - mu; M2 += m2[k] + nc * dm * dm; }
-    pushMoments(perClass, nc * w, mu, M2, classMin[c], classMax[c]);
-  }
-  for (let j = 0; j < w; j++) {
-    let s = 0;
-    for (let c = 0; c < classes; c++) s += sum[c * w + j];
-    const mu = s / count;
-    let M2 = 0;
-    for (let c = 0; c < classes; c++) {
-      if (classCounts[c] === 0) continue;
-      const k = c * w + j, dm = mean[k] - mu;
-      M2 += m2[k] + classCounts[c] * dm * dm;
-    }
-    pushMoments(perNeuron, count, mu, M2, neuronMin[j], neuronMax[j]);
-  }
-  let total = 0;
-  for (let k = 0; k < cw; k++) total += sum[k];
-  const n = count * w, mu = total / n;
-  let M2 = 0;
-  for (let c = 0; c < classes; c++) {
-    if (classCounts[c] === 0) continue;
-    for (let j = 0; j < w; j++) { const k = c * w + j, dm = mean[k] - mu; M2 += m2[k] + classCounts[c] * dm * dm; }
-  }
-  const all = moments(n, mu, M2, allMin, allMax);
+  classMoments(sum, mean, m2, classCounts, w, classMin, classMax, cnMean, cnStd, perClass);
+  const nPerClass = Float64Array.from(classCounts);
+  neuronMoments(sum, mean, m2, nPerClass, w, count, neuronMin, neuronMax, perNeuron);
+  const n = count * w, mu = rangeSum(sum, 0, cw) / n;
+  const all = moments(n, mu, allM2(mean, m2, nPerClass, w, classes, mu), allMin, allMax);
 
   const hist = shared.empty();
   const perClassHistogram: number[][] = []; // [classes][bins]
@@ -385,12 +358,83 @@ export function finishTensorStats(w: number, p: SlotPasses, ctx: EpochContext, k
   }
   if (p.firstBatch) out.firstBatch = p.firstBatch;
   if (kind === 'grad') {
-    let sq = 0;
-    for (let s = 0; s < stepSq.length; s++) sq += stepSq[s];
-    out.norm = Math.sqrt(sq);
+    out.norm = Math.sqrt(rangeSum(Float64Array.from(stepSq), 0, stepSq.length));
     if (ctx.offsets) out.stepNorm = Array.from(stepSq, Math.sqrt);
   }
   return out;
+}
+
+// finishTensorStats's loops, each in its own function: V8 compiles a function again for each hot loop it
+// enters (on-stack replacement), a big one with many loops dearly, and code after a loop that had not run
+// yet when that loop was compiled deoptimizes on every later call. The sums add their terms in the order
+// of the loops they were written as inside it.
+
+/** per class: its class × neuron means and stds into cnMean and cnStd, its moments over its neurons into perClass */
+function classMoments(
+  sum: Float64Array, mean: Float64Array, m2: Float64Array, classCounts: number[], w: number, classMin: number[], classMax: number[],
+  cnMean: number[][], cnStd: number[][], perClass: MomentRows,
+): void {
+  for (let c = 0; c < classCounts.length; c++) {
+    const nc = classCounts[c], o = c * w;
+    cnMean.push(Array.from(mean.subarray(o, o + w)));
+    cnStd.push(Array.from(m2.subarray(o, o + w), (v) => sampleStd(v, nc)));
+    const mu = rangeSum(sum, o, o + w) / (nc * w);
+    pushMoments(perClass, nc * w, mu, classM2(mean, m2, o, w, mu, nc), classMin[c], classMax[c]);
+  }
+}
+
+/** per neuron: its moments over every class's rows into perNeuron */
+function neuronMoments(
+  sum: Float64Array, mean: Float64Array, m2: Float64Array, nPerClass: Float64Array, w: number, count: number,
+  neuronMin: number[], neuronMax: number[], perNeuron: MomentRows,
+): void {
+  const classes = nPerClass.length;
+  for (let j = 0; j < w; j++) {
+    const mu = columnSum(sum, j, w, classes) / count;
+    pushMoments(perNeuron, count, mu, neuronM2(mean, m2, nPerClass, j, w, classes, mu), neuronMin[j], neuronMax[j]);
+  }
+}
+
+/** Σ a[from..to) in order */
+function rangeSum(a: Float64Array, from: number, to: number): number {
+  let s = 0;
+  for (let k = from; k < to; k++) s += a[k];
+  return s;
+}
+
+/** Σ over classes of column j of a [classes, w], in class order */
+function columnSum(a: Float64Array, j: number, w: number, classes: number): number {
+  let s = 0;
+  for (let c = 0; c < classes; c++) s += a[c * w + j];
+  return s;
+}
+
+/** class row o's M2 about mu: Σ_j [m2 + nc (mean − mu)²] over its w neurons */
+function classM2(mean: Float64Array, m2: Float64Array, o: number, w: number, mu: number, nc: number): number {
+  let M2 = 0;
+  for (let j = 0; j < w; j++) { const k = o + j, dm = mean[k] - mu; M2 += m2[k] + nc * dm * dm; }
+  return M2;
+}
+
+/** neuron j's M2 about mu: Σ_c [m2 + n_c (mean − mu)²] over the classes present */
+function neuronM2(mean: Float64Array, m2: Float64Array, counts: Float64Array, j: number, w: number, classes: number, mu: number): number {
+  let M2 = 0;
+  for (let c = 0; c < classes; c++) {
+    if (counts[c] === 0) continue;
+    const k = c * w + j, dm = mean[k] - mu;
+    M2 += m2[k] + counts[c] * dm * dm;
+  }
+  return M2;
+}
+
+/** the whole slot's M2 about mu: Σ over the classes present, then their neurons, of m2 + n_c (mean − mu)² */
+function allM2(mean: Float64Array, m2: Float64Array, counts: Float64Array, w: number, classes: number, mu: number): number {
+  let M2 = 0;
+  for (let c = 0; c < classes; c++) {
+    if (counts[c] === 0) continue;
+    for (let j = 0; j < w; j++) { const k = c * w + j, dm = mean[k] - mu; M2 += m2[k] + counts[c] * dm * dm; }
+  }
+  return M2;
 }
 
 // the loops below visit rows in order and, within a row, neurons in order: every float64 sum (per class ×

@@ -61,9 +61,14 @@ function sampleImages(split: Split, rows: readonly number[]): LabelledImages {
 /** per column of x [n, width], the share of rows where it is > 0 → [width] */
 function activeFractionPerNeuron(x: HostTensor): number[] {
   const n = x.shape[0], w = n ? x.data.length / n : 0;
-  const count = new Array<number>(w).fill(0);
-  for (let i = 0; i < n; i++) for (let j = 0; j < w; j++) if (x.data[i * w + j] > 0) count[j]++;
-  return count.map((c) => (n ? c / n : 0));
+  return Array.from(positivesPerColumn(x.data, n, w), (c) => (n ? c / n : 0));
+}
+
+/** per column of d [n, w], how many rows hold a value > 0 (the hot loop on its own, on typed arrays) */
+function positivesPerColumn(d: Float32Array, n: number, w: number): Int32Array {
+  const count = new Int32Array(w);
+  for (let i = 0; i < n; i++) for (let j = 0; j < w; j++) if (d[i * w + j] > 0) count[j]++;
+  return count;
 }
 
 /**
@@ -81,14 +86,19 @@ function topClassPerNeuron(s: readonly (readonly number[])[], active: readonly n
 
 /** argmax of logits [n, classes] per row compared with the labels → % */
 function accuracyOf(logits: HostTensor, labels: ArrayLike<number>): number {
-  const n = logits.shape[0], c = logits.shape[1];
+  const n = logits.shape[0];
+  return n ? (100 * correctRows(logits.data, n, logits.shape[1], labels)) / n : NaN;
+}
+
+/** rows of logits d [n, c] whose argmax (the lower class on ties) is the label (the hot loop on its own, on typed arrays) */
+function correctRows(d: Float32Array, n: number, c: number, labels: ArrayLike<number>): number {
   let correct = 0;
   for (let i = 0; i < n; i++) {
     let best = 0;
-    for (let k = 1; k < c; k++) if (logits.data[i * c + k] > logits.data[i * c + best]) best = k;
+    for (let k = 1; k < c; k++) if (d[i * c + k] > d[i * c + best]) best = k;
     if (best === labels[i]) correct++;
   }
-  return n ? (100 * correct) / n : NaN;
+  return correct;
 }
 
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
