@@ -45,6 +45,11 @@ footer { color: #777; font-size: 12px; padding: 30px 24px; }
 .findings h3 small { font-weight: normal; color: #777; font-size: 12.5px; }
 /* the small multiples through training stay at their size on a phone, scrolled sideways, not shrunk past reading */
 @media (max-width: 700px) { #sec-through-training figure .chart svg { max-width: none; } }
+/* a phone: the contents in one column (two overlapped their numbers), a figure's data links wrapped inside its card */
+@media (max-width: 600px) {
+  nav ol { columns: 1; }
+  figcaption .links { white-space: normal; overflow-wrap: anywhere; margin-left: 0; }
+}
 `;
 
 /** the page: sections in SECTIONS order, each figure with its SVG (by id), caption and data links */

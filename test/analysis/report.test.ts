@@ -134,6 +134,14 @@ test('report.html opens from disk in headless Chromium: every figure drawn, imag
     }
     const shots = process.env.MLP_LENS_REPORT_SHOTS;
     if (shots) for (const id of EXPECTED) await page.locator(`#fig-${id}`).screenshot({ path: join(shots, `${id}.png`) });
+    // on a phone: each figure's data line wraps inside its card (it ran past the edge), the contents in one column
+    await page.setViewportSize({ width: 390, height: 844 });
+    const narrow = await page.$$eval('figure.figure', (fs) => fs.map((f) => {
+      const card = f.getBoundingClientRect(), links = f.querySelector('figcaption .links')!.getBoundingClientRect();
+      return { id: f.id, over: Math.round(links.right - card.right) };
+    }));
+    assert.equal(narrow.filter((f) => f.over > 0), [], 'at 390 px every data line ends inside its card');
+    assert.is(await page.$eval('nav ol', (ol) => getComputedStyle(ol).columnCount), '1', 'one column of contents at 390 px');
     console.log(`  report.html: ${(readFileSync(join(run, 'report.html')).length / 1e6).toFixed(1)} MB, loaded in ${loadMs.toFixed(0)} ms`);
     assert.equal(errors, [], 'no console error or page error');
     assert.equal(requests, [], 'no network request');
