@@ -9,9 +9,10 @@ import process from 'node:process';
 if (typeof globalThis.Deno === 'undefined' && !process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) {
   // V8 optimises a function once it has run a budget of bytecode. This job runs much code for a short
   // while on each of its threads (Vega in the report, the suite's analyses) and V8 spent ≈ 2.6 s of CPU
-  // optimising it; with 4× the default budget only the code that stays hot is optimised: ≈ 1 s less CPU,
-  // 0.3–0.5 s less wall (docs/performance.md). Set before any of the job's code loads; helper threads
-  // share the flag. `node --interrupt-budget=N bench/train.js` keeps N.
+  // optimising it; with 4× the default budget only the code that stays hot is optimised: a third fewer
+  // compiles, ≈ 0.6 s less CPU and ≈ 0.26 s less wall (medians of 5 pairs, docs/performance.md). Set
+  // before any of the job's code loads; helper threads share the flag. `node --interrupt-budget=N
+  // bench/train.js` keeps N.
   const v8 = await import('node:v8');
   v8.setFlagsFromString('--interrupt-budget=270336');
 }
