@@ -12,10 +12,13 @@
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import { specCsv, type VegaLiteSpec } from './figures/spec.ts';
+import { installSvgWriter, type VegaSvgParts } from './figures/svg-writer.ts';
 import { installTextWidths } from './figures/text-width.ts';
 
 // without a canvas Vega guesses text widths; give it the report font's real ones
 installTextWidths((vega as unknown as { textMetrics: { width: unknown; estimateWidth: unknown } }).textMetrics);
+// Vega's SVG text, written faster (the same bytes)
+installSvgWriter(vega as unknown as VegaSvgParts);
 
 /** a figure drawn: its SVG (compacted, ids numbered from the start), what it used of the id counters, its data files' text */
 export interface RenderedFigure {
