@@ -53,33 +53,11 @@ export class FusedHostStep implements StepEngine {
     this.order = order;
   }
 
-  runSteps(onStep?: (info: StepInfo) => void, yieldEvery?: number): void | Promise<void> {
-    this.lossSum = 0;
-    this.correct = 0;
-    this.samples = 0;
-    const { steps } = this.run;
-    if (!yieldEvery || yieldEvery >= steps) {
-      this.stepRange(0, steps, onStep);
-      return;
-    }
-    return this.runYielding(onStep, Math.max(1, Math.floor(yieldEvery)));
-  }
-
-  /** the epoch's steps in runs of `every`, the event loop given a turn after each run (the same steps, the same numbers) */
-  private async runYielding(onStep: ((info: StepInfo) => void) | undefined, every: number): Promise<void> {
-    const { steps } = this.run;
-    for (let from = 0; from < steps; from += every) {
-      if (from > 0) await nextTurn();
-      this.stepRange(from, Math.min(steps, from + every), onStep);
-    }
-  }
-
-  /** steps [from, to) of the epoch, their totals added to the epoch's */
-  private stepRange(from: number, to: number, onStep?: (info: StepInfo) => void): void {
+  runSteps(onStep?: (info: StepInfo) => void): void {
     const { trainer, epoch, order, split } = this, { steps, recorder, checkFinite } = this.run;
     const batch = trainer.batch;
-    let { lossSum, correct, samples } = this;
-    for (let step = from; step < to; step++) {
+    let lossSum = 0, correct = 0, samples = 0;
+    for (let step = 0; step < steps; step++) {
       const start = step * batch, n = Math.min(batch, split.count - start);
       const totals = trainer.step(order, start, n);
       // the update leaves activations and gradients as they were; it also sums each gradient's squares for the recorder
@@ -105,7 +83,3 @@ export class FusedHostStep implements StepEngine {
 
   dispose(): void { this.trainer.detach(); }
 }
-
-/** a turn of the event loop: I/O callbacks and other threads' messages are handled before it resolves */
-const nextTurn = (): Promise<void> =>
-  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));

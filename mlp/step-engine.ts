@@ -45,10 +45,9 @@ export interface StepEngine {
   beginEpoch(epoch: number, order: Uint32Array): void;
   /**
    * runs (cpu) or encodes (webgpu) the epoch's steps, updating the model's parameters; onStep after each,
-   * with the running loss where reading it is free (cpu). `yieldEvery` (TrainOptions.yieldSteps): an
-   * engine may hand the event loop a turn every so many steps, and then returns a promise
+   * with the running loss where reading it is free (cpu)
    */
-  runSteps(onStep?: (info: StepInfo) => void, yieldEvery?: number): void | Promise<void>;
+  runSteps(onStep?: (info: StepInfo) => void): void;
   /** the epoch's totals: one read on a GPU; throws DivergenceError for the first NaN or ±Inf flagged */
   endEpoch(): Promise<EpochTotals>;
   /** the SGD momentum buffers now, one per parameter in model.params() order (null where there is none): for checkpoints */

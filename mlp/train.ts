@@ -42,12 +42,6 @@ export interface TrainOptions {
    * (RecorderOptions.reuseSlots)
    */
   reuseRecordSlots?: boolean | 'double';
-  /**
-   * the fused cpu step hands the event loop a turn every this many steps (other engines ignore it), so
-   * that work awaiting I/O or another thread, such as saving the previous epoch, goes on while an epoch
-   * trains; unset: an epoch's steps run without a pause
-   */
-  yieldSteps?: number;
   /** keep every named activation and gradient of each epoch in the recorder's slots */
   record?: boolean;
   /** the first epoch to run: a resumed run, whose earlier epochs are in its checkpoint (0 when absent) */
@@ -153,7 +147,7 @@ export async function train(model: Net, data: Mnist, rng: Rng, asked: TrainOptio
       recorder?.beginEpoch(epoch);
       // train mode for the steps (dropout on, BatchNorm on batch statistics), eval mode for the evaluation
       model.train();
-      await engine.runSteps((info) => hooks.onStep?.(info), opts.yieldSteps);
+      engine.runSteps((info) => hooks.onStep?.(info));
       model.eval();
       const totals = await engine.endEpoch();
       const test = await evaluate(model, data.test, { fused: opts.fused });

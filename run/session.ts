@@ -351,14 +351,11 @@ const hostRecord = (r: EpochRecord): EpochRecord => {
  * With `opts.statsThread` (a recording run on the cpu, or webgpu with the statistics on the host) epoch
  * e's statistics are computed there while epoch e+1 trains: the recorder keeps two sets of slots (shared
  * memory, read in place by the worker) and the epoch's products go to the sink when its statistics are
- * back, at the end of epoch e+1, and written while epoch e+2 trains (the fused cpu step gives the event
- * loop a turn every 16 steps, TrainOptions.yieldSteps; training does not wait for the files), or at the
- * end of the run; in the same order as without one (statistics, checkpoint, snapshot, metrics; the
- * weights and generator state read at epoch e's end). A failure in the statistics is thrown at the end of
- * epoch e+1, one in writing epoch e's files at the end of epoch e+2. So the files lag behind the
- * training: a run killed early in epoch e+2 may resume after epoch e−1 (epoch e's checkpoint never goes
- * out without its statistics), and onEpochSaved(e) comes early in epoch e+2 (an abort it signals stops
- * the run after epoch e+2).
+ * back, at the end of epoch e+1 or of the run, in the same order as without one (statistics, checkpoint,
+ * snapshot, metrics; the weights and generator state read at epoch e's end). A failure in the statistics
+ * is thrown from there. So the files lag one epoch behind the training: a run killed during epoch e+1
+ * resumes after epoch e−1 (epoch e's checkpoint never goes out without its statistics), and
+ * onEpochSaved(e) comes at the end of epoch e+1 (an abort it signals stops the run after epoch e+1).
  * Without it (the page, MLP_LENS_THREADS=1) each epoch's statistics are computed and saved at its end.
  */
 export async function trainSession(
@@ -384,19 +381,13 @@ export async function trainSession(
   // end of the previous epoch (its saving, inline): wallSeconds spans the whole epoch, recording and statistics included
   let epochMark = performance.now();
   // the saving of the epoch whose statistics are on the helper thread (at most one: its slots are
-  // recorded into again by the epoch after next), and the saving under way while an epoch trains (the
-  // one before it: its files are written during the next epoch's pauses, TrainOptions.yieldSteps)
+  // recorded into again by the epoch after next)
   let unsaved: (() => Promise<void>) | null = null;
-  let saving: Promise<void> = Promise.resolve();
-  // every saving started so far, then the unsaved one: the sink's calls stay in epoch order
   const saveUnsaved = async () => {
-    await saving;
     const save = unsaved;
     unsaved = null;
     await save?.();
   };
-  // the statistics of the unsaved epoch (on the helper thread)
-  let previousStats: Promise<unknown> | null = null;
   let cancelled = false;
   try {
     await train(model, data, rng, {
@@ -407,9 +398,6 @@ export async function trainSession(
       // inline, each record is done with (statistics saved) before the next epoch begins; on the helper
       // thread it is read while the next epoch records into the other set
       reuseRecordSlots: thread ? 'double' : true,
-      // with the helper thread, the previous epoch's files are written while the next epoch trains (16
-      // steps ≈ 2–3 ms between turns)
-      yieldSteps: thread ? 16 : undefined,
     }, {
       onStep: events.onStep,
       // the slots' page faults taken on the helper thread, not in the first epochs here (engine/pages.ts)
@@ -468,20 +456,9 @@ export async function trainSession(
           events.onEpochSaved?.(m.epoch);
         };
         if (thread) {
-          // the previous epoch's statistics came in while this one trained (or are waited for now: its
-          // slots are recorded into by the next epoch); its files are written while the next one trains,
-          // after the files of the epochs before it. A failure in writing them is thrown an epoch later.
-          await saving;
-          const previous = unsaved;
-          unsaved = null;
-          if (previous) {
-            await previousStats;
-            saving = previous();
-            // (awaited, and its failure thrown, at the end of the next epoch or of the run)
-            saving.catch(() => {});
-          }
+          // the previous epoch's statistics came in while this one trained (or are waited for now)
+          await saveUnsaved();
           unsaved = save;
-          previousStats = result;
           row.wallSeconds = (performance.now() - epochMark) / 1000;
           epochMark = performance.now();
         } else {

@@ -60,37 +60,6 @@ learning('two epochs on 12 000 images reach at least 80 % on the 10 000 test ima
   assertClose([weighted], [final.accuracy], { atol: 1e-9, rtol: 1e-12 }, 'per-class vs overall');
 });
 
-learning('yieldSteps: the event loop turns while an epoch trains, and the weights, losses and records are the same bit for bit', async () => {
-  const data: Mnist = { ...mnist, train: head(mnist.train, 1000), test: head(mnist.test, 100) };
-  const run = async (yieldSteps?: number) => {
-    const rng = createRng('torch', 5);
-    const model = Mlp.init([784, 8, 6, 10], rng);
-    // a callback queued at each epoch's step 0: how many steps of the run had run when the event loop got to it
-    const stepsBeforeTurn: number[] = [];
-    let stepsSoFar = 0;
-    const records: number[][] = [];
-    const history = await train(model, data, rng, { epochs: 2, batch: 64, lr: 0.05, record: true, yieldSteps }, {
-      onStep: (s) => {
-        stepsSoFar++;
-        if (s.step === 0) setImmediate(() => stepsBeforeTurn.push(stepsSoFar));
-      },
-      onEpoch: (_, r) => { records.push(Array.from(r!.acts['layers.0.pre']!.data)); },
-    });
-    await new Promise((resolve) => setImmediate(resolve)); // (the last epoch's callback, where nothing turned the loop before the end)
-    const weights = model.layers.flatMap((l) => [...Array.from(l.W.data()), ...Array.from(l.b.data())]);
-    return { history, weights, records, stepsBeforeTurn };
-  };
-  const plain = await run(), yielding = await run(4);
-  // 16 steps an epoch: without pauses the loop first turns when training is over (nothing between the
-  // epochs waits on I/O here); with yieldSteps 4 after the 4th step of each epoch
-  assert.equal(plain.stepsBeforeTurn, [32, 32]);
-  assert.equal(yielding.stepsBeforeTurn, [4, 20]);
-  const bits = (a: number[]) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
-  assert.equal(bits(yielding.weights), bits(plain.weights), 'weights');
-  assert.equal(yielding.records.map(bits), plain.records.map(bits), 'recorded layers.0.pre');
-  assert.equal(yielding.history.map((h) => [h.trainLoss, h.trainAccuracy, h.testLoss]), plain.history.map((h) => [h.trainLoss, h.trainAccuracy, h.testLoss]));
-});
-
 learning.run();
 
 // --- the recorder

@@ -70,10 +70,10 @@ const quick = ['--epochs', '2', '--steps', '5', '--no-analysis', '--no-report'];
 t('two processes training into one --out: the second is refused naming the first; once that one is killed, --resume takes the directory over', async () => {
   const out = at('shared');
   const first = spawn(process.execPath, ['bench/train.js', '--quiet', '--epochs', '3', ...quick.slice(2), '--out', out],
-    { env: { ...process.env, MLP_LENS_TEST_HOOK: 'pause@1:end' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    { env: { ...process.env, MLP_LENS_TEST_HOOK: 'pause@2:2' }, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
-    // the test hook stops it dead once epoch 1 is saved (with its statistics on the helper thread, after
-    // epoch 2 has trained, run/session.ts), lock held
+    // the test hook stops it dead after step 2 of epoch 2 (epoch 0 checkpointed: with its statistics on
+    // the helper thread an epoch is saved at the end of the next one, run/session.ts), lock held
     await new Promise<void>((ok, fail) => {
       let err = '';
       first.stderr.on('data', (d) => { err += d; if (err.includes('test hook: paused')) ok(); });
@@ -89,7 +89,7 @@ t('two processes training into one --out: the second is refused naming the first
     first.kill('SIGKILL');
   }
   await new Promise((ok) => first.once('close', ok));
-  // killed: its lock is stale, and --resume takes it over
+  // killed mid-epoch: its lock is stale, and --resume takes it over
   const resumed = cli(['--resume', out]);
   assert.is(resumed.status, 0, resumed.stderr);
   assert.not.ok(existsSync(join(out, LOCK_FILE)), 'lock released at the end');

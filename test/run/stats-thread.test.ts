@@ -2,7 +2,7 @@
 // (engine/threads.ts) while the next epoch trains give the same files, byte for byte, as computed inline
 // (no thread, or MLP_LENS_THREADS=1's fallback), and the sink gets the same calls in the same order with
 // the same checkpoints; a failure in the statistics surfaces from trainSession with every earlier epoch
-// saved; an epoch's saving goes on while a later epoch trains; an aborted run saves the epoch it stops at. Runs under Node (worker_threads) and Deno (Web Workers).
+// saved; an aborted run saves the epoch it stops at. Runs under Node (worker_threads) and Deno (Web Workers).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpu } from '../../engine/cpu.ts';
@@ -79,26 +79,6 @@ t('a failure in the statistics on the helper thread is thrown from trainSession,
     await run(quick, flaky, { epochDone: (row) => { done.push(row.epoch); } }).catch((e: Error) => { message = e.message; });
     assert.is(message, 'statistics of epoch 1 failed');
     assert.equal(done, [0]);
-  } finally {
-    await helper.close();
-  }
-});
-
-t('an epoch is saved while the epoch after next trains: the sink is not waited for at the end of an epoch', async () => {
-  const helper = new HelperThread(true);
-  let now = { epoch: -1, step: -1 };
-  const doneAt: Record<number, { epoch: number; step: number }> = {};
-  try {
-    const session = prepareSession({ ...quick, steps: 40 }, mnist, cpu);
-    await trainSession(session, {
-      // a sink that waits for I/O (a turn of the event loop), as writing files does
-      epochStats: () => new Promise((resolve) => setImmediate(resolve)),
-      epochDone: (row) => { doneAt[row.epoch] = now; },
-    }, { onStep: ({ epoch, step }) => { now = { epoch, step }; } }, { statsThread: helper });
-    // epoch 0's statistics are back at the end of epoch 1; its saving goes on in epoch 2's first pause
-    // (every 16 steps), not after epoch 2's last step
-    assert.is(doneAt[0].epoch, 2);
-    assert.ok(doneAt[0].step < 39, `epoch 0 saved at step ${doneAt[0].step} of epoch 2`);
   } finally {
     await helper.close();
   }
