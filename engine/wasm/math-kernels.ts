@@ -24,9 +24,10 @@ export interface MathKernelExports {
   log_n(src: number, dst: number, n: number): void;
   /**
    * t-SNE's conditional probabilities (analysis/tsne.ts conditionalP, the same steps in the same order):
-   * d2 f64 [n, n] squared distances, finite and ≥ 0 → p f64 [n, n], each row's β searched until its entropy is `target`
+   * d2 f64 [n, n] squared distances, finite and ≥ 0 → p f64 [n, n], each row's β searched until its entropy is
+   * `target`; rows [i0, i1) only (each row is its own search, so calls over row ranges give the same p)
    */
-  tsne_cond_p(d2: number, p: number, n: number, target: number): void;
+  tsne_cond_p(d2: number, p: number, n: number, target: number, i0: number, i1: number): void;
 }
 
 export type MathKernels = GrowableKernels<MathKernelExports>;
@@ -71,14 +72,15 @@ export const mathKernelsWat = String.raw`(module
    (local.set $dst (i32.add (local.get $dst) (i32.const 8)))
    (br $next))))
 
- (func (export "tsne_cond_p") (param $d2 i32) (param $p i32) (param $n i32) (param $target f64)
+ (func (export "tsne_cond_p") (param $d2 i32) (param $p i32) (param $n i32) (param $target f64) (param $i0 i32) (param $i1 i32)
   (local $i i32) (local $j i32) (local $step i32) (local $row i32) (local $prow i32) (local $end2 i32)
   (local $beta f64) (local $lo f64) (local $hi f64) (local $sum f64) (local $sumDP f64) (local $diff f64) (local $x f64)
   (local $vb v128) (local $v v128) ${exp2.locals}
   ${exp2.init}
   (local.set $end2 (i32.and (local.get $n) (i32.const -2)))
+  (local.set $i (local.get $i0))
   (block $rows (loop $rowloop
-   (br_if $rows (i32.ge_s (local.get $i) (local.get $n)))
+   (br_if $rows (i32.ge_s (local.get $i) (local.get $i1)))
    (local.set $row (i32.add (local.get $d2) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 3))))
    (local.set $prow (i32.add (local.get $p) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 3))))
    (local.set $beta (f64.const 1))

@@ -3,7 +3,8 @@
 // off) against the loop it was (test/helpers/tsne-reference.ts), bit for bit, on awkward sizes (1, 2, 3, 63,
 // 64, 65, 1000 points: odd rows end in the scalar exp), ties and duplicates (zero distances), distances
 // whose exp underflows (x < −708: the scalar exp inside the pairs), tiny ones (|x| < 2⁻²⁸), ±0, and
-// negative, infinite or NaN entries (which keep the JS loop).
+// negative, infinite or NaN entries (which keep the JS loop). The kernel runs 16 rows a call: 63 and 65
+// points end in a partial call.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conditionalP } from '../../analysis/tsne.ts';
