@@ -6,7 +6,7 @@
 // (analysis/histogram.ts), over the data's own [min, max]. since a pixel takes one of 256 values, every
 // statistic is computed from byte counts: exact counts, float64 sums.
 import { pixel } from '../mlp/batch.ts';
-import { sparseRows } from '../mlp/fused-cpu.ts';
+import { cachedSparseRows } from '../mlp/fused-cpu.ts';
 import type { Split } from '../mlp/mnist.ts';
 import type { Moments, MomentRows } from './epoch-stats.ts';
 import { Binner, type Histogram } from './histogram.ts';
@@ -57,11 +57,11 @@ export function computeInputStats(split: Split, opts: InputStatsOptions = {}): I
   const imageMeans = new Float64Array(head); // [firstN]
   let sumMeans = 0, sumStds = 0;
   // most pixels are 0: they add exactly nothing to s and sq (both ≥ 0), so only their count is kept and
-  // the others are added in order. Where the fused steps read the images as sparse rows (every image of
-  // up to 65 536 pixels: mlp/fused-cpu.ts, built once per split and kept) those are the nonzero pixels in
-  // order, read here too instead of the ≈ 5× as many bytes; else the bytes, four at a time where a whole
-  // aligned word of the image is 0
-  const sparse = d <= 65536 ? sparseRows(split) : null;
+  // the others are added in order. Where the split's sparse rows are built already (mlp/fused-cpu.ts,
+  // once per split and kept) those are the nonzero pixels in order, read here instead of the ≈ 5× as many
+  // bytes; else the bytes, four at a time where a whole aligned word of the image is 0 (a run computes these
+  // before its fused step builds the rows in the step's own memory)
+  const sparse = cachedSparseRows(split);
   const words = !sparse && d % 4 === 0 && img.byteOffset % 4 === 0 ? new Uint32Array(img.buffer, img.byteOffset, Math.floor(img.length / 4)) : null;
   for (let i = 0; i < n; i++) {
     const c = split.labels[i];

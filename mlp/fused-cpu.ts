@@ -42,45 +42,86 @@ export interface SparseRows { rowptr: Int32Array; idx: Uint16Array; val: Uint8Ar
 const sparseSplits = new WeakMap<Split, SparseRows>();
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** the split's sparse rows, built on the first call and kept (a FusedMlp may build them in its own memory) */
 export function sparseRows(split: Split): SparseRows {
   const cached = sparseSplits.get(split);
   if (cached) return cached;
-  const d = split.rows * split.cols, img = split.images, count = split.count;
-  const rowptr = new Int32Array(count + 1);
-  // one pass; room for a quarter of the pixels (MNIST: 19 % are nonzero), doubled when short
-  let idx = new Uint16Array(Math.max(d, (count * d) >> 2)), val = new Uint8Array(idx.length), e = 0;
-  // blank pixels come in runs: skip them four at a time where the rows are 4-byte aligned
-  const words = littleEndian && img.byteOffset % 4 === 0 && d % 4 === 0 ? new Uint32Array(img.buffer, img.byteOffset, (count * d) >> 2) : null;
-  for (let r = 0; r < count; r++) {
-    if (e + d > idx.length) {
-      const grownIdx = new Uint16Array(2 * idx.length), grownVal = new Uint8Array(2 * idx.length);
-      grownIdx.set(idx);
-      grownVal.set(val);
-      idx = grownIdx;
-      val = grownVal;
-    }
-    if (words) {
-      for (let w = (r * d) >> 2, end = w + (d >> 2), c = 0; w < end; w++, c += 4) {
-        const x = words[w];
-        if (x === 0) continue;
-        // branch-free: each byte is written at e, which moves on only past a nonzero one (room: e + d ≤ length)
-        const b0 = x & 255, b1 = (x >>> 8) & 255, b2 = (x >>> 16) & 255, b3 = x >>> 24;
-        idx[e] = c; val[e] = b0; e += (b0 + 255) >> 8;
-        idx[e] = c + 1; val[e] = b1; e += (b1 + 255) >> 8;
-        idx[e] = c + 2; val[e] = b2; e += (b2 + 255) >> 8;
-        idx[e] = c + 3; val[e] = b3; e += (b3 + 255) >> 8;
-      }
-    } else {
-      for (let c = 0, base = r * d; c < d; c++) {
-        const b = img[base + c];
-        if (b !== 0) { idx[e] = c; val[e] = b; e++; }
-      }
-    }
-    rowptr[r + 1] = e;
+  // room for a quarter of the pixels (MNIST: 19 % are nonzero); denser images are counted first
+  let room = sparseRoom(split);
+  const rowptr = new Int32Array(split.count + 1);
+  let idx = new Uint16Array(room), val = new Uint8Array(room);
+  let e = fillSparse(split, rowptr, idx, val);
+  if (e < 0) {
+    room = storedPixels(split) + split.rows * split.cols;
+    idx = new Uint16Array(room);
+    val = new Uint8Array(room);
+    e = fillSparse(split, rowptr, idx, val);
   }
   const rows = { rowptr, idx: idx.subarray(0, e), val: val.subarray(0, e) };
   sparseSplits.set(split, rows);
   return rows;
+}
+
+/** a split's sparse rows where they are already built, else null */
+export function cachedSparseRows(split: Split): SparseRows | null {
+  return sparseSplits.get(split) ?? null;
+}
+
+/** the elements sparseRows first makes room for: a quarter of the pixels, and one image more (fillSparse's margin) */
+function sparseRoom(split: Split): number {
+  const d = split.rows * split.cols;
+  return Math.max(d, (split.count * d) >> 2) + d;
+}
+
+/** the count of nonzero pixels of a split */
+function storedPixels(split: Split): number {
+  const img = split.images.subarray(0, split.count * split.rows * split.cols);
+  let n = 0;
+  for (let i = 0; i < img.length; i++) n += (img[i] + 255) >> 8;
+  return n;
+}
+
+/**
+ * writes the split's sparse rows into rowptr [count + 1], idx and val (as many elements as they hold) in
+ * one pass; returns the element count, or −1 when the elements might not fit (a row starts only with room
+ * for a whole image after it: each 4-pixel word writes all four places before moving on past the nonzero ones)
+ */
+function fillSparse(split: Split, rowptr: Int32Array, idx: Uint16Array, val: Uint8Array): number {
+  const d = split.rows * split.cols, img = split.images, count = split.count, room = Math.min(idx.length, val.length);
+  // blank pixels come in runs: skip them four at a time where the rows are 4-byte aligned
+  const words = littleEndian && img.byteOffset % 4 === 0 && d % 4 === 0 ? new Uint32Array(img.buffer, img.byteOffset, (count * d) >> 2) : null;
+  let e = 0;
+  rowptr[0] = 0;
+  for (let r = 0; r < count; r++) {
+    if (e + d > room) return -1;
+    e = words ? fillWords(words, (r * d) >> 2, ((r + 1) * d) >> 2, idx, val, e) : fillBytes(img, r * d, d, idx, val, e);
+    rowptr[r + 1] = e;
+  }
+  return e;
+}
+
+/** one image's words [w, end) (4 pixels each, from column 0) appended at e; the new e */
+function fillWords(words: Uint32Array, w: number, end: number, idx: Uint16Array, val: Uint8Array, e: number): number {
+  for (let c = 0; w < end; w++, c += 4) {
+    const x = words[w];
+    if (x === 0) continue;
+    // branch-free: each byte is written at e, which moves on only past a nonzero one (room: e + d ≤ length)
+    const b0 = x & 255, b1 = (x >>> 8) & 255, b2 = (x >>> 16) & 255, b3 = x >>> 24;
+    idx[e] = c; val[e] = b0; e += (b0 + 255) >> 8;
+    idx[e] = c + 1; val[e] = b1; e += (b1 + 255) >> 8;
+    idx[e] = c + 2; val[e] = b2; e += (b2 + 255) >> 8;
+    idx[e] = c + 3; val[e] = b3; e += (b3 + 255) >> 8;
+  }
+  return e;
+}
+
+/** one image's d bytes from `base` appended at e; the new e */
+function fillBytes(img: Uint8Array, base: number, d: number, idx: Uint16Array, val: Uint8Array, e: number): number {
+  for (let c = 0; c < d; c++) {
+    const b = img[base + c];
+    if (b !== 0) { idx[e] = c; val[e] = b; e++; }
+  }
+  return e;
 }
 
 // --- memory layout: one buffer, 16-byte aligned regions, offset 0 never used (the kernels' "none")
@@ -148,17 +189,36 @@ class FusedMlp {
     this.labels = new Uint8Array(buf, layout.labels, cap);
     this.xent = kernels.kind === 'wasm-simd' && exactExpLog ? kernels.k as unknown as XentKernel : null;
     this.expScratch = new Float64Array(sizes[sizes.length - 1]);
-    this.I.set(data.rowptr, this.rowptr >> 2);
-    new Uint16Array(buf).set(data.idx, this.idx >> 1);
-    new Uint8Array(buf).set(data.val, this.val);
+    if (data.idx.buffer !== buf) {
+      this.I.set(data.rowptr, this.rowptr >> 2);
+      new Uint16Array(buf).set(data.idx, this.idx >> 1);
+      new Uint8Array(buf).set(data.val, this.val);
+    }
     for (let b = 0; b < 256; b++) this.F[(this.lut >> 2) + b] = pixel(b);
   }
 
   /** the fused MLP of `sizes` for batches of up to `cap` rows of `split` */
   static async create(sizes: readonly number[], cap: number, split: Split, o: { training: boolean; momentum: boolean; kind?: KernelKind }): Promise<FusedMlp> {
-    const data = sparseRows(split);
-    const layout = fusedLayout(sizes, cap, data, o.training, o.momentum);
+    // the first net of a split builds its sparse rows in its own memory, where the kernels read them (no
+    // copy of ≈ 27 MB for MNIST's training set, and no second set of pages touched), and keeps them for
+    // sparseRows()'s other callers; later nets copy them in
+    const cached = cachedSparseRows(split);
+    const stored = cached ? cached.idx.length : sparseRoom(split);
+    const layout = fusedLayout(sizes, cap, split.count, stored, o.training, o.momentum);
     const kernels = await instantiateKernels(layout.bytes, o.kind);
+    let data = cached;
+    if (!data) {
+      const buf = kernels.buffer, rowptr = new Int32Array(buf, layout.rowptr, split.count + 1);
+      const idx = new Uint16Array(buf, layout.idx, stored), val = new Uint8Array(buf, layout.val, stored);
+      const e = fillSparse(split, rowptr, idx, val);
+      // denser than a quarter of the pixels: sparseRows() counts them, and they are copied in
+      if (e < 0) {
+        sparseRows(split);
+        return FusedMlp.create(sizes, cap, split, o);
+      }
+      data = { rowptr, idx: idx.subarray(0, e), val: val.subarray(0, e) };
+      sparseSplits.set(split, data);
+    }
     // (mathKernels() is null when switched off: tests, benchmarks)
     const exact = kernels.kind === 'wasm-simd' && (await mathKernelsReady()) && mathKernels() !== null;
     return new FusedMlp(sizes, cap, kernels, layout, split, data, wantedKind(o.kind), exact);
@@ -302,7 +362,7 @@ interface FusedLayout {
   labels: number; xentScratch: number; xentOut: number;
 }
 
-function fusedLayout(sizes: readonly number[], cap: number, data: SparseRows, training: boolean, momentum: boolean): FusedLayout {
+function fusedLayout(sizes: readonly number[], cap: number, rowCount: number, stored: number, training: boolean, momentum: boolean): FusedLayout {
   const at = new Layout(), L = sizes.length - 1;
   const grad = (count: number) => (training ? at.f32(count) : 0);
   const layers = Array.from({ length: L }, (_, l): LayerBuffers => {
@@ -317,7 +377,8 @@ function fusedLayout(sizes: readonly number[], cap: number, data: SparseRows, tr
   });
   const loss = at.f32(cap), dloss = grad(cap), squares = at.f32(4 * L);
   const labels = at.u8(cap), xentScratch = at.f32(2 * sizes[L]), xentOut = at.i32(1);
-  const rows = at.i32(cap), lut = at.f32(256), rowptr = at.i32(data.rowptr.length), idx = at.u16(data.idx.length), val = at.u8(data.val.length);
+  // the sparse rows last: room a net leaves unused at the end is never touched
+  const rows = at.i32(cap), lut = at.f32(256), rowptr = at.i32(rowCount + 1), idx = at.u16(stored), val = at.u8(stored);
   return { layers, loss, dloss, squares, rows, rowptr, idx, val, lut, bytes: at.bytes, labels, xentScratch, xentOut };
 }
 

@@ -5,6 +5,7 @@ import { computeInputStats } from '../../analysis/input-stats.ts';
 import { computeInputStats as denseInputStats } from '../helpers/input-stats-reference.ts';
 import { loadMnist } from '../../run/mnist-files.ts';
 import { type Split } from '../../mlp/mnist.ts';
+import { cachedSparseRows, sparseRows } from '../../mlp/fused-cpu.ts';
 import { assertClose } from '../helpers/close.ts';
 
 const mnist = await loadMnist();
@@ -120,6 +121,11 @@ sparse('MNIST\'s training and test sets, a partial split, odd image sizes: every
     rows, cols, count: 37, images: Uint8Array.from({ length: 37 * rows * cols }, byte), labels: Uint8Array.from({ length: 37 }, (_, i) => (i * 7) % 10),
   }));
   for (const split of [mnist.train, mnist.test, part, ...odd]) {
+    // computeInputStats reads the sparse rows only where they are built already
+    const bytes = JSON.stringify(computeInputStats(split, {}));
+    sparseRows(split);
+    assert.ok(cachedSparseRows(split), 'built and kept');
+    assert.is(JSON.stringify(computeInputStats(split, {})), bytes, `${split.count} ${split.rows}×${split.cols}: the sparse rows read as the bytes`);
     for (const opts of [{}, { firstN: 20, bins: 7 }]) {
       assert.is(JSON.stringify(computeInputStats(split, opts)), JSON.stringify(denseInputStats(split, opts)), `${split.count} ${split.rows}×${split.cols}`);
     }
