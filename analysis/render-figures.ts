@@ -12,6 +12,7 @@
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import { specCsv, type VegaLiteSpec } from './figures/spec.ts';
+import { fillScatter, SCATTER_MIN_ROWS, scatterPlan } from './figures/scatter-svg.ts';
 import { installSvgWriter, type VegaSvgParts } from './figures/svg-writer.ts';
 import { installTextWidths } from './figures/text-width.ts';
 
@@ -45,6 +46,43 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   } finally {
     view.finalize();
   }
+}
+
+let scatterFastPath = true, scatterMinRows = SCATTER_MIN_ROWS;
+
+/**
+ * whether renderFigures draws plain scatters of `minRows` rows or more through fillScatter (on, from
+ * SCATTER_MIN_ROWS, by default; tests compare both ways, on small scatters too)
+ */
+export function useScatterFastPath(on: boolean, minRows = SCATTER_MIN_ROWS): void {
+  scatterFastPath = on;
+  scatterMinRows = minRows;
+}
+
+/**
+ * compactSvg(renderSvg's text) for a figure drawn from reset id counters (renderFigures), and the part
+ * of it that can hold ids: a big plain scatter is drawn by Vega on a few of its rows and its other points
+ * written by fillScatter (analysis/figures/scatter-svg.ts), the same text; where fillScatter declines,
+ * Vega draws the whole spec (after the counters are reset again)
+ */
+async function drawFigure(spec: VegaLiteSpec): Promise<{ svg: string; ids: string }> {
+  const plan = scatterFastPath ? scatterPlan(spec, scatterMinRows) : null;
+  if (plan) {
+    const view = new vega.View(vega.parse(withoutTooltips(compile(plan.subset).spec)), VIEW_OPTIONS);
+    try {
+      const subset = await view.toSVG();
+      // (the scales exist once the view has run)
+      const scale = (name: string) => view.scale(name) as (v: unknown) => unknown;
+      const scales = { x: scale('x'), y: scale('y'), color: plan.color === null ? null : scale('color') };
+      const filled = fillScatter(plan, subset, scales, { svg: compactSvg, number: compactNumber });
+      if (filled !== null) return filled;
+    } finally {
+      view.finalize();
+    }
+    (vega as unknown as { resetSVGDefIds(): void }).resetSVGDefIds();
+  }
+  const svg = compactSvg(await renderSvg(spec));
+  return { svg, ids: svg };
 }
 
 type VegaMark = { encode?: Record<string, Record<string, unknown> | undefined>; marks?: VegaMark[] };
@@ -148,8 +186,8 @@ export function renderFigures(specs: readonly VegaLiteSpec[]): Promise<(Rendered
     for (const spec of specs) {
       try {
         (vega as unknown as { resetSVGDefIds(): void }).resetSVGDefIds();
-        const svg = compactSvg(await renderSvg(spec));
-        const { clips, gradients } = countSvgIds(svg);
+        const { svg, ids } = await drawFigure(spec);
+        const { clips, gradients } = countSvgIds(ids);
         // the data files after drawing, as the report always wrote them
         out.push({ svg, clips, gradients, csv: specCsv(spec), json: JSON.stringify(spec) + '\n' });
       } catch (e) {
@@ -238,6 +276,19 @@ export function compactSvg(svg: string): string {
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * compactSvg's cut on one number as JavaScript writes it (String(n): digits, maybe a '.' and digits, maybe
+ * an exponent): the digits after the second decimal dropped, so that ` transform="translate(${a},${b})"`
+ * compacts to translate(compactNumber(a),compactNumber(b))
+ */
+export function compactNumber(n: number): string {
+  const s = '' + n, dot = s.indexOf('.');
+  if (dot < 1 || !isDigit(s.charCodeAt(dot + 3))) return s;
+  let c = dot + 4;
+  while (isDigit(s.charCodeAt(c))) c++;
+  return s.slice(0, dot + 3) + s.slice(c);
+}
 
 /** whether the `="` at q ends ` transform`, ` d`, ` x`, ` y`, ` x1`, ` x2`, ` y1`, ` y2`, ` width` or ` height`, its space at `from` or later */
 function compactedName(s: string, q: number, from: number): boolean {
