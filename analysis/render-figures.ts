@@ -48,7 +48,12 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   }
 }
 
-let scatterFastPath = true, scatterMinRows = SCATTER_MIN_ROWS;
+let scatterFastPath = true, scatterMinRows = SCATTER_MIN_ROWS, scattersFilled = 0;
+
+/** how many figures this thread has drawn through fillScatter (tests check the shortcut was taken) */
+export function scattersDrawnFilled(): number {
+  return scattersFilled;
+}
 
 /**
  * whether renderFigures draws plain scatters of `minRows` rows or more through fillScatter (on, from
@@ -68,16 +73,22 @@ export function useScatterFastPath(on: boolean, minRows = SCATTER_MIN_ROWS): voi
 async function drawFigure(spec: VegaLiteSpec): Promise<{ svg: string; ids: string }> {
   const plan = scatterFastPath ? scatterPlan(spec, scatterMinRows) : null;
   if (plan) {
-    const view = new vega.View(vega.parse(withoutTooltips(compile(plan.subset).spec)), VIEW_OPTIONS);
+    let view: vega.View | null = null;
     try {
+      view = new vega.View(vega.parse(withoutTooltips(compile(plan.subset).spec)), VIEW_OPTIONS);
       const subset = await view.toSVG();
       // (the scales exist once the view has run)
-      const scale = (name: string) => view.scale(name) as (v: unknown) => unknown;
+      const scale = (name: string) => view!.scale(name) as (v: unknown) => unknown;
       const scales = { x: scale('x'), y: scale('y'), color: plan.color === null ? null : scale('color') };
       const filled = fillScatter(plan, subset, scales, { svg: compactSvg, number: compactNumber });
-      if (filled !== null) return filled;
+      if (filled !== null) {
+        scattersFilled++;
+        return filled;
+      }
+    } catch {
+      // (anything unexpected in the shortcut: Vega draws the whole spec below)
     } finally {
-      view.finalize();
+      view?.finalize();
     }
     (vega as unknown as { resetSVGDefIds(): void }).resetSVGDefIds();
   }

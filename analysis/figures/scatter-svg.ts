@@ -114,6 +114,7 @@ const NOT_COMPACTED: Compact = { svg: (t) => t, number: (n) => '' + n };
  * whole. Null where the subset's points are not written as this writes them (then Vega draws the whole spec)
  */
 export function fillScatter(plan: ScatterPlan, svg: string, scales: ScatterScales, compact: Compact = NOT_COMPACTED): FilledScatter | null {
+  if (typeof scales.x !== 'function' || typeof scales.y !== 'function' || (plan.color !== null && typeof scales.color !== 'function')) return null;
   const at = svg.indexOf(GROUP);
   if (at < 0 || svg.indexOf(GROUP, at + 1) >= 0) return null;
   const open = svg.indexOf('>', at) + 1, close = svg.indexOf('</g>', open);
