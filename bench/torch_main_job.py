@@ -81,6 +81,7 @@ def main():
     grads = {k: np.empty((n, w), np.float32) for k, w in widths.items()}
     labels = np.empty(n, np.int64)
     training = statistics = 0.0
+    epoch_training = []
     for epoch in range(epochs):
         t0 = time.perf_counter()
         perm = torch.randperm(n)
@@ -100,13 +101,14 @@ def main():
             stats(acts[k], order, bounds); stats(grads[k], order, bounds)
         t2 = time.perf_counter()
         training += t1 - t0; statistics += t2 - t1
+        epoch_training.append(t1 - t0)
     t_train = time.perf_counter()
     with torch.no_grad():
         acc = (model(xt, {}).argmax(1) == yt).float().mean().item() * 100
     t_end = time.perf_counter()
     print(json.dumps({'torch': torch.__version__, 'start-up': t_start - T0, 'data': t_data - t_start,
                       'training': training, 'statistics': statistics, 'evaluation': t_end - t_train,
-                      'total': t_end - T0, 'test accuracy': acc}), flush=True)
+                      'total': t_end - T0, 'test accuracy': acc, 'epoch training': epoch_training}), flush=True)
 
 
 main()
