@@ -161,15 +161,18 @@ function rowBlocks(blocks: number[], inner: (nv: number) => string, innerScalar:
         (br $cols1s)))`;
 }
 
-// --- mm: the inner loop over a dense row of A ($arow, k elements); B rows are $rs bytes apart
+// --- mm: the inner loop over a dense row of A ($arow, k elements); B rows are $rs bytes apart. With $skip,
+// a zero of A adds nothing (not 0·B, which is NaN where B is not finite): its products are masked to +0
+// ($mask from $keep, all ones without $skip) rather than branched over, since ReLU's zeros fall at
+// random and a mispredicted branch cost more than the multiplies. Adding +0 leaves a sum as it was: it
+// starts at +0 and only −0 + −0 is −0, so no sum of these is ever −0.
 const denseInner = (nv: number) => `
         (local.set $ap (local.get $arow))
         (block $p${nv}_done (loop $p${nv}
           (br_if $p${nv}_done (i32.ge_u (local.get $ap) (local.get $aend)))
-          (local.set $x (f32.load (local.get $ap)))
-          (if (i32.or (i32.eqz (local.get $skip)) (f32.ne (local.get $x) (f32.const 0))) (then
-            (local.set $xv (f32x4.splat (local.get $x)))
-            ${each(nv, '(local.set $a$q (f32x4.add (local.get $a$q) (f32x4.mul (local.get $xv) (v128.load offset=$off (local.get $bp)))))')}))
+          (local.set $xv (v128.load32_splat (local.get $ap)))
+          (local.set $mask (v128.or (f32x4.ne (local.get $xv) (v128.const i32x4 0 0 0 0)) (local.get $keep)))
+          ${each(nv, '(local.set $a$q (f32x4.add (local.get $a$q) (v128.and (f32x4.mul (local.get $xv) (v128.load offset=$off (local.get $bp))) (local.get $mask))))')}
           (local.set $bp (i32.add (local.get $bp) (local.get $rs)))
           (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
           (br $p${nv})))`;
@@ -178,8 +181,8 @@ const denseInnerScalar = `
         (block $ps_done (loop $ps
           (br_if $ps_done (i32.ge_u (local.get $ap) (local.get $aend)))
           (local.set $x (f32.load (local.get $ap)))
-          (if (i32.or (i32.eqz (local.get $skip)) (f32.ne (local.get $x) (f32.const 0))) (then
-            (local.set $s (f32.add (local.get $s) (f32.mul (local.get $x) (f32.load (local.get $bp)))))))
+          (local.set $s (f32.add (local.get $s) (select (f32.mul (local.get $x) (f32.load (local.get $bp))) (f32.const 0)
+            (i32.or (i32.eqz (local.get $skip)) (f32.ne (local.get $x) (f32.const 0))))))
           (local.set $bp (i32.add (local.get $bp) (local.get $rs)))
           (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
           (br $ps)))`;
@@ -211,7 +214,9 @@ const sparseInnerScalar = `
  * in registers while every used row p of G gets G[p, block] += A[i, p]·D[i, block]. `rows(nv, body)` runs
  * body for each (p, a) with $gp = G + p·rs + 4j and $xv = splat(a).
  */
-function tnBlocks(blocks: number[], rows: (tag: string, body: string) => string): string {
+function tnBlocks(blocks: number[], rows: (tag: string, body: string) => string, masked = false): string {
+  const product = (a: string) => masked ? `(v128.and (f32x4.mul (local.get $xv) ${a}) (local.get $mask))` : `(f32x4.mul (local.get $xv) ${a})`;
+  const scalar = masked ? '(select (f32.mul (local.get $x) (local.get $d)) (f32.const 0) (f32.ne (local.get $x) (f32.const 0)))' : '(f32.mul (local.get $x) (local.get $d))';
   const vec = blocks.map((nv) => `
       (block $tc${nv}_done (loop $tc${nv}
         (br_if $tc${nv}_done (i32.gt_u (i32.add (local.get $j) (i32.const ${4 * nv})) (local.get $m)))
@@ -219,7 +224,7 @@ function tnBlocks(blocks: number[], rows: (tag: string, body: string) => string)
         ${each(nv, '(local.set $a$q (v128.load offset=$off (local.get $dp)))')}
         (local.set $gj (i32.add (local.get $G) (i32.shl (local.get $j) (i32.const 2))))
         ${rows(`v${nv}`, each(nv, `(v128.store offset=$off (local.get $gp)
-            (f32x4.add (v128.load offset=$off (local.get $gp)) (f32x4.mul (local.get $xv) (local.get $a$q))))`))}
+            (f32x4.add (v128.load offset=$off (local.get $gp)) ${product('(local.get $a$q)')}))`))}
         (local.set $j (i32.add (local.get $j) (i32.const ${4 * nv})))
         (br $tc${nv})))`).join('\n');
   return `${vec}
@@ -227,21 +232,21 @@ function tnBlocks(blocks: number[], rows: (tag: string, body: string) => string)
         (br_if $tcs_done (i32.ge_u (local.get $j) (local.get $m)))
         (local.set $d (f32.load (i32.add (local.get $drow) (i32.shl (local.get $j) (i32.const 2)))))
         (local.set $gj (i32.add (local.get $G) (i32.shl (local.get $j) (i32.const 2))))
-        ${rows('s', `(f32.store (local.get $gp) (f32.add (f32.load (local.get $gp)) (f32.mul (local.get $x) (local.get $d))))`)}
+        ${rows('s', `(f32.store (local.get $gp) (f32.add (f32.load (local.get $gp)) ${scalar}))`)}
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $tcs)))`;
 }
 
-// the used rows p of a dense row of A (zeros skipped)
+// every row p of a dense row of A, its zeros' products masked to +0 (tnBlocks' masked: as mm's $skip)
 const denseRows = (tag: string, body: string) => `
         (local.set $ap (local.get $arow))
         (local.set $gp (local.get $gj))
         (block $r${tag}_done (loop $r${tag}
           (br_if $r${tag}_done (i32.ge_u (local.get $ap) (local.get $aend)))
           (local.set $x (f32.load (local.get $ap)))
-          (if (f32.ne (local.get $x) (f32.const 0)) (then
-            (local.set $xv (f32x4.splat (local.get $x)))
-            ${body}))
+          (local.set $xv (f32x4.splat (local.get $x)))
+          (local.set $mask (f32x4.ne (local.get $xv) (v128.const i32x4 0 0 0 0)))
+          ${body}
           (local.set $gp (i32.add (local.get $gp) (local.get $rs)))
           (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
           (br $r${tag})))`;
@@ -311,8 +316,9 @@ ${xentWat}
 
   (func (export "mm") (param $n i32) (param $A i32) (param $k i32) (param $B i32) (param $bias i32) (param $C i32) (param $m i32) (param $skip i32)
     (local $i i32) (local $j i32) (local $rs i32) (local $arow i32) (local $aend i32) (local $ap i32) (local $bp i32) (local $bb i32)
-    (local $crow i32) (local $cp i32) (local $x f32) (local $s f32) (local $xv v128) ${accLocals}
+    (local $crow i32) (local $cp i32) (local $x f32) (local $s f32) (local $xv v128) (local $mask v128) (local $keep v128) ${accLocals}
     (local.set $rs (i32.shl (local.get $m) (i32.const 2)))
+    (local.set $keep (i32x4.splat (i32.sub (i32.const 0) (i32.eqz (local.get $skip)))))
     (local.set $arow (local.get $A))
     (local.set $crow (local.get $C))
     (block $rows_done (loop $rows
@@ -345,7 +351,7 @@ ${xentWat}
 
   (func (export "mm_tn") (param $n i32) (param $A i32) (param $k i32) (param $D i32) (param $m i32) (param $G i32)
     (local $i i32) (local $j i32) (local $rs i32) (local $arow i32) (local $aend i32) (local $ap i32) (local $drow i32) (local $dp i32)
-    (local $gj i32) (local $gp i32) (local $x f32) (local $d f32) (local $xv v128) ${accLocals}
+    (local $gj i32) (local $gp i32) (local $x f32) (local $d f32) (local $xv v128) (local $mask v128) ${accLocals}
     (local.set $rs (i32.shl (local.get $m) (i32.const 2)))
     (memory.fill (local.get $G) (i32.const 0) (i32.mul (local.get $k) (local.get $rs)))
     (local.set $arow (local.get $A))
@@ -354,7 +360,7 @@ ${xentWat}
       (br_if $rows_done (i32.ge_u (local.get $i) (local.get $n)))
       (local.set $aend (i32.add (local.get $arow) (i32.shl (local.get $k) (i32.const 2))))
       (local.set $j (i32.const 0))
-      ${tnBlocks([4, 2, 1], denseRows)}
+      ${tnBlocks([4, 2, 1], denseRows, true)}
       (local.set $arow (local.get $aend))
       (local.set $drow (i32.add (local.get $drow) (local.get $rs)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))

@@ -160,6 +160,48 @@ test('mm and mm_tn: WebAssembly SIMD = JavaScript bit for bit at widths that tak
   }
 });
 
+test('mm with skip and mm_tn: a zero of A (+0 or −0) adds nothing, even against ±Inf or NaN; without skip 0·Inf is NaN (wasm = JS bit for bit)', async () => {
+  for (const m of [3, 10, 16, 32]) {
+    const outs: Float32Array[] = [];
+    for (const kind of ['js', 'wasm-simd'] as const) {
+      const inst = await instantiateKernels(1 << 20, kind);
+      const n = 9, k = 12, F = new Float32Array(inst.buffer);
+      const A = 16, B = A + 4 * n * k, bias = B + 4 * k * m, C = bias + 4 * m, D = C + 4 * n * m, G = D + 4 * n * m, C0 = G + 4 * k * m;
+      // A: row i holds zeros (+0 and −0) at every column p with (i + p) % 3 ≠ 0
+      for (let i = 0; i < n; i++) for (let p = 0; p < k; p++) F[(A >> 2) + i * k + p] = (i + p) % 3 ? ((i + p) % 2 ? -0 : 0) : (p - 5.5) / 4;
+      // B's rows 1, 4, 7 (which meet a zero of A in most rows) hold Inf, −Inf and NaN; D's rows 2 and 5 too
+      for (let p = 0; p < k; p++) for (let j = 0; j < m; j++) F[(B >> 2) + p * m + j] = p === 1 ? Infinity : p === 4 ? -Infinity : p === 7 ? NaN : (j - p) / 8;
+      for (let j = 0; j < m; j++) F[(bias >> 2) + j] = j / 16;
+      for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) F[(D >> 2) + i * m + j] = i === 2 ? Infinity : i === 5 ? NaN : (i - j) / 4;
+      inst.k.mm(n, A, k, B, bias, C, m, 1);
+      inst.k.mm_tn(n, A, k, D, m, G);
+      inst.k.mm(n, A, k, B, bias, C0, m, 0);
+      const c = F.slice(C >> 2, (C >> 2) + n * m), g = F.slice(G >> 2, (G >> 2) + k * m), c0 = F.slice(C0 >> 2, (C0 >> 2) + n * m);
+      // the expected values from the definition: sums over the nonzero elements of A only, left to right
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < m; j++) {
+          let s = 0;
+          for (let p = 0; p < k; p++) if ((i + p) % 3 === 0) s = Math.fround(s + Math.fround(((p - 5.5) / 4) * F[(B >> 2) + p * m + j]));
+          assert.ok(Object.is(c[i * m + j], Math.fround(s + j / 16)), `${kind} m = ${m}: mm skip [${i}, ${j}]`);
+          assert.ok(Number.isNaN(c0[i * m + j]), `${kind} m = ${m}: mm without skip takes 0·Inf`);
+        }
+      }
+      for (let p = 0; p < k; p++) {
+        for (let j = 0; j < m; j++) {
+          let s = 0;
+          for (let i = 0; i < n; i++) if ((i + p) % 3 === 0) s = Math.fround(s + Math.fround(((p - 5.5) / 4) * F[(D >> 2) + i * m + j]));
+          assert.ok(Object.is(g[p * m + j], s), `${kind} m = ${m}: mm_tn [${p}, ${j}]`);
+        }
+      }
+      outs.push(c, g, c0);
+      if (inst.kind !== kind) return;
+    }
+    // (a NaN matches any NaN: V8 does not keep a NaN's sign and payload from one compiled tier to another, test/mlp/fused-xent.test.ts)
+    const sameOrNaN = (a: Float32Array, b: Float32Array) => a.every((x, i) => Object.is(x, b[i]) || (Number.isNaN(x) && Number.isNaN(b[i])));
+    for (let q = 0; q < 3; q++) assert.ok(sameOrNaN(outs[q], outs[q + 3]), `m = ${m}: output ${q}: wasm ≠ JS`);
+  }
+});
+
 test('recordRows: typed arrays copied as blocks = the element loop (plain arrays)', async () => {
   const make = () => {
     const r = new Recorder({ names: ['loss'], widths: { loss: 1 }, count: 10, grads: false });
