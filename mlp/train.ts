@@ -106,6 +106,8 @@ export interface TrainHooks {
   onStep?(info: StepInfo): void;
   /** once, when the recorder's slots are made: the shared memory behind them (a 'double' recorder's; run/session.ts pages it in on its helper thread) */
   onRecordSlots?(buffers: SharedArrayBuffer[]): void;
+  /** once, when the step engine is set up and the first epoch is next (the fused CPU step's sparse rows of the split are built by then) */
+  onReady?(): void | Promise<void>;
   onEpoch?(metrics: EpochMetrics, record: EpochRecord | null, state: TrainState): void | Promise<void>;
 }
 
@@ -134,6 +136,7 @@ export async function train(model: Net, data: Mnist, rng: Rng, asked: TrainOptio
   const engine = await pickStepEngine(model, split, opts, recorder);
   // the fused evaluation's sparse rows are built here, with the data loading, not in the first epoch
   prepareEvaluation(model, data.test, opts.fused);
+  await hooks.onReady?.();
   const state: TrainState = { velocity: () => engine.velocity() };
   const identity = Uint32Array.from({ length: split.count }, (_, i) => i);
   const history: EpochMetrics[] = [];

@@ -374,7 +374,6 @@ export async function trainSession(
   // statistics and trains the first epoch (a call with an empty record)
   if (thread) thread.call(statsTask, [{ epoch: 0, count: 0, labels: new Uint8Array(0), indices: new Uint32Array(0), acts: {}, grads: {} }, { classes }]).catch(() => {});
   const history: EpochRow[] = session.resume ? [...session.resume.history] : [];
-  if (s.record && !session.resume) await sink.inputStats?.(computeInputStats(data.train, { firstN: 1000, bins: 30 }));
   if (sink.snapshot && !session.resume) await sink.snapshot(-1, await model.export(), await model.exportNorms());
   const identity = runIdentity(s, data.train.count, [data.train.rows, data.train.cols]);
   const checkpointing = isPlain(plan) && !!sink.checkpoint;
@@ -402,6 +401,9 @@ export async function trainSession(
       onStep: events.onStep,
       // the slots' page faults taken on the helper thread, not in the first epochs here (engine/pages.ts)
       onRecordSlots: thread ? (buffers) => { if (buffers.length) thread.call(TOUCH_TASK, [buffers]).catch(() => {}); } : undefined,
+      // the input statistics once the step engine is set up: the fused CPU step has the split's sparse
+      // rows built by then, which computeInputStats reads instead of the ≈ 5× as many bytes (0.15 → 0.05 s)
+      onReady: s.record && !session.resume ? async () => { await sink.inputStats?.(computeInputStats(data.train, { firstN: 1000, bins: 30 })); } : undefined,
       onEpoch: async (m, record, state) => {
         const row: EpochRow = m;
         events.onEpoch?.(row);

@@ -3,6 +3,7 @@
 // and that settings and weights that cannot work are refused before anything trains.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { computeInputStats, type InputStats } from '../../analysis/input-stats.ts';
 import { cpu } from '../../engine/cpu.ts';
 import { createRng } from '../../engine/rng.ts';
 import { InputError } from '../../mlp/errors.ts';
@@ -19,8 +20,9 @@ const quick: TrainSettings = { ...REFERENCE_SETTINGS, epochs: 3, steps: 20 };
 t('the sink gets input statistics, then per epoch statistics → checkpoint → done, in order', async () => {
   const calls: string[] = [];
   const session = prepareSession(quick, mnist, cpu);
+  let input: InputStats | null = null;
   const r = await trainSession(session, {
-    inputStats: (s) => { calls.push(`input ${s.pooled.mean > 0}`); },
+    inputStats: (s) => { calls.push(`input ${s.pooled.mean > 0}`); input = s; },
     epochStats: (s) => { calls.push(`stats ${s.epoch} ${s.count}`); },
     checkpoint: (c) => { calls.push(`checkpoint ${c.epoch} ${c.history.length} ${c.run.steps}`); },
     epochDone: (row, history) => { calls.push(`done ${row.epoch} ${history.length} ${row.wallSeconds! > 0}`); },
@@ -34,6 +36,9 @@ t('the sink gets input statistics, then per epoch statistics → checkpoint → 
   assert.is(r.cancelled, false);
   assert.is(r.history.length, 3);
   assert.ok(r.final && r.final.predictions.length === mnist.test.count);
+  // computed once the fused step has built the split's sparse rows (and read from them): the statistics of
+  // the bytes, every digit (a copy of the split has no rows built: computeInputStats reads its bytes)
+  assert.is(JSON.stringify(input), JSON.stringify(computeInputStats({ ...mnist.train }, { firstN: 1000, bins: 30 })));
 });
 
 t('the same weights and metrics as train() with the same options (the session adds no step of its own)', async () => {
