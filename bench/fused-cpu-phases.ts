@@ -1,5 +1,6 @@
 // `node bench/fused-cpu.js --phases`: µs per step of each phase of the fused cpu step, SIMD and JS kernels
-// interleaved in one process, and ms per evaluation of the test split. A benchmark, never a test.
+// interleaved in one process, and ms per evaluation of the test split; `--kernels`: µs per step of each
+// WebAssembly kernel over whole epochs. A benchmark, never a test.
 import { createRng } from '../engine/rng.ts';
 import type { KernelKind } from '../engine/wasm/load.ts';
 import { FusedCpuTrainer, fusedCpuForward } from '../mlp/fused-cpu.ts';
@@ -57,4 +58,56 @@ export async function phases(steps: number, repeats: number): Promise<void> {
   console.log(`  ${'phase'.padEnd(40)} ${'wasm-simd'.padStart(10)} ${'js'.padStart(10)}`);
   for (const k of keys) console.log(`  ${k.padEnd(40)} ${median(rows['wasm-simd'][k]).toFixed(1).padStart(10)} ${median(rows.js[k]).toFixed(1).padStart(10)}`);
   console.log(`  evaluation on the generic autograd path: ${median(generic).toFixed(1)} ms (the record phase includes first touches of the recorder's fresh slots)`);
+}
+
+/**
+ * µs per step of each WebAssembly kernel of the fused step over `epochs` epochs of its whole batches (937; recording
+ * off, the reference model and order), each call timed through a wrapper; medians of the epochs after the
+ * first (which holds the kernels' tier-up). Prints the step's own µs (gather … backward) and the update's.
+ */
+export async function kernelTimes(epochs: number): Promise<void> {
+  const data = await loadMnist();
+  const batch = 64, sizes = [784, 32, 16, 10];
+  const rng = createRng('torch', 31416);
+  const model = Mlp.init(sizes, rng);
+  const fused = await FusedCpuTrainer.create(model, data.train, { batch, lr: 0.01, kind: 'wasm-simd' });
+  // (the trainer's net and its kernels are private: reached here, for this benchmark only)
+  const net = (fused as unknown as { net: { kernels: { kind: string; k: Record<string, (...a: number[]) => number> } } }).net;
+  if (net.kernels.kind !== 'wasm-simd') throw new Error('no WebAssembly SIMD kernels here');
+  const exports = net.kernels.k, spent: Record<string, number> = {};
+  const timed: Record<string, (...a: number[]) => number> = {};
+  for (const name of Object.keys(exports)) {
+    const f = exports[name];
+    timed[name] = (...a: number[]) => {
+      const t0 = performance.now();
+      const r = f(...a);
+      spent[name] = (spent[name] ?? 0) + performance.now() - t0;
+      return r;
+    };
+  }
+  net.kernels = { ...net.kernels, k: timed };
+  const steps = Math.floor(data.train.count / batch), rows: Record<string, number[]> = {};
+  for (let e = 0; e < epochs; e++) {
+    for (const k in spent) spent[k] = 0;
+    const order = rng.epochPermutation(data.train.count);
+    let step = 0, update = 0;
+    for (let s = 0; s < steps; s++) {
+      const t0 = performance.now();
+      fused.step(order, s * batch, batch);
+      const t1 = performance.now();
+      fused.update(true);
+      fused.actsFinite(batch);
+      step += t1 - t0;
+      update += performance.now() - t1;
+    }
+    if (e === 0) continue;
+    const us = (ms: number) => (1000 * ms) / steps;
+    (rows['step (gather … backward)'] ??= []).push(us(step));
+    (rows['update + Σg² + probes'] ??= []).push(us(update));
+    for (const [k, v] of Object.entries(spent)) (rows[k] ??= []).push(us(v));
+  }
+  console.log(`fused cpu step, WebAssembly SIMD kernels, batch ${batch}, ${sizes.join('-')}: µs per step, medians of ${epochs - 1} epochs of ${steps} steps (recording off)`);
+  for (const [k, v] of Object.entries(rows).sort((a, b) => (a[0].includes(' ') ? -1 : 0) - (b[0].includes(' ') ? -1 : 0) || median(b[1]) - median(a[1]))) {
+    console.log(`  ${k.padEnd(28)} ${median(v).toFixed(1).padStart(7)}`);
+  }
 }

@@ -7,6 +7,9 @@
 //   node bench/fused-cpu.js --phases [--steps N] [--repeats R]
 //       in-process: µs per step of each phase of the fused step (batch 64, reference model) for the SIMD and
 //       JS kernels, interleaved, medians; and ms per evaluation of the 10 000 test images
+//   node bench/fused-cpu.js --kernels [--epochs N]
+//       in-process: µs per step of each WebAssembly kernel over whole epochs of steps (938, recording off;
+//       each call timed, so the figures carry ≈ 0.1 µs of timer per call), medians of the epochs after the first
 // A benchmark, never a test.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,10 +19,10 @@ import { parseArgs } from 'node:util';
 
 const { values: o } = parseArgs({ options: {
   epochs: { type: 'string', default: '3' }, repeats: { type: 'string', default: '3' }, variants: { type: 'string', default: 'generic,js,wasm' },
-  record: { type: 'boolean' }, steps: { type: 'string' }, phases: { type: 'boolean' }, help: { type: 'boolean' },
+  record: { type: 'boolean' }, steps: { type: 'string' }, phases: { type: 'boolean' }, kernels: { type: 'boolean' }, help: { type: 'boolean' },
 } });
 if (o.help) {
-  console.log('usage: node bench/fused-cpu.js [--epochs N] [--repeats R] [--variants generic,js,wasm] [--record] [--steps N] | --phases [--steps N] [--repeats R]');
+  console.log('usage: node bench/fused-cpu.js [--epochs N] [--repeats R] [--variants generic,js,wasm] [--record] [--steps N] | --phases [--steps N] [--repeats R] | --kernels [--epochs N]');
   process.exit(0);
 }
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
@@ -28,6 +31,12 @@ if (o.phases) {
   await import('./node-ts.mjs');
   const { phases } = await import('./fused-cpu-phases.ts');
   await phases(Number(o.steps ?? 300), Number(o.repeats));
+  process.exit(0);
+}
+if (o.kernels) {
+  await import('./node-ts.mjs');
+  const { kernelTimes } = await import('./fused-cpu-phases.ts');
+  await kernelTimes(Math.max(2, Number(o.epochs)));
   process.exit(0);
 }
 
