@@ -5,6 +5,7 @@
 // the same numbers either way (test/analysis/probe-exact.test.ts).
 import type { HostTensor } from './forward-cache.ts';
 import { probeKernels, type ProbeKernelInstance } from './probe-wasm.ts';
+import { mathKernels, type MathKernels } from '../engine/wasm/math-kernels.ts';
 
 export interface ProbeOptions {
   /** rows of x to fit on */
@@ -232,12 +233,13 @@ function fitWasm(
   yp.set(y);
   const w = new Float64Array(size), p = new Float64Array(size); // [d1, Cp]
   const invN = 1 / n;
+  const math = mathKernels();
   // each step's loops are functions of their own, so that this one is not compiled once per loop
   for (let t = 0; t < iterations; t++) {
     lookAhead(q, w, p, t / (t + 3), size);
     grad.fill(0);
     k.fwd(zOff, nPad, d1, qOff, Cp, resOff);
-    residuals(res, nPad, C, Cp, yp, invN);
+    if (!residualsInKernel(math, res, nPad, C, Cp, yp, invN)) residuals(res, nPad, C, Cp, yp, invN);
     k.grad(zOff, nPad, d1, resOff, Cp, gOff);
     addL2Transposed(grad, q, d1, C, Cp, l2);
     p.set(w);
@@ -254,6 +256,22 @@ function lookAhead(q: Float64Array, w: Float64Array, p: Float64Array, mu: number
 /** softmaxResidual on each of the rows of res [nPad, Cp], row i's label yp[i] */
 function residuals(res: Float64Array, nPad: number, C: number, Cp: number, yp: Int32Array, invN: number): void {
   for (let i = 0; i < nPad; i++) softmaxResidual(res, i * Cp, C, Cp, yp[i], invN);
+}
+
+/**
+ * residuals() by engine/wasm/math-kernels.ts softmax_residual, the same numbers (its exp is Math.exp's,
+ * checked when it loads): res copied into its memory and back. False where it cannot (not loaded, no room,
+ * a logit not finite): the JS loop then. Most of a snapshot's probe time was these exps
+ */
+function residualsInKernel(math: MathKernels | null, res: Float64Array, nPad: number, C: number, Cp: number, yp: Int32Array, invN: number): boolean {
+  const bytes = 8 * nPad * Cp, buf = math?.buffer(bytes + 4 * nPad);
+  if (!math || !buf) return false;
+  const r = new Float64Array(buf, 0, nPad * Cp); // [nPad, Cp]
+  r.set(res);
+  new Int32Array(buf, bytes, nPad).set(yp);
+  if (!math.k.softmax_residual(0, nPad, C, Cp, bytes, invN)) return false;
+  res.set(r);
+  return true;
 }
 
 /** grad += l2·q on the weights of grad and q [d1, Cp] (the real classes; not the bias row d1 − 1) */

@@ -1,5 +1,6 @@
 // WebAssembly SIMD kernels built on V8's Math.exp and Math.log ported to WAT (engine/wasm/fdlibm.ts), on
-// their own growable memory: t-SNE's perplexity calibration (analysis/tsne.ts conditionalP), and the
+// their own growable memory: t-SNE's perplexity calibration (analysis/tsne.ts conditionalP), the linear
+// probe's softmax residuals (analysis/probe.ts fitWasm), and the
 // functions over arrays that bench/fdlibm-check.ts and the self-check below compare with Math.exp/Math.log.
 // Loaded as analysis/pair-kernels.ts is (assembled from the text by wabt on first use, the binary cached
 // on disk): mathKernels() hands out the instance once ready and starts loading it on its first call (null
@@ -28,6 +29,14 @@ export interface MathKernelExports {
    * `target`; rows [i0, i1) only (each row is its own search, so calls over row ranges give the same p)
    */
   tsne_cond_p(d2: number, p: number, n: number, target: number, i0: number, i1: number): void;
+  /**
+   * the linear probe's residuals (analysis/probe.ts softmaxResidual on every row, the same steps in the
+   * same order): res f64 [rows, Cp] logits (the first C of each row) → (softmax − one-hot(label)) · invN,
+   * labels i32 [rows] (−1: none), a padding column C (when Cp > C) set to 0. Two rows at a time (f64x2
+   * lanes): `rows` even. Returns 1, or 0 having written nothing when a value of res is not finite (NaN's
+   * bits are the compilers' to choose: the caller's JS loop then)
+   */
+  softmax_residual(res: number, rows: number, C: number, Cp: number, labels: number, invN: number): number;
 }
 
 export type MathKernels = GrowableKernels<MathKernelExports>;
@@ -146,6 +155,69 @@ export const mathKernelsWat = String.raw`(module
     (br $search)))
    (local.set $i (i32.add (local.get $i) (i32.const 1)))
    (br $rowloop))))
+
+ ;; softmax_residual: rows r and r + 1 in the two lanes; each row's max and sum over its classes in order,
+ ;; as softmaxResidual's loops (max: x > max ? x : max, which f64x2.pmax(max, x) is)
+ (func (export "softmax_residual") (param $res i32) (param $rows i32) (param $C i32) (param $Cp i32) (param $labels i32) (param $invN f64) (result i32)
+  (local $p i32) (local $end i32) (local $r i32) (local $c i32) (local $a i32) (local $b i32) (local $rs i32)
+  (local $v v128) (local $mx v128) (local $sum v128) (local $inv v128) (local $lab v128) (local $vinvN v128) ${exp2.locals}
+  ${exp2.init}
+  (if (i32.and (local.get $rows) (i32.const 1)) (then (return (i32.const 0))))
+  (local.set $rs (i32.shl (local.get $Cp) (i32.const 3)))
+  ;; every value finite (x − x is 0 exactly then), else nothing written
+  (local.set $p (local.get $res))
+  (local.set $end (i32.add (local.get $res) (i32.mul (local.get $rows) (local.get $rs))))
+  (block $scanned (loop $scan
+   (br_if $scanned (i32.ge_u (local.get $p) (local.get $end)))
+   (if (f64.ne (f64.sub (f64.load (local.get $p)) (f64.load (local.get $p))) (f64.const 0)) (then (return (i32.const 0))))
+   (local.set $p (i32.add (local.get $p) (i32.const 8)))
+   (br $scan)))
+  (local.set $vinvN (f64x2.splat (local.get $invN)))
+  (local.set $r (i32.const 0))
+  (block $done (loop $pair
+   (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+   (local.set $a (i32.add (local.get $res) (i32.mul (local.get $r) (local.get $rs))))
+   (local.set $b (i32.add (local.get $a) (local.get $rs)))
+   ;; the two rows' labels as i64 lanes
+   (local.set $lab (i64x2.extend_low_i32x4_s (v128.load64_zero (i32.add (local.get $labels) (i32.shl (local.get $r) (i32.const 2))))))
+   (local.set $mx (v128.const f64x2 -inf -inf))
+   (local.set $c (i32.const 0))
+   (block $m (loop $max
+    (br_if $m (i32.ge_s (local.get $c) (local.get $C)))
+    (local.set $mx (f64x2.pmax (local.get $mx) (v128.load64_lane 1 (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 3)))
+     (v128.load64_zero (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3)))))))
+    (local.set $c (i32.add (local.get $c) (i32.const 1)))
+    (br $max)))
+   (local.set $sum (v128.const f64x2 0 0))
+   (local.set $c (i32.const 0))
+   (block $e (loop $exps
+    (br_if $e (i32.ge_s (local.get $c) (local.get $C)))
+    (local.set $v ${exp2.expr(`(f64x2.sub (v128.load64_lane 1 (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 3)))
+     (v128.load64_zero (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))))) (local.get $mx))`)})
+    (v128.store64_lane 0 (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))) (local.get $v))
+    (v128.store64_lane 1 (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 3))) (local.get $v))
+    (local.set $sum (f64x2.add (local.get $sum) (local.get $v)))
+    (local.set $c (i32.add (local.get $c) (i32.const 1)))
+    (br $exps)))
+   (local.set $inv (f64x2.div (local.get $vinvN) (local.get $sum)))
+   (local.set $c (i32.const 0))
+   (block $s (loop $scale
+    (br_if $s (i32.ge_s (local.get $c) (local.get $C)))
+    ;; e · inv − (c is the label ? invN : +0)
+    (local.set $v (f64x2.sub
+     (f64x2.mul (v128.load64_lane 1 (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 3)))
+      (v128.load64_zero (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))))) (local.get $inv))
+     (v128.and (i64x2.eq (local.get $lab) (i64x2.splat (i64.extend_i32_s (local.get $c)))) (local.get $vinvN))))
+    (v128.store64_lane 0 (i32.add (local.get $a) (i32.shl (local.get $c) (i32.const 3))) (local.get $v))
+    (v128.store64_lane 1 (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 3))) (local.get $v))
+    (local.set $c (i32.add (local.get $c) (i32.const 1)))
+    (br $scale)))
+   (if (i32.gt_s (local.get $Cp) (local.get $C)) (then
+    (f64.store (i32.add (local.get $a) (i32.shl (local.get $C) (i32.const 3))) (f64.const 0))
+    (f64.store (i32.add (local.get $b) (i32.shl (local.get $C) (i32.const 3))) (f64.const 0))))
+   (local.set $r (i32.add (local.get $r) (i32.const 2)))
+   (br $pair)))
+  (i32.const 1))
 )`;
 
 

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import type { HostTensor } from '../../analysis/forward-cache.ts';
 import { probeAccuracy, probeFit } from '../../analysis/probe.ts';
 import { probeKernels } from '../../analysis/probe-wasm.ts';
+import { mathKernels, mathKernelsReady, switchMathKernelsOff } from '../../engine/wasm/math-kernels.ts';
 import { fit as refFit, probeAccuracy as refProbeAccuracy } from '../helpers/probe-reference.ts';
 
 const hex = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
@@ -52,6 +53,79 @@ test('the probe\'s weights: WebAssembly and JavaScript loops = the loops as they
     }
   }
   assert.ok(cases > 300);
+});
+
+test('the residuals in engine/wasm/math-kernels.ts softmax_residual = softmaxResidual\'s loop, bit for bit; a value not finite: nothing written', async () => {
+  if (!(await mathKernelsReady())) {
+    console.log('  (skipped: the math kernels cannot load here)');
+    return;
+  }
+  const math = mathKernels()!;
+  // softmaxResidual as probe.ts writes it (rows of Cp, the first C logits, label −1: none)
+  const loop = (res: Float64Array, rows: number, C: number, Cp: number, yp: Int32Array, invN: number) => {
+    for (let i = 0; i < rows; i++) {
+      const ro = i * Cp;
+      let max = -Infinity, sum = 0;
+      for (let c = 0; c < C; c++) if (res[ro + c] > max) max = res[ro + c];
+      for (let c = 0; c < C; c++) { const e = Math.exp(res[ro + c] - max); res[ro + c] = e; sum += e; }
+      const inv = invN / sum;
+      for (let c = 0; c < C; c++) res[ro + c] = res[ro + c] * inv - (c === yp[i] ? invN : 0);
+      if (Cp > C) res[ro + C] = 0;
+    }
+  };
+  for (const [rows, C] of [[2, 1], [4, 2], [4, 3], [64, 10], [800, 10], [6, 7]] as const) {
+    const Cp = C + (C % 2), n = rows * Cp;
+    for (const spread of [1e-3, 3, 400]) {
+      const res = Float64Array.from({ length: n }, (_, i) => (i % 11 === 5 ? -0 : (rnd() - 0.5) * spread));
+      const yp = Int32Array.from({ length: rows }, (_, i) => (i % 5 === 4 ? -1 : i % C));
+      const want = res.slice();
+      loop(want, rows, C, Cp, yp, 1 / (rows - 1));
+      const buf = math.buffer(8 * n + 4 * rows)!;
+      new Float64Array(buf, 0, n).set(res);
+      new Int32Array(buf, 8 * n, rows).set(yp);
+      assert.is(math.k.softmax_residual(0, rows, C, Cp, 8 * n, 1 / (rows - 1)), 1);
+      assert.is(hex(new Float64Array(buf, 0, n)), hex(want), `rows ${rows} C ${C} spread ${spread}`);
+    }
+  }
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const res = Float64Array.from({ length: 40 }, (_, i) => (i === 33 ? bad : i / 7));
+    const buf = math.buffer(8 * 40 + 16)!;
+    new Float64Array(buf, 0, 40).set(res);
+    new Int32Array(buf, 320, 4).set([0, 1, 2, 3]);
+    assert.is(math.k.softmax_residual(0, 4, 10, 10, 320, 0.25), 0, `${bad}: refused`);
+    assert.is(hex(new Float64Array(buf, 0, 40)), hex(res), `${bad}: nothing written`);
+  }
+  // an odd row count is refused too (the kernel takes rows in pairs)
+  assert.is(math.k.softmax_residual(0, 3, 2, 2, 64, 1), 0);
+});
+
+test('the probe\'s weights with the residuals in the math kernels, and with them off: the loops as they were, bit for bit', async () => {
+  if (!(await mathKernelsReady())) {
+    console.log('  (skipped: the math kernels cannot load here)');
+    return;
+  }
+  const kernels = probeKernels()!;
+  for (const off of [false, true]) {
+    switchMathKernelsOff(off);
+    try {
+      assert.is(mathKernels() === null, off);
+      for (const n of [1, 3, 64, 65, 200]) {
+        for (const [d1, C] of [[2, 1], [17, 3], [33, 10]] as const) {
+          for (const kind of [0, 1, 2, 3]) {
+            const z = design(n, d1, kind);
+            const y = Int32Array.from({ length: n }, (_, i) => (C > 2 ? i % (C - 1) : i % C));
+            const ref = refFit(z, y, n, d1, C, 20, kind === 1 ? 0 : 1e-3, 0.37 + 0.1 * kind);
+            const wasm = probeFit(z, y, n, d1, C, 20, kind === 1 ? 0 : 1e-3, 0.37 + 0.1 * kind, kernels);
+            const tag = `n ${n} d1 ${d1} C ${C} kind ${kind}, math kernels ${off ? 'off' : 'on'}`;
+            if (kind !== 2 && kind !== 3) assert.is(hex(wasm), hex(ref), tag);
+            else assert.equal(Array.from(wasm, (v) => (Number.isNaN(v) ? 'NaN' : v)), Array.from(ref, (v) => (Number.isNaN(v) ? 'NaN' : v)), `${tag} (NaN payloads aside)`);
+          }
+        }
+      }
+    } finally {
+      switchMathKernelsOff(false);
+    }
+  }
 });
 
 /** ReLU-like activations [n, d] with class-dependent means; `dead` columns all 0, a constant column */
