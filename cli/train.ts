@@ -13,7 +13,7 @@ import { resolveNorm, type NormConfig } from '../mlp/norm.ts';
 import { runCompare } from '../run/compare.ts';
 import { ConfigError, RunStopped } from '../run/errors.ts';
 import { defaultRunDir } from '../run/run-dir.ts';
-import { analyzeSaved, fileProblem, runInDirectory, type RunOptions } from '../run/run.ts';
+import { analyzeSaved, fileProblem, runInDirectory, type RunEvents, type RunOptions } from '../run/run.ts';
 import { int, intList, num, oneOf, parse, usage, UsageError, type Specs } from './args.ts';
 import { type ArchSpec, formatArch, parseArch } from '../mlp/arch.ts';
 
@@ -191,8 +191,11 @@ const oneLine = (message: string) => message.replace(/[\r\n]+/g, ' ');
 const log = (line: string) => process.stdout.write(line + '\n');
 const warn = (line: string) => process.stderr.write(line + '\n');
 
-/** runs one command line (options only); resolves to the exit code. `command` names the program in --help */
-export async function main(argv: string[], command = 'node bench/train.js'): Promise<number> {
+/**
+ * runs one command line (options only); resolves to the exit code. `command` names the program in --help;
+ * `runHooks` go to the run (and to --analyze), not to --compare's several runs
+ */
+export async function main(argv: string[], command = 'node bench/train.js', runHooks: Pick<RunEvents, 'onReportStart'> = {}): Promise<number> {
   // output piped into `head` and closed early: stop quietly
   process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
   let cfg: TrainCommand | 'help';
@@ -212,11 +215,11 @@ export async function main(argv: string[], command = 'node bench/train.js'): Pro
       await analyzeSaved(cfg.analyze, {
         data: cfg.data, out: cfg.outGiven ? cfg.out : undefined, layer: cfg.analysisLayer, report: cfg.report, epochs: cfg.analyzeEpochs,
         throughTraining: cfg.throughTraining,
-      }, { log, warn });
+      }, { log, warn, ...runHooks });
     } else if (cfg.compare) {
       await runCompare(cfg, cfg.compare, { log, warn, ...progress(cfg) });
     } else {
-      await runInDirectory(cfg, { log, warn, ...progress(cfg) });
+      await runInDirectory(cfg, { log, warn, ...progress(cfg), ...runHooks });
     }
     return 0;
   } catch (e) {

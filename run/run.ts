@@ -72,6 +72,11 @@ export interface RunEvents {
   onStep?(info: StepInfo): void;
   /** an epoch's statistics, checkpoint and metrics are written */
   onEpochSaved?(epoch: number): void;
+  /**
+   * the analyses are saved and the report's figures are about to be drawn (bench/train.js raises V8's
+   * optimisation threshold here: Vega's code runs briefly, once, and compiling it cost more than it saved)
+   */
+  onReportStart?(): void;
   /** checked at each epoch's end: when aborted the run stops there, is evaluated and saved (status cancelled) */
   signal?: AbortSignal;
 }
@@ -434,6 +439,7 @@ async function throughTrainingOutcome(tt: Promise<unknown>, dir: string, events:
 async function reportAndLog(dir: string, data: Mnist, events: RunEvents, helper: HelperThread): Promise<void> {
   try {
     const { writeReport } = await import('./report.ts');
+    events.onReportStart?.();
     // what the report left out, and why, as warnings (the report's notes name it too)
     const r = await writeReport(dir, { test: data.test, helper, log: (line) => events.warn?.(`warning: ${line}`) });
     events.log?.(`report: ${r.path} (${r.figures.length} figures, ${r.seconds.toFixed(1)} s)`);

@@ -23,6 +23,19 @@ const json = (dir: string, file: string) => JSON.parse(readFileSync(join(dir, fi
 
 t.after(() => rmSync(root, { recursive: true, force: true }));
 
+t('onReportStart is heard once, after the model files and before report.html; not without a report', async () => {
+  const seen: string[] = [];
+  const dir = join(root, 'report-hook');
+  await runInDirectory({ ...options('report-hook'), epochs: 1, steps: 3, report: true }, {
+    onReportStart: () => seen.push(`${json(dir, 'metrics.json').status} ${existsSync(join(dir, 'report.html'))}`),
+  });
+  assert.equal(seen, ['done false']);
+  assert.ok(existsSync(join(dir, 'report.html')));
+  let heard = 0;
+  await runInDirectory({ ...options('no-report-hook'), epochs: 1, steps: 3 }, { onReportStart: () => heard++ });
+  assert.is(heard, 0);
+});
+
 t('writes the run directory and says what it does, line by line', async () => {
   const lines: string[] = [];
   const r = await runInDirectory(options('plain'), { log: (l) => lines.push(l) });
