@@ -177,7 +177,7 @@ async function trainInDirectory(
     if (snapshots && opts.analysis && opts.throughTraining !== false) measurer = new SnapshotMeasurer(run.helper, dir, data.test);
     result = await trainSession(session, {
       inputStats: async (s) => { await saveInputStats(dir, s); },
-      epochStats: async (s, text) => { await saveEpochStats(dir, s, text); },
+      epochStats: async (s, file) => { await saveEpochStats(dir, s, file); },
       // one file replaced atomically (a run with normalisation or dropout has state the checkpoint does
       // not hold: it cannot be resumed, so none is written)
       checkpoint: async (c: Checkpoint) => { await saveCheckpoint(dir, c); checkpointed = c.epoch; },

@@ -295,8 +295,11 @@ export type EpochRow = EpochMetrics & { statsSeconds?: number; statsWaitSeconds?
 export interface RunSink {
   /** the training set's pixel statistics (recording runs, before the first epoch) */
   inputStats?(stats: InputStats): void | Promise<void>;
-  /** an epoch's statistics of every recorded tensor; `text`, when given, is JSON.stringify(stats) (made on the helper thread) */
-  epochStats?(stats: EpochStats, text?: string): void | Promise<void>;
+  /**
+   * an epoch's statistics of every recorded tensor; `file`, when given, is their file's bytes: the UTF-8 of
+   * JSON.stringify(stats) and a newline (made on the helper thread)
+   */
+  epochStats?(stats: EpochStats, file?: Uint8Array): void | Promise<void>;
   /** everything needed to continue after this epoch bit for bit (plain models only: normalisation state is not in it) */
   checkpoint?(ckpt: Checkpoint): void | Promise<void>;
   /** the weights after `epoch` (−1: before the first; not again when resuming), for the analyses through training */
@@ -411,13 +414,13 @@ export async function trainSession(
         const upTo = history.length;
         // the statistics: on the helper thread (started now, awaited when the epoch is saved), WGSL kernels
         // and one read-back on webgpu (analysis/epoch-stats-gpu.ts), or loops here
-        let result: Promise<{ stats: EpochStats; seconds: number; text?: string }> | null = null;
+        let result: Promise<{ stats: EpochStats; seconds: number; file?: Uint8Array }> | null = null;
         let probe: ProbeStats | undefined, probeSeconds = 0, inlineSeconds = 0;
         if (record) {
           const t0 = performance.now(), statsOpts = { classes, firstBatch: s.batch };
           if (thread) {
-            // the JSON text made there too (a CNN's probe is added here, after: then it is made again)
-            result = thread.call(statsTask, [hostRecord(record), { ...statsOpts, text: !!sink.epochStats && model.kind !== 'cnn' }]);
+            // the file's bytes made there too (a CNN's probe is added here, after: then they are made again)
+            result = thread.call(statsTask, [hostRecord(record), { ...statsOpts, file: !!sink.epochStats && model.kind !== 'cnn' }]);
             // failures are thrown where the result is awaited
             result.catch(() => {});
           } else {
@@ -441,11 +444,11 @@ export async function trainSession(
         const save = async () => {
           if (result) {
             const t0 = performance.now();
-            const { stats, seconds, text } = await result;
+            const { stats, seconds, file } = await result;
             if (probe) stats.probe = probe;
             row.statsSeconds = seconds + probeSeconds;
             row.statsWaitSeconds = thread ? (performance.now() - t0) / 1000 : inlineSeconds + probeSeconds;
-            await sink.epochStats?.(stats, probe ? undefined : text);
+            await sink.epochStats?.(stats, probe ? undefined : file);
           }
           const saved = history.slice(0, upTo);
           if (checkpointing) {

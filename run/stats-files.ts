@@ -14,11 +14,14 @@ export const STATS_DIR = 'stats';
 /** `stats/epoch-007.json` for epoch 7 (three digits at least, so names sort by epoch) */
 export const epochStatsFile = (epoch: number): string => join(STATS_DIR, `epoch-${String(epoch).padStart(3, '0')}.json`);
 
-/** writes `<dir>/stats/epoch-NNN.json` (compact JSON: `text` when it is JSON.stringify(stats) already) atomically; returns its path */
-export async function saveEpochStats(dir: string, stats: EpochStats, text = JSON.stringify(stats)): Promise<string> {
+/**
+ * writes `<dir>/stats/epoch-NNN.json` (compact JSON and a newline: `file` when those bytes are made
+ * already, run/session.ts's helper thread makes them) atomically; returns its path
+ */
+export async function saveEpochStats(dir: string, stats: EpochStats, file?: Uint8Array): Promise<string> {
   await mkdir(join(dir, STATS_DIR), { recursive: true });
   const path = join(dir, epochStatsFile(stats.epoch));
-  await writeAtomic(path, text + '\n');
+  await writeAtomic(path, file ?? JSON.stringify(stats) + '\n');
   return path;
 }
 

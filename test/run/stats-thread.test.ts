@@ -16,20 +16,20 @@ const t = suite('run/session: statistics on the helper thread');
 const mnist = await loadMnist();
 const quick: TrainSettings = { ...REFERENCE_SETTINGS, epochs: 3, steps: 20 };
 
-interface Seen { calls: string[]; stats: string[]; checkpoints: Checkpoint[]; result: SessionResult }
+interface Seen { calls: string[]; stats: string[]; files: (string | undefined)[]; checkpoints: Checkpoint[]; result: SessionResult }
 
 /** a run of `settings` with a recording sink; `statsThread` as given */
 async function run(settings: TrainSettings, statsThread?: StatsThread, extra: RunSink = {}): Promise<Seen> {
-  const calls: string[] = [], stats: string[] = [], checkpoints: Checkpoint[] = [];
+  const calls: string[] = [], stats: string[] = [], files: (string | undefined)[] = [], checkpoints: Checkpoint[] = [];
   const session = prepareSession(settings, mnist, cpu);
   const result = await trainSession(session, {
-    epochStats: (s) => { calls.push(`stats ${s.epoch}`); stats.push(JSON.stringify(s)); },
+    epochStats: (s, file) => { calls.push(`stats ${s.epoch}`); stats.push(JSON.stringify(s)); files.push(file && new TextDecoder().decode(file)); },
     checkpoint: (c) => { calls.push(`checkpoint ${c.epoch} ${c.history.length}`); checkpoints.push(c); },
     snapshot: (e) => { calls.push(`snapshot ${e}`); },
     epochDone: (row, history) => { calls.push(`done ${row.epoch} ${history.length}`); },
     ...extra,
   }, { onEpochSaved: (e) => calls.push(`saved ${e}`) }, { statsThread });
-  return { calls, stats, checkpoints, result };
+  return { calls, stats, files, checkpoints, result };
 }
 
 const bytes = (c: Checkpoint) => JSON.stringify({
@@ -43,11 +43,14 @@ t('the statistics, checkpoints and the order of the sink calls are those of the 
   try {
     const threaded = await run(quick, helper);
     assert.is(helper.fallback, null, 'the statistics ran on the worker');
+    assert.ok(threaded.files.every((f) => f !== undefined), 'the worker made the files\' bytes');
     const fallback = await run(quick, here);
     for (const other of [threaded, fallback]) {
       assert.equal(other.calls, inline.calls);
       assert.is(other.stats.length, 3);
       other.stats.forEach((s, e) => assert.ok(s === inline.stats[e], `epoch ${e}: the statistics file differs`));
+      // the file's bytes made where the statistics are (the sink writes them as they are): the JSON and a newline
+      other.files.forEach((f, e) => assert.ok(f === undefined || f === inline.stats[e] + '\n', `epoch ${e}: the file's bytes are not the statistics' JSON`));
       other.checkpoints.forEach((c, e) => assert.is(bytes(c), bytes(inline.checkpoints[e]), `checkpoint ${e}`));
       assert.equal(other.result.history.map((r) => r.testLoss), inline.result.history.map((r) => r.testLoss));
     }
