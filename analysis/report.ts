@@ -54,6 +54,15 @@ footer { color: #777; font-size: 12px; padding: 30px 24px; }
 
 /** the page: sections in SECTIONS order, each figure with its SVG (by id), caption and data links */
 export function reportHtml(r: RunResults, set: FigureSet, svgs: ReadonlyMap<string, string>, o: { notes?: string[]; generated?: string } = {}): string {
+  return reportHtmlParts(r, set, svgs, o).join('\n');
+}
+
+/**
+ * reportHtml's text in its pieces: joined with '\n' between them, they are the page (each ends where a line
+ * does). run/report.ts writes them piece by piece: joined, the page is one string of ≈ 12 M characters, and
+ * a single character beyond Latin-1 in a figure (Vega's minus sign) makes all of it two bytes a character
+ */
+export function reportHtmlParts(r: RunResults, set: FigureSet, svgs: ReadonlyMap<string, string>, o: { notes?: string[]; generated?: string } = {}): string[] {
   const cfg = r.config ?? {};
   const arch = typeof cfg.arch === 'string' ? cfg.arch : r.analysis?.meta.arch;
   const sizes = Array.isArray(cfg.sizes) ? (cfg.sizes as number[]).join('-') : r.analysis ? r.analysis.meta.sizes.join('-') : '';
@@ -90,9 +99,9 @@ export function reportHtml(r: RunResults, set: FigureSet, svgs: ReadonlyMap<stri
   });
   L.push('</main>', `<footer>mlp-lens · ${n} figures${o.generated ? ` · generated ${esc(o.generated)}` : ''} · ` +
     're-create with <code>mlp-lens report RUN_DIR</code> (<code>--png</code> also writes figures/*.png)</footer>', '</body>', '</html>');
-  // the final line end joined in: one flat string (the page is megabytes; adding '\n' after would copy it again when written)
+  // (the final line end, once joined)
   L.push('');
-  return L.join('\n');
+  return L;
 }
 
 function figureHtml(f: Figure, n: number, svg: string): string {

@@ -1,21 +1,24 @@
 // the few file operations every part of a run shares, for Node and Deno (through their node: builtins):
 // atomic writes, so a file that exists is complete, and reads that refuse a file too large before
 // reading it. Every problem with a file the user named is an InputError naming it.
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { Buffer } from 'node:buffer';
 import { join } from 'node:path';
 import process from 'node:process';
 import { InputError } from '../mlp/errors.ts';
 
 /**
  * writes to `path.tmp-<pid>`, flushes it to disk, then renames it over `path`, so a reader (or a run
- * killed mid-write) never sees a half-written file; the temporary file is removed if anything fails
+ * killed mid-write) never sees a half-written file; the temporary file is removed if anything fails.
+ * `data` as pieces: the file is their concatenation, each piece encoded (UTF-8) on its own
  */
-export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeAtomic(path: string, data: string | Uint8Array | readonly (string | Uint8Array)[]): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(data);
+      if (typeof data === 'string' || data instanceof Uint8Array) await fh.writeFile(data);
+      else await writeAll(fh, data.map((d) => (typeof d === 'string' ? Buffer.from(d, 'utf8') : d)));
       await fh.sync();
     } finally {
       await fh.close();
@@ -26,6 +29,16 @@ export async function writeAtomic(path: string, data: string | Uint8Array): Prom
     // a failed write(2) names no file: say which (run/run.ts fileProblem reports it in one line)
     if (e && typeof e === 'object' && !(e as NodeJS.ErrnoException).path) (e as NodeJS.ErrnoException).path = path;
     throw e;
+  }
+}
+
+/** every byte of `chunks` written in order (writev may write less than asked: the rest goes again) */
+async function writeAll(fh: FileHandle, chunks: Uint8Array[]): Promise<void> {
+  let left = chunks.filter((c) => c.length);
+  while (left.length) {
+    let { bytesWritten } = await fh.writev(left);
+    while (left.length && bytesWritten >= left[0].length) bytesWritten -= left.shift()!.length;
+    if (bytesWritten) left[0] = left[0].subarray(bytesWritten);
   }
 }
 

@@ -10,7 +10,7 @@ import { ANALYSIS_LIMITS, ANALYSIS_PARTS, analysisFromJson, type AnalysisPart, t
 import { buildFigures, leftOut, type FirstLayerWeights, type ImageSource, type PartialAnalysis, type RunResults } from '../analysis/figures/index.ts';
 import { THROUGH_TRAINING_FILE, THROUGH_TRAINING_LIMITS, validateThroughTraining } from '../analysis/through-training-json.ts';
 import type { ThroughTraining } from '../analysis/through-training-types.ts';
-import { FIGURES_DIR, reportHtml } from '../analysis/report.ts';
+import { FIGURES_DIR, reportHtmlParts } from '../analysis/report.ts';
 import { renderFigures, rendererReady, scopeSvgIds, type FailedFigure, type RenderedFigure } from '../analysis/render-figures.ts';
 import type { VegaLiteSpec } from '../analysis/figures/spec.ts';
 import { CNN_JSON, validateCnnResults } from '../analysis/cnn-json.ts';
@@ -393,7 +393,9 @@ async function report(dir: string, opts: ReportOptions, helper: HelperThread, re
   const path = join(dir, REPORT_FILE);
   try {
     if (!set.figures.length) throw new InputError(dir, `nothing to draw: ${skipped.join('; ')}`);
-    writes.push(writeAtomic(path, reportHtml(r, set, svgs, { notes, generated: new Date().toISOString().slice(0, 19).replace('T', ' ') })));
+    // (reportHtml's text, written piece by piece: see reportHtmlParts)
+    const parts = reportHtmlParts(r, set, svgs, { notes, generated: new Date().toISOString().slice(0, 19).replace('T', ' ') });
+    writes.push(writeAtomic(path, parts.flatMap((p, i) => (i ? ['\n', p] : [p]))));
   } finally {
     await Promise.all(writes);
   }
