@@ -162,7 +162,7 @@ export async function loadEpochStatsKernels(kind?: KernelKind): Promise<KernelKi
  * where it ran: what run/session.ts calls on its helper thread (engine/threads.ts), whose clock is the only
  * one that sees the work. `file: true` adds the statistics file's bytes (their JSON text and a newline, in
  * UTF-8), made there too: the training thread then only writes them (no string to copy, flatten or encode
- * there: ≈ 3 ms an epoch of the reference run).
+ * there: ≈ 1 ms an epoch of the reference run).
  */
 export async function computeEpochStatsTimed(
   record: EpochRecord, opts: EpochStatsOptions & { file?: boolean },

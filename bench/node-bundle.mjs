@@ -132,7 +132,7 @@ async function build(entry, key, cacheDir, name) {
     absWorkingDir: ROOT, bundle: true, format: 'esm', platform: 'node', target: 'node20', write: false, metafile: true,
     outfile: join(cacheDir, `${name}.mjs`), sourcemap: 'external', sourcesContent: false,
     // whitespace and comments out (names and syntax kept): each of the job's three threads reads, decodes
-    // and parses the whole bundle, 3.1 → 2.3 MB: ≈ 20 ms less a thread (`node --cpu-prof bench/train.js --help`)
+    // and parses the whole bundle, 3.1 → 2.3 MB: ≈ 10–20 ms less a thread (`node --cpu-prof bench/train.js --help`)
     minifyWhitespace: true,
     external: EXTERNAL, plugins: [sourceUrls], logLevel: 'silent',
     // bundled CommonJS packages call require(): give the ES module one
