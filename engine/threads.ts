@@ -76,6 +76,22 @@ export function startHelpersFrom(bundle: string): void {
   helperBundle = new URL(bundle);
 }
 
+/** the typed arrays shareable() copies */
+type ShareableArray = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+
+/**
+ * `a` copied into a SharedArrayBuffer where the runtime has one (else `a` itself, as where it is shared
+ * already): a call hands such an array to the helper as it is, where a plain one is copied into the
+ * message and out of it again there, into fresh pages, at every call. For what many calls send and no
+ * thread writes (the snapshots' sample of images).
+ */
+export function shareable<T extends ShareableArray>(a: T): T {
+  if (typeof SharedArrayBuffer !== 'function' || a.buffer instanceof SharedArrayBuffer) return a;
+  const copy = new (a.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+  copy.set(a as never);
+  return copy;
+}
+
 /** Node 20 runs .ts sources through loader hooks (bench/node-ts.mjs) that a worker does not inherit: pass them on */
 const hooks = (): string[] => (import.meta.url.endsWith('.ts') ? ['--import', new URL('../bench/node-ts.mjs', import.meta.url).href] : []);
 

@@ -55,6 +55,11 @@ export interface ReadBytesOptions {
   expected?: string;
   /** refuse what is neither a file nor a directory (a pipe, a device): 'is not a regular file' (default true) */
   regularOnly?: boolean;
+  /**
+   * a regular file's bytes in a SharedArrayBuffer, where the runtime has one: helper threads are then
+   * handed them as they are, where a plain buffer is copied into every call that sends them (default false)
+   */
+  shared?: boolean;
 }
 
 /** the bytes of the file at `path`; every problem (missing, a directory, too large, unreadable) throws InputError(path, …) */
@@ -64,11 +69,30 @@ export async function readBytes(path: string, opts: ReadBytesOptions): Promise<U
     if (info.isDirectory()) throw new InputError(path, `is a directory, expected ${opts.expected ?? 'a file'}`);
     if ((opts.regularOnly ?? true) && !info.isFile()) throw new InputError(path, 'is not a regular file');
     if (info.size > opts.limit) throw new InputError(path, `too large: ${info.size} bytes (limit ${opts.limit})`);
+    if (opts.shared && info.isFile() && typeof SharedArrayBuffer === 'function') return (await readShared(path, info.size)) ?? await readFile(path);
     return await readFile(path);
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(path, code === 'ENOENT' ? opts.missing ?? 'not found' : `cannot read: ${code ?? (e as Error).message}`);
+  }
+}
+
+/** the `size` bytes of the file at `path` in a SharedArrayBuffer; null when the file no longer has that size (readFile reads it then) */
+async function readShared(path: string, size: number): Promise<Uint8Array | null> {
+  const fh = await open(path, 'r');
+  try {
+    const out = new Uint8Array(new SharedArrayBuffer(size));
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await fh.read(out, at, size - at, at);
+      if (bytesRead === 0) return null;
+      at += bytesRead;
+    }
+    // (grown since its size was read: one byte more is there)
+    return (await fh.read(new Uint8Array(1), 0, 1, size)).bytesRead === 0 ? out : null;
+  } finally {
+    await fh.close();
   }
 }
 

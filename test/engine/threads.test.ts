@@ -4,8 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { answer, provideTaskModules } from '../../engine/thread-entry.ts';
-import { HelperThread, taskModule } from '../../engine/threads.ts';
-import { fails, onWorker, sumOfSquares } from '../helpers/thread-task.ts';
+import { HelperThread, shareable, taskModule } from '../../engine/threads.ts';
+import { fails, onWorker, sharedSum, sumOfSquares } from '../helpers/thread-task.ts';
 
 const t = suite('engine/threads');
 const url = taskModule(import.meta.url, '../helpers/thread-task');
@@ -58,6 +58,25 @@ t('a module the worker cannot load: the call runs here, and so do later ones', a
     assert.is(r, false);
     assert.match(h.fallback ?? '', /cannot load .*no-such-module/);
     assert.is(await h.call({ url, fn: 'onWorker', local: onWorker }, []), false);
+  } finally {
+    await h.close();
+  }
+});
+
+t('shareable: an equal copy in a SharedArrayBuffer, which a call hands over without copying; a plain array arrives copied', async () => {
+  const x = Float64Array.from({ length: 63 }, (_, i) => Math.cos(i));
+  const s = shareable(x);
+  assert.instance(s, Float64Array);
+  assert.instance(s.buffer, SharedArrayBuffer);
+  assert.equal(Array.from(s), Array.from(x));
+  assert.is(shareable(s), s, 'already shared: itself');
+  const h = new HelperThread(true);
+  try {
+    const task = { url, fn: 'sharedSum', local: sharedSum };
+    const plain = await h.call(task, [x]), there = await h.call(task, [s]);
+    assert.equal(plain, { shared: false, sum: sharedSum(x).sum });
+    assert.equal(there, { shared: true, sum: sharedSum(x).sum });
+    assert.is(h.fallback, null);
   } finally {
     await h.close();
   }

@@ -15,6 +15,13 @@ export function sumOfSquares(x: Float32Array): { sum: number; echo: Float32Array
   return { sum: s, echo: x };
 }
 
+/** whether x arrived in shared memory, and the sum of its values (its contents, as the helper sees them) */
+export function sharedSum(x: Float64Array): { shared: boolean; sum: number } {
+  let s = 0;
+  for (const v of x) s += v;
+  return { shared: typeof SharedArrayBuffer === 'function' && x.buffer instanceof SharedArrayBuffer, sum: s };
+}
+
 export function fails(message: string): never {
   throw new RangeError(message);
 }

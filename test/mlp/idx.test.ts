@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -296,6 +296,10 @@ test('loadMnist reads a tiny valid set', async () => {
   assert.is(m.train.images[784 + 3], (784 * 7 + 3 * 7 + 1) % 256);
   assert.equal(Array.from(m.train.labels), trainLabels);
   assert.equal(Array.from(m.test.labels), testLabels);
+  // the test images' bytes in shared memory (helper threads are handed them without a copy), the rest not
+  assert.instance(m.test.images.buffer, SharedArrayBuffer);
+  assert.not.instance(m.train.images.buffer, SharedArrayBuffer);
+  assert.equal(Array.from(m.test.images), Array.from(readFileSync(join(dir, 't10k-images-idx3-ubyte')).subarray(16)));
 });
 
 test('loadMnist accepts .gz and the dotted spelling', async () => {
@@ -305,6 +309,8 @@ test('loadMnist accepts .gz and the dotted spelling', async () => {
   assert.is(m.files.trainImages, join(dir, 'train-images.idx3-ubyte.gz'));
   assert.is(m.files.testLabels, join(dir, 't10k-labels-idx1-ubyte.gz'));
   assert.is(m.train.count, 5);
+  // (gzip data is unpacked into a buffer of its own: not shared)
+  assert.not.instance(m.test.images.buffer, SharedArrayBuffer);
 });
 
 test('loadMnist: count mismatch names both files and both counts', async () => {

@@ -1,11 +1,13 @@
 // run/files.ts writeAtomic: the file holds exactly what was given (a string, bytes, or pieces of both,
-// concatenated), no temporary file is left, and a failed write leaves no file behind.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// concatenated), no temporary file is left, and a failed write leaves no file behind. readBytes: the
+// file's bytes, in a SharedArrayBuffer when asked, and the same refusals either way.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeAtomic } from '../../run/files.ts';
+import { InputError } from '../../mlp/errors.ts';
+import { readBytes, writeAtomic } from '../../run/files.ts';
 
 const t = suite('run/files: writeAtomic');
 const dir = mkdtempSync(join(tmpdir(), 'mlp-lens-files-'));
@@ -33,6 +35,28 @@ t('a write that fails leaves neither the file nor its temporary file', async () 
   const err = await writeAtomic(path, ['a', 'b']).then(() => null, (e: NodeJS.ErrnoException) => e);
   assert.ok(err && err.code === 'ENOENT', String(err));
   assert.not.ok(existsSync(path));
+});
+
+t('readBytes: the same bytes plain or shared (a SharedArrayBuffer only when asked), the same refusals', async () => {
+  const path = join(dir, 'bytes.bin');
+  // larger than one read of some runtimes, and not a multiple of a page
+  const bytes = Uint8Array.from({ length: 3 * 65536 + 17 }, (_, i) => (i * 31 + 7) & 255);
+  writeFileSync(path, bytes);
+  const plain = await readBytes(path, { limit: 1 << 20 });
+  const shared = await readBytes(path, { limit: 1 << 20, shared: true });
+  assert.not.instance(plain.buffer, SharedArrayBuffer);
+  assert.instance(shared.buffer, SharedArrayBuffer);
+  assert.is(shared.length, bytes.length);
+  assert.ok(Buffer.from(shared).equals(Buffer.from(bytes)) && Buffer.from(plain).equals(Buffer.from(bytes)));
+  writeFileSync(join(dir, 'empty.bin'), new Uint8Array(0));
+  assert.is((await readBytes(join(dir, 'empty.bin'), { limit: 10, shared: true })).length, 0);
+  for (const shared of [false, true]) {
+    const tooLarge = await readBytes(path, { limit: 100, shared }).then(() => null, (e: Error) => e);
+    assert.instance(tooLarge, InputError);
+    assert.match(String(tooLarge), /too large/);
+    const missing = await readBytes(join(dir, 'nope.bin'), { limit: 100, shared }).then(() => null, (e: Error) => e);
+    assert.match(String(missing), /not found/);
+  }
 });
 
 t.run();

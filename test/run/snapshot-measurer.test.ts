@@ -2,7 +2,8 @@
 // give the same through-training.json and tables, byte for byte (timings aside), as measuring them all
 // at the end; measurements on another sample are not used; nothing is measured once it is stopped, and
 // nothing on the calling thread when the helper has no worker. engine/threads.ts HelperThread.idle: it
-// waits for the calls in flight. On the fixture's snapshots (784-8-6-10, init and epochs 0–2).
+// waits for the calls in flight. On the fixture's snapshots (784-8-6-10, init and epochs 0–2). The centred
+// activations come back in shared memory.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,8 @@ test('measured on the helper as they come: the same files as measured at the end
     const done = await m.stop();
     assert.equal(done.map((d) => d.analysis.epoch), TT_EPOCHS.slice(0, -1), 'each saved snapshot measured once, in order');
     assert.is(h.fallback, null, 'on the helper thread');
+    // (handed back, and on to the end's helper, without a copy)
+    assert.ok(done.every((d) => d.reps.every((c) => c.cols.buffer instanceof SharedArrayBuffer)), 'centred activations in shared memory');
     await analyzeRunThroughTraining(run, { test: split }, { ...opts, out: join(tmp, 'early'), done });
     assert.equal(files(join(tmp, 'early')), files(join(tmp, 'end')));
   } finally {
