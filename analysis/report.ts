@@ -54,12 +54,12 @@ footer { color: #777; font-size: 12px; padding: 30px 24px; }
 
 /** the page: sections in SECTIONS order, each figure with its SVG (by id), caption and data links */
 export function reportHtml(r: RunResults, set: FigureSet, svgs: ReadonlyMap<string, string>, o: { notes?: string[]; generated?: string } = {}): string {
-  return reportHtmlParts(r, set, svgs, o).join('\n');
+  return reportHtmlParts(r, set, svgs, o).join('');
 }
 
 /**
- * reportHtml's text in its pieces: joined with '\n' between them, they are the page (each ends where a line
- * does). run/report.ts writes them piece by piece: joined, the page is one string of ≈ 12 M characters, and
+ * reportHtml's text in its pieces: concatenated, they are the page; each figure's SVG is a piece of its own.
+ * run/report.ts writes them piece by piece: joined, the page is one string of ≈ 12 M characters, and
  * a single character beyond Latin-1 in a figure (Vega's minus sign) makes all of it two bytes a character
  */
 export function reportHtmlParts(r: RunResults, set: FigureSet, svgs: ReadonlyMap<string, string>, o: { notes?: string[]; generated?: string } = {}): string[] {
@@ -74,7 +74,8 @@ export function reportHtmlParts(r: RunResults, set: FigureSet, svgs: ReadonlyMap
     cfg.seed !== undefined ? `seed ${cfg.seed} (${cfg.rng ?? ''})` : '',
     typeof test === 'number' ? `test accuracy ${test.toFixed(2)} %` : '',
   ].filter(Boolean).join(' · ');
-  const L: string[] = [];
+  // the page's lines, joined by line ends below; a line given as pieces (a figure) is their concatenation
+  const L: (string | string[])[] = [];
   L.push('<!doctype html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>mlp-lens report: ${esc(r.name)}</title>`, `<style>${STYLE}</style>`, '</head>', '<body>', '<header>',
@@ -101,15 +102,20 @@ export function reportHtmlParts(r: RunResults, set: FigureSet, svgs: ReadonlyMap
     're-create with <code>mlp-lens report RUN_DIR</code> (<code>--png</code> also writes figures/*.png)</footer>', '</body>', '</html>');
   // (the final line end, once joined)
   L.push('');
-  return L;
+  return L.flatMap((line, i) => [...(i ? ['\n'] : []), ...(typeof line === 'string' ? [line] : line)]);
 }
 
-function figureHtml(f: Figure, n: number, svg: string): string {
+/**
+ * a figure's HTML in three pieces, its SVG (up to megabytes) one of them: joined, the SVG would be copied
+ * whole into a new string (twice its bytes where the caption holds a character beyond Latin-1) when the
+ * page is written, where writeAtomic encodes the pieces as they are
+ */
+function figureHtml(f: Figure, n: number, svg: string): [string, string, string] {
   const sources = f.sources.map((s) => `<a href="${esc(s)}">${esc(s)}</a>`).join(', ');
   const items = f.items.length ? ` · notebook item${f.items.length > 1 ? 's' : ''} ${f.items.join(', ')} (docs/notebooks.md)` : '';
-  return `<figure class="figure" id="fig-${f.id}" data-figure="${f.id}">\n<div class="chart">${svg}</div>\n` +
+  return [`<figure class="figure" id="fig-${f.id}" data-figure="${f.id}">\n<div class="chart">`, svg, '</div>\n' +
     `<figcaption><span class="num">Figure ${n}.</span> ${esc(f.caption)} <span class="links">` +
-    `data: <a href="${FIGURES_DIR}/${f.id}.csv">CSV</a> · <a href="${FIGURES_DIR}/${f.id}.vl.json">Vega-Lite JSON</a> · from ${sources}${items}</span></figcaption>\n</figure>`;
+    `data: <a href="${FIGURES_DIR}/${f.id}.csv">CSV</a> · <a href="${FIGURES_DIR}/${f.id}.vl.json">Vega-Lite JSON</a> · from ${sources}${items}</span></figcaption>\n</figure>`];
 }
 
 /** the findings through training: each sentence, with its table collapsed under it */

@@ -395,7 +395,7 @@ async function report(dir: string, opts: ReportOptions, helper: HelperThread, re
     if (!set.figures.length) throw new InputError(dir, `nothing to draw: ${skipped.join('; ')}`);
     // (reportHtml's text, written piece by piece: see reportHtmlParts)
     const parts = reportHtmlParts(r, set, svgs, { notes, generated: new Date().toISOString().slice(0, 19).replace('T', ' ') });
-    writes.push(writeAtomic(path, parts.flatMap((p, i) => (i ? ['\n', p] : [p]))));
+    writes.push(writeAtomic(path, parts));
   } finally {
     await Promise.all(writes);
   }

@@ -1,5 +1,6 @@
 // run/files.ts writeAtomic: the file holds exactly what was given (a string, bytes, or pieces of both,
-// concatenated), no temporary file is left, and a failed write leaves no file behind. readBytes: the
+// concatenated, past its 1 MiB encoding buffer and with writes side by side), no temporary file is left,
+// and a failed write leaves no file behind. readBytes: the
 // file's bytes, in a SharedArrayBuffer when asked, and the same refusals either way.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,24 @@ t('a string, bytes and pieces of both give their UTF-8 bytes, the pieces in orde
   await writeAtomic(join(dir, 'none.txt'), []);
   assert.is(readFileSync(join(dir, 'none.txt')).length, 0);
   assert.equal(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary file left');
+});
+
+t('pieces past the encoding buffer (1 MiB), characters of every width across its edges, writes side by side: each file exact', async () => {
+  // 1-, 2-, 3- and 4-byte characters (a surrogate pair), so the buffer's edge falls inside some of them
+  const mixed = 'aé−😀'.repeat(300_000) + 'z';
+  const lone = 'x\ud800y\udc00'; // lone surrogates: U+FFFD, as Buffer.from writes them
+  const big = new Uint8Array(1_500_000).map((_, i) => i & 255);
+  const files: [string, (string | Uint8Array)[]][] = [
+    ['mixed.txt', [mixed]], ['lone.txt', [lone, 'end']], ['big-bytes.bin', ['head', big, 'tail', mixed.slice(0, 1001)]],
+    ['many.txt', Array.from({ length: 3000 }, (_, i) => `${i}−`.repeat(200))],
+  ];
+  await Promise.all(files.map(([name, pieces]) => writeAtomic(join(dir, name), pieces)));
+  for (const [name, pieces] of files) {
+    const expected = Buffer.concat(pieces.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+    assert.ok(readFileSync(join(dir, name)).equals(expected), name);
+  }
+  await writeAtomic(join(dir, 'one.txt'), mixed);
+  assert.ok(readFileSync(join(dir, 'one.txt')).equals(Buffer.from(mixed, 'utf8')), 'one string');
 });
 
 t('a write that fails leaves neither the file nor its temporary file', async () => {
