@@ -6,7 +6,7 @@ import type { ActName } from '../mlp/names.ts';
 import { accuracyPerClass, type ClassAccuracy } from './accuracy.ts';
 import { confusionMatrix, matrixDiff } from './confusion.ts';
 import type { HostTensor, Site } from './forward-cache.ts';
-import { plainForward, plainHidden, plainScaled, type PlainMlp } from './plain-mlp.ts';
+import { plainForward, plainHidden, plainScaled, type PlainMlp, type SparseInput } from './plain-mlp.ts';
 
 /** multiply columns `neurons` of the named tensor by `scale` (0: ablation; [] leaves the model as is) */
 export interface ScaleVariant { neurons: readonly number[]; scale: number }
@@ -65,10 +65,11 @@ export function plainSite(net: PlainMlp, target: ActName): { layer: number; site
 
 /**
  * evaluateUnderScaling for a plain MLP: `target` (a hidden layer's pre or post) scaled per variant on the
- * samples (x [count, d_in], read only without `cached`: the target's values [count, width])
+ * samples (x [count, d_in], or their rows as `sparse` (x then empty); read only without `cached`: the
+ * target's values [count, width])
  */
 export function evaluatePlain(
-  net: PlainMlp, data: { x: Float32Array; labels: Uint8Array; count: number }, target: ActName, variants: readonly ScaleVariant[],
+  net: PlainMlp, data: { x: Float32Array; labels: Uint8Array; count: number; sparse?: SparseInput }, target: ActName, variants: readonly ScaleVariant[],
   cached?: HostTensor,
 ): VariantResult[] {
   const at = plainSite(net, target);
@@ -78,8 +79,9 @@ export function evaluatePlain(
   if (cached && cached.data.length !== data.count * w) throw new RangeError(`cached ${target}: expected ${data.count}×${w} values, got ${cached.data.length}`);
   let src = cached?.data;
   if (!src) {
-    if (data.x.length !== data.count * net.sizes[0]) throw new RangeError(`expected ${data.count} samples of ${net.sizes[0]} inputs, got ${data.x.length} values`);
-    const fw = plainForward(net, data.x, data.count, at.layer + 1);
+    if (!data.sparse && data.x.length !== data.count * net.sizes[0]) throw new RangeError(`expected ${data.count} samples of ${net.sizes[0]} inputs, got ${data.x.length} values`);
+    if (data.sparse && data.sparse.rowptr.length < data.sparse.start + data.count + 1) throw new RangeError(`expected ${data.count} sparse rows, got ${data.sparse.rowptr.length - 1 - data.sparse.start}`);
+    const fw = plainForward(net, data.x, data.count, at.layer + 1, data.sparse);
     src = at.site === 'pre' ? fw.pre[at.layer] : fw.post[at.layer];
   }
   const pred = new Uint8Array(V * data.count), sums = new Float64Array(V * classes * classes);

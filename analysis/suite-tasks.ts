@@ -4,7 +4,8 @@
 import type { ActName } from '../mlp/names.ts';
 import type { Split } from '../mlp/mnist.ts';
 import type { HostTensor, Site } from './forward-cache.ts';
-import type { PlainMlp } from './plain-mlp.ts';
+import type { PlainMlp, SparseInput } from './plain-mlp.ts';
+import { sparseRows } from '../mlp/fused-cpu.ts';
 import {
   evaluatePlain, layerSweepWith, linspace, neuronAnalysisWith, neuronSweepWith, plainTarget, scalesWithOne,
   type Evaluate, type LayerSweep, type NeuronAnalysis, type NeuronSweep,
@@ -69,9 +70,23 @@ export function suiteInterventions(
   const target = plainTarget(net, a.layer, a.site), count = labels.length;
   return interventionsWith((on) => (t, v) => {
     if (on === 'samples') return evaluatePlain(net, { x: new Float32Array(0), labels, count }, t, v, cached);
-    // the bytes 0..255 as floats (forward-cache.ts imagesFromSplit's `raw`)
-    return evaluatePlain(net, { x: Float32Array.from(split!.images), labels: split!.labels, count: split!.count }, t, v);
+    return evaluatePlain(net, rawPixels(split!, net.sizes[0]), t, v);
   }, target, net.sizes[a.layer + 1], a);
+}
+
+/** a byte's value as a raw pixel: the byte itself */
+const RAW_LUT = Float32Array.from({ length: 256 }, (_, b) => b);
+
+/**
+ * the split's bytes 0..255 as the inputs (forward-cache.ts imagesFromSplit's `raw`): its sparse rows, their
+ * bytes as the values, where its columns fit them and the net's inputs (the same sums as over the dense rows, whose zeros
+ * plain-mlp.ts skips alike, without 4 floats made of every byte: 31 MB for MNIST's test split), else the floats
+ */
+function rawPixels(split: Split, inputs: number): { x: Float32Array; labels: Uint8Array; count: number; sparse?: SparseInput } {
+  const d = split.rows * split.cols;
+  // (a net of another input width: the floats, which evaluatePlain refuses with the sizes)
+  if (d > 65536 || d !== inputs) return { x: Float32Array.from(split.images.subarray(0, split.count * d)), labels: split.labels, count: split.count };
+  return { x: new Float32Array(0), labels: split.labels, count: split.count, sparse: { ...sparseRows(split), lut: RAW_LUT, start: 0 } };
 }
 
 /** tsne.ts tsne of x, and its seconds */
