@@ -24,6 +24,7 @@
 //   the samples; always = active on every sample.
 // - gradient slots hold d(mean batch loss)/d(tensor) (retain_grad()'s value); a tensor's step norm is
 //   sqrt(Σ g²) over the rows of one step; its epoch norm is sqrt(Σ g²) over the whole slot.
+import { handOver } from '../engine/hand-over.ts';
 import { instantiateStatsKernels, type KernelKind, wantedKind } from '../engine/wasm/load.ts';
 import type { EpochRecord, Slot } from '../mlp/recorder.ts';
 import { StatsWasm } from './epoch-stats-wasm.ts';
@@ -172,6 +173,17 @@ export async function computeEpochStatsTimed(
   const stats = computeEpochStats(record, opts);
   const file = opts.file ? new TextEncoder().encode(JSON.stringify(stats) + '\n') : undefined;
   return { stats, seconds: (performance.now() - t0) / 1000, ...(file === undefined ? {} : { file }) };
+}
+
+/**
+ * computeEpochStatsTimed for a caller that only writes the statistics' file: its bytes (the UTF-8 of the
+ * JSON and a newline) and the epoch, handed over from a helper thread (engine/hand-over.ts) with no
+ * statistics object to copy across and rebuild there
+ */
+export async function epochStatsFileTimed(record: EpochRecord, opts: EpochStatsOptions): Promise<{ epoch: number; seconds: number; file: Uint8Array }> {
+  const { stats, seconds, file } = await computeEpochStatsTimed(record, { ...opts, file: true });
+  const bytes = file!, own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
+  return handOver({ epoch: stats.epoch, seconds, file: bytes }, own ? [bytes.buffer as ArrayBuffer] : []);
 }
 
 // --- the parts shared with the WGSL path (epoch-stats-gpu.ts): the passes over a slot differ, the rest

@@ -8,5 +8,5 @@ import { HELPER_WORKER_DATA } from './threads-node.ts';
 if (parentPort && (workerData as typeof HELPER_WORKER_DATA | undefined)?.mlpLensHelper === true) {
   const port = parentPort;
   let queue: Promise<void> = Promise.resolve();
-  port.on('message', (call: Call) => { queue = queue.then(() => answer(call, (m) => port.postMessage(m))); });
+  port.on('message', (call: Call) => { queue = queue.then(() => answer(call, (m, t) => port.postMessage(m, t))); });
 }

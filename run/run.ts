@@ -30,7 +30,7 @@ import { formatProfile, profileBackend, type Profiler } from './profile.ts';
 import { claimRunDir, lockRunDir, writeJson } from './run-dir.ts';
 import { cnnLayersFor, modelLabel, prepareSession, trainSession, type EpochRow, type Session, type SessionResult, type TrainSettings } from './session.ts';
 import { describeEpochs, listSnapshots, loadSnapshot, saveSnapshot, SNAPSHOT_DEFAULT_MAX_BYTES, SNAPSHOTS_DIR } from './snapshots.ts';
-import { saveEpochStats, saveInputStats } from './stats-files.ts';
+import { saveEpochStats, saveEpochStatsFile, saveInputStats } from './stats-files.ts';
 import { HelperThread } from '../engine/threads.ts';
 import type { SnapshotAnalysis } from '../analysis/through-training.ts';
 import { SnapshotMeasurer, throughTrainingOn } from './through-training.ts';
@@ -178,6 +178,8 @@ async function trainInDirectory(
     result = await trainSession(session, {
       inputStats: async (s) => { await saveInputStats(dir, s); },
       epochStats: async (s, file) => { await saveEpochStats(dir, s, file); },
+      // (with a helper thread, only the file's bytes come across)
+      epochStatsFile: async (epoch, file) => { await saveEpochStatsFile(dir, epoch, file); },
       // one file replaced atomically (a run with normalisation or dropout has state the checkpoint does
       // not hold: it cannot be resumed, so none is written)
       checkpoint: async (c: Checkpoint) => { await saveCheckpoint(dir, c); checkpointed = c.epoch; },

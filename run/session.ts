@@ -9,7 +9,7 @@
 //                    metrics, each to the sink; then the final evaluation on the test split
 import type { Backend } from '../engine/backend.ts';
 import { createRng, type Rng, type RngKind } from '../engine/rng.ts';
-import { computeEpochStatsTimed, type EpochStats } from '../analysis/epoch-stats.ts';
+import { computeEpochStatsTimed, epochStatsFileTimed, type EpochStats } from '../analysis/epoch-stats.ts';
 import { computeEpochStatsOnDevice } from '../analysis/epoch-stats-gpu.ts';
 import { computeInputStats, type InputStats } from '../analysis/input-stats.ts';
 import { measureProbe, type ProbeStats } from '../analysis/position-stats.ts';
@@ -300,6 +300,11 @@ export interface RunSink {
    * JSON.stringify(stats) and a newline (made on the helper thread)
    */
   epochStats?(stats: EpochStats, file?: Uint8Array): void | Promise<void>;
+  /**
+   * the same file's bytes alone, for a sink that only writes them: where the statistics are made on a
+   * helper thread, this is called instead of epochStats, and only the bytes come across
+   */
+  epochStatsFile?(epoch: number, file: Uint8Array): void | Promise<void>;
   /** everything needed to continue after this epoch bit for bit (plain models only: normalisation state is not in it) */
   checkpoint?(ckpt: Checkpoint): void | Promise<void>;
   /** the weights after `epoch` (−1: before the first; not again when resuming), for the analyses through training */
@@ -373,6 +378,9 @@ export async function trainSession(
   const statsOnDevice = backend.name === 'webgpu' && !s.statsOnHost;
   const thread = s.record && !statsOnDevice && !opts.statsThread?.fallback ? opts.statsThread : undefined;
   const statsTask = { url: epochStatsModule(), fn: 'computeEpochStatsTimed', local: computeEpochStatsTimed };
+  const statsFileTask = { url: epochStatsModule(), fn: 'epochStatsFileTimed', local: epochStatsFileTimed };
+  // (a CNN's probe is added to the statistics here: then they come across whole)
+  const bytesOnly = !!thread && !!sink.epochStatsFile && model.kind !== 'cnn';
   // the worker starts and loads the statistics' module now, while this thread computes the input
   // statistics and trains the first epoch (a call with an empty record)
   if (thread) thread.call(statsTask, [{ epoch: 0, count: 0, labels: new Uint8Array(0), indices: new Uint32Array(0), acts: {}, grads: {} }, { classes }]).catch(() => {});
@@ -415,13 +423,17 @@ export async function trainSession(
         // the statistics: on the helper thread (started now, awaited when the epoch is saved), WGSL kernels
         // and one read-back on webgpu (analysis/epoch-stats-gpu.ts), or loops here
         let result: Promise<{ stats: EpochStats; seconds: number; file?: Uint8Array }> | null = null;
+        let bytes: Promise<{ epoch: number; seconds: number; file: Uint8Array }> | null = null;
         let probe: ProbeStats | undefined, probeSeconds = 0, inlineSeconds = 0;
         if (record) {
           const t0 = performance.now(), statsOpts = { classes, firstBatch: s.batch };
-          if (thread) {
+          if (bytesOnly) {
+            bytes = thread!.call(statsFileTask, [hostRecord(record), statsOpts]);
+            // failures are thrown where the result is awaited
+            bytes.catch(() => {});
+          } else if (thread) {
             // the file's bytes made there too (a CNN's probe is added here, after: then they are made again)
             result = thread.call(statsTask, [hostRecord(record), { ...statsOpts, file: !!sink.epochStats && model.kind !== 'cnn' }]);
-            // failures are thrown where the result is awaited
             result.catch(() => {});
           } else {
             const stats = record.device && statsOnDevice ? await computeEpochStatsOnDevice(record.device, statsOpts) : (await computeEpochStatsTimed(record, statsOpts)).stats;
@@ -442,6 +454,13 @@ export async function trainSession(
         const rngState = checkpointing ? rng.state() : null;
         const norms = sink.snapshot ? await model.exportNorms() : [];
         const save = async () => {
+          if (bytes) {
+            const t0 = performance.now();
+            const { epoch, seconds, file } = await bytes;
+            row.statsSeconds = seconds;
+            row.statsWaitSeconds = (performance.now() - t0) / 1000;
+            await sink.epochStatsFile!(epoch, file);
+          }
           if (result) {
             const t0 = performance.now();
             const { stats, seconds, file } = await result;

@@ -19,9 +19,14 @@ export const epochStatsFile = (epoch: number): string => join(STATS_DIR, `epoch-
  * already, run/session.ts's helper thread makes them) atomically; returns its path
  */
 export async function saveEpochStats(dir: string, stats: EpochStats, file?: Uint8Array): Promise<string> {
+  return saveEpochStatsFile(dir, stats.epoch, file ?? JSON.stringify(stats) + '\n');
+}
+
+/** writes `<dir>/stats/epoch-NNN.json` of `epoch` from its text or bytes (saveEpochStats's), atomically; returns its path */
+export async function saveEpochStatsFile(dir: string, epoch: number, file: string | Uint8Array): Promise<string> {
   await mkdir(join(dir, STATS_DIR), { recursive: true });
-  const path = join(dir, epochStatsFile(stats.epoch));
-  await writeAtomic(path, file ?? JSON.stringify(stats) + '\n');
+  const path = join(dir, epochStatsFile(epoch));
+  await writeAtomic(path, file);
   return path;
 }
 

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { answer, provideTaskModules } from '../../engine/thread-entry.ts';
 import { HelperThread, shareable, taskModule } from '../../engine/threads.ts';
-import { fails, onWorker, sharedSum, sumOfSquares } from '../helpers/thread-task.ts';
+import { fails, handedBytes, lastHandedLength, onWorker, sharedSum, sumOfSquares } from '../helpers/thread-task.ts';
 
 const t = suite('engine/threads');
 const url = taskModule(import.meta.url, '../helpers/thread-task');
@@ -80,6 +80,21 @@ t('shareable: an equal copy in a SharedArrayBuffer, which a call hands over with
   } finally {
     await h.close();
   }
+});
+
+t('handOver: a result\'s marked buffer is handed over (detached on the worker), the same bytes here; a call here keeps it', async () => {
+  const h = new HelperThread(true);
+  try {
+    const r = await h.call({ url, fn: 'handedBytes', local: handedBytes }, [65]);
+    assert.equal(Array.from(r.bytes), Array.from({ length: 65 }, (_, i) => i));
+    assert.is(await h.call({ url, fn: 'lastHandedLength', local: lastHandedLength }, []), 0, 'detached where it was made');
+    assert.is(h.fallback, null);
+  } finally {
+    await h.close();
+  }
+  const here = handedBytes(3);
+  assert.is(here.bytes.byteLength, 3);
+  assert.is(lastHandedLength(), 3, 'no worker: nothing handed over');
 });
 
 t('threads off (MLP_LENS_THREADS=1): every call runs here', async () => {

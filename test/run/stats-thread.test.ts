@@ -2,7 +2,8 @@
 // (engine/threads.ts) while the next epoch trains give the same files, byte for byte, as computed inline
 // (no thread, or MLP_LENS_THREADS=1's fallback), and the sink gets the same calls in the same order with
 // the same checkpoints; a failure in the statistics surfaces from trainSession with every earlier epoch
-// saved; an aborted run saves the epoch it stops at. Runs under Node (worker_threads) and Deno (Web Workers).
+// saved; an aborted run saves the epoch it stops at; a sink that only writes the files gets their bytes
+// alone. Runs under Node (worker_threads) and Deno (Web Workers).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpu } from '../../engine/cpu.ts';
@@ -61,6 +62,27 @@ t('the statistics, checkpoints and the order of the sink calls are those of the 
   } finally {
     await helper.close();
     await here.close();
+  }
+});
+
+t('a sink that writes only the file (epochStatsFile): the same bytes, in the same order, and no statistics object', async () => {
+  const inline = await run(quick);
+  const helper = new HelperThread(true);
+  try {
+    const files: string[] = [];
+    const threaded = await run(quick, helper, {
+      epochStatsFile: (epoch, file) => { files.push(`${epoch} ${new TextDecoder().decode(file)}`); },
+    });
+    assert.is(helper.fallback, null, 'on the worker');
+    assert.equal(threaded.stats, [], 'epochStats is not called');
+    assert.equal(files, inline.stats.map((s, e) => `${e} ${s}\n`));
+    assert.equal(threaded.calls.filter((c) => !c.startsWith('stats')), inline.calls.filter((c) => !c.startsWith('stats')));
+    for (const r of threaded.result.history) assert.ok(r.statsSeconds! > 0 && r.statsWaitSeconds! >= 0, `epoch ${r.epoch}: timings`);
+    // without a helper thread it is epochStats that is called (the statistics are here anyway)
+    const here = await run(quick, undefined, { epochStatsFile: () => { throw new Error('not without a helper'); } });
+    assert.equal(here.stats, inline.stats);
+  } finally {
+    await helper.close();
   }
 });
 
