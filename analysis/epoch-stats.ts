@@ -182,7 +182,11 @@ export async function computeEpochStatsTimed(
  */
 export async function epochStatsFileTimed(record: EpochRecord, opts: EpochStatsOptions): Promise<{ epoch: number; seconds: number; file: Uint8Array }> {
   const { stats, seconds, file } = await computeEpochStatsTimed(record, { ...opts, file: true });
-  const bytes = file!, own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
+  const bytes = file!;
+  // (only a buffer of these bytes alone, and not shared memory, can be handed over; a page without
+  // cross-origin isolation has no SharedArrayBuffer at all)
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength &&
+    !(typeof SharedArrayBuffer === 'function' && bytes.buffer instanceof SharedArrayBuffer);
   return handOver({ epoch: stats.epoch, seconds, file: bytes }, own ? [bytes.buffer as ArrayBuffer] : []);
 }
 
