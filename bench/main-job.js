@@ -122,7 +122,7 @@ if (other) {
     const d = runs.map((r, i) => f(r) - f(againstRuns[i]));
     const faster = d.filter((x) => x < 0).length;
     console.log(`${name.padEnd(w2)}  ${fmt(median(runs.map(f))).padStart(9)}  ${fmt(median(againstRuns.map(f))).padStart(9)}  ` +
-      `${(median(d) >= 0 ? '+' : '') + median(d).toFixed(3)} (${Math.min(...d).toFixed(2)} … ${Math.max(...d).toFixed(2)}), ${faster} of ${d.length}`);
+      `${(median(d) >= 0 ? '+' : '') + median(d).toFixed(3)} (${Math.min(...d).toFixed(3)} … ${Math.max(...d).toFixed(3)}), ${faster} of ${d.length}`);
   }
   console.log(`probe (ms): this tree's runs ${runs.map((r) => r.probe.toFixed(0)).join(' ')}; the other's ${againstRuns.map((r) => r.probe.toFixed(0)).join(' ')}`);
 }
