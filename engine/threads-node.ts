@@ -10,7 +10,13 @@ export function nodeWorkerPort(entry: URL, hooks: string[], execArgv: string[]):
   const w = startWorker(entry, hooks, execArgv);
   return {
     post: (m, t) => w.postMessage(m, t as never),
-    onMessage: (h: (m: Message) => void, onError) => { w.on('message', h); w.on('error', onError); },
+    onMessage: (h: (m: Message) => void, onError) => {
+      w.on('message', h);
+      w.on('error', onError);
+      // a worker that stops without an error (process.exit there) would otherwise leave its calls unanswered
+      // and, its handle gone, let this thread's event loop run dry with them pending
+      w.on('exit', (code) => onError(Object.assign(new Error(`it stopped (exit code ${code})`), { stopped: true })));
+    },
     ref: () => w.ref(), unref: () => w.unref(),
     terminate: async () => { await w.terminate(); },
   };

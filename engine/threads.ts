@@ -37,6 +37,7 @@ export type Message = { id: number; ok: true; result: unknown } | { id: number; 
 /** what a helper thread needs from a worker, in Node and in Deno alike */
 export interface Port {
   post(message: unknown, transfer: Transferable[]): void;
+  /** onError: the worker failed, or stopped (an error with `stopped: true`; also after terminate, which HelperThread ignores) */
   onMessage(handler: (m: Message) => void, onError: (e: Error) => void): void;
   ref(): void;
   unref(): void;
@@ -143,6 +144,9 @@ export class HelperThread {
         this.unavailable = (e as Error).message;
         return task.local(...args);
       }
+      // the worker stopped with the call unanswered (not a failure of the task): it runs here, where its
+      // arguments still are (nothing of them was handed over)
+      if ((e as { stopped?: boolean }).stopped && !transfer.length) return task.local(...args);
       throw e;
     }
   }
@@ -156,11 +160,17 @@ export class HelperThread {
   async close(): Promise<void> {
     const port = await this.port;
     this.port = null;
+    // (its stopping is not a failure: a later call starts another)
+    this.live = null;
     await port?.terminate();
   }
 
+  /** the worker calls go to now (null once closed) */
+  private live: Port | null = null;
+
   private start(): Promise<Port | null> {
     this.port ??= startPort().then((port) => {
+      this.live = port;
       port.onMessage((m) => this.settle(m, port), (e) => this.failAll(e, port));
       port.unref();
       return port;
@@ -179,8 +189,11 @@ export class HelperThread {
     p.reject(err);
   }
 
-  /** the worker died (out of memory, a crash): every pending call fails, later ones run here */
+  /** the worker died (out of memory, a crash) or stopped: every pending call fails (one it stopped under runs here: run), later ones run here */
   private failAll(e: Error, port: Port): void {
+    // (a worker that failed also stops: that is not news)
+    if (port !== this.live) return;
+    this.live = null;
     this.unavailable = `the helper thread failed: ${e.message}`;
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { answer, provideTaskModules } from '../../engine/thread-entry.ts';
 import { HelperThread, shareable, taskModule } from '../../engine/threads.ts';
-import { fails, handedBytes, lastHandedLength, onWorker, sharedSum, sumOfSquares } from '../helpers/thread-task.ts';
+import { exits, fails, handedBytes, lastHandedLength, onWorker, sharedSum, sumOfSquares } from '../helpers/thread-task.ts';
 
 const t = suite('engine/threads');
 const url = taskModule(import.meta.url, '../helpers/thread-task');
@@ -96,6 +96,31 @@ t('handOver: a result\'s marked buffer is handed over (detached on the worker), 
   assert.is(here.bytes.byteLength, 3);
   assert.is(lastHandedLength(), 3, 'no worker: nothing handed over');
 });
+
+// (Node: a worker's process.exit stops that worker alone; a Web Worker has no exit to watch)
+if (typeof (globalThis as { Deno?: unknown }).Deno === 'undefined') {
+  t('a worker that stops without an error: its unanswered calls and later ones run here', async () => {
+    const h = new HelperThread(true);
+    try {
+      assert.is(await h.call({ url, fn: 'onWorker', local: onWorker }, []), true);
+      // a call queued behind the one that stops the worker is unanswered too; a transfer list makes a call
+      // that cannot run here again (its buffer went with the message), so it fails with the stop
+      const message = (p: Promise<unknown>) => p.then(() => '', (e: Error) => e.message);
+      const stopping = message(h.call({ url, fn: 'exits', local: exits }, [3]));
+      const behind = h.call({ url, fn: 'onWorker', local: onWorker }, []);
+      const x = Float32Array.of(1, 2);
+      const handed = message(h.call({ url, fn: 'sumOfSquares', local: sumOfSquares }, [x], [x.buffer]));
+      // (exits, run here, refuses the main thread)
+      assert.is(await stopping, 'exits: not on a worker');
+      assert.is(await behind, false, 'run here');
+      assert.is(await handed, 'it stopped (exit code 3)');
+      assert.is(h.fallback, 'the helper thread failed: it stopped (exit code 3)');
+      assert.is(await h.call({ url, fn: 'onWorker', local: onWorker }, []), false, 'later calls run here');
+    } finally {
+      await h.close();
+    }
+  });
+}
 
 t('threads off (MLP_LENS_THREADS=1): every call runs here', async () => {
   const h = new HelperThread(false);

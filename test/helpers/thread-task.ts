@@ -40,3 +40,10 @@ export function lastHandedLength(): number {
 export function fails(message: string): never {
   throw new RangeError(message);
 }
+
+/** stops the worker it runs on without an error (Node's process.exit there); never call it on the main thread */
+export async function exits(code: number): Promise<void> {
+  const { isMainThread } = await import('node:worker_threads');
+  if (isMainThread) throw new Error('exits: not on a worker');
+  process.exit(code);
+}
