@@ -109,6 +109,8 @@ export class HelperThread {
   /** calls made and not yet settled (on the helper or here), and idle()'s callers, told when that falls to 0 */
   private calls = 0;
   private idleWaiters: (() => void)[] = [];
+  /** the worker calls go to now (null before it starts, once closed, and once it failed or stopped) */
+  private live: Port | null = null;
 
   constructor(private readonly enabled = threadsEnabled()) {}
 
@@ -164,9 +166,6 @@ export class HelperThread {
     this.live = null;
     await port?.terminate();
   }
-
-  /** the worker calls go to now (null once closed) */
-  private live: Port | null = null;
 
   private start(): Promise<Port | null> {
     this.port ??= startPort().then((port) => {
