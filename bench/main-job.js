@@ -46,7 +46,7 @@ const runs = [], againstRuns = [];
 // each tree's bundle of the job built (or found) before the first round: a rebuild is not a start-up
 for (const tree of other ? [null, other] : []) spawnSync(process.execPath, ['bench/train.js', '--help'], { cwd: tree ?? process.cwd() });
 for (let r = 0; r < rounds; r++) {
-  // (the other tree first in odd rounds: neither always runs on the heels of the other)
+  // (the other tree first in every second round: neither always runs on the heels of the other)
   const order = !other ? [null] : r % 2 ? [other, null] : [null, other];
   for (const tree of order) {
     const keep = o.keep && r === rounds - 1 && tree === null ? o.keep : null;
